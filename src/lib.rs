@@ -1,0 +1,6 @@
+//! kx: a terminal UI for exploring and operating Kubernetes clusters.
+
+pub mod age;
+pub mod app;
+pub mod cli;
+pub mod sim;

@@ -1,0 +1,552 @@
+//! The simulated cluster's state and its write path: every create, update, patch and delete
+//! goes through here, gets its resourceVersion, uid and timestamps, and becomes a watch event.
+
+use super::errors::ApiError;
+use super::faults::Faults;
+use super::logs::LogBook;
+use super::normalize::normalize;
+use super::registry::{ResourceType, builtin_types, types_from_crd};
+use super::store::{Event, Store, Stored, type_key};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use tokio::sync::broadcast;
+
+/// How a delete treats the object's dependents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Propagation {
+    Background,
+    Foreground,
+    Orphan,
+}
+
+pub struct Cluster {
+    store: RwLock<Store>,
+    events: broadcast::Sender<Arc<Event>>,
+    rng: Mutex<ChaCha8Rng>,
+    pub faults: Faults,
+    pub logs: LogBook,
+    /// Seconds a deleted pod takes to terminate here, whatever grace period it asked for.
+    pub pod_termination_secs: f64,
+}
+
+pub fn now_rfc3339() -> String {
+    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Whether two objects differ outside `metadata` and `status` (what bumps `generation`).
+fn spec_changed(old: &Value, new: &Value) -> bool {
+    let strip = |v: &Value| {
+        let mut v = v.clone();
+        if let Some(m) = v.as_object_mut() {
+            m.remove("metadata");
+            m.remove("status");
+        }
+        v
+    };
+    strip(old) != strip(new)
+}
+
+impl Cluster {
+    pub fn new(seed: u64, history_cap: usize, log_rate: f64) -> Arc<Self> {
+        let (events, _) = broadcast::channel(1 << 16);
+        Arc::new(Cluster {
+            store: RwLock::new(Store::new(builtin_types(), history_cap)),
+            events,
+            rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed)),
+            faults: Faults::default(),
+            logs: LogBook::new(seed, log_rate),
+            pod_termination_secs: 1.0,
+        })
+    }
+
+    pub fn read(&self) -> RwLockReadGuard<'_, Store> {
+        self.store.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Store> {
+        self.store.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Subscribes to every change from now on. Take it under `read()` to join a snapshot without a gap.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.events.subscribe()
+    }
+
+    pub fn random_suffix(&self, len: usize) -> String {
+        const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+        let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+        (0..len)
+            .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+            .collect()
+    }
+
+    pub fn random_uid(&self) -> String {
+        let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+        let b: [u8; 16] = rng.random();
+        format!(
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+            u16::from_be_bytes([b[4], b[5]]),
+            u16::from_be_bytes([b[6], b[7]]) & 0x0fff,
+            (u16::from_be_bytes([b[8], b[9]]) & 0x3fff) | 0x8000,
+            u64::from_be_bytes([0, 0, b[10], b[11], b[12], b[13], b[14], b[15]])
+        )
+    }
+
+    pub fn random_f64(&self) -> f64 {
+        self.rng.lock().unwrap_or_else(|e| e.into_inner()).random()
+    }
+
+    pub fn random_index(&self, len: usize) -> usize {
+        if len == 0 {
+            return 0;
+        }
+        self.rng.lock().unwrap_or_else(|e| e.into_inner()).random_range(0..len)
+    }
+
+    pub fn types(&self) -> Vec<ResourceType> {
+        self.read().types.clone()
+    }
+
+    pub fn find_type(&self, group: &str, version: &str, plural: &str) -> Option<ResourceType> {
+        self.read().find_type(group, version, plural).cloned()
+    }
+
+    pub fn type_of_kind(&self, api_version: &str, kind: &str) -> Option<ResourceType> {
+        self.read().find_kind(api_version, kind).cloned()
+    }
+
+    fn publish(&self, event: Arc<Event>) {
+        // No receivers is fine: nobody is watching yet.
+        let _ = self.events.send(event);
+    }
+
+    pub fn get(&self, rt: &ResourceType, ns: &str, name: &str) -> Result<Arc<Stored>, ApiError> {
+        self.read()
+            .get(&type_key(&rt.group, &rt.plural), ns, name)
+            .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))
+    }
+
+    /// Creates an object in namespace `ns` (ignored for cluster-scoped types).
+    pub fn create(&self, rt: &ResourceType, ns: &str, mut obj: Value) -> Result<Arc<Stored>, ApiError> {
+        if !obj.is_object() {
+            return Err(ApiError::bad_request("the body of the request was not a JSON object"));
+        }
+        let body_kind = obj["kind"].as_str().unwrap_or_default();
+        if !body_kind.is_empty() && body_kind != rt.kind {
+            return Err(ApiError::bad_request(format!(
+                "the kind of the body ({body_kind}) does not match the resource ({})",
+                rt.kind
+            )));
+        }
+        obj["apiVersion"] = json!(rt.api_version());
+        obj["kind"] = json!(rt.kind);
+        if !obj["metadata"].is_object() {
+            obj["metadata"] = json!({});
+        }
+        let meta = &mut obj["metadata"];
+        if meta["name"].as_str().unwrap_or_default().is_empty() {
+            match meta["generateName"].as_str() {
+                Some(prefix) if !prefix.is_empty() => {
+                    let name = format!("{prefix}{}", self.random_suffix(5));
+                    meta["name"] = json!(name);
+                }
+                _ => {
+                    return Err(ApiError::invalid(
+                        &rt.kind,
+                        "",
+                        "metadata.name: Required value: name or generateName is required",
+                    ));
+                }
+            }
+        }
+        let name = meta["name"].as_str().unwrap_or_default().to_string();
+        validate_name(&rt.kind, &name)?;
+        if rt.namespaced {
+            let body_ns = meta["namespace"].as_str().unwrap_or_default();
+            if !body_ns.is_empty() && body_ns != ns {
+                return Err(ApiError::bad_request(format!(
+                    "the namespace of the provided object ({body_ns}) does not match the namespace sent on the request ({ns})"
+                )));
+            }
+            meta["namespace"] = json!(ns);
+        } else if let Some(m) = meta.as_object_mut() {
+            m.remove("namespace");
+        }
+        meta["uid"] = json!(self.random_uid());
+        meta["creationTimestamp"] = json!(now_rfc3339());
+        meta["generation"] = json!(1);
+        if let Some(m) = meta.as_object_mut() {
+            m.remove("deletionTimestamp");
+            m.remove("resourceVersion");
+        }
+        self.defaults_on_create(rt, &mut obj);
+        let mut obj = normalize(&rt.kind, obj).map_err(|e| ApiError::bad_request(format!("decoding {}: {e}", rt.kind)))?;
+        let key = type_key(&rt.group, &rt.plural);
+        let event = {
+            let mut store = self.write();
+            if rt.namespaced {
+                let ns_state = store.get("/namespaces", "", ns);
+                match ns_state {
+                    None => return Err(ApiError::not_found("", "namespaces", ns)),
+                    Some(n) if n.deleting => {
+                        return Err(ApiError::new(
+                            403,
+                            "Forbidden",
+                            format!(
+                                "{} \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+                                rt.plural
+                            ),
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+            if store.get(&key, if rt.namespaced { ns } else { "" }, &name).is_some() {
+                return Err(ApiError::already_exists(&rt.group, &rt.plural, &name));
+            }
+            let rv = store.next_rv();
+            obj["metadata"]["resourceVersion"] = json!(rv.to_string());
+            add_managed_fields(&mut obj, &rt.api_version());
+            let event = store.put(&key, Stored::new(rt, &obj));
+            if rt.kind == "CustomResourceDefinition" {
+                refresh_types(&mut store);
+            }
+            event
+        };
+        let stored = event.object.clone();
+        self.publish(event);
+        Ok(stored)
+    }
+
+    fn defaults_on_create(&self, rt: &ResourceType, obj: &mut Value) {
+        match rt.kind.as_str() {
+            "Namespace" => {
+                obj["status"] = json!({"phase": "Active"});
+                obj["spec"] = json!({"finalizers": ["kubernetes"]});
+            }
+            "Pod" if !obj["status"]["phase"].is_string() => {
+                obj["status"] = json!({"phase": "Pending", "qosClass": "BestEffort"});
+            }
+            "CustomResourceDefinition" => {
+                let names = obj["spec"]["names"].clone();
+                obj["status"] = json!({
+                    "acceptedNames": names,
+                    "storedVersions": obj["spec"]["versions"].as_array()
+                        .map(|vs| vs.iter().filter(|v| v["storage"] == true).map(|v| v["name"].clone()).collect::<Vec<_>>())
+                        .unwrap_or_default(),
+                    "conditions": [
+                        {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts", "message": "no conflicts found", "lastTransitionTime": now_rfc3339()},
+                        {"type": "Established", "status": "True", "reason": "InitialNamesAccepted", "message": "the initial names have been accepted", "lastTransitionTime": now_rfc3339()}
+                    ]
+                });
+            }
+            "Service" => {
+                if obj["spec"]["type"].is_null() {
+                    obj["spec"]["type"] = json!("ClusterIP");
+                }
+                if obj["spec"]["clusterIP"].is_null() {
+                    let n = self.random_index(250) + 2;
+                    let m = self.random_index(250) + 2;
+                    obj["spec"]["clusterIP"] = json!(format!("10.96.{n}.{m}"));
+                    obj["spec"]["clusterIPs"] = json!([format!("10.96.{n}.{m}")]);
+                }
+                if let Some(ports) = obj["spec"]["ports"].as_array_mut() {
+                    for p in ports {
+                        if p["protocol"].is_null() {
+                            p["protocol"] = json!("TCP");
+                        }
+                        if p["targetPort"].is_null() {
+                            p["targetPort"] = p["port"].clone();
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Replaces an object (PUT). A body resourceVersion that is not the current one is a 409.
+    /// `subresource` is `Some("status")` for `/status`, which changes only the status.
+    pub fn update(
+        &self,
+        rt: &ResourceType,
+        ns: &str,
+        name: &str,
+        obj: Value,
+        subresource: Option<&str>,
+    ) -> Result<Arc<Stored>, ApiError> {
+        self.modify(rt, ns, name, subresource, |_| Ok(obj))
+    }
+
+    /// Read-modify-write under the store lock: `change` gets the current object and returns the new one.
+    pub fn modify(
+        &self,
+        rt: &ResourceType,
+        ns: &str,
+        name: &str,
+        subresource: Option<&str>,
+        change: impl FnOnce(Value) -> Result<Value, ApiError>,
+    ) -> Result<Arc<Stored>, ApiError> {
+        let ns = if rt.namespaced { ns } else { "" };
+        let key = type_key(&rt.group, &rt.plural);
+        let (event, removal) = {
+            let mut store = self.write();
+            let current = store
+                .get(&key, ns, name)
+                .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))?;
+            let old = current.value();
+            let mut new = change(old.clone())?;
+            if !new.is_object() {
+                return Err(ApiError::bad_request("the body of the request was not a JSON object"));
+            }
+            if let Some(rv) = new["metadata"]["resourceVersion"].as_str()
+                && !rv.is_empty()
+                && rv != current.rv.to_string()
+            {
+                return Err(ApiError::conflict(&rt.group, &rt.plural, name));
+            }
+            let body_name = new["metadata"]["name"].as_str().unwrap_or(name);
+            if body_name != name {
+                return Err(ApiError::bad_request(format!(
+                    "the name of the object ({body_name}) does not match the name on the URL ({name})"
+                )));
+            }
+            let has_status_sub = rt.subresources.iter().any(|s| s == "status");
+            match subresource {
+                Some("status") => {
+                    let status = new["status"].clone();
+                    new = old.clone();
+                    new["status"] = status;
+                }
+                _ if has_status_sub => new["status"] = old["status"].clone(),
+                _ => {}
+            }
+            // Server-owned metadata is kept whatever the body says.
+            new["apiVersion"] = json!(rt.api_version());
+            new["kind"] = json!(rt.kind);
+            for field in ["uid", "creationTimestamp", "namespace", "name", "deletionTimestamp", "deletionGracePeriodSeconds"] {
+                match old["metadata"].get(field) {
+                    Some(v) => new["metadata"][field] = v.clone(),
+                    None => {
+                        if let Some(m) = new["metadata"].as_object_mut() {
+                            m.remove(field);
+                        }
+                    }
+                }
+            }
+            let generation = old["metadata"]["generation"].as_i64().unwrap_or(1);
+            new["metadata"]["generation"] = json!(if spec_changed(&old, &new) { generation + 1 } else { generation });
+            new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"].clone();
+            new["metadata"]["managedFields"] = old["metadata"]["managedFields"].clone();
+            let mut new = normalize(&rt.kind, new).map_err(|e| ApiError::bad_request(format!("decoding {}: {e}", rt.kind)))?;
+            if new == old {
+                // A no-op write keeps the resourceVersion and sends no event, as the API server does.
+                return Ok(current);
+            }
+            let rv = store.next_rv();
+            new["metadata"]["resourceVersion"] = json!(rv.to_string());
+            let finalizers_done = new["metadata"]["finalizers"].as_array().is_none_or(Vec::is_empty);
+            let removal = new["metadata"]["deletionTimestamp"].is_string() && finalizers_done && rt.kind != "Pod" && rt.kind != "Namespace";
+            let event = if removal {
+                store.remove(&key, Stored::new(rt, &new))
+            } else {
+                Some(store.put(&key, Stored::new(rt, &new)))
+            };
+            if rt.kind == "CustomResourceDefinition" {
+                refresh_types(&mut store);
+            }
+            (event, removal)
+        };
+        let _ = removal;
+        match event {
+            Some(event) => {
+                let stored = event.object.clone();
+                self.publish(event);
+                Ok(stored)
+            }
+            None => Err(ApiError::not_found(&rt.group, &rt.plural, name)),
+        }
+    }
+
+    /// Starts deleting an object. Pods terminate gracefully (the controller removes them),
+    /// objects with finalizers wait for them, namespaces empty first; the rest go at once.
+    pub fn delete(
+        &self,
+        rt: &ResourceType,
+        ns: &str,
+        name: &str,
+        grace_seconds: Option<i64>,
+        propagation: Propagation,
+        precondition_uid: Option<&str>,
+        precondition_rv: Option<&str>,
+    ) -> Result<Arc<Stored>, ApiError> {
+        let ns = if rt.namespaced { ns } else { "" };
+        let current = self.get(rt, ns, name)?;
+        if let Some(uid) = precondition_uid
+            && uid != current.uid
+        {
+            return Err(ApiError::conflict(&rt.group, &rt.plural, name));
+        }
+        if let Some(rv) = precondition_rv
+            && rv != current.rv.to_string()
+        {
+            return Err(ApiError::conflict(&rt.group, &rt.plural, name));
+        }
+        let value = current.value();
+        let has_finalizers = value["metadata"]["finalizers"].as_array().is_some_and(|f| !f.is_empty());
+        let graceful = match rt.kind.as_str() {
+            "Pod" => grace_seconds != Some(0),
+            "Namespace" => true,
+            _ => has_finalizers || propagation == Propagation::Foreground,
+        };
+        if current.deleting {
+            if rt.kind == "Pod" && grace_seconds == Some(0) {
+                return self.remove_now(rt, ns, name);
+            }
+            return Ok(current);
+        }
+        if rt.kind == "Pod" && grace_seconds == Some(0) {
+            return self.remove_now(rt, ns, name);
+        }
+        if !graceful {
+            let removed = self.remove_now(rt, ns, name)?;
+            if propagation == Propagation::Orphan {
+                self.orphan_dependents(ns, &removed.uid);
+            }
+            return Ok(removed);
+        }
+        let grace = grace_seconds
+            .or_else(|| value["spec"]["terminationGracePeriodSeconds"].as_i64())
+            .unwrap_or(30);
+        self.modify(rt, ns, name, None, |mut v| {
+            v["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
+            if rt.kind == "Pod" {
+                v["metadata"]["deletionGracePeriodSeconds"] = json!(grace);
+            } else {
+                v["metadata"]["deletionGracePeriodSeconds"] = json!(0);
+            }
+            if propagation == Propagation::Foreground && rt.kind != "Pod" {
+                let fins = v["metadata"]["finalizers"].as_array().cloned().unwrap_or_default();
+                if !fins.iter().any(|f| f == "foregroundDeletion") {
+                    let mut fins = fins;
+                    fins.push(json!("foregroundDeletion"));
+                    v["metadata"]["finalizers"] = json!(fins);
+                }
+            }
+            if rt.kind == "Namespace" {
+                v["status"]["phase"] = json!("Terminating");
+            }
+            Ok(v)
+        })
+        .map(|s| {
+            if propagation == Propagation::Orphan {
+                self.orphan_dependents(ns, &s.uid);
+            }
+            s
+        })
+    }
+
+    /// Takes an object out of the store now (the end of a graceful delete, or an immediate one).
+    pub fn remove_now(&self, rt: &ResourceType, ns: &str, name: &str) -> Result<Arc<Stored>, ApiError> {
+        let ns = if rt.namespaced { ns } else { "" };
+        let key = type_key(&rt.group, &rt.plural);
+        let event = {
+            let mut store = self.write();
+            let current = store
+                .get(&key, ns, name)
+                .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))?;
+            let mut last = current.value();
+            let rv = store.next_rv();
+            last["metadata"]["resourceVersion"] = json!(rv.to_string());
+            let event = store.remove(&key, Stored::new(rt, &last));
+            if rt.kind == "CustomResourceDefinition" {
+                refresh_types(&mut store);
+                if let Some(e) = &event {
+                    drop_custom_objects(&mut store, &e.object.value());
+                }
+            }
+            event
+        };
+        let event = event.ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))?;
+        let stored = event.object.clone();
+        if rt.kind == "Pod" {
+            self.logs.forget_pod(ns, name);
+        }
+        self.publish(event);
+        Ok(stored)
+    }
+
+    /// Removes the owner reference to `owner_uid` from every object in the namespace.
+    fn orphan_dependents(&self, ns: &str, owner_uid: &str) {
+        for rt in self.types() {
+            let key = type_key(&rt.group, &rt.plural);
+            let owned: Vec<String> = self
+                .read()
+                .list(&key, ns)
+                .iter()
+                .filter(|s| s.metadata["ownerReferences"].as_array().is_some_and(|o| o.iter().any(|r| r["uid"] == owner_uid)))
+                .map(|s| s.name.clone())
+                .collect();
+            for name in owned {
+                let _ = self.modify(&rt, ns, &name, None, |mut v| {
+                    if let Some(refs) = v["metadata"]["ownerReferences"].as_array_mut() {
+                        refs.retain(|r| r["uid"] != owner_uid);
+                    }
+                    Ok(v)
+                });
+            }
+        }
+    }
+}
+
+fn validate_name(kind: &str, name: &str) -> Result<(), ApiError> {
+    let ok = name.len() <= 253
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            kind,
+            name,
+            format!(
+                "metadata.name: Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"
+            ),
+        ))
+    }
+}
+
+fn add_managed_fields(obj: &mut Value, api_version: &str) {
+    obj["metadata"]["managedFields"] = json!([{
+        "manager": "kx-sim",
+        "operation": "Update",
+        "apiVersion": api_version,
+        "time": now_rfc3339(),
+        "fieldsType": "FieldsV1",
+        "fieldsV1": {"f:metadata": {"f:labels": {}}, "f:spec": {}}
+    }]);
+}
+
+/// Rebuilds the served types from the built-ins and every stored CRD.
+fn refresh_types(store: &mut Store) {
+    let mut types = builtin_types();
+    for crd in store.list("apiextensions.k8s.io/customresourcedefinitions", "") {
+        if crd.deleting {
+            continue;
+        }
+        types.extend(types_from_crd(&crd.value()));
+    }
+    store.types = types;
+}
+
+fn drop_custom_objects(store: &mut Store, crd: &Value) {
+    let group = crd["spec"]["group"].as_str().unwrap_or_default();
+    let plural = crd["spec"]["names"]["plural"].as_str().unwrap_or_default();
+    store.objects.remove(&type_key(group, plural));
+}
