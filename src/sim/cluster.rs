@@ -290,6 +290,19 @@ impl Cluster {
         subresource: Option<&str>,
         change: impl FnOnce(Value) -> Result<Value, ApiError>,
     ) -> Result<Arc<Stored>, ApiError> {
+        self.write_object(rt, ns, name, subresource, false, change)
+    }
+
+    /// The write path of `modify`; only `delete` may set the deletion fields.
+    fn write_object(
+        &self,
+        rt: &ResourceType,
+        ns: &str,
+        name: &str,
+        subresource: Option<&str>,
+        deleting: bool,
+        change: impl FnOnce(Value) -> Result<Value, ApiError>,
+    ) -> Result<Arc<Stored>, ApiError> {
         let ns = if rt.namespaced { ns } else { "" };
         let key = type_key(&rt.group, &rt.plural);
         let (event, removal) = {
@@ -327,12 +340,17 @@ impl Cluster {
             // Server-owned metadata is kept whatever the body says.
             new["apiVersion"] = json!(rt.api_version());
             new["kind"] = json!(rt.kind);
-            for field in ["uid", "creationTimestamp", "namespace", "name", "deletionTimestamp", "deletionGracePeriodSeconds"] {
-                match old["metadata"].get(field) {
-                    Some(v) => new["metadata"][field] = v.clone(),
+            let protected: &[&str] = if deleting {
+                &["uid", "creationTimestamp", "namespace", "name"]
+            } else {
+                &["uid", "creationTimestamp", "namespace", "name", "deletionTimestamp", "deletionGracePeriodSeconds"]
+            };
+            for field in protected {
+                match old["metadata"].get(*field) {
+                    Some(v) => new["metadata"][*field] = v.clone(),
                     None => {
                         if let Some(m) = new["metadata"].as_object_mut() {
-                            m.remove(field);
+                            m.remove(*field);
                         }
                     }
                 }
@@ -421,7 +439,7 @@ impl Cluster {
         let grace = grace_seconds
             .or_else(|| value["spec"]["terminationGracePeriodSeconds"].as_i64())
             .unwrap_or(30);
-        self.modify(rt, ns, name, None, |mut v| {
+        self.write_object(rt, ns, name, None, true, |mut v| {
             v["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
             if rt.kind == "Pod" {
                 v["metadata"]["deletionGracePeriodSeconds"] = json!(grace);

@@ -176,6 +176,17 @@ async fn route(state: &ServerState, method: &Method, path: &str, headers: &Heade
             ));
         }
         ["apis"] => return Ok(value_response(StatusCode::OK, &group_list(&cluster.types()))),
+        ["openapi", "v3"] => return Ok(value_response(StatusCode::OK, &super::openapi::index(&cluster.types()))),
+        ["openapi", "v3", "api", v] | ["openapi", "v3", "apis", "", v] => {
+            return super::openapi::group_version(&cluster.types(), "", v)
+                .map(|doc| value_response(StatusCode::OK, &doc))
+                .ok_or_else(|| ApiError::new(404, "NotFound", "the server could not find the requested resource"));
+        }
+        ["openapi", "v3", "apis", g, v] => {
+            return super::openapi::group_version(&cluster.types(), g, v)
+                .map(|doc| value_response(StatusCode::OK, &doc))
+                .ok_or_else(|| ApiError::new(404, "NotFound", "the server could not find the requested resource"));
+        }
         ["apis", group] => {
             let groups = group_list(&cluster.types());
             let found = groups["groups"].as_array().and_then(|gs| gs.iter().find(|g| g["name"] == *group)).cloned();

@@ -12,6 +12,7 @@ pub mod logs;
 mod logstream;
 mod normalize;
 pub mod objects;
+mod openapi;
 pub mod patch;
 pub mod registry;
 pub mod scenario;
