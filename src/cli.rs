@@ -6,7 +6,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "kx", version, about = "A fast terminal UI for exploring and operating Kubernetes clusters")]
+#[command(
+    name = "kx",
+    version,
+    about = "A fast terminal UI for exploring and operating Kubernetes clusters"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -59,7 +63,11 @@ pub struct SimArgs {
     #[arg(long, default_value_t = 0.0, value_name = "EVENTS_PER_SEC")]
     pub churn: f64,
     /// Log lines per second written by each container.
-    #[arg(long, default_value_t = 1.0, value_name = "LINES_PER_SEC_PER_CONTAINER")]
+    #[arg(
+        long,
+        default_value_t = 1.0,
+        value_name = "LINES_PER_SEC_PER_CONTAINER"
+    )]
     pub log_rate: f64,
     /// Seed of everything random: the same seed gives the same cluster.
     #[arg(long, default_value_t = 1)]

@@ -5,7 +5,10 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("kx: cannot start the async runtime: {e}");
@@ -54,7 +57,11 @@ async fn run_sim(args: SimArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.kubeconfig_out {
         println!("kubeconfig written to {} (context kx-sim)", path.display());
     }
-    println!("ready in {:.2}s: {}", started.elapsed().as_secs_f64(), handle.url());
+    println!(
+        "ready in {:.2}s: {}",
+        started.elapsed().as_secs_f64(),
+        handle.url()
+    );
     wait_for_signal().await?;
     handle.stop().await;
     Ok(())

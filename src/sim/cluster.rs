@@ -21,6 +21,35 @@ pub enum Propagation {
     Orphan,
 }
 
+/// What a DELETE asks for: grace period, propagation and preconditions.
+#[derive(Debug, Clone)]
+pub struct DeleteOptions {
+    pub grace_seconds: Option<i64>,
+    pub propagation: Propagation,
+    pub precondition_uid: Option<String>,
+    pub precondition_rv: Option<String>,
+}
+
+impl Default for DeleteOptions {
+    fn default() -> Self {
+        DeleteOptions {
+            grace_seconds: None,
+            propagation: Propagation::Background,
+            precondition_uid: None,
+            precondition_rv: None,
+        }
+    }
+}
+
+impl DeleteOptions {
+    pub fn propagating(propagation: Propagation) -> Self {
+        DeleteOptions {
+            propagation,
+            ..Default::default()
+        }
+    }
+}
+
 pub struct Cluster {
     store: RwLock<Store>,
     events: broadcast::Sender<Arc<Event>>,
@@ -32,7 +61,9 @@ pub struct Cluster {
 }
 
 pub fn now_rfc3339() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 /// Whether two objects differ outside `metadata` and `status` (what bumps `generation`).
@@ -103,7 +134,10 @@ impl Cluster {
         if len == 0 {
             return 0;
         }
-        self.rng.lock().unwrap_or_else(|e| e.into_inner()).random_range(0..len)
+        self.rng
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .random_range(0..len)
     }
 
     pub fn types(&self) -> Vec<ResourceType> {
@@ -130,9 +164,16 @@ impl Cluster {
     }
 
     /// Creates an object in namespace `ns` (ignored for cluster-scoped types).
-    pub fn create(&self, rt: &ResourceType, ns: &str, mut obj: Value) -> Result<Arc<Stored>, ApiError> {
+    pub fn create(
+        &self,
+        rt: &ResourceType,
+        ns: &str,
+        mut obj: Value,
+    ) -> Result<Arc<Stored>, ApiError> {
         if !obj.is_object() {
-            return Err(ApiError::bad_request("the body of the request was not a JSON object"));
+            return Err(ApiError::bad_request(
+                "the body of the request was not a JSON object",
+            ));
         }
         let body_kind = obj["kind"].as_str().unwrap_or_default();
         if !body_kind.is_empty() && body_kind != rt.kind {
@@ -183,7 +224,8 @@ impl Cluster {
             m.remove("resourceVersion");
         }
         self.defaults_on_create(rt, &mut obj);
-        let mut obj = normalize(&rt.kind, obj).map_err(|e| ApiError::bad_request(format!("decoding {}: {e}", rt.kind)))?;
+        let mut obj = normalize(&rt.kind, obj)
+            .map_err(|e| ApiError::bad_request(format!("decoding {}: {e}", rt.kind)))?;
         let key = type_key(&rt.group, &rt.plural);
         let event = {
             let mut store = self.write();
@@ -204,7 +246,10 @@ impl Cluster {
                     _ => {}
                 }
             }
-            if store.get(&key, if rt.namespaced { ns } else { "" }, &name).is_some() {
+            if store
+                .get(&key, if rt.namespaced { ns } else { "" }, &name)
+                .is_some()
+            {
                 return Err(ApiError::already_exists(&rt.group, &rt.plural, &name));
             }
             let rv = store.next_rv();
@@ -313,7 +358,9 @@ impl Cluster {
             let old = current.value();
             let mut new = change(old.clone())?;
             if !new.is_object() {
-                return Err(ApiError::bad_request("the body of the request was not a JSON object"));
+                return Err(ApiError::bad_request(
+                    "the body of the request was not a JSON object",
+                ));
             }
             if let Some(rv) = new["metadata"]["resourceVersion"].as_str()
                 && !rv.is_empty()
@@ -343,7 +390,14 @@ impl Cluster {
             let protected: &[&str] = if deleting {
                 &["uid", "creationTimestamp", "namespace", "name"]
             } else {
-                &["uid", "creationTimestamp", "namespace", "name", "deletionTimestamp", "deletionGracePeriodSeconds"]
+                &[
+                    "uid",
+                    "creationTimestamp",
+                    "namespace",
+                    "name",
+                    "deletionTimestamp",
+                    "deletionGracePeriodSeconds",
+                ]
             };
             for field in protected {
                 match old["metadata"].get(*field) {
@@ -356,18 +410,28 @@ impl Cluster {
                 }
             }
             let generation = old["metadata"]["generation"].as_i64().unwrap_or(1);
-            new["metadata"]["generation"] = json!(if spec_changed(&old, &new) { generation + 1 } else { generation });
+            new["metadata"]["generation"] = json!(if spec_changed(&old, &new) {
+                generation + 1
+            } else {
+                generation
+            });
             new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"].clone();
             new["metadata"]["managedFields"] = old["metadata"]["managedFields"].clone();
-            let mut new = normalize(&rt.kind, new).map_err(|e| ApiError::bad_request(format!("decoding {}: {e}", rt.kind)))?;
+            let mut new = normalize(&rt.kind, new)
+                .map_err(|e| ApiError::bad_request(format!("decoding {}: {e}", rt.kind)))?;
             if new == old {
                 // A no-op write keeps the resourceVersion and sends no event, as the API server does.
                 return Ok(current);
             }
             let rv = store.next_rv();
             new["metadata"]["resourceVersion"] = json!(rv.to_string());
-            let finalizers_done = new["metadata"]["finalizers"].as_array().is_none_or(Vec::is_empty);
-            let removal = new["metadata"]["deletionTimestamp"].is_string() && finalizers_done && rt.kind != "Pod" && rt.kind != "Namespace";
+            let finalizers_done = new["metadata"]["finalizers"]
+                .as_array()
+                .is_none_or(Vec::is_empty);
+            let removal = new["metadata"]["deletionTimestamp"].is_string()
+                && finalizers_done
+                && rt.kind != "Pod"
+                && rt.kind != "Namespace";
             let event = if removal {
                 store.remove(&key, Stored::new(rt, &new))
             } else {
@@ -396,11 +460,11 @@ impl Cluster {
         rt: &ResourceType,
         ns: &str,
         name: &str,
-        grace_seconds: Option<i64>,
-        propagation: Propagation,
-        precondition_uid: Option<&str>,
-        precondition_rv: Option<&str>,
+        opts: &DeleteOptions,
     ) -> Result<Arc<Stored>, ApiError> {
+        let (grace_seconds, propagation) = (opts.grace_seconds, opts.propagation);
+        let precondition_uid = opts.precondition_uid.as_deref();
+        let precondition_rv = opts.precondition_rv.as_deref();
         let ns = if rt.namespaced { ns } else { "" };
         let current = self.get(rt, ns, name)?;
         if let Some(uid) = precondition_uid
@@ -414,7 +478,9 @@ impl Cluster {
             return Err(ApiError::conflict(&rt.group, &rt.plural, name));
         }
         let value = current.value();
-        let has_finalizers = value["metadata"]["finalizers"].as_array().is_some_and(|f| !f.is_empty());
+        let has_finalizers = value["metadata"]["finalizers"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty());
         let graceful = match rt.kind.as_str() {
             "Pod" => grace_seconds != Some(0),
             "Namespace" => true,
@@ -447,7 +513,10 @@ impl Cluster {
                 v["metadata"]["deletionGracePeriodSeconds"] = json!(0);
             }
             if propagation == Propagation::Foreground && rt.kind != "Pod" {
-                let fins = v["metadata"]["finalizers"].as_array().cloned().unwrap_or_default();
+                let fins = v["metadata"]["finalizers"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
                 if !fins.iter().any(|f| f == "foregroundDeletion") {
                     let mut fins = fins;
                     fins.push(json!("foregroundDeletion"));
@@ -459,16 +528,20 @@ impl Cluster {
             }
             Ok(v)
         })
-        .map(|s| {
+        .inspect(|s| {
             if propagation == Propagation::Orphan {
                 self.orphan_dependents(ns, &s.uid);
             }
-            s
         })
     }
 
     /// Takes an object out of the store now (the end of a graceful delete, or an immediate one).
-    pub fn remove_now(&self, rt: &ResourceType, ns: &str, name: &str) -> Result<Arc<Stored>, ApiError> {
+    pub fn remove_now(
+        &self,
+        rt: &ResourceType,
+        ns: &str,
+        name: &str,
+    ) -> Result<Arc<Stored>, ApiError> {
         let ns = if rt.namespaced { ns } else { "" };
         let key = type_key(&rt.group, &rt.plural);
         let event = {
@@ -505,7 +578,11 @@ impl Cluster {
                 .read()
                 .list(&key, ns)
                 .iter()
-                .filter(|s| s.metadata["ownerReferences"].as_array().is_some_and(|o| o.iter().any(|r| r["uid"] == owner_uid)))
+                .filter(|s| {
+                    s.metadata["ownerReferences"]
+                        .as_array()
+                        .is_some_and(|o| o.iter().any(|r| r["uid"] == owner_uid))
+                })
                 .map(|s| s.name.clone())
                 .collect();
             for name in owned {

@@ -3,7 +3,7 @@
 //! crash-loop), services get endpoints, namespaces empty before they go, dependents are
 //! collected, notable transitions become Events, and `--churn` modifies pods at a set rate.
 
-use super::cluster::{Cluster, Propagation, now_rfc3339};
+use super::cluster::{Cluster, DeleteOptions, Propagation, now_rfc3339};
 use super::logs::{Flavour, now_ns};
 use super::objects::{ObjectRef, running_status};
 use super::registry::ResourceType;
@@ -77,7 +77,7 @@ pub struct Controllers {
 fn find(types: &[ResourceType], plural: &str) -> ResourceType {
     types
         .iter()
-        .find(|t| t.plural == plural && t.is_custom() == false)
+        .find(|t| t.plural == plural && !t.is_custom())
         .cloned()
         .unwrap_or_else(|| panic!("built-in type {plural} missing from the registry"))
 }
@@ -85,17 +85,25 @@ fn find(types: &[ResourceType], plural: &str) -> ResourceType {
 fn owner_uids(meta: &Value) -> Vec<String> {
     meta["ownerReferences"]
         .as_array()
-        .map(|a| a.iter().filter_map(|r| r["uid"].as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| r["uid"].as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 fn controller_owner(meta: &Value) -> Option<(String, String)> {
-    meta["ownerReferences"].as_array()?.iter().find(|r| r["controller"] == true).map(|r| {
-        (
-            r["kind"].as_str().unwrap_or_default().to_string(),
-            r["name"].as_str().unwrap_or_default().to_string(),
-        )
-    })
+    meta["ownerReferences"]
+        .as_array()?
+        .iter()
+        .find(|r| r["controller"] == true)
+        .map(|r| {
+            (
+                r["kind"].as_str().unwrap_or_default().to_string(),
+                r["name"].as_str().unwrap_or_default().to_string(),
+            )
+        })
 }
 
 /// A short stable hash of a pod template, like the pod-template-hash label.
@@ -116,9 +124,13 @@ fn template_hash(template: &Value) -> String {
 }
 
 fn is_ready(s: &Stored) -> bool {
-    s.cells.get(1).and_then(Value::as_str).is_some_and(|r| {
-        r.split_once('/').is_some_and(|(a, b)| a == b && a != "0")
-    }) && s.indexed.iter().any(|(k, v)| *k == "status.phase" && v == "Running")
+    s.cells
+        .get(1)
+        .and_then(Value::as_str)
+        .is_some_and(|r| r.split_once('/').is_some_and(|(a, b)| a == b && a != "0"))
+        && s.indexed
+            .iter()
+            .any(|(k, v)| *k == "status.phase" && v == "Running")
 }
 
 impl Controllers {
@@ -156,7 +168,11 @@ impl Controllers {
         self.timers.push(Reverse((Instant::now() + after, task)));
     }
 
-    pub async fn run(mut self, mut events: broadcast::Receiver<Arc<Event>>, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run(
+        mut self,
+        mut events: broadcast::Receiver<Arc<Event>>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
         self.resync();
         if self.demo_pulse {
             self.at(Duration::from_secs(20), Task::DemoPulse);
@@ -166,7 +182,11 @@ impl Controllers {
         churn.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut churn_budget = 0.0f64;
         loop {
-            let next_timer = self.timers.peek().map(|Reverse((t, _))| *t).unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            let next_timer = self
+                .timers
+                .peek()
+                .map(|Reverse((t, _))| *t)
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
             tokio::select! {
                 _ = shutdown.changed() => return,
                 ev = events.recv() => {
@@ -216,20 +236,28 @@ impl Controllers {
             let key = type_key(&rt.group, &rt.plural);
             for s in store.list(&key, "") {
                 for owner in owner_uids(&s.metadata) {
-                    self.dependents.entry(owner).or_default().insert((key.clone(), s.namespace.clone(), s.name.clone()));
+                    self.dependents.entry(owner).or_default().insert((
+                        key.clone(),
+                        s.namespace.clone(),
+                        s.name.clone(),
+                    ));
                 }
                 match rt.kind.as_str() {
                     "Deployment" => {
-                        self.dirty.insert(Dirty::Deployment(s.namespace.clone(), s.name.clone()));
+                        self.dirty
+                            .insert(Dirty::Deployment(s.namespace.clone(), s.name.clone()));
                     }
                     "ReplicaSet" => {
-                        self.dirty.insert(Dirty::ReplicaSet(s.namespace.clone(), s.name.clone()));
+                        self.dirty
+                            .insert(Dirty::ReplicaSet(s.namespace.clone(), s.name.clone()));
                     }
                     "StatefulSet" => {
-                        self.dirty.insert(Dirty::StatefulSet(s.namespace.clone(), s.name.clone()));
+                        self.dirty
+                            .insert(Dirty::StatefulSet(s.namespace.clone(), s.name.clone()));
                     }
                     "Job" => {
-                        self.dirty.insert(Dirty::Job(s.namespace.clone(), s.name.clone()));
+                        self.dirty
+                            .insert(Dirty::Job(s.namespace.clone(), s.name.clone()));
                     }
                     "Namespace" => {
                         self.dirty.insert(Dirty::Endpoints(s.name.clone()));
@@ -262,46 +290,49 @@ impl Controllers {
         }
         if e.type_ != EventType::Deleted {
             for owner in owner_uids(&s.metadata) {
-                self.dependents.entry(owner).or_default().insert((e.type_key.clone(), ns.clone(), name.clone()));
+                self.dependents.entry(owner).or_default().insert((
+                    e.type_key.clone(),
+                    ns.clone(),
+                    name.clone(),
+                ));
             }
         }
         let owner = controller_owner(&s.metadata);
-        let mark_owner = |dirty: &mut BTreeSet<Dirty>| match &owner {
-            Some((kind, oname)) => match kind.as_str() {
-                "ReplicaSet" => {
-                    dirty.insert(Dirty::ReplicaSet(ns.clone(), oname.clone()));
-                }
-                "Deployment" => {
-                    dirty.insert(Dirty::Deployment(ns.clone(), oname.clone()));
-                }
-                "StatefulSet" => {
-                    dirty.insert(Dirty::StatefulSet(ns.clone(), oname.clone()));
-                }
-                "DaemonSet" => {
-                    dirty.insert(Dirty::DaemonSet(ns.clone(), oname.clone()));
-                }
-                "Job" => {
-                    dirty.insert(Dirty::Job(ns.clone(), oname.clone()));
-                }
-                _ => {}
-            },
-            None => {}
+        let owner_dirty: Option<Dirty> = owner.as_ref().and_then(|(kind, oname)| {
+            let (ns, oname) = (ns.clone(), oname.clone());
+            match kind.as_str() {
+                "ReplicaSet" => Some(Dirty::ReplicaSet(ns, oname)),
+                "Deployment" => Some(Dirty::Deployment(ns, oname)),
+                "StatefulSet" => Some(Dirty::StatefulSet(ns, oname)),
+                "DaemonSet" => Some(Dirty::DaemonSet(ns, oname)),
+                "Job" => Some(Dirty::Job(ns, oname)),
+                _ => None,
+            }
+        });
+        let mark_owner = |dirty: &mut BTreeSet<Dirty>| {
+            if let Some(d) = &owner_dirty {
+                dirty.insert(d.clone());
+            }
         };
         match e.type_key.as_str() {
             "apps/deployments" if e.type_ != EventType::Deleted => {
-                self.dirty.insert(Dirty::Deployment(ns.clone(), name.clone()));
+                self.dirty
+                    .insert(Dirty::Deployment(ns.clone(), name.clone()));
             }
             "apps/replicasets" => {
                 if e.type_ != EventType::Deleted {
-                    self.dirty.insert(Dirty::ReplicaSet(ns.clone(), name.clone()));
+                    self.dirty
+                        .insert(Dirty::ReplicaSet(ns.clone(), name.clone()));
                 }
                 mark_owner(&mut self.dirty);
             }
             "apps/statefulsets" if e.type_ != EventType::Deleted => {
-                self.dirty.insert(Dirty::StatefulSet(ns.clone(), name.clone()));
+                self.dirty
+                    .insert(Dirty::StatefulSet(ns.clone(), name.clone()));
             }
             "apps/daemonsets" if e.type_ != EventType::Deleted => {
-                self.dirty.insert(Dirty::DaemonSet(ns.clone(), name.clone()));
+                self.dirty
+                    .insert(Dirty::DaemonSet(ns.clone(), name.clone()));
             }
             "batch/jobs" if e.type_ != EventType::Deleted => {
                 self.dirty.insert(Dirty::Job(ns.clone(), name.clone()));
@@ -312,8 +343,15 @@ impl Controllers {
             "/services" => {
                 self.dirty.insert(Dirty::Endpoints(ns.clone()));
             }
-            "/namespaces" if e.type_ == EventType::Modified && s.deleting && !e.previous.as_ref().is_some_and(|p| p.deleting) => {
-                self.at(Duration::from_millis(10), Task::NamespaceCleanup(name.clone()));
+            "/namespaces"
+                if e.type_ == EventType::Modified
+                    && s.deleting
+                    && !e.previous.as_ref().is_some_and(|p| p.deleting) =>
+            {
+                self.at(
+                    Duration::from_millis(10),
+                    Task::NamespaceCleanup(name.clone()),
+                );
             }
             "/pods" => self.on_pod_event(e, &mut |d| mark_owner(d)),
             _ => {}
@@ -321,8 +359,13 @@ impl Controllers {
         if e.type_ == EventType::Deleted {
             // Background garbage collection of whatever this object owned.
             self.collect_dependents(&s.uid);
-        } else if s.deleting && s.metadata["finalizers"].as_array().is_some_and(|f| f.iter().any(|x| x == "foregroundDeletion")) {
-            self.dirty.insert(Dirty::Foreground(e.type_key.clone(), ns, name));
+        } else if s.deleting
+            && s.metadata["finalizers"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|x| x == "foregroundDeletion"))
+        {
+            self.dirty
+                .insert(Dirty::Foreground(e.type_key.clone(), ns, name));
         }
     }
 
@@ -336,9 +379,20 @@ impl Controllers {
                 let node = s.field("spec.nodeName");
                 let phase = s.field("status.phase");
                 if phase == "Pending" && !s.deleting {
-                    let task = if node.is_empty() { Task::Schedule } else { Task::Start };
-                    let delay = if node.is_empty() { Duration::from_millis(200) } else { self.start_delay };
-                    self.at(delay, task(s.namespace.clone(), s.name.clone(), s.uid.clone()));
+                    let task = if node.is_empty() {
+                        Task::Schedule
+                    } else {
+                        Task::Start
+                    };
+                    let delay = if node.is_empty() {
+                        Duration::from_millis(200)
+                    } else {
+                        self.start_delay
+                    };
+                    self.at(
+                        delay,
+                        task(s.namespace.clone(), s.name.clone(), s.uid.clone()),
+                    );
                 }
             }
             EventType::Deleted => {
@@ -353,13 +407,20 @@ impl Controllers {
                 let was_deleting = e.previous.as_ref().is_some_and(|p| p.deleting);
                 if s.deleting && !was_deleting {
                     let secs = self.cluster.pod_termination_secs;
-                    self.at(Duration::from_secs_f64(secs), Task::FinishDelete(s.namespace.clone(), s.name.clone(), s.uid.clone()));
+                    self.at(
+                        Duration::from_secs_f64(secs),
+                        Task::FinishDelete(s.namespace.clone(), s.name.clone(), s.uid.clone()),
+                    );
                 }
             }
         }
         // Owners and endpoints care about readiness and existence, not about every change.
         let row_changed = match &e.previous {
-            Some(p) => p.cells.get(1..3) != s.cells.get(1..3) || p.deleting != s.deleting || e.type_ == EventType::Deleted,
+            Some(p) => {
+                p.cells.get(1..3) != s.cells.get(1..3)
+                    || p.deleting != s.deleting
+                    || e.type_ == EventType::Deleted
+            }
             None => true,
         };
         if row_changed {
@@ -369,11 +430,15 @@ impl Controllers {
     }
 
     fn collect_dependents(&mut self, owner_uid: &str) {
-        let Some(deps) = self.dependents.remove(owner_uid) else { return };
+        let Some(deps) = self.dependents.remove(owner_uid) else {
+            return;
+        };
         let types = self.cluster.types();
         for (key, ns, name) in deps {
             if let Some(rt) = types.iter().find(|t| type_key(&t.group, &t.plural) == key) {
-                let _ = self.cluster.delete(rt, &ns, &name, None, Propagation::Background, None, None);
+                let _ = self
+                    .cluster
+                    .delete(rt, &ns, &name, &DeleteOptions::default());
             }
         }
     }
@@ -404,7 +469,9 @@ impl Controllers {
 
     /// Live (not terminating) dependents of `uid` of one type.
     fn owned(&self, uid: &str, key: &str) -> Vec<Arc<Stored>> {
-        let Some(deps) = self.dependents.get(uid) else { return Vec::new() };
+        let Some(deps) = self.dependents.get(uid) else {
+            return Vec::new();
+        };
         let store = self.cluster.read();
         deps.iter()
             .filter(|(k, _, _)| k == key)
@@ -412,9 +479,24 @@ impl Controllers {
             .collect()
     }
 
-    pub fn emit_event(&mut self, involved: &ObjectRef, type_: &str, reason: &str, message: &str, component: &str) {
-        let ns = if involved.namespace.is_empty() { "default".to_string() } else { involved.namespace.clone() };
-        let name = format!("{}.{:x}", involved.name, now_ns() as u64 ^ self.cluster.random_index(1 << 30) as u64);
+    pub fn emit_event(
+        &mut self,
+        involved: &ObjectRef,
+        type_: &str,
+        reason: &str,
+        message: &str,
+        component: &str,
+    ) {
+        let ns = if involved.namespace.is_empty() {
+            "default".to_string()
+        } else {
+            involved.namespace.clone()
+        };
+        let name = format!(
+            "{}.{:x}",
+            involved.name,
+            now_ns() as u64 ^ self.cluster.random_index(1 << 30) as u64
+        );
         let now = now_rfc3339();
         let ev = json!({
             "metadata": {"name": name, "namespace": ns},
@@ -435,8 +517,16 @@ impl Controllers {
         }
     }
 
-    fn new_pod(&mut self, owner: &ObjectRef, template: &Value, name: &str, extra_labels: &Value, node: Option<&str>) -> Option<Arc<Stored>> {
-        let mut pod = json!({"metadata": template["metadata"].clone(), "spec": template["spec"].clone()});
+    fn new_pod(
+        &mut self,
+        owner: &ObjectRef,
+        template: &Value,
+        name: &str,
+        extra_labels: &Value,
+        node: Option<&str>,
+    ) -> Option<Arc<Stored>> {
+        let mut pod =
+            json!({"metadata": template["metadata"].clone(), "spec": template["spec"].clone()});
         pod["metadata"]["name"] = json!(name);
         pod["metadata"]["ownerReferences"] = json!([owner.owner_reference()]);
         if let Some(extra) = extra_labels.as_object() {
@@ -448,15 +538,26 @@ impl Controllers {
             pod["spec"]["nodeName"] = json!(n);
         }
         pod["spec"]["serviceAccountName"] = json!("default");
-        let created = self.cluster.create(&self.t.pods, &owner.namespace, pod).ok();
+        let created = self
+            .cluster
+            .create(&self.t.pods, &owner.namespace, pod)
+            .ok();
         if let Some(p) = &created {
-            self.emit_event(owner, "Normal", "SuccessfulCreate", &format!("Created pod: {}", p.name), &format!("{}-controller", owner.kind.to_lowercase()));
+            self.emit_event(
+                owner,
+                "Normal",
+                "SuccessfulCreate",
+                &format!("Created pod: {}", p.name),
+                &format!("{}-controller", owner.kind.to_lowercase()),
+            );
         }
         created
     }
 
     fn reconcile_deployment(&mut self, ns: &str, name: &str) {
-        let Some(d) = self.get(&self.t.deploy, ns, name) else { return };
+        let Some(d) = self.get(&self.t.deploy, ns, name) else {
+            return;
+        };
         if d.deleting {
             return;
         }
@@ -469,7 +570,11 @@ impl Controllers {
         let new_name = format!("{name}-{hash}");
         let revision = sets
             .iter()
-            .filter_map(|s| s.metadata["annotations"]["deployment.kubernetes.io/revision"].as_str().and_then(|r| r.parse::<i64>().ok()))
+            .filter_map(|s| {
+                s.metadata["annotations"]["deployment.kubernetes.io/revision"]
+                    .as_str()
+                    .and_then(|r| r.parse::<i64>().ok())
+            })
             .max()
             .unwrap_or(0);
         if !sets.iter().any(|s| s.name == new_name) {
@@ -479,7 +584,11 @@ impl Controllers {
             selector["matchLabels"]["pod-template-hash"] = json!(hash);
             let mut rs_template = template.clone();
             rs_template["metadata"]["labels"] = labels.clone();
-            let initial = if sets.is_empty() { desired } else { desired.min(1).max(0) };
+            let initial = if sets.is_empty() {
+                desired
+            } else {
+                desired.clamp(0, 1)
+            };
             let rs = json!({
                 "metadata": {"name": new_name, "namespace": ns, "labels": labels,
                              "annotations": {"deployment.kubernetes.io/desired-replicas": desired.to_string(),
@@ -489,7 +598,13 @@ impl Controllers {
                 "spec": {"replicas": initial, "selector": selector, "template": rs_template},
             });
             if let Ok(created) = self.cluster.create(&self.t.rs, ns, rs) {
-                self.emit_event(&me, "Normal", "ScalingReplicaSet", &format!("Scaled up replica set {new_name} from 0 to {initial}"), "deployment-controller");
+                self.emit_event(
+                    &me,
+                    "Normal",
+                    "ScalingReplicaSet",
+                    &format!("Scaled up replica set {new_name} from 0 to {initial}"),
+                    "deployment-controller",
+                );
                 sets.push(created);
             }
         }
@@ -506,7 +621,11 @@ impl Controllers {
             let want = if s.name == new_name {
                 let current = v["spec"]["replicas"].as_i64().unwrap_or(0);
                 // Surge by one pod at a time while old pods are still serving.
-                if old_budget > 0 && current < desired { (current + 1).min(desired) } else { desired }
+                if old_budget > 0 && current < desired {
+                    (current + 1).min(desired)
+                } else {
+                    desired
+                }
             } else {
                 let current = v["spec"]["replicas"].as_i64().unwrap_or(0);
                 let keep = current.min(old_budget);
@@ -515,13 +634,25 @@ impl Controllers {
             };
             let current = v["spec"]["replicas"].as_i64().unwrap_or(0);
             if want != current {
-                let _ = self.cluster.modify(&self.t.rs, ns, &s.name, None, |mut rs| {
-                    rs["spec"]["replicas"] = json!(want);
-                    rs["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] = json!(desired.to_string());
-                    Ok(rs)
-                });
+                let _ = self
+                    .cluster
+                    .modify(&self.t.rs, ns, &s.name, None, |mut rs| {
+                        rs["spec"]["replicas"] = json!(want);
+                        rs["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] =
+                            json!(desired.to_string());
+                        Ok(rs)
+                    });
                 let verb = if want > current { "up" } else { "down" };
-                self.emit_event(&me, "Normal", "ScalingReplicaSet", &format!("Scaled {verb} replica set {} from {current} to {want}", s.name), "deployment-controller");
+                self.emit_event(
+                    &me,
+                    "Normal",
+                    "ScalingReplicaSet",
+                    &format!(
+                        "Scaled {verb} replica set {} from {current} to {want}",
+                        s.name
+                    ),
+                    "deployment-controller",
+                );
             }
             let st = &v["status"];
             replicas += st["replicas"].as_i64().unwrap_or(0);
@@ -542,11 +673,21 @@ impl Controllers {
                 .and_then(|c| c["lastTransitionTime"].as_str().map(str::to_string))
                 .unwrap_or_else(|| now.clone())
         };
-        let avail_status = if available >= desired { "True" } else { "False" };
-        let (prog_reason, prog_msg) = if complete {
-            ("NewReplicaSetAvailable", format!("ReplicaSet \"{new_name}\" has successfully progressed."))
+        let avail_status = if available >= desired {
+            "True"
         } else {
-            ("ReplicaSetUpdated", format!("ReplicaSet \"{new_name}\" is progressing."))
+            "False"
+        };
+        let (prog_reason, prog_msg) = if complete {
+            (
+                "NewReplicaSetAvailable",
+                format!("ReplicaSet \"{new_name}\" has successfully progressed."),
+            )
+        } else {
+            (
+                "ReplicaSetUpdated",
+                format!("ReplicaSet \"{new_name}\" is progressing."),
+            )
         };
         let mut status = json!({
             "observedGeneration": generation,
@@ -563,21 +704,29 @@ impl Controllers {
         if replicas - available > 0 {
             status["unavailableReplicas"] = json!(replicas - available);
         }
-        let _ = self.cluster.modify(&self.t.deploy, ns, name, Some("status"), |mut v| {
-            v["status"] = status;
-            Ok(v)
-        });
+        let _ = self
+            .cluster
+            .modify(&self.t.deploy, ns, name, Some("status"), |mut v| {
+                v["status"] = status;
+                Ok(v)
+            });
     }
 
     fn reconcile_replicaset(&mut self, ns: &str, name: &str) {
-        let Some(rs) = self.get(&self.t.rs, ns, name) else { return };
+        let Some(rs) = self.get(&self.t.rs, ns, name) else {
+            return;
+        };
         if rs.deleting {
             return;
         }
         let v = rs.value();
         let desired = v["spec"]["replicas"].as_i64().unwrap_or(1);
         let me = ObjectRef::of("apps/v1", "ReplicaSet", &rs);
-        let mut pods: Vec<Arc<Stored>> = self.owned(&rs.uid, "/pods").into_iter().filter(|p| !p.deleting).collect();
+        let mut pods: Vec<Arc<Stored>> = self
+            .owned(&rs.uid, "/pods")
+            .into_iter()
+            .filter(|p| !p.deleting)
+            .collect();
         let template = v["spec"]["template"].clone();
         while (pods.len() as i64) < desired {
             let pod_name = format!("{name}-{}", self.cluster.random_suffix(5));
@@ -591,8 +740,16 @@ impl Controllers {
             pods.sort_by_key(|p| (is_ready(p), Reverse(p.rv)));
             let extra = pods.len() - desired as usize;
             for p in pods.drain(..extra) {
-                let _ = self.cluster.delete(&self.t.pods, ns, &p.name, None, Propagation::Background, None, None);
-                self.emit_event(&me, "Normal", "SuccessfulDelete", &format!("Deleted pod: {}", p.name), "replicaset-controller");
+                let _ = self
+                    .cluster
+                    .delete(&self.t.pods, ns, &p.name, &DeleteOptions::default());
+                self.emit_event(
+                    &me,
+                    "Normal",
+                    "SuccessfulDelete",
+                    &format!("Deleted pod: {}", p.name),
+                    "replicaset-controller",
+                );
             }
         }
         let ready = pods.iter().filter(|p| is_ready(p)).count() as i64;
@@ -606,7 +763,9 @@ impl Controllers {
     }
 
     fn reconcile_statefulset(&mut self, ns: &str, name: &str) {
-        let Some(sts) = self.get(&self.t.sts, ns, name) else { return };
+        let Some(sts) = self.get(&self.t.sts, ns, name) else {
+            return;
+        };
         if sts.deleting {
             return;
         }
@@ -632,22 +791,36 @@ impl Controllers {
         }
         // Scale down from the highest ordinal; roll outdated pods one at a time from the top.
         for p in &pods {
-            let ordinal: i64 = p.name.rsplit('-').next().and_then(|o| o.parse().ok()).unwrap_or(0);
+            let ordinal: i64 = p
+                .name
+                .rsplit('-')
+                .next()
+                .and_then(|o| o.parse().ok())
+                .unwrap_or(0);
             if ordinal >= desired && !p.deleting {
-                let _ = self.cluster.delete(&self.t.pods, ns, &p.name, None, Propagation::Background, None, None);
+                let _ = self
+                    .cluster
+                    .delete(&self.t.pods, ns, &p.name, &DeleteOptions::default());
             }
         }
         if all_ready
             && let Some(outdated) = pods
                 .iter()
-                .filter(|p| !p.deleting && p.labels.get("controller-revision-hash") != Some(&revision))
+                .filter(|p| {
+                    !p.deleting && p.labels.get("controller-revision-hash") != Some(&revision)
+                })
                 .max_by_key(|p| p.name.clone())
         {
-            let _ = self.cluster.delete(&self.t.pods, ns, &outdated.name, None, Propagation::Background, None, None);
+            let _ =
+                self.cluster
+                    .delete(&self.t.pods, ns, &outdated.name, &DeleteOptions::default());
         }
         let live: Vec<&Arc<Stored>> = pods.iter().filter(|p| !p.deleting).collect();
         let ready = live.iter().filter(|p| is_ready(p)).count() as i64;
-        let updated = live.iter().filter(|p| p.labels.get("controller-revision-hash") == Some(&revision)).count() as i64;
+        let updated = live
+            .iter()
+            .filter(|p| p.labels.get("controller-revision-hash") == Some(&revision))
+            .count() as i64;
         let generation = v["metadata"]["generation"].as_i64().unwrap_or(1);
         let count = live.len() as i64;
         let _ = self.cluster.modify(&self.t.sts, ns, name, Some("status"), |mut v| {
@@ -659,7 +832,9 @@ impl Controllers {
     }
 
     fn reconcile_daemonset(&mut self, ns: &str, name: &str) {
-        let Some(ds) = self.get(&self.t.ds, ns, name) else { return };
+        let Some(ds) = self.get(&self.t.ds, ns, name) else {
+            return;
+        };
         if ds.deleting {
             return;
         }
@@ -670,20 +845,34 @@ impl Controllers {
         let nodes = self.cluster.read().list("/nodes", "");
         let pods = self.owned(&ds.uid, "/pods");
         for node in nodes.iter().filter(|n| !n.deleting) {
-            let on_node: Vec<&Arc<Stored>> = pods.iter().filter(|p| p.field("spec.nodeName") == node.name && !p.deleting).collect();
+            let on_node: Vec<&Arc<Stored>> = pods
+                .iter()
+                .filter(|p| p.field("spec.nodeName") == node.name && !p.deleting)
+                .collect();
             if on_node.is_empty() {
                 let pod_name = format!("{name}-{}", self.cluster.random_suffix(5));
-                self.new_pod(&me, &template, &pod_name, &json!({"controller-revision-hash": revision}), Some(&node.name));
+                self.new_pod(
+                    &me,
+                    &template,
+                    &pod_name,
+                    &json!({"controller-revision-hash": revision}),
+                    Some(&node.name),
+                );
             }
         }
         for p in &pods {
             if !nodes.iter().any(|n| n.name == p.field("spec.nodeName")) && !p.deleting {
-                let _ = self.cluster.delete(&self.t.pods, ns, &p.name, None, Propagation::Background, None, None);
+                let _ = self
+                    .cluster
+                    .delete(&self.t.pods, ns, &p.name, &DeleteOptions::default());
             }
         }
         let live: Vec<&Arc<Stored>> = pods.iter().filter(|p| !p.deleting).collect();
         let ready = live.iter().filter(|p| is_ready(p)).count() as i64;
-        let updated = live.iter().filter(|p| p.labels.get("controller-revision-hash") == Some(&revision)).count() as i64;
+        let updated = live
+            .iter()
+            .filter(|p| p.labels.get("controller-revision-hash") == Some(&revision))
+            .count() as i64;
         let desired = nodes.len() as i64;
         let generation = v["metadata"]["generation"].as_i64().unwrap_or(1);
         let count = live.len() as i64;
@@ -696,7 +885,9 @@ impl Controllers {
     }
 
     fn reconcile_job(&mut self, ns: &str, name: &str) {
-        let Some(job) = self.get(&self.t.jobs, ns, name) else { return };
+        let Some(job) = self.get(&self.t.jobs, ns, name) else {
+            return;
+        };
         if job.deleting {
             return;
         }
@@ -708,20 +899,34 @@ impl Controllers {
         let parallelism = v["spec"]["parallelism"].as_i64().unwrap_or(1);
         let me = ObjectRef::of("batch/v1", "Job", &job);
         let pods = self.owned(&job.uid, "/pods");
-        let succeeded = pods.iter().filter(|p| p.field("status.phase") == "Succeeded").count() as i64;
-        let mut active = pods.iter().filter(|p| !p.deleting && !matches!(p.field("status.phase").as_str(), "Succeeded" | "Failed")).count() as i64;
+        let succeeded = pods
+            .iter()
+            .filter(|p| p.field("status.phase") == "Succeeded")
+            .count() as i64;
+        let mut active = pods
+            .iter()
+            .filter(|p| {
+                !p.deleting && !matches!(p.field("status.phase").as_str(), "Succeeded" | "Failed")
+            })
+            .count() as i64;
         let template = v["spec"]["template"].clone();
         let uid = job.uid.clone();
         while succeeded + active < completions && active < parallelism {
             let pod_name = format!("{name}-{}", self.cluster.random_suffix(5));
             let labels = json!({"batch.kubernetes.io/job-name": name, "job-name": name, "controller-uid": uid, "batch.kubernetes.io/controller-uid": uid});
-            if self.new_pod(&me, &template, &pod_name, &labels, None).is_none() {
+            if self
+                .new_pod(&me, &template, &pod_name, &labels, None)
+                .is_none()
+            {
                 break;
             }
             active += 1;
         }
         let now = now_rfc3339();
-        let start = v["status"]["startTime"].as_str().map(str::to_string).unwrap_or_else(|| now.clone());
+        let start = v["status"]["startTime"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| now.clone());
         let mut status = json!({"startTime": start, "active": active, "succeeded": succeeded, "failed": 0, "ready": 0,
                                 "uncountedTerminatedPods": {}});
         if succeeded >= completions {
@@ -731,12 +936,20 @@ impl Controllers {
                 {"type": "SuccessCriteriaMet", "status": "True", "lastProbeTime": now, "lastTransitionTime": now, "reason": "CompletionsReached", "message": "Reached expected number of succeeded pods"},
                 {"type": "Complete", "status": "True", "lastProbeTime": now, "lastTransitionTime": now, "reason": "CompletionsReached", "message": "Reached expected number of succeeded pods"}
             ]);
-            self.emit_event(&me, "Normal", "Completed", "Job completed", "job-controller");
+            self.emit_event(
+                &me,
+                "Normal",
+                "Completed",
+                "Job completed",
+                "job-controller",
+            );
         }
-        let _ = self.cluster.modify(&self.t.jobs, ns, name, Some("status"), |mut v| {
-            v["status"] = status;
-            Ok(v)
-        });
+        let _ = self
+            .cluster
+            .modify(&self.t.jobs, ns, name, Some("status"), |mut v| {
+                v["status"] = status;
+                Ok(v)
+            });
     }
 
     fn reconcile_endpoints(&mut self, ns: &str) {
@@ -753,12 +966,21 @@ impl Controllers {
             let sel = LabelSelector::from_map(selector);
             let mut ready = Vec::new();
             let mut not_ready = Vec::new();
-            for p in pods.iter().filter(|p| !p.deleting && sel.matches(&p.labels)) {
+            for p in pods
+                .iter()
+                .filter(|p| !p.deleting && sel.matches(&p.labels))
+            {
                 let pv = p.value();
-                let Some(ip) = pv["status"]["podIP"].as_str() else { continue };
+                let Some(ip) = pv["status"]["podIP"].as_str() else {
+                    continue;
+                };
                 let addr = json!({"ip": ip, "nodeName": pv["spec"]["nodeName"],
                                   "targetRef": {"kind": "Pod", "namespace": ns, "name": p.name, "uid": p.uid}});
-                if is_ready(p) { ready.push(addr) } else { not_ready.push(addr) }
+                if is_ready(p) {
+                    ready.push(addr)
+                } else {
+                    not_ready.push(addr)
+                }
             }
             let ports: Vec<Value> = sv["spec"]["ports"]
                 .as_array()
@@ -777,13 +999,19 @@ impl Controllers {
             if !not_ready.is_empty() {
                 subset["notReadyAddresses"] = json!(not_ready);
             }
-            let subsets = if ready.is_empty() && not_ready.is_empty() { json!([]) } else { json!([subset]) };
+            let subsets = if ready.is_empty() && not_ready.is_empty() {
+                json!([])
+            } else {
+                json!([subset])
+            };
             let exists = self.get(&self.t.endpoints, ns, &svc.name).is_some();
             if exists {
-                let _ = self.cluster.modify(&self.t.endpoints, ns, &svc.name, None, |mut v| {
-                    v["subsets"] = subsets;
-                    Ok(v)
-                });
+                let _ = self
+                    .cluster
+                    .modify(&self.t.endpoints, ns, &svc.name, None, |mut v| {
+                        v["subsets"] = subsets;
+                        Ok(v)
+                    });
             } else {
                 let ep = json!({"metadata": {"name": svc.name, "namespace": ns, "labels": sv["metadata"]["labels"]}, "subsets": subsets});
                 let _ = self.cluster.create(&self.t.endpoints, ns, ep);
@@ -793,9 +1021,17 @@ impl Controllers {
 
     fn finish_foreground(&mut self, key: &str, ns: &str, name: &str) {
         let types = self.cluster.types();
-        let Some(rt) = types.iter().find(|t| type_key(&t.group, &t.plural) == key) else { return };
-        let Some(obj) = self.get(rt, ns, name) else { return };
-        let deps: Vec<(String, String, String)> = self.dependents.get(&obj.uid).map(|d| d.iter().cloned().collect()).unwrap_or_default();
+        let Some(rt) = types.iter().find(|t| type_key(&t.group, &t.plural) == key) else {
+            return;
+        };
+        let Some(obj) = self.get(rt, ns, name) else {
+            return;
+        };
+        let deps: Vec<(String, String, String)> = self
+            .dependents
+            .get(&obj.uid)
+            .map(|d| d.iter().cloned().collect())
+            .unwrap_or_default();
         if deps.is_empty() {
             let _ = self.cluster.modify(rt, ns, name, None, |mut v| {
                 if let Some(f) = v["metadata"]["finalizers"].as_array_mut() {
@@ -807,18 +1043,28 @@ impl Controllers {
         }
         for (k, dns, dname) in deps {
             if let Some(drt) = types.iter().find(|t| type_key(&t.group, &t.plural) == k) {
-                let _ = self.cluster.delete(drt, &dns, &dname, None, Propagation::Foreground, None, None);
+                let _ = self.cluster.delete(
+                    drt,
+                    &dns,
+                    &dname,
+                    &DeleteOptions::propagating(Propagation::Foreground),
+                );
             }
         }
     }
 
     fn next_pod_ip(&mut self) -> String {
         self.next_ip += 1;
-        format!("10.244.{}.{}", (self.next_ip / 250) % 250, self.next_ip % 250 + 2)
+        format!(
+            "10.244.{}.{}",
+            (self.next_ip / 250) % 250,
+            self.next_ip % 250 + 2
+        )
     }
 
     fn pod_if_same(&self, ns: &str, name: &str, uid: &str) -> Option<Arc<Stored>> {
-        self.get(&self.t.pods, ns, name).filter(|p| p.uid == uid && !p.deleting)
+        self.get(&self.t.pods, ns, name)
+            .filter(|p| p.uid == uid && !p.deleting)
     }
 
     fn run_task(&mut self, task: Task) {
@@ -841,10 +1087,12 @@ impl Controllers {
                 if let Some(d) = self.get(&self.t.deploy, "shop", "worker") {
                     let current = d.value()["spec"]["replicas"].as_i64().unwrap_or(2);
                     let next = if current >= 4 { 2 } else { current + 1 };
-                    let _ = self.cluster.modify(&self.t.deploy, "shop", "worker", None, |mut v| {
-                        v["spec"]["replicas"] = json!(next);
-                        Ok(v)
-                    });
+                    let _ = self
+                        .cluster
+                        .modify(&self.t.deploy, "shop", "worker", None, |mut v| {
+                            v["spec"]["replicas"] = json!(next);
+                            Ok(v)
+                        });
                 }
                 self.at(Duration::from_secs(30), Task::DemoPulse);
             }
@@ -852,19 +1100,31 @@ impl Controllers {
     }
 
     fn schedule(&mut self, ns: &str, name: &str, uid: &str) {
-        let Some(pod) = self.pod_if_same(ns, name, uid) else { return };
+        let Some(pod) = self.pod_if_same(ns, name, uid) else {
+            return;
+        };
         let nodes: Vec<Arc<Stored>> = self
             .cluster
             .read()
             .list("/nodes", "")
             .into_iter()
-            .filter(|n| !n.deleting && n.metadata["labels"].get("node-role.kubernetes.io/control-plane").is_none())
+            .filter(|n| {
+                !n.deleting
+                    && n.metadata["labels"]
+                        .get("node-role.kubernetes.io/control-plane")
+                        .is_none()
+            })
             .collect();
-        let Some(node) = (!nodes.is_empty()).then(|| nodes[self.cluster.random_index(nodes.len())].clone()) else {
+        let Some(node) =
+            (!nodes.is_empty()).then(|| nodes[self.cluster.random_index(nodes.len())].clone())
+        else {
             return;
         };
         let now = now_rfc3339();
-        let node_ip = node.value()["status"]["addresses"][0]["address"].as_str().unwrap_or("172.18.0.2").to_string();
+        let node_ip = node.value()["status"]["addresses"][0]["address"]
+            .as_str()
+            .unwrap_or("172.18.0.2")
+            .to_string();
         let _ = self.cluster.modify(&self.t.pods, ns, name, None, |mut v| {
             v["spec"]["nodeName"] = json!(node.name);
             Ok(v)
@@ -884,45 +1144,94 @@ impl Controllers {
         });
         if res.is_ok() {
             let me = ObjectRef::of("v1", "Pod", &pod);
-            self.emit_event(&me, "Normal", "Scheduled", &format!("Successfully assigned {ns}/{name} to {}", node.name), "default-scheduler");
-            self.at(self.start_delay, Task::Start(ns.into(), name.into(), uid.into()));
+            self.emit_event(
+                &me,
+                "Normal",
+                "Scheduled",
+                &format!("Successfully assigned {ns}/{name} to {}", node.name),
+                "default-scheduler",
+            );
+            self.at(
+                self.start_delay,
+                Task::Start(ns.into(), name.into(), uid.into()),
+            );
         }
     }
 
     fn start(&mut self, ns: &str, name: &str, uid: &str) {
-        let Some(pod) = self.pod_if_same(ns, name, uid) else { return };
+        let Some(pod) = self.pod_if_same(ns, name, uid) else {
+            return;
+        };
         let pv = pod.value();
         let now = now_rfc3339();
-        let node_ip = pv["status"]["hostIP"].as_str().unwrap_or("172.18.0.2").to_string();
+        let node_ip = pv["status"]["hostIP"]
+            .as_str()
+            .unwrap_or("172.18.0.2")
+            .to_string();
         let pod_ip = self.next_pod_ip();
         let status = running_status(&pv, &node_ip, &pod_ip, &now);
-        if self.cluster.modify(&self.t.pods, ns, name, Some("status"), |mut v| {
-            v["status"] = status;
-            Ok(v)
-        }).is_err() {
+        if self
+            .cluster
+            .modify(&self.t.pods, ns, name, Some("status"), |mut v| {
+                v["status"] = status;
+                Ok(v)
+            })
+            .is_err()
+        {
             return;
         }
         let start_ns = now_ns();
         let me = ObjectRef::of("v1", "Pod", &pod);
-        for c in pv["spec"]["containers"].as_array().cloned().unwrap_or_default() {
+        for c in pv["spec"]["containers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
             let cname = c["name"].as_str().unwrap_or_default();
             let image = c["image"].as_str().unwrap_or_default();
-            self.cluster.logs.start_instance(ns, name, cname, Flavour::for_image(image), start_ns);
-            self.emit_event(&me, "Normal", "Pulled", &format!("Container image \"{image}\" already present on machine"), "kubelet");
-            self.emit_event(&me, "Normal", "Started", &format!("Started container {cname}"), "kubelet");
+            self.cluster
+                .logs
+                .start_instance(ns, name, cname, Flavour::for_image(image), start_ns);
+            self.emit_event(
+                &me,
+                "Normal",
+                "Pulled",
+                &format!("Container image \"{image}\" already present on machine"),
+                "kubelet",
+            );
+            self.emit_event(
+                &me,
+                "Normal",
+                "Started",
+                &format!("Started container {cname}"),
+                "kubelet",
+            );
         }
         if let Some(secs) = crash_every(&pv) {
-            self.at(Duration::from_secs_f64(secs), Task::Crash(ns.into(), name.into(), uid.into()));
+            self.at(
+                Duration::from_secs_f64(secs),
+                Task::Crash(ns.into(), name.into(), uid.into()),
+            );
         }
         if controller_owner(&pv["metadata"]).is_some_and(|(k, _)| k == "Job") {
-            self.at(Duration::from_secs(4), Task::Complete(ns.into(), name.into(), uid.into()));
+            self.at(
+                Duration::from_secs(4),
+                Task::Complete(ns.into(), name.into(), uid.into()),
+            );
         }
     }
 
     fn crash(&mut self, ns: &str, name: &str, uid: &str) {
-        let Some(pod) = self.pod_if_same(ns, name, uid) else { return };
+        let Some(pod) = self.pod_if_same(ns, name, uid) else {
+            return;
+        };
         let pv = pod.value();
-        let Some(cname) = pv["spec"]["containers"][0]["name"].as_str().map(str::to_string) else { return };
+        let Some(cname) = pv["spec"]["containers"][0]["name"]
+            .as_str()
+            .map(str::to_string)
+        else {
+            return;
+        };
         let now = now_rfc3339();
         self.cluster.logs.end_instance(ns, name, &cname, now_ns());
         let res = self.cluster.modify(&self.t.pods, ns, name, Some("status"), |mut v| {
@@ -943,46 +1252,87 @@ impl Controllers {
         });
         if res.is_ok() {
             let me = ObjectRef::of("v1", "Pod", &pod);
-            self.emit_event(&me, "Warning", "BackOff", &format!("Back-off restarting failed container {cname} in pod {name}_{ns}({uid})"), "kubelet");
-            self.at(Duration::from_secs(5), Task::Restart(ns.into(), name.into(), uid.into()));
+            self.emit_event(
+                &me,
+                "Warning",
+                "BackOff",
+                &format!("Back-off restarting failed container {cname} in pod {name}_{ns}({uid})"),
+                "kubelet",
+            );
+            self.at(
+                Duration::from_secs(5),
+                Task::Restart(ns.into(), name.into(), uid.into()),
+            );
         }
     }
 
     fn restart(&mut self, ns: &str, name: &str, uid: &str) {
-        let Some(pod) = self.pod_if_same(ns, name, uid) else { return };
+        let Some(pod) = self.pod_if_same(ns, name, uid) else {
+            return;
+        };
         let pv = pod.value();
-        let Some(cname) = pv["spec"]["containers"][0]["name"].as_str().map(str::to_string) else { return };
-        let image = pv["spec"]["containers"][0]["image"].as_str().unwrap_or_default().to_string();
+        let Some(cname) = pv["spec"]["containers"][0]["name"]
+            .as_str()
+            .map(str::to_string)
+        else {
+            return;
+        };
+        let image = pv["spec"]["containers"][0]["image"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let now = now_rfc3339();
-        self.cluster.logs.start_instance(ns, name, &cname, Flavour::for_image(&image), now_ns());
-        let res = self.cluster.modify(&self.t.pods, ns, name, Some("status"), |mut v| {
-            if let Some(cs) = v["status"]["containerStatuses"].as_array_mut()
-                && let Some(c) = cs.iter_mut().find(|c| c["name"] == cname.as_str())
-            {
-                c["state"] = json!({"running": {"startedAt": now}});
-                c["ready"] = json!(true);
-                c["started"] = json!(true);
-            }
-            let all_ready = v["status"]["containerStatuses"].as_array().is_some_and(|cs| cs.iter().all(|c| c["ready"] == true));
-            set_ready_condition(&mut v, all_ready, &now);
-            Ok(v)
-        });
+        self.cluster
+            .logs
+            .start_instance(ns, name, &cname, Flavour::for_image(&image), now_ns());
+        let res = self
+            .cluster
+            .modify(&self.t.pods, ns, name, Some("status"), |mut v| {
+                if let Some(cs) = v["status"]["containerStatuses"].as_array_mut()
+                    && let Some(c) = cs.iter_mut().find(|c| c["name"] == cname.as_str())
+                {
+                    c["state"] = json!({"running": {"startedAt": now}});
+                    c["ready"] = json!(true);
+                    c["started"] = json!(true);
+                }
+                let all_ready = v["status"]["containerStatuses"]
+                    .as_array()
+                    .is_some_and(|cs| cs.iter().all(|c| c["ready"] == true));
+                set_ready_condition(&mut v, all_ready, &now);
+                Ok(v)
+            });
         if res.is_ok() {
             let me = ObjectRef::of("v1", "Pod", &pod);
-            self.emit_event(&me, "Normal", "Started", &format!("Started container {cname}"), "kubelet");
+            self.emit_event(
+                &me,
+                "Normal",
+                "Started",
+                &format!("Started container {cname}"),
+                "kubelet",
+            );
             if let Some(secs) = crash_every(&pv) {
-                self.at(Duration::from_secs_f64(secs), Task::Crash(ns.into(), name.into(), uid.into()));
+                self.at(
+                    Duration::from_secs_f64(secs),
+                    Task::Crash(ns.into(), name.into(), uid.into()),
+                );
             }
         }
     }
 
     fn complete(&mut self, ns: &str, name: &str, uid: &str) {
-        let Some(_) = self.pod_if_same(ns, name, uid) else { return };
+        let Some(_) = self.pod_if_same(ns, name, uid) else {
+            return;
+        };
         let now = now_rfc3339();
         let end = now_ns();
         let names: Vec<String> = self
             .get(&self.t.pods, ns, name)
-            .map(|p| p.value()["spec"]["containers"].as_array().cloned().unwrap_or_default())
+            .map(|p| {
+                p.value()["spec"]["containers"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
             .unwrap_or_default()
             .iter()
             .filter_map(|c| c["name"].as_str().map(str::to_string))
@@ -1009,16 +1359,24 @@ impl Controllers {
         let types = self.cluster.types();
         let mut remaining = 0;
         for rt in types.iter().filter(|t| t.namespaced) {
-            let items = self.cluster.read().list(&type_key(&rt.group, &rt.plural), ns);
+            let items = self
+                .cluster
+                .read()
+                .list(&type_key(&rt.group, &rt.plural), ns);
             remaining += items.len();
             for s in items.iter().filter(|s| !s.deleting) {
-                let _ = self.cluster.delete(rt, ns, &s.name, None, Propagation::Background, None, None);
+                let _ = self
+                    .cluster
+                    .delete(rt, ns, &s.name, &DeleteOptions::default());
             }
         }
         if remaining == 0 {
             let _ = self.cluster.remove_now(&self.t.namespaces, "", ns);
         } else {
-            self.at(Duration::from_millis(250), Task::NamespaceCleanup(ns.into()));
+            self.at(
+                Duration::from_millis(250),
+                Task::NamespaceCleanup(ns.into()),
+            );
         }
     }
 
@@ -1029,10 +1387,12 @@ impl Controllers {
         let (ns, name) = self.pod_keys[self.cluster.random_index(self.pod_keys.len())].clone();
         self.churn_count += 1;
         let count = self.churn_count.to_string();
-        let _ = self.cluster.modify(&self.t.pods, &ns, &name, None, |mut v| {
-            v["metadata"]["annotations"]["sim.kx.dev/heartbeat"] = json!(count);
-            Ok(v)
-        });
+        let _ = self
+            .cluster
+            .modify(&self.t.pods, &ns, &name, None, |mut v| {
+                v["metadata"]["annotations"]["sim.kx.dev/heartbeat"] = json!(count);
+                Ok(v)
+            });
     }
 }
 
@@ -1045,7 +1405,10 @@ fn crash_every(pod: &Value) -> Option<f64> {
 
 fn set_ready_condition(pod: &mut Value, ready: bool, now: &str) {
     if let Some(conds) = pod["status"]["conditions"].as_array_mut() {
-        for c in conds.iter_mut().filter(|c| c["type"] == "Ready" || c["type"] == "ContainersReady") {
+        for c in conds
+            .iter_mut()
+            .filter(|c| c["type"] == "Ready" || c["type"] == "ContainersReady")
+        {
             let status = if ready { "True" } else { "False" };
             if c["status"] != status {
                 c["status"] = json!(status);

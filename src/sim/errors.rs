@@ -21,7 +21,11 @@ impl ApiError {
     }
 
     pub fn not_found(group: &str, plural: &str, name: &str) -> Self {
-        let resource = if group.is_empty() { plural.to_string() } else { format!("{plural}.{group}") };
+        let resource = if group.is_empty() {
+            plural.to_string()
+        } else {
+            format!("{plural}.{group}")
+        };
         ApiError {
             details: json!({"name": name, "group": group, "kind": plural}),
             ..Self::new(404, "NotFound", format!("{resource} \"{name}\" not found"))
@@ -33,7 +37,11 @@ impl ApiError {
     }
 
     pub fn conflict(group: &str, plural: &str, name: &str) -> Self {
-        let resource = if group.is_empty() { plural.to_string() } else { format!("{plural}.{group}") };
+        let resource = if group.is_empty() {
+            plural.to_string()
+        } else {
+            format!("{plural}.{group}")
+        };
         ApiError {
             details: json!({"name": name, "group": group, "kind": plural}),
             ..Self::new(
@@ -47,10 +55,18 @@ impl ApiError {
     }
 
     pub fn already_exists(group: &str, plural: &str, name: &str) -> Self {
-        let resource = if group.is_empty() { plural.to_string() } else { format!("{plural}.{group}") };
+        let resource = if group.is_empty() {
+            plural.to_string()
+        } else {
+            format!("{plural}.{group}")
+        };
         ApiError {
             details: json!({"name": name, "group": group, "kind": plural}),
-            ..Self::new(409, "AlreadyExists", format!("{resource} \"{name}\" already exists"))
+            ..Self::new(
+                409,
+                "AlreadyExists",
+                format!("{resource} \"{name}\" already exists"),
+            )
         }
     }
 
@@ -58,7 +74,11 @@ impl ApiError {
         let message = message.into();
         ApiError {
             details: json!({"name": name, "kind": kind, "causes": [{"reason": "FieldValueInvalid", "message": message}]}),
-            ..Self::new(422, "Invalid", format!("{kind} \"{name}\" is invalid: {message}"))
+            ..Self::new(
+                422,
+                "Invalid",
+                format!("{kind} \"{name}\" is invalid: {message}"),
+            )
         }
     }
 

@@ -31,7 +31,10 @@ pub struct Faults {
 
 impl Faults {
     pub fn settings(&self) -> FaultSettings {
-        self.settings.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.settings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn set(&self, settings: FaultSettings) {
@@ -78,8 +81,14 @@ mod tests {
     #[test]
     fn error_rate_fails_that_fraction_of_requests() {
         let f = Faults::default();
-        f.set(FaultSettings { error_rate: 0.25, error_code: 503, ..Default::default() });
-        let failed = (0..100).filter_map(|_| f.should_fail_request()).collect::<Vec<_>>();
+        f.set(FaultSettings {
+            error_rate: 0.25,
+            error_code: 503,
+            ..Default::default()
+        });
+        let failed = (0..100)
+            .filter_map(|_| f.should_fail_request())
+            .collect::<Vec<_>>();
         assert_eq!(failed.len(), 25);
         assert!(failed.iter().all(|c| *c == 503));
     }

@@ -60,7 +60,14 @@ fn table_row(stored: &Stored, include: IncludeObject, now: i64) -> Value {
 }
 
 /// A Table of the given objects.
-pub fn table(rt: &ResourceType, items: &[std::sync::Arc<Stored>], include: IncludeObject, list_meta: Value, with_columns: bool, now: i64) -> Value {
+pub fn table(
+    rt: &ResourceType,
+    items: &[std::sync::Arc<Stored>],
+    include: IncludeObject,
+    list_meta: Value,
+    with_columns: bool,
+    now: i64,
+) -> Value {
     let rows: Vec<Value> = items.iter().map(|s| table_row(s, include, now)).collect();
     let mut t = json!({
         "kind": "Table",
@@ -68,14 +75,27 @@ pub fn table(rt: &ResourceType, items: &[std::sync::Arc<Stored>], include: Inclu
         "metadata": list_meta,
         "rows": rows,
     });
-    t["columnDefinitions"] = if with_columns { table::column_definitions(rt) } else { json!([]) };
+    t["columnDefinitions"] = if with_columns {
+        table::column_definitions(rt)
+    } else {
+        json!([])
+    };
     t
 }
 
 /// The body of a list in the given format, written without re-parsing the stored objects.
-pub fn list_body(rt: &ResourceType, items: &[std::sync::Arc<Stored>], format: Format, list_meta: Value, now: i64) -> Bytes {
+pub fn list_body(
+    rt: &ResourceType,
+    items: &[std::sync::Arc<Stored>],
+    format: Format,
+    list_meta: Value,
+    now: i64,
+) -> Bytes {
     match format {
-        Format::Table(include) => Bytes::from(serde_json::to_vec(&table(rt, items, include, list_meta, true, now)).unwrap_or_default()),
+        Format::Table(include) => Bytes::from(
+            serde_json::to_vec(&table(rt, items, include, list_meta, true, now))
+                .unwrap_or_default(),
+        ),
         Format::Metadata => {
             let body = json!({
                 "kind": "PartialObjectMetadataList",
@@ -106,12 +126,27 @@ pub fn list_body(rt: &ResourceType, items: &[std::sync::Arc<Stored>], format: Fo
 }
 
 /// One object in the given format (for get, and for each watch event).
-pub fn object_body(rt: &ResourceType, stored: &std::sync::Arc<Stored>, format: Format, with_columns: bool, now: i64) -> Bytes {
+pub fn object_body(
+    rt: &ResourceType,
+    stored: &std::sync::Arc<Stored>,
+    format: Format,
+    with_columns: bool,
+    now: i64,
+) -> Bytes {
     match format {
         Format::Full => stored.json.clone(),
-        Format::Metadata => Bytes::from(serde_json::to_vec(&partial_metadata(stored)).unwrap_or_default()),
+        Format::Metadata => {
+            Bytes::from(serde_json::to_vec(&partial_metadata(stored)).unwrap_or_default())
+        }
         Format::Table(include) => {
-            let t = table(rt, std::slice::from_ref(stored), include, json!({"resourceVersion": stored.rv.to_string()}), with_columns, now);
+            let t = table(
+                rt,
+                std::slice::from_ref(stored),
+                include,
+                json!({"resourceVersion": stored.rv.to_string()}),
+                with_columns,
+                now,
+            );
             Bytes::from(serde_json::to_vec(&t).unwrap_or_default())
         }
     }
@@ -135,19 +170,41 @@ mod tests {
     #[test]
     fn accept_headers_pick_the_first_served_form() {
         let kubectl = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
-        assert_eq!(Format::negotiate(kubectl, None), Format::Table(IncludeObject::Metadata));
-        assert_eq!(Format::negotiate(kubectl, Some("None")), Format::Table(IncludeObject::None));
-        let meta = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+        assert_eq!(
+            Format::negotiate(kubectl, None),
+            Format::Table(IncludeObject::Metadata)
+        );
+        assert_eq!(
+            Format::negotiate(kubectl, Some("None")),
+            Format::Table(IncludeObject::None)
+        );
+        let meta =
+            "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
         assert_eq!(Format::negotiate(meta, None), Format::Metadata);
-        assert_eq!(Format::negotiate("application/json, */*", None), Format::Full);
+        assert_eq!(
+            Format::negotiate("application/json, */*", None),
+            Format::Full
+        );
         assert_eq!(Format::negotiate("", None), Format::Full);
     }
 
     #[test]
     fn full_lists_splice_raw_objects_into_valid_json() {
-        let rt = crate::sim::registry::builtin_types().into_iter().find(|t| t.kind == "ConfigMap").unwrap();
-        let a = std::sync::Arc::new(Stored::new(&rt, &json!({"metadata": {"name": "a", "namespace": "x"}})));
-        let body = list_body(&rt, &[a.clone(), a], Format::Full, json!({"resourceVersion": "7"}), 0);
+        let rt = crate::sim::registry::builtin_types()
+            .into_iter()
+            .find(|t| t.kind == "ConfigMap")
+            .unwrap();
+        let a = std::sync::Arc::new(Stored::new(
+            &rt,
+            &json!({"metadata": {"name": "a", "namespace": "x"}}),
+        ));
+        let body = list_body(
+            &rt,
+            &[a.clone(), a],
+            Format::Full,
+            json!({"resourceVersion": "7"}),
+            0,
+        );
         let v: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(v["kind"], "ConfigMapList");
         assert_eq!(v["items"].as_array().unwrap().len(), 2);

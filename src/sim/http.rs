@@ -1,7 +1,7 @@
 //! The Kubernetes API over HTTP: discovery, list/watch/get/create/update/patch/delete, the
 //! subresources, and the simulator's own `/sim/…` knobs.
 
-use super::cluster::{Cluster, Propagation};
+use super::cluster::{Cluster, DeleteOptions, Propagation};
 use super::errors::ApiError;
 use super::faults::FaultSettings;
 use super::format::{Format, list_body, object_body};
@@ -42,7 +42,8 @@ pub fn error_response(e: &ApiError) -> Response {
     let code = StatusCode::from_u16(e.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut resp = value_response(code, &e.status_json());
     if e.code == 429 {
-        resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
     }
     resp
 }
@@ -64,7 +65,8 @@ pub async fn handle(State(state): State<Arc<ServerState>>, req: Request<Body>) -
         }
     }
     let path = parts.uri.path().to_string();
-    let params: Params = serde_urlencoded::from_str(parts.uri.query().unwrap_or_default()).unwrap_or_default();
+    let params: Params =
+        serde_urlencoded::from_str(parts.uri.query().unwrap_or_default()).unwrap_or_default();
     if let Some(rest) = path.strip_prefix("/sim/") {
         let body = collect_body(body).await;
         return admin(&state, &parts.method, rest, &params, body);
@@ -75,9 +77,18 @@ pub async fn handle(State(state): State<Arc<ServerState>>, req: Request<Body>) -
     }
     if let Some(code) = state.cluster.faults.should_fail_request() {
         let (reason, msg) = match code {
-            429 => ("TooManyRequests", "the server has received too many requests and has asked us to try again later"),
-            503 => ("ServiceUnavailable", "the server is currently unable to handle the request"),
-            _ => ("InternalError", "an error on the server (\"injected by kx sim\") has prevented the request from succeeding"),
+            429 => (
+                "TooManyRequests",
+                "the server has received too many requests and has asked us to try again later",
+            ),
+            503 => (
+                "ServiceUnavailable",
+                "the server is currently unable to handle the request",
+            ),
+            _ => (
+                "InternalError",
+                "an error on the server (\"injected by kx sim\") has prevented the request from succeeding",
+            ),
         };
         return error_response(&ApiError::new(code, reason, msg));
     }
@@ -95,27 +106,44 @@ async fn collect_body(body: Body) -> Result<Bytes, ApiError> {
     let limited = http_body_util::Limited::new(body, MAX_BODY_BYTES);
     match limited.collect().await {
         Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(ApiError::new(
-            413,
-            "RequestEntityTooLarge",
-            format!("the request body is larger than the limit of {MAX_BODY_BYTES} bytes"),
-        )),
-        Err(e) => Err(ApiError::bad_request(format!("reading the request body: {e}"))),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(ApiError::new(
+                413,
+                "RequestEntityTooLarge",
+                format!("the request body is larger than the limit of {MAX_BODY_BYTES} bytes"),
+            ))
+        }
+        Err(e) => Err(ApiError::bad_request(format!(
+            "reading the request body: {e}"
+        ))),
     }
 }
 
-fn admin(state: &ServerState, method: &Method, rest: &str, params: &Params, body: Result<Bytes, ApiError>) -> Response {
+fn admin(
+    state: &ServerState,
+    method: &Method,
+    rest: &str,
+    params: &Params,
+    body: Result<Bytes, ApiError>,
+) -> Response {
     let faults = &state.cluster.faults;
     match (method.as_str(), rest) {
         ("GET", "faults") => value_response(StatusCode::OK, &json!(faults.settings())),
         ("PUT", "faults") => {
-            let parsed = body.ok().and_then(|b| serde_json::from_slice::<FaultSettings>(&b).ok());
+            let parsed = body
+                .ok()
+                .and_then(|b| serde_json::from_slice::<FaultSettings>(&b).ok());
             match parsed {
                 Some(s) => {
                     faults.set(s.clone());
                     value_response(StatusCode::OK, &json!(s))
                 }
-                None => error_response(&ApiError::bad_request("expected a JSON fault settings object")),
+                None => error_response(&ApiError::bad_request(
+                    "expected a JSON fault settings object",
+                )),
             }
         }
         ("POST", "gone") => {
@@ -142,7 +170,11 @@ fn admin(state: &ServerState, method: &Method, rest: &str, params: &Params, body
                 .collect();
             value_response(StatusCode::OK, &json!(out))
         }
-        _ => error_response(&ApiError::new(404, "NotFound", format!("no simulator endpoint /sim/{rest}"))),
+        _ => error_response(&ApiError::new(
+            404,
+            "NotFound",
+            format!("no simulator endpoint /sim/{rest}"),
+        )),
     }
 }
 
@@ -162,8 +194,19 @@ struct Target {
     subresource: Option<String>,
 }
 
-async fn route(state: &ServerState, method: &Method, path: &str, headers: &HeaderMap, params: &Params, body: Bytes) -> Result<Response, ApiError> {
-    let segs: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+async fn route(
+    state: &ServerState,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    params: &Params,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let segs: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
     let cluster = &state.cluster;
     match segs.as_slice() {
         ["version"] => return Ok(value_response(StatusCode::OK, &version_info())),
@@ -175,28 +218,57 @@ async fn route(state: &ServerState, method: &Method, path: &str, headers: &Heade
                         "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": state.address}]}),
             ));
         }
-        ["apis"] => return Ok(value_response(StatusCode::OK, &group_list(&cluster.types()))),
-        ["openapi", "v3"] => return Ok(value_response(StatusCode::OK, &super::openapi::index(&cluster.types()))),
+        ["apis"] => {
+            return Ok(value_response(
+                StatusCode::OK,
+                &group_list(&cluster.types()),
+            ));
+        }
+        ["openapi", "v3"] => {
+            return Ok(value_response(
+                StatusCode::OK,
+                &super::openapi::index(&cluster.types()),
+            ));
+        }
         ["openapi", "v3", "api", v] | ["openapi", "v3", "apis", "", v] => {
             return super::openapi::group_version(&cluster.types(), "", v)
                 .map(|doc| value_response(StatusCode::OK, &doc))
-                .ok_or_else(|| ApiError::new(404, "NotFound", "the server could not find the requested resource"));
+                .ok_or_else(|| {
+                    ApiError::new(
+                        404,
+                        "NotFound",
+                        "the server could not find the requested resource",
+                    )
+                });
         }
         ["openapi", "v3", "apis", g, v] => {
             return super::openapi::group_version(&cluster.types(), g, v)
                 .map(|doc| value_response(StatusCode::OK, &doc))
-                .ok_or_else(|| ApiError::new(404, "NotFound", "the server could not find the requested resource"));
+                .ok_or_else(|| {
+                    ApiError::new(
+                        404,
+                        "NotFound",
+                        "the server could not find the requested resource",
+                    )
+                });
         }
         ["apis", group] => {
             let groups = group_list(&cluster.types());
-            let found = groups["groups"].as_array().and_then(|gs| gs.iter().find(|g| g["name"] == *group)).cloned();
+            let found = groups["groups"]
+                .as_array()
+                .and_then(|gs| gs.iter().find(|g| g["name"] == *group))
+                .cloned();
             return match found {
                 Some(mut g) => {
                     g["kind"] = json!("APIGroup");
                     g["apiVersion"] = json!("v1");
                     Ok(value_response(StatusCode::OK, &g))
                 }
-                None => Err(ApiError::new(404, "NotFound", "the server could not find the requested resource")),
+                None => Err(ApiError::new(
+                    404,
+                    "NotFound",
+                    "the server could not find the requested resource",
+                )),
             };
         }
         _ => {}
@@ -204,19 +276,36 @@ async fn route(state: &ServerState, method: &Method, path: &str, headers: &Heade
     let (group, version, rest) = match segs.as_slice() {
         ["api", v, rest @ ..] => ("", *v, rest),
         ["apis", g, v, rest @ ..] => (*g, *v, rest),
-        _ => return Err(ApiError::new(404, "NotFound", "the server could not find the requested resource")),
+        _ => {
+            return Err(ApiError::new(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            ));
+        }
     };
     if rest.is_empty() {
         return resource_list(cluster, group, version);
     }
     let target = parse_target(cluster, group, version, rest)?;
     let format = Format::negotiate(
-        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or(""),
+        headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(""),
         params.get("includeObject").map(String::as_str),
     );
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
     let dry_run = params.get("dryRun").is_some_and(|d| d == "All");
-    let Target { rt, namespace: ns, name, subresource } = target;
+    let Target {
+        rt,
+        namespace: ns,
+        name,
+        subresource,
+    } = target;
     match (method.as_str(), name.as_deref(), subresource.as_deref()) {
         ("GET", None, _) => {
             if params.get("watch").is_some_and(|w| w == "true" || w == "1") {
@@ -238,15 +327,33 @@ async fn route(state: &ServerState, method: &Method, path: &str, headers: &Heade
         ("DELETE", None, _) => delete_collection(cluster, &rt, &ns, params),
         ("GET", Some(name), None) => {
             let stored = cluster.get(&rt, &ns, name)?;
-            Ok(json_response(StatusCode::OK, object_body(&rt, &stored, format, true, now_secs())))
+            Ok(json_response(
+                StatusCode::OK,
+                object_body(&rt, &stored, format, true, now_secs()),
+            ))
         }
-        ("GET", Some(name), Some("status")) => Ok(json_response(StatusCode::OK, cluster.get(&rt, &ns, name)?.json.clone())),
-        ("GET", Some(name), Some("log")) if rt.kind == "Pod" => logstream::serve(cluster.clone(), &ns, name, params),
-        ("GET", Some(name), Some("scale")) => Ok(value_response(StatusCode::OK, &scale_of(&rt, &cluster.get(&rt, &ns, name)?.value()))),
+        ("GET", Some(name), Some("status")) => Ok(json_response(
+            StatusCode::OK,
+            cluster.get(&rt, &ns, name)?.json.clone(),
+        )),
+        ("GET", Some(name), Some("log")) if rt.kind == "Pod" => {
+            logstream::serve(cluster.clone(), &ns, name, params)
+        }
+        ("GET", Some(name), Some("scale")) => Ok(value_response(
+            StatusCode::OK,
+            &scale_of(&rt, &cluster.get(&rt, &ns, name)?.value()),
+        )),
         ("PUT", Some(name), sub) => {
             let obj = parse_body(&body, content_type)?;
             if sub == Some("scale") {
-                return set_scale(cluster, &rt, &ns, name, |_| Ok(obj["spec"]["replicas"].as_i64()), dry_run);
+                return set_scale(
+                    cluster,
+                    &rt,
+                    &ns,
+                    name,
+                    |_| Ok(obj["spec"]["replicas"].as_i64()),
+                    dry_run,
+                );
             }
             if dry_run {
                 return Ok(value_response(StatusCode::OK, &obj));
@@ -271,7 +378,8 @@ async fn route(state: &ServerState, method: &Method, path: &str, headers: &Heade
                     dry_run,
                 );
             }
-            let create_if_missing = kind == PatchKind::Apply && cluster.get(&rt, &ns, name).is_err();
+            let create_if_missing =
+                kind == PatchKind::Apply && cluster.get(&rt, &ns, name).is_err();
             if create_if_missing {
                 let mut obj = patch_body.clone();
                 obj["metadata"]["name"] = json!(name);
@@ -291,7 +399,11 @@ async fn route(state: &ServerState, method: &Method, path: &str, headers: &Heade
             Ok(json_response(StatusCode::OK, stored.json.clone()))
         }
         ("DELETE", Some(name), None) => {
-            let opts = if body.is_empty() { json!({}) } else { serde_json::from_slice(&body).unwrap_or(json!({})) };
+            let opts = if body.is_empty() {
+                json!({})
+            } else {
+                serde_json::from_slice(&body).unwrap_or(json!({}))
+            };
             let grace = params
                 .get("gracePeriodSeconds")
                 .and_then(|g| g.parse().ok())
@@ -304,20 +416,28 @@ async fn route(state: &ServerState, method: &Method, path: &str, headers: &Heade
                 Some("Foreground") => Propagation::Foreground,
                 Some("Orphan") => Propagation::Orphan,
                 None | Some("Background") => Propagation::Background,
-                Some(other) => return Err(ApiError::bad_request(format!("unknown propagationPolicy {other:?}"))),
+                Some(other) => {
+                    return Err(ApiError::bad_request(format!(
+                        "unknown propagationPolicy {other:?}"
+                    )));
+                }
             };
-            let stored = cluster.delete(
-                &rt,
-                &ns,
-                name,
-                grace,
+            let delete_opts = DeleteOptions {
+                grace_seconds: grace,
                 propagation,
-                opts["preconditions"]["uid"].as_str(),
-                opts["preconditions"]["resourceVersion"].as_str(),
-            )?;
+                precondition_uid: opts["preconditions"]["uid"].as_str().map(str::to_string),
+                precondition_rv: opts["preconditions"]["resourceVersion"]
+                    .as_str()
+                    .map(str::to_string),
+            };
+            let stored = cluster.delete(&rt, &ns, name, &delete_opts)?;
             Ok(json_response(StatusCode::OK, stored.json.clone()))
         }
-        _ => Err(ApiError::new(405, "MethodNotAllowed", format!("the server does not allow this method on the requested resource ({method})"))),
+        _ => Err(ApiError::new(
+            405,
+            "MethodNotAllowed",
+            format!("the server does not allow this method on the requested resource ({method})"),
+        )),
     }
 }
 
@@ -348,26 +468,67 @@ fn group_list(types: &[ResourceType]) -> Value {
 
 fn resource_list(cluster: &Cluster, group: &str, version: &str) -> Result<Response, ApiError> {
     let types = cluster.types();
-    let matching: Vec<&ResourceType> = types.iter().filter(|t| t.group == group && t.version == version).collect();
+    let matching: Vec<&ResourceType> = types
+        .iter()
+        .filter(|t| t.group == group && t.version == version)
+        .collect();
     if matching.is_empty() {
-        return Err(ApiError::new(404, "NotFound", "the server could not find the requested resource"));
+        return Err(ApiError::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        ));
     }
-    let resources: Vec<Value> = matching.iter().flat_map(|t| t.discovery_entries()).collect();
-    let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+    let resources: Vec<Value> = matching
+        .iter()
+        .flat_map(|t| t.discovery_entries())
+        .collect();
+    let gv = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
     Ok(value_response(
         StatusCode::OK,
         &json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}),
     ))
 }
 
-fn parse_target(cluster: &Cluster, group: &str, version: &str, rest: &[&str]) -> Result<Target, ApiError> {
-    let not_found = || ApiError::new(404, "NotFound", "the server could not find the requested resource");
-    let find = |plural: &str| cluster.find_type(group, version, plural).ok_or_else(not_found);
+fn parse_target(
+    cluster: &Cluster,
+    group: &str,
+    version: &str,
+    rest: &[&str],
+) -> Result<Target, ApiError> {
+    let not_found = || {
+        ApiError::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
+    };
+    let find = |plural: &str| {
+        cluster
+            .find_type(group, version, plural)
+            .ok_or_else(not_found)
+    };
     let (ns, plural, name, sub) = match rest {
-        ["namespaces", ns, plural, tail @ ..] if !matches!(*plural, "status" | "finalize") || !tail.is_empty() => {
-            (ns.to_string(), *plural, tail.first().copied(), tail.get(1).copied())
+        ["namespaces", ns, plural, tail @ ..]
+            if !matches!(*plural, "status" | "finalize") || !tail.is_empty() =>
+        {
+            (
+                ns.to_string(),
+                *plural,
+                tail.first().copied(),
+                tail.get(1).copied(),
+            )
         }
-        [plural, tail @ ..] => (String::new(), *plural, tail.first().copied(), tail.get(1).copied()),
+        [plural, tail @ ..] => (
+            String::new(),
+            *plural,
+            tail.first().copied(),
+            tail.get(1).copied(),
+        ),
         [] => return Err(not_found()),
     };
     let rt = find(plural)?;
@@ -426,7 +587,9 @@ impl PatchKind {
             other => Err(ApiError::new(
                 415,
                 "UnsupportedMediaType",
-                format!("the body of the request was in an unknown format ({other}) - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json"),
+                format!(
+                    "the body of the request was in an unknown format ({other}) - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json"
+                ),
             )),
         }
     }
@@ -442,14 +605,29 @@ fn apply_patch(target: &mut Value, patch: &Value, kind: PatchKind) -> Result<(),
         PatchKind::Json => {
             let ops: json_patch::Patch = serde_json::from_value(patch.clone())
                 .map_err(|e| ApiError::bad_request(format!("invalid JSON patch: {e}")))?;
-            json_patch::patch(target, &ops).map_err(|e| ApiError::new(422, "Invalid", format!("the JSON patch could not be applied: {e}")))
+            json_patch::patch(target, &ops).map_err(|e| {
+                ApiError::new(
+                    422,
+                    "Invalid",
+                    format!("the JSON patch could not be applied: {e}"),
+                )
+            })
         }
     }
 }
 
-fn list(cluster: &Cluster, rt: &ResourceType, ns: &str, params: &Params, format: Format) -> Result<Response, ApiError> {
+fn list(
+    cluster: &Cluster,
+    rt: &ResourceType,
+    ns: &str,
+    params: &Params,
+    format: Format,
+) -> Result<Response, ApiError> {
     let selection = watch::Selection::from_params(rt, params)?;
-    let limit: usize = params.get("limit").and_then(|l| l.parse().ok()).unwrap_or(0);
+    let limit: usize = params
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0);
     let (start_after, token_rv) = match params.get("continue").filter(|c| !c.is_empty()) {
         Some(token) => {
             let (rv, key) = decode_continue(token)?;
@@ -490,7 +668,10 @@ fn list(cluster: &Cluster, rt: &ResourceType, ns: &str, params: &Params, format:
         meta["continue"] = json!(token);
         meta["remainingItemCount"] = json!(remaining);
     }
-    Ok(json_response(StatusCode::OK, list_body(rt, &selected, format, meta, now_secs())))
+    Ok(json_response(
+        StatusCode::OK,
+        list_body(rt, &selected, format, meta, now_secs()),
+    ))
 }
 
 fn encode_continue(rv: u64, ns: &str, name: &str) -> String {
@@ -499,29 +680,44 @@ fn encode_continue(rv: u64, ns: &str, name: &str) -> String {
 }
 
 fn decode_continue(token: &str) -> Result<(u64, (String, String)), ApiError> {
-    let bad = || ApiError::bad_request("continue key is not valid: it was not issued by this server");
-    if token.len() % 2 != 0 {
+    let bad =
+        || ApiError::bad_request("continue key is not valid: it was not issued by this server");
+    if !token.len().is_multiple_of(2) {
         return Err(bad());
     }
-    let bytes: Result<Vec<u8>, _> = (0..token.len()).step_by(2).map(|i| u8::from_str_radix(&token[i..i + 2], 16)).collect();
+    let bytes: Result<Vec<u8>, _> = (0..token.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&token[i..i + 2], 16))
+        .collect();
     let v: Value = serde_json::from_slice(&bytes.map_err(|_| bad())?).map_err(|_| bad())?;
     Ok((
         v["rv"].as_u64().ok_or_else(bad)?,
-        (v["ns"].as_str().unwrap_or_default().into(), v["name"].as_str().unwrap_or_default().into()),
+        (
+            v["ns"].as_str().unwrap_or_default().into(),
+            v["name"].as_str().unwrap_or_default().into(),
+        ),
     ))
 }
 
-fn delete_collection(cluster: &Cluster, rt: &ResourceType, ns: &str, params: &Params) -> Result<Response, ApiError> {
+fn delete_collection(
+    cluster: &Cluster,
+    rt: &ResourceType,
+    ns: &str,
+    params: &Params,
+) -> Result<Response, ApiError> {
     let selection = watch::Selection::from_params(rt, params)?;
     let items = cluster.read().list(&type_key(&rt.group, &rt.plural), ns);
     let mut deleted = Vec::new();
     for s in items.into_iter().filter(|s| selection.matches(s)) {
-        if let Ok(d) = cluster.delete(rt, &s.namespace, &s.name, None, Propagation::Background, None, None) {
+        if let Ok(d) = cluster.delete(rt, &s.namespace, &s.name, &DeleteOptions::default()) {
             deleted.push(d);
         }
     }
     let meta = json!({"resourceVersion": cluster.read().rv.to_string()});
-    Ok(json_response(StatusCode::OK, list_body(rt, &deleted, Format::Full, meta, now_secs())))
+    Ok(json_response(
+        StatusCode::OK,
+        list_body(rt, &deleted, Format::Full, meta, now_secs()),
+    ))
 }
 
 fn scale_of(rt: &ResourceType, obj: &Value) -> Value {
@@ -554,7 +750,11 @@ fn set_scale(
     let wanted = replicas(scale_of(rt, &current))?
         .ok_or_else(|| ApiError::invalid("Scale", name, "spec.replicas: Required value"))?;
     if wanted < 0 {
-        return Err(ApiError::invalid("Scale", name, format!("spec.replicas: Invalid value: {wanted}: must be greater than or equal to 0")));
+        return Err(ApiError::invalid(
+            "Scale",
+            name,
+            format!("spec.replicas: Invalid value: {wanted}: must be greater than or equal to 0"),
+        ));
     }
     if dry_run {
         let mut v = current;
@@ -565,7 +765,10 @@ fn set_scale(
         v["spec"]["replicas"] = json!(wanted);
         Ok(v)
     })?;
-    Ok(value_response(StatusCode::OK, &scale_of(rt, &stored.value())))
+    Ok(value_response(
+        StatusCode::OK,
+        &scale_of(rt, &stored.value()),
+    ))
 }
 
 #[cfg(test)]
@@ -575,14 +778,22 @@ mod tests {
     #[test]
     fn continue_tokens_round_trip_and_garbage_is_a_bad_request() {
         let token = encode_continue(42, "ns", "pod-9");
-        assert_eq!(decode_continue(&token).unwrap(), (42, ("ns".into(), "pod-9".into())));
+        assert_eq!(
+            decode_continue(&token).unwrap(),
+            (42, ("ns".into(), "pod-9".into()))
+        );
         assert_eq!(decode_continue("zz").unwrap_err().code, 400);
     }
 
     #[test]
     fn strategic_merge_is_refused_for_custom_resources() {
-        let err = PatchKind::from_content_type("application/strategic-merge-patch+json", true).unwrap_err();
+        let err = PatchKind::from_content_type("application/strategic-merge-patch+json", true)
+            .unwrap_err();
         assert_eq!(err.code, 415);
-        assert_eq!(PatchKind::from_content_type("application/merge-patch+json; charset=utf-8", false).unwrap(), PatchKind::Merge);
+        assert_eq!(
+            PatchKind::from_content_type("application/merge-patch+json; charset=utf-8", false)
+                .unwrap(),
+            PatchKind::Merge
+        );
     }
 }

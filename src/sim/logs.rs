@@ -64,7 +64,9 @@ fn mix(mut x: u64) -> u64 {
 }
 
 fn hash_str(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 pub fn now_ns() -> i128 {
@@ -81,7 +83,11 @@ pub fn format_ts(ts_ns: i128) -> String {
 
 impl LogBook {
     pub fn new(seed: u64, lines_per_sec: f64) -> Self {
-        let rate = if lines_per_sec > 0.0 { lines_per_sec } else { 1.0 };
+        let rate = if lines_per_sec > 0.0 {
+            lines_per_sec
+        } else {
+            1.0
+        };
         LogBook {
             seed,
             interval_ns: ((1e9 / rate) as i128).max(1),
@@ -97,19 +103,32 @@ impl LogBook {
         self.pods.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn start_instance(&self, ns: &str, pod: &str, container: &str, flavour: Flavour, at_ns: i128) {
+    pub fn start_instance(
+        &self,
+        ns: &str,
+        pod: &str,
+        container: &str,
+        flavour: Flavour,
+        at_ns: i128,
+    ) {
         let mut pods = self.lock();
         let log = pods
             .entry((ns.to_string(), pod.to_string()))
             .or_default()
             .entry(container.to_string())
-            .or_insert(ContainerLog { flavour, instances: Vec::new() });
+            .or_insert(ContainerLog {
+                flavour,
+                instances: Vec::new(),
+            });
         if let Some(last) = log.instances.last_mut()
             && last.end_ns.is_none()
         {
             last.end_ns = Some(at_ns);
         }
-        log.instances.push(Instance { start_ns: at_ns, end_ns: None });
+        log.instances.push(Instance {
+            start_ns: at_ns,
+            end_ns: None,
+        });
     }
 
     pub fn end_instance(&self, ns: &str, pod: &str, container: &str, at_ns: i128) {
@@ -145,12 +164,20 @@ impl LogBook {
     }
 
     fn phase_ns(&self, pod: &str, container: &str, instance: usize) -> i128 {
-        let h = mix(self.seed ^ hash_str(pod) ^ hash_str(container).rotate_left(17) ^ instance as u64);
+        let h =
+            mix(self.seed ^ hash_str(pod) ^ hash_str(container).rotate_left(17) ^ instance as u64);
         (h % self.interval_ns.max(1) as u64) as i128
     }
 
     /// How many lines an instance had written by `at_ns`.
-    pub fn written_by(&self, pod: &str, container: &str, instance_index: usize, inst: Instance, at_ns: i128) -> u64 {
+    pub fn written_by(
+        &self,
+        pod: &str,
+        container: &str,
+        instance_index: usize,
+        inst: Instance,
+        at_ns: i128,
+    ) -> u64 {
         let until = inst.end_ns.map_or(at_ns, |e| e.min(at_ns));
         let first = inst.start_ns + self.phase_ns(pod, container, instance_index);
         if until < first {
@@ -160,20 +187,51 @@ impl LogBook {
     }
 
     /// Line `k` of an instance: when it was written and what it says.
-    pub fn line(&self, ns: &str, pod: &str, container: &str, instance_index: usize, inst: Instance, k: u64) -> LogLine {
-        let ts_ns = inst.start_ns + self.phase_ns(pod, container, instance_index) + k as i128 * self.interval_ns;
-        let h = mix(self.seed ^ hash_str(pod).rotate_left(7) ^ hash_str(container) ^ ((instance_index as u64) << 40) ^ k);
+    pub fn line(
+        &self,
+        ns: &str,
+        pod: &str,
+        container: &str,
+        instance_index: usize,
+        inst: Instance,
+        k: u64,
+    ) -> LogLine {
+        let ts_ns = inst.start_ns
+            + self.phase_ns(pod, container, instance_index)
+            + k as i128 * self.interval_ns;
+        let h = mix(self.seed
+            ^ hash_str(pod).rotate_left(7)
+            ^ hash_str(container)
+            ^ ((instance_index as u64) << 40)
+            ^ k);
         let text = render(self.flavour(ns, pod, container), pod, k, h, ts_ns);
-        LogLine { index: k, ts_ns, text }
+        LogLine {
+            index: k,
+            ts_ns,
+            text,
+        }
     }
 
     /// Every line an instance wrote with a timestamp in `[from_ns, to_ns]`: the simulator's own
     /// record, for tests to compare against what a client received.
-    pub fn record(&self, ns: &str, pod: &str, container: &str, instance_index: usize, from_ns: i128, to_ns: i128) -> Vec<LogLine> {
-        let Some(inst) = self.instances(ns, pod, container).get(instance_index).copied() else {
+    pub fn record(
+        &self,
+        ns: &str,
+        pod: &str,
+        container: &str,
+        instance_index: usize,
+        from_ns: i128,
+        to_ns: i128,
+    ) -> Vec<LogLine> {
+        let Some(inst) = self
+            .instances(ns, pod, container)
+            .get(instance_index)
+            .copied()
+        else {
             return Vec::new();
         };
-        let n = self.written_by(pod, container, instance_index, inst, to_ns);
+        // Never past now: an open instance has written nothing beyond it yet.
+        let n = self.written_by(pod, container, instance_index, inst, to_ns.min(now_ns()));
         (0..n)
             .map(|k| self.line(ns, pod, container, instance_index, inst, k))
             .filter(|l| l.ts_ns >= from_ns)
@@ -181,7 +239,14 @@ impl LogBook {
     }
 }
 
-const PATHS: [&str; 6] = ["/", "/api/items", "/api/items/42", "/healthz", "/login", "/static/app.js"];
+const PATHS: [&str; 6] = [
+    "/",
+    "/api/items",
+    "/api/items/42",
+    "/healthz",
+    "/login",
+    "/static/app.js",
+];
 const LEVELS: [&str; 4] = ["error", "warn", "info", "debug"];
 
 fn level(h: u64) -> &'static str {
@@ -214,12 +279,18 @@ fn render(flavour: Flavour, pod: &str, k: u64, h: u64, ts_ns: i128) -> String {
             level(h)
         ),
         Flavour::Mixed => match k % 40 {
-            35 => format!("level=error msg=\"job failed\" err=\"worker panicked: index out of range [3] with length 3\" seq={k}"),
+            35 => format!(
+                "level=error msg=\"job failed\" err=\"worker panicked: index out of range [3] with length 3\" seq={k}"
+            ),
             36 => "goroutine 42 [running]:".to_string(),
             37 => "main.(*Worker).process(0xc000120000, {0xc0001a2000, 0x3, 0x3})".to_string(),
             38 => "\t/src/worker.go:118 +0x1d4".to_string(),
             39 => "created by main.(*Pool).Start in goroutine 1".to_string(),
-            _ => format!("level={} msg=\"processed batch\" items={} took={ms}ms seq={k}", level(h), (h >> 12) % 500),
+            _ => format!(
+                "level={} msg=\"processed batch\" items={} took={ms}ms seq={k}",
+                level(h),
+                (h >> 12) % 500
+            ),
         },
     }
 }
@@ -235,7 +306,10 @@ mod tests {
         book.end_instance("a", "p", "c", 1_000_000_000);
         let rec = book.record("a", "p", "c", 0, 0, 5_000_000_000);
         assert_eq!(rec.len(), 10);
-        assert!(rec.windows(2).all(|w| w[1].ts_ns - w[0].ts_ns == 100_000_000));
+        assert!(
+            rec.windows(2)
+                .all(|w| w[1].ts_ns - w[0].ts_ns == 100_000_000)
+        );
         assert!(rec[0].text.starts_with('{'));
     }
 
@@ -249,7 +323,11 @@ mod tests {
         }
         let ra = a.record("n", "p", "c", 0, 0, 20_000_000_000);
         assert_eq!(ra, b.record("n", "p", "c", 0, 0, 20_000_000_000));
-        assert_eq!(ra.len(), 1000, "the first instance ended when the second started");
+        assert_eq!(
+            ra.len(),
+            1000,
+            "the first instance ended when the second started"
+        );
         let second = a.record("n", "p", "c", 1, 0, 11_000_000_000);
         assert_ne!(second[0].text, ra[0].text);
     }

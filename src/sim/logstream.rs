@@ -25,7 +25,12 @@ struct LogRequest {
     limit_bytes: Option<usize>,
 }
 
-pub fn serve(cluster: Arc<Cluster>, ns: &str, pod_name: &str, params: &Params) -> Result<Response, ApiError> {
+pub fn serve(
+    cluster: Arc<Cluster>,
+    ns: &str,
+    pod_name: &str,
+    params: &Params,
+) -> Result<Response, ApiError> {
     let pods = cluster
         .find_type("", "v1", "pods")
         .ok_or_else(|| ApiError::new(404, "NotFound", "pods are not served"))?;
@@ -33,7 +38,11 @@ pub fn serve(cluster: Arc<Cluster>, ns: &str, pod_name: &str, params: &Params) -
     let names = |field: &str| -> Vec<String> {
         pod["spec"][field]
             .as_array()
-            .map(|a| a.iter().filter_map(|c| c["name"].as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c["name"].as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let containers = names("containers");
@@ -55,13 +64,22 @@ pub fn serve(cluster: Arc<Cluster>, ns: &str, pod_name: &str, params: &Params) -
     };
     let instances = cluster.logs.instances(ns, pod_name, &container);
     let previous = params.get("previous").is_some_and(|p| p == "true");
+    // Like the kubelet: the current log is the newest instance (running, or just crashed and
+    // waiting to restart); the previous one is the newest instance that has terminated
+    // before the current one started.
+    let last_ended = instances.last().is_some_and(|i| i.end_ns.is_some());
     let instance_index = if previous {
-        if instances.len() < 2 {
+        let candidate = if last_ended {
+            instances.len().checked_sub(1)
+        } else {
+            instances.len().checked_sub(2)
+        };
+        let Some(index) = candidate else {
             return Err(ApiError::bad_request(format!(
                 "previous terminated container \"{container}\" in pod \"{pod_name}\" not found"
             )));
-        }
-        instances.len() - 2
+        };
+        index
     } else {
         if instances.is_empty() {
             let reason = pod["status"]["containerStatuses"]
@@ -78,7 +96,9 @@ pub fn serve(cluster: Arc<Cluster>, ns: &str, pod_name: &str, params: &Params) -
     };
     let instance = instances[instance_index];
     let now = now_ns();
-    let written = cluster.logs.written_by(pod_name, &container, instance_index, instance, now);
+    let written = cluster
+        .logs
+        .written_by(pod_name, &container, instance_index, instance, now);
     let mut first = 0u64;
     let since_ns = params
         .get("sinceSeconds")
@@ -92,7 +112,10 @@ pub fn serve(cluster: Arc<Cluster>, ns: &str, pod_name: &str, params: &Params) -
         });
     if let Some(since) = since_ns {
         // The first line at or after `since`: lines are evenly spaced, so this is arithmetic.
-        let line0 = cluster.logs.line(ns, pod_name, &container, instance_index, instance, 0).ts_ns;
+        let line0 = cluster
+            .logs
+            .line(ns, pod_name, &container, instance_index, instance, 0)
+            .ts_ns;
         let interval = cluster.logs.interval_ns();
         if since > line0 {
             first = ((since - line0 + interval - 1) / interval) as u64;
@@ -116,19 +139,36 @@ pub fn serve(cluster: Arc<Cluster>, ns: &str, pod_name: &str, params: &Params) -
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(64);
     tokio::spawn(stream(cluster, req, first, written, tx));
     let mut resp = (StatusCode::OK, Body::from_stream(ReceiverStream::new(rx))).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/plain"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/plain"),
+    );
     Ok(resp)
 }
 
-async fn stream(cluster: Arc<Cluster>, req: LogRequest, mut next: u64, mut written: u64, tx: mpsc::Sender<Result<Bytes, std::io::Error>>) {
+async fn stream(
+    cluster: Arc<Cluster>,
+    req: LogRequest,
+    mut next: u64,
+    mut written: u64,
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+) {
     let mut budget = req.limit_bytes.unwrap_or(usize::MAX);
     let interval = cluster.logs.interval_ns();
     // Wake at most every 20 ms and send every line due since the last wake, so high rates cost few syscalls.
-    let wake = Duration::from_nanos(interval.clamp(1_000_000, 1_000_000_000) as u64).max(Duration::from_millis(20));
+    let wake = Duration::from_nanos(interval.clamp(1_000_000, 1_000_000_000) as u64)
+        .max(Duration::from_millis(20));
     loop {
         let mut chunk = BytesMut::new();
         while next < written && budget > 0 {
-            let line = cluster.logs.line(&req.ns, &req.pod, &req.container, req.instance_index, req.instance, next);
+            let line = cluster.logs.line(
+                &req.ns,
+                &req.pod,
+                &req.container,
+                req.instance_index,
+                req.instance,
+                next,
+            );
             let mut text = String::with_capacity(line.text.len() + 40);
             if req.timestamps {
                 text.push_str(&format_ts(line.ts_ns));
@@ -141,10 +181,8 @@ async fn stream(cluster: Arc<Cluster>, req: LogRequest, mut next: u64, mut writt
             chunk.put_slice(&bytes[..take]);
             budget -= take;
             next += 1;
-            if chunk.len() > 64 * 1024 {
-                if tx.send(Ok(chunk.split().freeze())).await.is_err() {
-                    return;
-                }
+            if chunk.len() > 64 * 1024 && tx.send(Ok(chunk.split().freeze())).await.is_err() {
+                return;
             }
         }
         if !chunk.is_empty() && tx.send(Ok(chunk.freeze())).await.is_err() {
@@ -162,7 +200,13 @@ async fn stream(cluster: Arc<Cluster>, req: LogRequest, mut next: u64, mut writt
         };
         if ended {
             if let Some(i) = this {
-                let all = cluster.logs.written_by(&req.pod, &req.container, req.instance_index, i, now_ns());
+                let all = cluster.logs.written_by(
+                    &req.pod,
+                    &req.container,
+                    req.instance_index,
+                    i,
+                    now_ns(),
+                );
                 if all > next {
                     written = all;
                     continue;
@@ -178,6 +222,12 @@ async fn stream(cluster: Arc<Cluster>, req: LogRequest, mut next: u64, mut writt
             // A stalled stream: the connection stays open and nothing arrives, like a wedged kubelet.
             continue;
         }
-        written = cluster.logs.written_by(&req.pod, &req.container, req.instance_index, this.unwrap_or(req.instance), now_ns());
+        written = cluster.logs.written_by(
+            &req.pod,
+            &req.container,
+            req.instance_index,
+            this.unwrap_or(req.instance),
+            now_ns(),
+        );
     }
 }

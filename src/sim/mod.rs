@@ -89,7 +89,11 @@ pub struct SimHandle {
 
 impl SimHandle {
     pub fn url(&self) -> String {
-        let scheme = if self.token.is_some() { "https" } else { "http" };
+        let scheme = if self.token.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         format!("{scheme}://{}", self.addr)
     }
 
@@ -132,9 +136,15 @@ pub async fn start(opts: SimOptions) -> Result<SimHandle> {
         Scenario::Demo => scenario::demo(&cluster)?,
         Scenario::Scale => scenario::scale(&cluster, opts.namespaces, opts.pods)?,
         Scenario::Empty => {
-            let ns = cluster.find_type("", "v1", "namespaces").context("namespaces type")?;
+            let ns = cluster
+                .find_type("", "v1", "namespaces")
+                .context("namespaces type")?;
             cluster
-                .create(&ns, "", serde_json::json!({"metadata": {"name": "default"}}))
+                .create(
+                    &ns,
+                    "",
+                    serde_json::json!({"metadata": {"name": "default"}}),
+                )
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         }
     }
@@ -146,19 +156,40 @@ pub async fn start(opts: SimOptions) -> Result<SimHandle> {
         (None, None, None)
     };
     let scheme = if opts.tls { "https" } else { "http" };
-    let kubeconfig = kubeconfig_yaml(&format!("{scheme}://{addr}"), ca_pem.as_deref(), token.as_deref());
+    let kubeconfig = kubeconfig_yaml(
+        &format!("{scheme}://{addr}"),
+        ca_pem.as_deref(),
+        token.as_deref(),
+    );
     if let Some(path) = &opts.kubeconfig_out {
-        write_private(path, &kubeconfig).with_context(|| format!("writing the kubeconfig to {}", path.display()))?;
+        write_private(path, &kubeconfig)
+            .with_context(|| format!("writing the kubeconfig to {}", path.display()))?;
     }
     let (shutdown, shutdown_rx) = tokio_watch::channel(false);
-    let state = Arc::new(http::ServerState { cluster: cluster.clone(), token: token.clone(), address: addr.to_string() });
-    let controllers = controllers::Controllers::new(cluster.clone(), opts.churn_per_sec, opts.scenario == Scenario::Demo);
+    let state = Arc::new(http::ServerState {
+        cluster: cluster.clone(),
+        token: token.clone(),
+        address: addr.to_string(),
+    });
+    let controllers = controllers::Controllers::new(
+        cluster.clone(),
+        opts.churn_per_sec,
+        opts.scenario == Scenario::Demo,
+    );
     let events = cluster.subscribe();
     let tasks = vec![
         tokio::spawn(controllers.run(events, shutdown_rx.clone())),
         tokio::spawn(server::serve(listener, addr, state, tls, shutdown_rx)),
     ];
-    Ok(SimHandle { addr, cluster, kubeconfig, token, ca_pem, shutdown, tasks })
+    Ok(SimHandle {
+        addr,
+        cluster,
+        kubeconfig,
+        token,
+        ca_pem,
+        shutdown,
+        tasks,
+    })
 }
 
 /// Writes a file only its owner can read (it may hold a bearer token).

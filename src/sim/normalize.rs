@@ -2,7 +2,9 @@
 //! simulator stores and serves is real Kubernetes JSON, and a body of the wrong shape is
 //! refused the way the API server refuses it.
 
-use k8s_openapi::api::{apps::v1 as apps, batch::v1 as batch, core::v1 as core, networking::v1 as net};
+use k8s_openapi::api::{
+    apps::v1 as apps, batch::v1 as batch, core::v1 as core, networking::v1 as net,
+};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1 as ext;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -49,7 +51,10 @@ mod tests {
         let bad = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"},
                          "spec": {"replicas": "three", "selector": {}, "template": {}}});
         let err = normalize("Deployment", bad).unwrap_err();
-        assert!(err.contains("replicas") || err.contains("invalid type"), "{err}");
+        assert!(
+            err.contains("replicas") || err.contains("invalid type"),
+            "{err}"
+        );
         let good = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"a": "b"}});
         assert_eq!(normalize("ConfigMap", good.clone()).unwrap(), good);
     }

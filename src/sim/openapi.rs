@@ -5,7 +5,11 @@ use super::registry::ResourceType;
 use serde_json::{Value, json};
 
 fn gv_path(group: &str, version: &str) -> String {
-    if group.is_empty() { format!("api/{version}") } else { format!("apis/{group}/{version}") }
+    if group.is_empty() {
+        format!("api/{version}")
+    } else {
+        format!("apis/{group}/{version}")
+    }
 }
 
 /// `/openapi/v3`: one entry per group/version.
@@ -22,7 +26,10 @@ pub fn index(types: &[ResourceType]) -> Value {
 /// `/openapi/v3/api/v1`, `/openapi/v3/apis/GROUP/VERSION`: PATCH operations with their GVK and parameters.
 pub fn group_version(types: &[ResourceType], group: &str, version: &str) -> Option<Value> {
     let mut paths = serde_json::Map::new();
-    for t in types.iter().filter(|t| t.group == group && t.version == version) {
+    for t in types
+        .iter()
+        .filter(|t| t.group == group && t.version == version)
+    {
         let base = format!("/{}", gv_path(group, version));
         let item = if t.namespaced {
             format!("{base}/namespaces/{{namespace}}/{}/{{name}}", t.plural)

@@ -8,8 +8,13 @@ use serde_json::{Map, Value};
 /// list is replaced whole, like the API server does for atomic lists.
 fn merge_key(parent: &str, field: &str) -> Option<&'static str> {
     match field {
-        "containers" | "initContainers" | "ephemeralContainers" | "env" | "volumes"
-        | "imagePullSecrets" | "resourceClaims" => Some("name"),
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "env"
+        | "volumes"
+        | "imagePullSecrets"
+        | "resourceClaims" => Some("name"),
         "volumeMounts" => Some("mountPath"),
         "volumeDevices" => Some("devicePath"),
         "ports" if parent == "container" => Some("containerPort"),
@@ -55,7 +60,9 @@ fn merge_map(target: &mut Value, patch: &Value, context: &str) -> Result<(), Str
             *target = Value::Null;
             return Ok(());
         }
-        Some(other) if other != "merge" => return Err(format!("unknown patch directive $patch: {other}")),
+        Some(other) if other != "merge" => {
+            return Err(format!("unknown patch directive $patch: {other}"));
+        }
         _ => {}
     }
     if !target.is_object() {
@@ -67,14 +74,20 @@ fn merge_map(target: &mut Value, patch: &Value, context: &str) -> Result<(), Str
             continue;
         }
         if key == "$retainKeys" {
-            let keep: Vec<&str> = pv.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+            let keep: Vec<&str> = pv
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
             if let Some(t) = target.as_object_mut() {
                 t.retain(|k, _| keep.contains(&k.as_str()) || patch_map.contains_key(k));
             }
             continue;
         }
         if let Some(field) = key.strip_prefix("$setElementOrder/") {
-            orders.push((field.to_string(), pv.as_array().cloned().unwrap_or_default()));
+            orders.push((
+                field.to_string(),
+                pv.as_array().cloned().unwrap_or_default(),
+            ));
             continue;
         }
         if let Some(field) = key.strip_prefix("$deleteFromPrimitiveList/") {
@@ -84,7 +97,9 @@ fn merge_map(target: &mut Value, patch: &Value, context: &str) -> Result<(), Str
             }
             continue;
         }
-        let Some(t) = target.as_object_mut() else { continue };
+        let Some(t) = target.as_object_mut() else {
+            continue;
+        };
         if pv.is_null() {
             t.remove(key);
             continue;
@@ -124,8 +139,17 @@ fn merge_list(slot: &mut Value, items: &[Value], context: &str, field: &str) -> 
         *slot = Value::Array(items.to_vec());
         return Ok(());
     };
-    if items.iter().any(|i| i.get("$patch").and_then(Value::as_str) == Some("replace")) {
-        *slot = Value::Array(items.iter().filter(|i| i.get("$patch").is_none()).cloned().collect());
+    if items
+        .iter()
+        .any(|i| i.get("$patch").and_then(Value::as_str) == Some("replace"))
+    {
+        *slot = Value::Array(
+            items
+                .iter()
+                .filter(|i| i.get("$patch").is_none())
+                .cloned()
+                .collect(),
+        );
         return Ok(());
     }
     let mut list = slot.as_array().cloned().unwrap_or_default();
@@ -200,7 +224,10 @@ mod tests {
         strategic_merge(&mut obj, &patch).unwrap();
         assert_eq!(obj["metadata"]["labels"], json!({"b": "2"}));
         assert_eq!(obj["metadata"]["finalizers"], json!(["y"]));
-        assert_eq!(obj["spec"]["containers"][0]["env"], json!([{"name": "L", "value": "w"}]));
+        assert_eq!(
+            obj["spec"]["containers"][0]["env"],
+            json!([{"name": "L", "value": "w"}])
+        );
     }
 
     #[test]
@@ -215,18 +242,27 @@ mod tests {
     #[test]
     fn service_ports_merge_by_port_and_container_ports_by_container_port() {
         let mut svc = json!({"spec": {"ports": [{"port": 80, "name": "http"}]}});
-        strategic_merge(&mut svc, &json!({"spec": {"ports": [{"port": 443, "name": "https"}]}})).unwrap();
+        strategic_merge(
+            &mut svc,
+            &json!({"spec": {"ports": [{"port": 443, "name": "https"}]}}),
+        )
+        .unwrap();
         assert_eq!(svc["spec"]["ports"].as_array().unwrap().len(), 2);
-        let mut pod = json!({"spec": {"containers": [{"name": "a", "ports": [{"containerPort": 80}]}]}});
+        let mut pod =
+            json!({"spec": {"containers": [{"name": "a", "ports": [{"containerPort": 80}]}]}});
         let patch = json!({"spec": {"containers": [{"name": "a", "ports": [{"containerPort": 80, "name": "http"}]}]}});
         strategic_merge(&mut pod, &patch).unwrap();
-        assert_eq!(pod["spec"]["containers"][0]["ports"], json!([{"containerPort": 80, "name": "http"}]));
+        assert_eq!(
+            pod["spec"]["containers"][0]["ports"],
+            json!([{"containerPort": 80, "name": "http"}])
+        );
     }
 
     #[test]
     fn a_list_item_without_its_merge_key_is_an_error() {
         let mut obj = json!({"spec": {"containers": []}});
-        let err = strategic_merge(&mut obj, &json!({"spec": {"containers": [{"image": "x"}]}})).unwrap_err();
+        let err = strategic_merge(&mut obj, &json!({"spec": {"containers": [{"image": "x"}]}}))
+            .unwrap_err();
         assert!(err.contains("merge key"), "{err}");
     }
 }

@@ -63,9 +63,19 @@ impl ResourceType {
         })];
         for sub in &self.subresources {
             let (kind, verbs, group, version) = match sub.as_str() {
-                "scale" => ("Scale", json!(["get", "patch", "update"]), "autoscaling", "v1"),
+                "scale" => (
+                    "Scale",
+                    json!(["get", "patch", "update"]),
+                    "autoscaling",
+                    "v1",
+                ),
                 "log" => ("Pod", json!(["get"]), "", "v1"),
-                _ => (self.kind.as_str(), json!(["get", "patch", "update"]), "", ""),
+                _ => (
+                    self.kind.as_str(),
+                    json!(["get", "patch", "update"]),
+                    "",
+                    "",
+                ),
             };
             let mut entry = json!({
                 "name": format!("{}/{}", self.plural, sub),
@@ -88,7 +98,14 @@ impl ResourceType {
 fn in_category_all(plural: &str) -> bool {
     matches!(
         plural,
-        "pods" | "services" | "deployments" | "replicasets" | "statefulsets" | "daemonsets" | "jobs" | "cronjobs"
+        "pods"
+            | "services"
+            | "deployments"
+            | "replicasets"
+            | "statefulsets"
+            | "daemonsets"
+            | "jobs"
+            | "cronjobs"
     )
 }
 
@@ -126,24 +143,159 @@ fn builtin(
 /// The built-in types, in the order discovery lists them.
 pub fn builtin_types() -> Vec<ResourceType> {
     vec![
-        builtin("", "v1", "namespaces", "namespace", "Namespace", false, &["ns"], &["status"]),
-        builtin("", "v1", "nodes", "node", "Node", false, &["no"], &["status"]),
-        builtin("", "v1", "pods", "pod", "Pod", true, &["po"], &["log", "status"]),
-        builtin("", "v1", "services", "service", "Service", true, &["svc"], &["status"]),
-        builtin("", "v1", "endpoints", "endpoints", "Endpoints", true, &["ep"], &[]),
-        builtin("", "v1", "configmaps", "configmap", "ConfigMap", true, &["cm"], &[]),
+        builtin(
+            "",
+            "v1",
+            "namespaces",
+            "namespace",
+            "Namespace",
+            false,
+            &["ns"],
+            &["status"],
+        ),
+        builtin(
+            "",
+            "v1",
+            "nodes",
+            "node",
+            "Node",
+            false,
+            &["no"],
+            &["status"],
+        ),
+        builtin(
+            "",
+            "v1",
+            "pods",
+            "pod",
+            "Pod",
+            true,
+            &["po"],
+            &["log", "status"],
+        ),
+        builtin(
+            "",
+            "v1",
+            "services",
+            "service",
+            "Service",
+            true,
+            &["svc"],
+            &["status"],
+        ),
+        builtin(
+            "",
+            "v1",
+            "endpoints",
+            "endpoints",
+            "Endpoints",
+            true,
+            &["ep"],
+            &[],
+        ),
+        builtin(
+            "",
+            "v1",
+            "configmaps",
+            "configmap",
+            "ConfigMap",
+            true,
+            &["cm"],
+            &[],
+        ),
         builtin("", "v1", "secrets", "secret", "Secret", true, &[], &[]),
-        builtin("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, &["sa"], &[]),
+        builtin(
+            "",
+            "v1",
+            "serviceaccounts",
+            "serviceaccount",
+            "ServiceAccount",
+            true,
+            &["sa"],
+            &[],
+        ),
         builtin("", "v1", "events", "event", "Event", true, &["ev"], &[]),
-        builtin("", "v1", "persistentvolumes", "persistentvolume", "PersistentVolume", false, &["pv"], &["status"]),
-        builtin("", "v1", "persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", true, &["pvc"], &["status"]),
-        builtin("apps", "v1", "deployments", "deployment", "Deployment", true, &["deploy"], &["scale", "status"]),
-        builtin("apps", "v1", "replicasets", "replicaset", "ReplicaSet", true, &["rs"], &["scale", "status"]),
-        builtin("apps", "v1", "statefulsets", "statefulset", "StatefulSet", true, &["sts"], &["scale", "status"]),
-        builtin("apps", "v1", "daemonsets", "daemonset", "DaemonSet", true, &["ds"], &["status"]),
+        builtin(
+            "",
+            "v1",
+            "persistentvolumes",
+            "persistentvolume",
+            "PersistentVolume",
+            false,
+            &["pv"],
+            &["status"],
+        ),
+        builtin(
+            "",
+            "v1",
+            "persistentvolumeclaims",
+            "persistentvolumeclaim",
+            "PersistentVolumeClaim",
+            true,
+            &["pvc"],
+            &["status"],
+        ),
+        builtin(
+            "apps",
+            "v1",
+            "deployments",
+            "deployment",
+            "Deployment",
+            true,
+            &["deploy"],
+            &["scale", "status"],
+        ),
+        builtin(
+            "apps",
+            "v1",
+            "replicasets",
+            "replicaset",
+            "ReplicaSet",
+            true,
+            &["rs"],
+            &["scale", "status"],
+        ),
+        builtin(
+            "apps",
+            "v1",
+            "statefulsets",
+            "statefulset",
+            "StatefulSet",
+            true,
+            &["sts"],
+            &["scale", "status"],
+        ),
+        builtin(
+            "apps",
+            "v1",
+            "daemonsets",
+            "daemonset",
+            "DaemonSet",
+            true,
+            &["ds"],
+            &["status"],
+        ),
         builtin("batch", "v1", "jobs", "job", "Job", true, &[], &["status"]),
-        builtin("batch", "v1", "cronjobs", "cronjob", "CronJob", true, &["cj"], &["status"]),
-        builtin("networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", true, &["ing"], &["status"]),
+        builtin(
+            "batch",
+            "v1",
+            "cronjobs",
+            "cronjob",
+            "CronJob",
+            true,
+            &["cj"],
+            &["status"],
+        ),
+        builtin(
+            "networking.k8s.io",
+            "v1",
+            "ingresses",
+            "ingress",
+            "Ingress",
+            true,
+            &["ing"],
+            &["status"],
+        ),
         builtin(
             "apiextensions.k8s.io",
             "v1",
@@ -217,7 +369,11 @@ pub fn types_from_crd(crd: &Value) -> Vec<ResourceType> {
 
 fn string_list(v: &Value) -> Vec<String> {
     v.as_array()
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -252,9 +408,15 @@ mod tests {
 
     #[test]
     fn scale_subresource_is_listed_under_autoscaling() {
-        let deploy = builtin_types().into_iter().find(|t| t.plural == "deployments").unwrap();
+        let deploy = builtin_types()
+            .into_iter()
+            .find(|t| t.plural == "deployments")
+            .unwrap();
         let entries = deploy.discovery_entries();
-        let scale = entries.iter().find(|e| e["name"] == "deployments/scale").unwrap();
+        let scale = entries
+            .iter()
+            .find(|e| e["name"] == "deployments/scale")
+            .unwrap();
         assert_eq!(scale["group"], "autoscaling");
         assert_eq!(scale["kind"], "Scale");
     }

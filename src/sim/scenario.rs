@@ -3,7 +3,10 @@
 use super::cluster::{Cluster, now_rfc3339};
 use super::controllers::CRASH_EVERY;
 use super::logs::{Flavour, now_ns};
-use super::objects::{ObjectRef, container, daemonset, deployment, job_template, node, pod_template, running_status, service, statefulset};
+use super::objects::{
+    ObjectRef, container, daemonset, deployment, job_template, node, pod_template, running_status,
+    service, statefulset,
+};
 use super::registry::ResourceType;
 use anyhow::{Context, Result, anyhow};
 use serde_json::{Value, json};
@@ -16,14 +19,31 @@ fn rt(cluster: &Cluster, plural: &str) -> Result<ResourceType> {
         .ok_or_else(|| anyhow!("the simulator does not serve {plural}"))
 }
 
-fn create(cluster: &Cluster, plural: &str, ns: &str, obj: Value) -> Result<std::sync::Arc<super::store::Stored>> {
+fn create(
+    cluster: &Cluster,
+    plural: &str,
+    ns: &str,
+    obj: Value,
+) -> Result<std::sync::Arc<super::store::Stored>> {
     let t = rt(cluster, plural)?;
-    cluster.create(&t, ns, obj).map_err(|e| anyhow!("creating {plural} in {ns:?}: {e}"))
+    cluster
+        .create(&t, ns, obj)
+        .map_err(|e| anyhow!("creating {plural} in {ns:?}: {e}"))
 }
 
 fn namespace(cluster: &Cluster, name: &str) -> Result<()> {
-    create(cluster, "namespaces", "", json!({"metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name}}}))?;
-    create(cluster, "serviceaccounts", name, json!({"metadata": {"name": "default"}}))?;
+    create(
+        cluster,
+        "namespaces",
+        "",
+        json!({"metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name}}}),
+    )?;
+    create(
+        cluster,
+        "serviceaccounts",
+        name,
+        json!({"metadata": {"name": "default"}}),
+    )?;
     Ok(())
 }
 
@@ -50,43 +70,149 @@ pub const DEMO_CRD: &str = r#"{
 pub fn demo(cluster: &Cluster) -> Result<()> {
     create(cluster, "nodes", "", node("kx-control-plane", 0, true))?;
     for i in 1..=3 {
-        create(cluster, "nodes", "", node(&format!("kx-worker-{i}"), i, false))?;
+        create(
+            cluster,
+            "nodes",
+            "",
+            node(&format!("kx-worker-{i}"), i, false),
+        )?;
     }
-    for ns in ["default", "kube-system", "kube-public", "shop", "monitoring"] {
+    for ns in [
+        "default",
+        "kube-system",
+        "kube-public",
+        "shop",
+        "monitoring",
+    ] {
         namespace(cluster, ns)?;
     }
     let labels = |app: &str| json!({"app": app});
     let no_annotations = json!({});
 
-    let dns = pod_template(&json!({"k8s-app": "kube-dns"}), vec![container("coredns", "registry.k8s.io/coredns/coredns:v1.12.0", Some(53))], no_annotations.clone());
-    create(cluster, "deployments", "kube-system", deployment("kube-system", "coredns", 2, dns))?;
-    create(cluster, "services", "kube-system", service("kube-system", "kube-dns", &json!({"k8s-app": "kube-dns"}), 53, "ClusterIP"))?;
-    let proxy = pod_template(&json!({"k8s-app": "kube-proxy"}), vec![container("kube-proxy", "registry.k8s.io/kube-proxy:v1.36.0", None)], no_annotations.clone());
-    create(cluster, "daemonsets", "kube-system", daemonset("kube-system", "kube-proxy", proxy))?;
-
-    let web = pod_template(&labels("web"), vec![container("nginx", "nginx:1.27", Some(80))], no_annotations.clone());
-    create(cluster, "deployments", "shop", deployment("shop", "web", 3, web))?;
-    let api = pod_template(
-        &labels("api"),
-        vec![container("api", "ghcr.io/kx-demo/api:2.4.1", Some(8080)), container("envoy", "envoyproxy/envoy:v1.31.0", Some(9901))],
+    let dns = pod_template(
+        &json!({"k8s-app": "kube-dns"}),
+        vec![container(
+            "coredns",
+            "registry.k8s.io/coredns/coredns:v1.12.0",
+            Some(53),
+        )],
         no_annotations.clone(),
     );
-    create(cluster, "deployments", "shop", deployment("shop", "api", 2, api))?;
-    let worker = pod_template(&labels("worker"), vec![container("worker", "ghcr.io/kx-demo/worker:1.8.0", None)], no_annotations.clone());
-    create(cluster, "deployments", "shop", deployment("shop", "worker", 2, worker))?;
+    create(
+        cluster,
+        "deployments",
+        "kube-system",
+        deployment("kube-system", "coredns", 2, dns),
+    )?;
+    create(
+        cluster,
+        "services",
+        "kube-system",
+        service(
+            "kube-system",
+            "kube-dns",
+            &json!({"k8s-app": "kube-dns"}),
+            53,
+            "ClusterIP",
+        ),
+    )?;
+    let proxy = pod_template(
+        &json!({"k8s-app": "kube-proxy"}),
+        vec![container(
+            "kube-proxy",
+            "registry.k8s.io/kube-proxy:v1.36.0",
+            None,
+        )],
+        no_annotations.clone(),
+    );
+    create(
+        cluster,
+        "daemonsets",
+        "kube-system",
+        daemonset("kube-system", "kube-proxy", proxy),
+    )?;
+
+    let web = pod_template(
+        &labels("web"),
+        vec![container("nginx", "nginx:1.27", Some(80))],
+        no_annotations.clone(),
+    );
+    create(
+        cluster,
+        "deployments",
+        "shop",
+        deployment("shop", "web", 3, web),
+    )?;
+    let api = pod_template(
+        &labels("api"),
+        vec![
+            container("api", "ghcr.io/kx-demo/api:2.4.1", Some(8080)),
+            container("envoy", "envoyproxy/envoy:v1.31.0", Some(9901)),
+        ],
+        no_annotations.clone(),
+    );
+    create(
+        cluster,
+        "deployments",
+        "shop",
+        deployment("shop", "api", 2, api),
+    )?;
+    let worker = pod_template(
+        &labels("worker"),
+        vec![container("worker", "ghcr.io/kx-demo/worker:1.8.0", None)],
+        no_annotations.clone(),
+    );
+    create(
+        cluster,
+        "deployments",
+        "shop",
+        deployment("shop", "worker", 2, worker),
+    )?;
     let flaky = pod_template(
         &labels("flaky"),
         vec![container("flaky", "ghcr.io/kx-demo/worker:1.8.0", None)],
         json!({CRASH_EVERY: "25"}),
     );
-    create(cluster, "deployments", "shop", deployment("shop", "flaky", 1, flaky))?;
-    let db = pod_template(&labels("db"), vec![container("postgres", "postgres:16.4", Some(5432))], no_annotations.clone());
-    create(cluster, "statefulsets", "shop", statefulset("shop", "db", 2, db))?;
-    for (name, sel, port, type_) in [("web", "web", 80, "LoadBalancer"), ("api", "api", 8080, "ClusterIP"), ("db", "db", 5432, "ClusterIP")] {
-        create(cluster, "services", "shop", service("shop", name, &labels(sel), port, type_))?;
+    create(
+        cluster,
+        "deployments",
+        "shop",
+        deployment("shop", "flaky", 1, flaky),
+    )?;
+    let db = pod_template(
+        &labels("db"),
+        vec![container("postgres", "postgres:16.4", Some(5432))],
+        no_annotations.clone(),
+    );
+    create(
+        cluster,
+        "statefulsets",
+        "shop",
+        statefulset("shop", "db", 2, db),
+    )?;
+    for (name, sel, port, type_) in [
+        ("web", "web", 80, "LoadBalancer"),
+        ("api", "api", 8080, "ClusterIP"),
+        ("db", "db", 5432, "ClusterIP"),
+    ] {
+        create(
+            cluster,
+            "services",
+            "shop",
+            service("shop", name, &labels(sel), port, type_),
+        )?;
     }
-    let migrate = pod_template(&labels("migrate"), vec![container("migrate", "ghcr.io/kx-demo/worker:1.8.0", None)], no_annotations.clone());
-    create(cluster, "jobs", "shop", json!({"metadata": {"name": "migrate-schema", "namespace": "shop"}, "spec": job_template(&migrate, 1)}))?;
+    let migrate = pod_template(
+        &labels("migrate"),
+        vec![container("migrate", "ghcr.io/kx-demo/worker:1.8.0", None)],
+        no_annotations.clone(),
+    );
+    create(
+        cluster,
+        "jobs",
+        "shop",
+        json!({"metadata": {"name": "migrate-schema", "namespace": "shop"}, "spec": job_template(&migrate, 1)}),
+    )?;
     create(
         cluster,
         "cronjobs",
@@ -95,33 +221,89 @@ pub fn demo(cluster: &Cluster) -> Result<()> {
                "spec": {"schedule": "0 3 * * *", "concurrencyPolicy": "Forbid",
                         "jobTemplate": {"spec": job_template(&migrate, 1)}}}),
     )?;
-    create(cluster, "configmaps", "shop", json!({"metadata": {"name": "web-config"}, "data": {"nginx.conf": "worker_processes 2;\nevents { worker_connections 1024; }\n", "LOG_LEVEL": "info"}}))?;
-    create(cluster, "secrets", "shop", json!({"metadata": {"name": "db-credentials"}, "type": "Opaque",
-        "data": {"username": "c2hvcA==", "password": "aHVudGVyMg=="}}))?;
-    create(cluster, "ingresses", "shop", json!({"metadata": {"name": "web"}, "spec": {"ingressClassName": "nginx",
+    create(
+        cluster,
+        "configmaps",
+        "shop",
+        json!({"metadata": {"name": "web-config"}, "data": {"nginx.conf": "worker_processes 2;\nevents { worker_connections 1024; }\n", "LOG_LEVEL": "info"}}),
+    )?;
+    create(
+        cluster,
+        "secrets",
+        "shop",
+        json!({"metadata": {"name": "db-credentials"}, "type": "Opaque",
+        "data": {"username": "c2hvcA==", "password": "aHVudGVyMg=="}}),
+    )?;
+    create(
+        cluster,
+        "ingresses",
+        "shop",
+        json!({"metadata": {"name": "web"}, "spec": {"ingressClassName": "nginx",
         "rules": [{"host": "shop.example.test", "http": {"paths": [{"path": "/", "pathType": "Prefix",
-            "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}}))?;
+            "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}}),
+    )?;
     for i in 0..2 {
-        create(cluster, "persistentvolumes", "", json!({"metadata": {"name": format!("pv-db-{i}")},
+        create(
+            cluster,
+            "persistentvolumes",
+            "",
+            json!({"metadata": {"name": format!("pv-db-{i}")},
             "spec": {"capacity": {"storage": "10Gi"}, "accessModes": ["ReadWriteOnce"], "persistentVolumeReclaimPolicy": "Delete",
                      "storageClassName": "standard", "hostPath": {"path": format!("/data/db-{i}")},
                      "claimRef": {"namespace": "shop", "name": format!("data-db-{i}")}},
-            "status": {"phase": "Bound"}}))?;
-        create(cluster, "persistentvolumeclaims", "shop", json!({"metadata": {"name": format!("data-db-{i}")},
+            "status": {"phase": "Bound"}}),
+        )?;
+        create(
+            cluster,
+            "persistentvolumeclaims",
+            "shop",
+            json!({"metadata": {"name": format!("data-db-{i}")},
             "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}},
                      "storageClassName": "standard", "volumeName": format!("pv-db-{i}")},
-            "status": {"phase": "Bound", "capacity": {"storage": "10Gi"}, "accessModes": ["ReadWriteOnce"]}}))?;
+            "status": {"phase": "Bound", "capacity": {"storage": "10Gi"}, "accessModes": ["ReadWriteOnce"]}}),
+        )?;
     }
-    let prom = pod_template(&labels("prometheus"), vec![container("prometheus", "prom/prometheus:v3.1.0", Some(9090))], no_annotations.clone());
-    create(cluster, "deployments", "monitoring", deployment("monitoring", "prometheus", 1, prom))?;
-    let hello = pod_template(&labels("hello"), vec![container("hello", "nginx:1.27", Some(80))], no_annotations);
-    create(cluster, "deployments", "default", deployment("default", "hello", 1, hello))?;
+    let prom = pod_template(
+        &labels("prometheus"),
+        vec![container(
+            "prometheus",
+            "prom/prometheus:v3.1.0",
+            Some(9090),
+        )],
+        no_annotations.clone(),
+    );
+    create(
+        cluster,
+        "deployments",
+        "monitoring",
+        deployment("monitoring", "prometheus", 1, prom),
+    )?;
+    let hello = pod_template(
+        &labels("hello"),
+        vec![container("hello", "nginx:1.27", Some(80))],
+        no_annotations,
+    );
+    create(
+        cluster,
+        "deployments",
+        "default",
+        deployment("default", "hello", 1, hello),
+    )?;
 
     let crd: Value = serde_json::from_str(DEMO_CRD).context("the demo CRD")?;
     create(cluster, "customresourcedefinitions", "", crd)?;
-    for (name, colour, size, phase) in [("gizmo", "red", 3, "Ready"), ("sprocket", "blue", 5, "Ready"), ("widget-x", "green", 1, "Pending")] {
-        create(cluster, "widgets", "shop", json!({"apiVersion": "demo.kx.dev/v1", "kind": "Widget",
-            "metadata": {"name": name}, "spec": {"colour": colour, "size": size}, "status": {"phase": phase}}))?;
+    for (name, colour, size, phase) in [
+        ("gizmo", "red", 3, "Ready"),
+        ("sprocket", "blue", 5, "Ready"),
+        ("widget-x", "green", 1, "Pending"),
+    ] {
+        create(
+            cluster,
+            "widgets",
+            "shop",
+            json!({"apiVersion": "demo.kx.dev/v1", "kind": "Widget",
+            "metadata": {"name": name}, "spec": {"colour": colour, "size": size}, "status": {"phase": phase}}),
+        )?;
     }
     Ok(())
 }
@@ -132,13 +314,22 @@ pub fn scale(cluster: &Cluster, namespaces: usize, pods: usize) -> Result<()> {
     let namespaces = namespaces.max(1);
     let nodes = (pods / 100).max(3);
     for i in 0..nodes {
-        create(cluster, "nodes", "", node(&format!("node-{i:05}"), i, false))?;
+        create(
+            cluster,
+            "nodes",
+            "",
+            node(&format!("node-{i:05}"), i, false),
+        )?;
     }
     for n in 0..namespaces {
         namespace(cluster, &format!("ns-{n:03}"))?;
     }
     namespace(cluster, "default")?;
-    let (deploy_t, rs_t, pods_t) = (rt(cluster, "deployments")?, rt(cluster, "replicasets")?, rt(cluster, "pods")?);
+    let (deploy_t, rs_t, pods_t) = (
+        rt(cluster, "deployments")?,
+        rt(cluster, "replicasets")?,
+        rt(cluster, "pods")?,
+    );
     let per_deploy = 10usize;
     let deployments = pods.div_ceil(per_deploy);
     let started = now_rfc3339();
@@ -148,9 +339,26 @@ pub fn scale(cluster: &Cluster, namespaces: usize, pods: usize) -> Result<()> {
         let ns = format!("ns-{:03}", d % namespaces);
         let name = format!("app-{d:05}");
         let replicas = per_deploy.min(pods - made);
-        let image = if d % 2 == 0 { "nginx:1.27" } else { "ghcr.io/kx-demo/api:2.4.1" };
-        let template = pod_template(&json!({"app": name}), vec![container("main", image, Some(8080)), container("sidecar", "envoyproxy/envoy:v1.31.0", None)], json!({}));
-        let dep = cluster.create(&deploy_t, &ns, deployment(&ns, &name, replicas as i64, template)).map_err(|e| anyhow!("{e}"))?;
+        let image = if d % 2 == 0 {
+            "nginx:1.27"
+        } else {
+            "ghcr.io/kx-demo/api:2.4.1"
+        };
+        let template = pod_template(
+            &json!({"app": name}),
+            vec![
+                container("main", image, Some(8080)),
+                container("sidecar", "envoyproxy/envoy:v1.31.0", None),
+            ],
+            json!({}),
+        );
+        let dep = cluster
+            .create(
+                &deploy_t,
+                &ns,
+                deployment(&ns, &name, replicas as i64, template),
+            )
+            .map_err(|e| anyhow!("{e}"))?;
         let dv = dep.value();
         let hash = super::controllers::template_hash_of(&dv["spec"]["template"]);
         let mut rs_template = dv["spec"]["template"].clone();
@@ -172,11 +380,29 @@ pub fn scale(cluster: &Cluster, namespaces: usize, pods: usize) -> Result<()> {
             let mut pod = json!({"metadata": {"name": pod_name, "labels": rs_template["metadata"]["labels"], "ownerReferences": [rs_owner.owner_reference()]},
                                  "spec": rs_template["spec"].clone()});
             pod["spec"]["nodeName"] = json!(format!("node-{node_i:05}"));
-            pod["status"] = running_status(&pod, &format!("172.18.{}.{}", node_i / 250, node_i % 250 + 2), &format!("10.{}.{}.{}", 64 + made / 62500, (made / 250) % 250, made % 250 + 2), &started);
-            cluster.create(&pods_t, &ns, pod).map_err(|e| anyhow!("{e}"))?;
+            pod["status"] = running_status(
+                &pod,
+                &format!("172.18.{}.{}", node_i / 250, node_i % 250 + 2),
+                &format!(
+                    "10.{}.{}.{}",
+                    64 + made / 62500,
+                    (made / 250) % 250,
+                    made % 250 + 2
+                ),
+                &started,
+            );
+            cluster
+                .create(&pods_t, &ns, pod)
+                .map_err(|e| anyhow!("{e}"))?;
             for c in ["main", "sidecar"] {
-                let flavour = if c == "sidecar" { Flavour::Access } else { Flavour::for_image(image) };
-                cluster.logs.start_instance(&ns, &pod_name, c, flavour, start_ns);
+                let flavour = if c == "sidecar" {
+                    Flavour::Access
+                } else {
+                    Flavour::for_image(image)
+                };
+                cluster
+                    .logs
+                    .start_instance(&ns, &pod_name, c, flavour, start_ns);
             }
             made += 1;
         }

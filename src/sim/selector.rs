@@ -50,7 +50,10 @@ impl LabelSelector {
         let mut reqs = Vec::new();
         if let Some(m) = sel["matchLabels"].as_object() {
             for (k, v) in m {
-                reqs.push(Requirement::Equals(k.clone(), v.as_str().unwrap_or_default().into()));
+                reqs.push(Requirement::Equals(
+                    k.clone(),
+                    v.as_str().unwrap_or_default().into(),
+                ));
             }
         }
         if let Some(exprs) = sel["matchExpressions"].as_array() {
@@ -58,7 +61,11 @@ impl LabelSelector {
                 let key = e["key"].as_str().unwrap_or_default().to_string();
                 let values: Vec<String> = e["values"]
                     .as_array()
-                    .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_string))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 reqs.push(match e["operator"].as_str().unwrap_or_default() {
                     "In" => Requirement::In(key, values),
@@ -77,7 +84,9 @@ impl LabelSelector {
             .as_object()
             .map(|m| {
                 m.iter()
-                    .map(|(k, v)| Requirement::Equals(k.clone(), v.as_str().unwrap_or_default().into()))
+                    .map(|(k, v)| {
+                        Requirement::Equals(k.clone(), v.as_str().unwrap_or_default().into())
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -116,7 +125,9 @@ fn parse_requirement(term: &str) -> Result<Requirement, String> {
             let inner = rest
                 .strip_prefix('(')
                 .and_then(|r| r.strip_suffix(')'))
-                .ok_or_else(|| format!("unable to parse requirement: values of {key:?} must be in parentheses"))?;
+                .ok_or_else(|| {
+                    format!("unable to parse requirement: values of {key:?} must be in parentheses")
+                })?;
             let values: Vec<String> = inner
                 .split(',')
                 .map(|v| v.trim().to_string())
@@ -130,7 +141,10 @@ fn parse_requirement(term: &str) -> Result<Requirement, String> {
         }
     }
     if let Some((k, v)) = term.split_once("!=") {
-        return Ok(Requirement::NotEquals(valid_key(k.trim())?, v.trim().into()));
+        return Ok(Requirement::NotEquals(
+            valid_key(k.trim())?,
+            v.trim().into(),
+        ));
     }
     if let Some((k, v)) = term.split_once("==") {
         return Ok(Requirement::Equals(valid_key(k.trim())?, v.trim().into()));
@@ -150,7 +164,9 @@ fn valid_key(key: &str) -> Result<String, String> {
     if ok {
         Ok(key.to_string())
     } else {
-        Err(format!("unable to parse requirement: invalid label key {key:?}"))
+        Err(format!(
+            "unable to parse requirement: invalid label key {key:?}"
+        ))
     }
 }
 
@@ -187,9 +203,16 @@ impl FieldSelector {
                 || match kind {
                     "Pod" => matches!(
                         path.as_str(),
-                        "status.phase" | "spec.nodeName" | "spec.restartPolicy" | "spec.serviceAccountName" | "status.podIP"
+                        "status.phase"
+                            | "spec.nodeName"
+                            | "spec.restartPolicy"
+                            | "spec.serviceAccountName"
+                            | "status.podIP"
                     ),
-                    "Event" => path.starts_with("involvedObject.") || matches!(path.as_str(), "reason" | "type" | "source"),
+                    "Event" => {
+                        path.starts_with("involvedObject.")
+                            || matches!(path.as_str(), "reason" | "type" | "source")
+                    }
                     "Node" => path == "spec.unschedulable",
                     "Secret" => path == "type",
                     "Namespace" => path == "status.phase",
@@ -204,7 +227,9 @@ impl FieldSelector {
 
     /// `field_value` returns the object's value of a dotted path (missing paths are "").
     pub fn matches(&self, field_value: impl Fn(&str) -> String) -> bool {
-        self.0.iter().all(|(path, equal, want)| (field_value(path) == *want) == *equal)
+        self.0
+            .iter()
+            .all(|(path, equal, want)| (field_value(path) == *want) == *equal)
     }
 }
 
@@ -227,7 +252,10 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -236,8 +264,16 @@ mod tests {
         assert_eq!(sel.0.len(), 4);
         assert!(sel.matches(&labels(&[("app", "web"), ("tier", "edge")])));
         assert!(!sel.matches(&labels(&[("app", "web"), ("tier", "back")])));
-        assert!(!sel.matches(&labels(&[("app", "web"), ("tier", "edge"), ("canary", "1")])));
-        assert!(!sel.matches(&labels(&[("app", "web"), ("tier", "edge"), ("env", "prod")])));
+        assert!(!sel.matches(&labels(&[
+            ("app", "web"),
+            ("tier", "edge"),
+            ("canary", "1")
+        ])));
+        assert!(!sel.matches(&labels(&[
+            ("app", "web"),
+            ("tier", "edge"),
+            ("env", "prod")
+        ])));
     }
 
     #[test]
@@ -262,6 +298,11 @@ mod tests {
         assert!(sel.matches(|p| field_of(&obj, p)));
         let sel = FieldSelector::parse("status.phase=Pending").unwrap();
         assert!(!sel.matches(|p| field_of(&obj, p)));
-        assert!(FieldSelector::parse("spec.foo=1").unwrap().check_supported("Pod").is_err());
+        assert!(
+            FieldSelector::parse("spec.foo=1")
+                .unwrap()
+                .check_supported("Pod")
+                .is_err()
+        );
     }
 }

@@ -22,19 +22,35 @@ pub struct TlsMaterial {
 }
 
 pub fn make_tls() -> Result<TlsMaterial> {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    };
     let ca_key = KeyPair::generate().context("generating the CA key")?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(DnType::CommonName, "kx-sim-ca");
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
-    let ca_cert = ca_params.self_signed(&ca_key).context("self-signing the CA")?;
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "kx-sim-ca");
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_cert = ca_params
+        .self_signed(&ca_key)
+        .context("self-signing the CA")?;
     let issuer = Issuer::new(ca_params, ca_key);
 
     let server_key = KeyPair::generate().context("generating the serving key")?;
-    let mut params = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()])?;
+    let mut params = CertificateParams::new(vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        "::1".to_string(),
+    ])?;
     params.distinguished_name.push(DnType::CommonName, "kx-sim");
-    let server_cert = params.signed_by(&server_key, &issuer).context("signing the serving certificate")?;
+    let server_cert = params
+        .signed_by(&server_key, &issuer)
+        .context("signing the serving certificate")?;
 
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)

@@ -269,7 +269,10 @@ mod tests {
     }
 
     fn cm_type() -> ResourceType {
-        builtin_types().into_iter().find(|t| t.plural == "configmaps").unwrap()
+        builtin_types()
+            .into_iter()
+            .find(|t| t.plural == "configmaps")
+            .unwrap()
     }
 
     #[test]
@@ -296,7 +299,9 @@ mod tests {
         let ev = store.put("/configmaps", Stored::new(&rt, &cm("x", 2)));
         assert_eq!(ev.type_, EventType::Modified);
         assert_eq!(ev.previous.as_ref().unwrap().rv, 1);
-        let ev = store.remove("/configmaps", Stored::new(&rt, &cm("x", 3))).unwrap();
+        let ev = store
+            .remove("/configmaps", Stored::new(&rt, &cm("x", 3)))
+            .unwrap();
         assert_eq!(ev.type_, EventType::Deleted);
         assert!(store.get("/configmaps", "a", "x").is_none());
     }
@@ -310,7 +315,11 @@ mod tests {
             v["metadata"]["namespace"] = json!(ns);
             store.put("/configmaps", Stored::new(&rt, &v));
         }
-        let names: Vec<_> = store.list("/configmaps", "a").iter().map(|s| s.name.clone()).collect();
+        let names: Vec<_> = store
+            .list("/configmaps", "a")
+            .iter()
+            .map(|s| s.name.clone())
+            .collect();
         assert_eq!(names, ["1", "4"]);
         assert_eq!(store.list("/configmaps", "").len(), 4);
     }

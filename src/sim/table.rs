@@ -8,7 +8,13 @@ use serde_json::{Value, json};
 /// (name, type, format, priority, description)
 type Col = (&'static str, &'static str, &'static str, i64, &'static str);
 
-const NAME: Col = ("Name", "string", "name", 0, "Name must be unique within a namespace.");
+const NAME: Col = (
+    "Name",
+    "string",
+    "name",
+    0,
+    "Name must be unique within a namespace.",
+);
 const AGE: Col = ("Age", "string", "", 0, "Time since the object was created.");
 
 fn builtin_columns(kind: &str) -> Vec<Col> {
@@ -120,7 +126,14 @@ fn builtin_columns(kind: &str) -> Vec<Col> {
             i("Count", 1),
             c("Name", 1),
         ],
-        "Ingress" => vec![NAME, c("Class", 0), c("Hosts", 0), c("Address", 0), c("Ports", 0), AGE],
+        "Ingress" => vec![
+            NAME,
+            c("Class", 0),
+            c("Hosts", 0),
+            c("Address", 0),
+            c("Ports", 0),
+            AGE,
+        ],
         "PersistentVolume" => vec![
             NAME,
             c("Capacity", 0),
@@ -162,7 +175,12 @@ pub fn column_definitions(rt: &ResourceType) -> Value {
         }
         return Value::Array(cols);
     }
-    Value::Array(builtin_columns(&rt.kind).into_iter().map(col_json).collect())
+    Value::Array(
+        builtin_columns(&rt.kind)
+            .into_iter()
+            .map(col_json)
+            .collect(),
+    )
 }
 
 fn col_json((name, type_, format, priority, description): Col) -> Value {
@@ -206,7 +224,11 @@ fn ts(v: &Value) -> Option<i64> {
 }
 
 fn or_none(text: String) -> Value {
-    Value::String(if text.is_empty() { "<none>".into() } else { text })
+    Value::String(if text.is_empty() {
+        "<none>".into()
+    } else {
+        text
+    })
 }
 
 fn join_strs<'a>(items: impl Iterator<Item = &'a str>) -> String {
@@ -214,7 +236,10 @@ fn join_strs<'a>(items: impl Iterator<Item = &'a str>) -> String {
 }
 
 fn containers_images(pod_spec: &Value) -> (String, String) {
-    let cs = pod_spec["containers"].as_array().cloned().unwrap_or_default();
+    let cs = pod_spec["containers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     (
         join_strs(cs.iter().map(|c| s(&c["name"]))),
         join_strs(cs.iter().map(|c| s(&c["image"]))),
@@ -275,7 +300,10 @@ pub fn pod_status(pod: &Value) -> String {
                     Some(r) if !r.is_empty() => format!("Init:{r}"),
                     _ => format!("Init:ExitCode:{}", int(&term["exitCode"])),
                 }
-            } else if let Some(r) = c["state"]["waiting"]["reason"].as_str().filter(|r| *r != "PodInitializing") {
+            } else if let Some(r) = c["state"]["waiting"]["reason"]
+                .as_str()
+                .filter(|r| *r != "PodInitializing")
+            {
                 format!("Init:{r}")
             } else {
                 format!("Init:{i}/{init_total}")
@@ -285,7 +313,10 @@ pub fn pod_status(pod: &Value) -> String {
     }
     if !initializing {
         let mut has_running = false;
-        let statuses = status["containerStatuses"].as_array().cloned().unwrap_or_default();
+        let statuses = status["containerStatuses"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         for c in statuses.iter().rev() {
             let st = &c["state"];
             if let Some(r) = st["waiting"]["reason"].as_str() {
@@ -302,22 +333,37 @@ pub fn pod_status(pod: &Value) -> String {
             }
         }
         if reason == "Completed" && has_running {
-            let ready = pod["status"]["conditions"]
-                .as_array()
-                .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"));
-            reason = if ready { "Running".into() } else { "NotReady".into() };
+            let ready = pod["status"]["conditions"].as_array().is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
+            });
+            reason = if ready {
+                "Running".into()
+            } else {
+                "NotReady".into()
+            };
         }
     }
     if pod["metadata"]["deletionTimestamp"].is_string() {
-        reason = if status["reason"] == "NodeLost" { "Unknown".into() } else { "Terminating".into() };
+        reason = if status["reason"] == "NodeLost" {
+            "Unknown".into()
+        } else {
+            "Terminating".into()
+        };
     }
     reason
 }
 
 fn pod_cells(pod: &Value) -> Vec<Value> {
-    let statuses = pod["status"]["containerStatuses"].as_array().cloned().unwrap_or_default();
+    let statuses = pod["status"]["containerStatuses"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let total = pod["spec"]["containers"].as_array().map_or(0, Vec::len);
-    let ready = statuses.iter().filter(|c| c["ready"].as_bool() == Some(true)).count();
+    let ready = statuses
+        .iter()
+        .filter(|c| c["ready"].as_bool() == Some(true))
+        .count();
     let restarts: i64 = statuses.iter().map(|c| int(&c["restartCount"])).sum();
     let last_restart = statuses
         .iter()
@@ -341,7 +387,10 @@ fn pod_cells(pod: &Value) -> Vec<Value> {
 }
 
 fn node_cells(node: &Value) -> Vec<Value> {
-    let conds = node["status"]["conditions"].as_array().cloned().unwrap_or_default();
+    let conds = node["status"]["conditions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let ready = conds.iter().find(|c| c["type"] == "Ready");
     let mut status = match ready {
         Some(c) if c["status"] == "True" => "Ready".to_string(),
@@ -408,7 +457,11 @@ fn event_cells(ev: &Value) -> Vec<Value> {
         age_cell(last, "", ""),
         json!(s(&ev["type"])),
         json!(s(&ev["reason"])),
-        json!(format!("{}/{}", s(&obj["kind"]).to_lowercase(), s(&obj["name"]))),
+        json!(format!(
+            "{}/{}",
+            s(&obj["kind"]).to_lowercase(),
+            s(&obj["name"])
+        )),
         json!(s(&obj["fieldPath"])),
         json!(match s(&ev["source"]["host"]) {
             "" => source,
@@ -422,25 +475,42 @@ fn event_cells(ev: &Value) -> Vec<Value> {
 }
 
 fn quantity_list(v: &Value) -> String {
-    join_strs(v.as_array().map(|a| a.iter().map(s).collect::<Vec<_>>()).unwrap_or_default().into_iter())
+    join_strs(
+        v.as_array()
+            .map(|a| a.iter().map(s).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter(),
+    )
 }
 
 fn access_modes(v: &Value) -> String {
-    let short = |m: &str| match m {
-        "ReadWriteOnce" => "RWO",
-        "ReadOnlyMany" => "ROX",
-        "ReadWriteMany" => "RWX",
-        "ReadWriteOncePod" => "RWOP",
-        other => other,
-    }
-    .to_string();
-    join_strs_owned(v.as_array().cloned().unwrap_or_default().iter().map(|m| short(s(m))))
+    let short = |m: &str| {
+        match m {
+            "ReadWriteOnce" => "RWO",
+            "ReadOnlyMany" => "ROX",
+            "ReadWriteMany" => "RWX",
+            "ReadWriteOncePod" => "RWOP",
+            other => other,
+        }
+        .to_string()
+    };
+    join_strs_owned(
+        v.as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|m| short(s(m))),
+    )
 }
 
 fn job_cells(job: &Value, created: Option<i64>) -> Vec<Value> {
     let st = &job["status"];
     let conds = st["conditions"].as_array().cloned().unwrap_or_default();
-    let has = |t: &str| conds.iter().any(|c| c["type"] == t && c["status"] == "True");
+    let has = |t: &str| {
+        conds
+            .iter()
+            .any(|c| c["type"] == t && c["status"] == "True")
+    };
     let status = if has("Complete") {
         "Complete"
     } else if has("Failed") {
@@ -474,7 +544,11 @@ fn job_cells(job: &Value, created: Option<i64>) -> Vec<Value> {
 /// Evaluates the simple JSONPath forms printer columns use (`.spec.size`, `.status.conditions[0].type`).
 pub fn json_path<'a>(obj: &'a Value, path: &str) -> Option<&'a Value> {
     let mut cur = obj;
-    for part in path.trim_start_matches('.').split('.').filter(|p| !p.is_empty()) {
+    for part in path
+        .trim_start_matches('.')
+        .split('.')
+        .filter(|p| !p.is_empty())
+    {
         let (field, index) = match part.split_once('[') {
             Some((f, rest)) => (f, rest.trim_end_matches(']').parse::<usize>().ok()),
             None => (part, None),
@@ -491,15 +565,23 @@ pub fn json_path<'a>(obj: &'a Value, path: &str) -> Option<&'a Value> {
 
 fn custom_cells(rt: &ResourceType, obj: &Value, created: Option<i64>) -> Vec<Value> {
     if rt.printer_columns.is_empty() {
-        return vec![json!(s(&obj["metadata"]["name"])), age_cell(created, "", "")];
+        return vec![
+            json!(s(&obj["metadata"]["name"])),
+            age_cell(created, "", ""),
+        ];
     }
     let mut cells = vec![json!(s(&obj["metadata"]["name"]))];
     for pc in &rt.printer_columns {
-        let v = json_path(obj, &pc.json_path).cloned().unwrap_or(Value::Null);
+        let v = json_path(obj, &pc.json_path)
+            .cloned()
+            .unwrap_or(Value::Null);
         cells.push(match (pc.type_.as_str(), &v) {
             ("date", Value::String(t)) => age_cell(parse_timestamp(t), "", ""),
             (_, Value::Null) => Value::Null,
-            ("string", Value::String(_)) | ("integer", Value::Number(_)) | ("number", Value::Number(_)) | ("boolean", Value::Bool(_)) => v,
+            ("string", Value::String(_))
+            | ("integer", Value::Number(_))
+            | ("number", Value::Number(_))
+            | ("boolean", Value::Bool(_)) => v,
             (_, other) => json!(other.to_string()),
         });
     }
@@ -523,7 +605,11 @@ pub fn cells(rt: &ResourceType, obj: &Value) -> Vec<Value> {
             let (cs, is) = containers_images(&spec["template"]["spec"]);
             vec![
                 name,
-                json!(format!("{}/{}", int(&st["readyReplicas"]), spec["replicas"].as_i64().unwrap_or(1))),
+                json!(format!(
+                    "{}/{}",
+                    int(&st["readyReplicas"]),
+                    spec["replicas"].as_i64().unwrap_or(1)
+                )),
                 json!(int(&st["updatedReplicas"])),
                 json!(int(&st["availableReplicas"])),
                 age,
@@ -549,7 +635,11 @@ pub fn cells(rt: &ResourceType, obj: &Value) -> Vec<Value> {
             let (cs, is) = containers_images(&spec["template"]["spec"]);
             vec![
                 name,
-                json!(format!("{}/{}", int(&st["readyReplicas"]), spec["replicas"].as_i64().unwrap_or(1))),
+                json!(format!(
+                    "{}/{}",
+                    int(&st["readyReplicas"]),
+                    spec["replicas"].as_i64().unwrap_or(1)
+                )),
                 age,
                 json!(cs),
                 json!(is),
@@ -578,7 +668,11 @@ pub fn cells(rt: &ResourceType, obj: &Value) -> Vec<Value> {
                 name,
                 json!(s(&spec["schedule"])),
                 or_none(s(&spec["timeZone"]).to_string()),
-                json!(if spec["suspend"].as_bool() == Some(true) { "True" } else { "False" }),
+                json!(if spec["suspend"].as_bool() == Some(true) {
+                    "True"
+                } else {
+                    "False"
+                }),
                 json!(st["active"].as_array().map_or(0, Vec::len)),
                 match ts(&st["lastScheduleTime"]) {
                     Some(t) => age_cell(Some(t), "", ""),
@@ -596,7 +690,13 @@ pub fn cells(rt: &ResourceType, obj: &Value) -> Vec<Value> {
                 .as_array()
                 .map(|a| join_strs(a.iter().map(|i| s(&i["ip"]))))
                 .filter(|e| !e.is_empty())
-                .unwrap_or_else(|| if type_ == "LoadBalancer" { "<pending>".into() } else { "<none>".into() });
+                .unwrap_or_else(|| {
+                    if type_ == "LoadBalancer" {
+                        "<pending>".into()
+                    } else {
+                        "<none>".into()
+                    }
+                });
             vec![
                 name,
                 json!(type_),
@@ -637,7 +737,11 @@ pub fn cells(rt: &ResourceType, obj: &Value) -> Vec<Value> {
             json!(obj["data"].as_object().map_or(0, |m| m.len())),
             age,
         ],
-        "ServiceAccount" => vec![name, json!(obj["secrets"].as_array().map_or(0, Vec::len)), age],
+        "ServiceAccount" => vec![
+            name,
+            json!(obj["secrets"].as_array().map_or(0, Vec::len)),
+            age,
+        ],
         "Event" => event_cells(obj),
         "Ingress" => {
             let rules = spec["rules"].as_array().cloned().unwrap_or_default();
@@ -646,11 +750,19 @@ pub fn cells(rt: &ResourceType, obj: &Value) -> Vec<Value> {
                 .as_array()
                 .map(|a| join_strs(a.iter().map(|i| s(&i["ip"]))))
                 .unwrap_or_default();
-            let ports = if spec["tls"].as_array().is_some_and(|t| !t.is_empty()) { "80, 443" } else { "80" };
+            let ports = if spec["tls"].as_array().is_some_and(|t| !t.is_empty()) {
+                "80, 443"
+            } else {
+                "80"
+            };
             vec![
                 name,
                 or_none(s(&spec["ingressClassName"]).to_string()),
-                json!(if hosts.is_empty() { "*".to_string() } else { hosts }),
+                json!(if hosts.is_empty() {
+                    "*".to_string()
+                } else {
+                    hosts
+                }),
                 json!(address),
                 json!(ports),
                 age,
@@ -662,9 +774,17 @@ pub fn cells(rt: &ResourceType, obj: &Value) -> Vec<Value> {
                 name,
                 json!(s(&spec["capacity"]["storage"])),
                 json!(access_modes(&spec["accessModes"])),
-                json!(spec["persistentVolumeReclaimPolicy"].as_str().unwrap_or("Retain")),
+                json!(
+                    spec["persistentVolumeReclaimPolicy"]
+                        .as_str()
+                        .unwrap_or("Retain")
+                ),
                 json!(s(&st["phase"])),
-                json!(if claim.is_object() { format!("{}/{}", s(&claim["namespace"]), s(&claim["name"])) } else { String::new() }),
+                json!(if claim.is_object() {
+                    format!("{}/{}", s(&claim["namespace"]), s(&claim["name"]))
+                } else {
+                    String::new()
+                }),
                 json!(s(&spec["storageClassName"])),
                 or_none(s(&spec["volumeAttributesClassName"]).to_string()),
                 json!(s(&st["reason"])),
@@ -683,10 +803,7 @@ pub fn cells(rt: &ResourceType, obj: &Value) -> Vec<Value> {
             age,
             json!(spec["volumeMode"].as_str().unwrap_or("Filesystem")),
         ],
-        "CustomResourceDefinition" => vec![
-            name,
-            json!(s(&meta["creationTimestamp"])),
-        ],
+        "CustomResourceDefinition" => vec![name, json!(s(&meta["creationTimestamp"]))],
         _ => {
             let _ = quantity_list;
             vec![name, age]
@@ -700,7 +817,10 @@ mod tests {
     use crate::sim::registry::builtin_types;
 
     fn rt(plural: &str) -> ResourceType {
-        builtin_types().into_iter().find(|t| t.plural == plural).unwrap()
+        builtin_types()
+            .into_iter()
+            .find(|t| t.plural == plural)
+            .unwrap()
     }
 
     #[test]
@@ -750,7 +870,10 @@ mod tests {
         let obj = json!({"metadata": {"name": "w", "creationTimestamp": "1970-01-01T00:00:00Z"},
                          "spec": {"size": 3}, "status": {"phase": "Ready"}});
         let row = render_cells(&cells(&t, &obj), 30);
-        assert_eq!(row, vec![json!("w"), json!(3), json!("Ready"), json!("30s")]);
+        assert_eq!(
+            row,
+            vec![json!("w"), json!(3), json!("Ready"), json!("30s")]
+        );
         assert_eq!(column_definitions(&t).as_array().unwrap().len(), 4);
     }
 }

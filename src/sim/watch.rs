@@ -27,10 +27,18 @@ pub struct Selection {
 
 impl Selection {
     pub fn from_params(rt: &ResourceType, params: &Params) -> Result<Self, ApiError> {
-        let labels = LabelSelector::parse(params.get("labelSelector").map_or("", String::as_str)).map_err(ApiError::bad_request)?;
-        let fields = FieldSelector::parse(params.get("fieldSelector").map_or("", String::as_str)).map_err(ApiError::bad_request)?;
-        fields.check_supported(&rt.kind).map_err(ApiError::bad_request)?;
-        Ok(Selection { namespace: String::new(), labels, fields })
+        let labels = LabelSelector::parse(params.get("labelSelector").map_or("", String::as_str))
+            .map_err(ApiError::bad_request)?;
+        let fields = FieldSelector::parse(params.get("fieldSelector").map_or("", String::as_str))
+            .map_err(ApiError::bad_request)?;
+        fields
+            .check_supported(&rt.kind)
+            .map_err(ApiError::bad_request)?;
+        Ok(Selection {
+            namespace: String::new(),
+            labels,
+            fields,
+        })
     }
 
     pub fn matches(&self, s: &Stored) -> bool {
@@ -81,18 +89,33 @@ impl Encoder {
         // Tables carry their column definitions in the first event only, as the API server's do.
         let with_columns = !self.sent_columns;
         self.sent_columns = true;
-        let body = object_body(&self.rt, obj, self.format, with_columns, jiff::Timestamp::now().as_second());
+        let body = object_body(
+            &self.rt,
+            obj,
+            self.format,
+            with_columns,
+            jiff::Timestamp::now().as_second(),
+        );
         watch_line(type_.as_str(), &body)
     }
 }
 
-pub fn serve(cluster: Arc<Cluster>, rt: ResourceType, ns: String, params: &Params, format: Format) -> Result<Response, ApiError> {
+pub fn serve(
+    cluster: Arc<Cluster>,
+    rt: ResourceType,
+    ns: String,
+    params: &Params,
+    format: Format,
+) -> Result<Response, ApiError> {
     let mut selection = Selection::from_params(&rt, params)?;
     selection.namespace = ns;
     let key = type_key(&rt.group, &rt.plural);
     let requested_rv = params.get("resourceVersion").cloned().unwrap_or_default();
     let send_initial = params.get("sendInitialEvents").is_some_and(|v| v == "true");
-    let bookmarks = params.get("allowWatchBookmarks").is_some_and(|v| v == "true") && !matches!(format, Format::Table(_));
+    let bookmarks = params
+        .get("allowWatchBookmarks")
+        .is_some_and(|v| v == "true")
+        && !matches!(format, Format::Table(_));
     let faults = cluster.faults.settings();
     let mut timeout = params
         .get("timeoutSeconds")
@@ -104,13 +127,19 @@ pub fn serve(cluster: Arc<Cluster>, rt: ResourceType, ns: String, params: &Param
     }
 
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(256);
-    let mut encoder = Encoder { rt: rt.clone(), format, sent_columns: false };
+    let mut encoder = Encoder {
+        rt: rt.clone(),
+        format,
+        sent_columns: false,
+    };
     let mut initial: Vec<Bytes> = Vec::new();
     let (live, start_rv) = {
         let store = cluster.read();
         let live = cluster.subscribe();
         if cluster.faults.take_gone_watch() {
-            initial.push(gone_line("too old resource version (injected by kx sim)".into()));
+            initial.push(gone_line(
+                "too old resource version (injected by kx sim)".into(),
+            ));
             (None, 0)
         } else if requested_rv.is_empty() || requested_rv == "0" || send_initial {
             for s in store.list(&key, &selection.namespace) {
@@ -123,9 +152,9 @@ pub fn serve(cluster: Arc<Cluster>, rt: ResourceType, ns: String, params: &Param
             }
             (Some(live), store.rv)
         } else {
-            let rv: u64 = requested_rv
-                .parse()
-                .map_err(|_| ApiError::bad_request(format!("invalid resource version {requested_rv:?}")))?;
+            let rv: u64 = requested_rv.parse().map_err(|_| {
+                ApiError::bad_request(format!("invalid resource version {requested_rv:?}"))
+            })?;
             match store.events_since(&key, rv) {
                 None => {
                     initial.push(gone_line(format!(
@@ -155,12 +184,26 @@ pub fn serve(cluster: Arc<Cluster>, rt: ResourceType, ns: String, params: &Param
             }
         }
         if let Some(live) = live {
-            stream_live(live, tx, selection, encoder, start_rv, bookmarks, Duration::from_secs_f64(timeout), key, cluster).await;
+            stream_live(
+                live,
+                tx,
+                selection,
+                encoder,
+                start_rv,
+                bookmarks,
+                Duration::from_secs_f64(timeout),
+                key,
+                cluster,
+            )
+            .await;
         }
     });
     let body = Body::from_stream(ReceiverStream::new(rx));
     let mut resp = (StatusCode::OK, body).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
     Ok(resp)
 }
 

@@ -1,0 +1,106 @@
+//! Shared helpers for integration tests: an in-process `kx sim` and a real kubectl pointed at it.
+#![allow(dead_code)]
+
+use kx::sim::{self, SimHandle, SimOptions};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::process::Command;
+
+pub struct TestCluster {
+    pub sim: SimHandle,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestCluster {
+    pub async fn start(tls: bool) -> Self {
+        Self::start_with(SimOptions {
+            tls,
+            ..SimOptions::default()
+        })
+        .await
+    }
+
+    pub async fn start_with(opts: SimOptions) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let kubeconfig = dir.path().join("kubeconfig");
+        let sim = sim::start(SimOptions {
+            kubeconfig_out: Some(kubeconfig),
+            ..opts
+        })
+        .await
+        .expect("the simulator starts");
+        TestCluster { sim, dir }
+    }
+
+    pub fn kubeconfig(&self) -> PathBuf {
+        self.dir.path().join("kubeconfig")
+    }
+
+    /// A kubectl command against this simulator, with its own discovery cache.
+    pub fn kubectl(&self, args: &[&str]) -> Command {
+        let kubectl = which_kubectl();
+        let mut cmd = Command::new(kubectl);
+        cmd.env("KUBECONFIG", self.kubeconfig())
+            .env("KUBECACHEDIR", self.dir.path().join("cache"))
+            .env("HOME", self.dir.path())
+            .args(args)
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        cmd
+    }
+
+    /// Runs kubectl to completion; panics with its stderr when it fails.
+    pub async fn kubectl_ok(&self, args: &[&str]) -> String {
+        let out = tokio::time::timeout(Duration::from_secs(60), self.kubectl(args).output())
+            .await
+            .unwrap_or_else(|_| panic!("kubectl {args:?} did not finish in 60 s"))
+            .expect("kubectl runs");
+        assert!(
+            out.status.success(),
+            "kubectl {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Polls `check` with kubectl output until it holds, or fails after `secs`.
+    pub async fn wait_for(&self, args: &[&str], secs: u64, check: impl Fn(&str) -> bool) -> String {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            let out = self.kubectl_ok(args).await;
+            if check(&out) {
+                return out;
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!(
+                    "kubectl {args:?} never showed what the test waited for; last output:\n{out}"
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+}
+
+/// The real kubectl; a clear failure when it is missing, never a silent skip.
+pub fn which_kubectl() -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        let candidate = dir.join("kubectl");
+        if candidate.is_file() {
+            return candidate;
+        }
+    }
+    panic!(
+        "kubectl is not installed or not on PATH: these tests prove the simulator against the real kubectl (install it, e.g. `apt-get install kubernetes-client` or the official binary)"
+    );
+}
+
+/// Rows of `kubectl get` output (header dropped), split on whitespace.
+pub fn rows(out: &str) -> Vec<Vec<String>> {
+    out.lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .collect()
+}
