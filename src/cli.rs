@@ -88,7 +88,7 @@ pub struct SimArgs {
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
     /// Changes kept for watches to resume from; older resourceVersions get 410 Gone.
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, default_value_t = 20_000)]
     pub history: usize,
 }
 

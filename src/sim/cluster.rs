@@ -266,6 +266,44 @@ impl Cluster {
         Ok(stored)
     }
 
+    /// Inserts objects the simulator built itself (already real Kubernetes JSON with names and
+    /// namespaces), building their stored form on every core: the scale scenario's fast path.
+    pub fn insert_built(&self, rt: &ResourceType, mut objects: Vec<Value>) {
+        let key = type_key(&rt.group, &rt.plural);
+        let now = now_rfc3339();
+        let mut store = self.write();
+        for obj in &mut objects {
+            obj["apiVersion"] = json!(rt.api_version());
+            obj["kind"] = json!(rt.kind);
+            let meta = &mut obj["metadata"];
+            meta["uid"] = json!(self.random_uid());
+            meta["creationTimestamp"] = json!(now);
+            meta["generation"] = json!(1);
+            meta["resourceVersion"] = json!(store.next_rv().to_string());
+            add_managed_fields(obj, &rt.api_version());
+        }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = objects.len().div_ceil(threads).max(1);
+        let built: Vec<Vec<Stored>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = objects
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || part.iter().map(|o| Stored::new(rt, o)).collect::<Vec<_>>())
+                })
+                .collect();
+            workers.into_iter().filter_map(|w| w.join().ok()).collect()
+        });
+        let events: Vec<_> = built
+            .into_iter()
+            .flatten()
+            .map(|stored| store.put(&key, stored))
+            .collect();
+        drop(store);
+        for e in events {
+            self.publish(e);
+        }
+    }
+
     fn defaults_on_create(&self, rt: &ResourceType, obj: &mut Value) {
         match rt.kind.as_str() {
             "Namespace" => {
@@ -553,11 +591,15 @@ impl Cluster {
             let rv = store.next_rv();
             last["metadata"]["resourceVersion"] = json!(rv.to_string());
             let event = store.remove(&key, Stored::new(rt, &last));
+            let mut cascade = Vec::new();
             if rt.kind == "CustomResourceDefinition" {
                 refresh_types(&mut store);
                 if let Some(e) = &event {
-                    drop_custom_objects(&mut store, &e.object.value());
+                    cascade = remove_custom_objects(&mut store, rt, &e.object.value());
                 }
+            }
+            for e in cascade {
+                self.publish(e);
             }
             event
         };
@@ -579,7 +621,7 @@ impl Cluster {
                 .list(&key, ns)
                 .iter()
                 .filter(|s| {
-                    s.metadata["ownerReferences"]
+                    s.metadata()["ownerReferences"]
                         .as_array()
                         .is_some_and(|o| o.iter().any(|r| r["uid"] == owner_uid))
                 })
@@ -640,8 +682,117 @@ fn refresh_types(store: &mut Store) {
     store.types = types;
 }
 
-fn drop_custom_objects(store: &mut Store, crd: &Value) {
+/// Removes every object of a deleted CRD, each with its DELETED event, as the API server does.
+fn remove_custom_objects(
+    store: &mut Store,
+    crd_type: &ResourceType,
+    crd: &Value,
+) -> Vec<Arc<Event>> {
     let group = crd["spec"]["group"].as_str().unwrap_or_default();
     let plural = crd["spec"]["names"]["plural"].as_str().unwrap_or_default();
-    store.objects.remove(&type_key(group, plural));
+    let key = type_key(group, plural);
+    let served = types_from_crd(crd).into_iter().next();
+    let rt = served.as_ref().unwrap_or(crd_type);
+    let mut events = Vec::new();
+    for obj in store.list(&key, "") {
+        let mut last = obj.value();
+        let rv = store.next_rv();
+        last["metadata"]["resourceVersion"] = json!(rv.to_string());
+        if let Some(e) = store.remove(&key, Stored::new(rt, &last)) {
+            events.push(e);
+        }
+    }
+    store.objects.remove(&key);
+    events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cluster_with_namespace() -> Arc<Cluster> {
+        let c = Cluster::new(1, 1000, 1.0);
+        let ns = c.find_type("", "v1", "namespaces").unwrap();
+        c.create(&ns, "", json!({"metadata": {"name": "a"}}))
+            .unwrap();
+        c
+    }
+
+    #[test]
+    fn deleting_a_crd_deletes_its_objects_with_events() {
+        let c = cluster_with_namespace();
+        let crds = c
+            .find_type("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+            .unwrap();
+        let crd: Value = serde_json::from_str(crate::sim::scenario::DEMO_CRD).unwrap();
+        c.create(&crds, "", crd).unwrap();
+        let widgets = c
+            .find_type("demo.kx.dev", "v1", "widgets")
+            .expect("the CRD serves widgets");
+        c.create(
+            &widgets,
+            "a",
+            json!({"metadata": {"name": "w1"}, "spec": {"size": 1}}),
+        )
+        .unwrap();
+        let mut events = c.subscribe();
+        c.delete(&crds, "", "widgets.demo.kx.dev", &DeleteOptions::default())
+            .unwrap();
+        let first = events.try_recv().unwrap();
+        assert_eq!(
+            (
+                first.type_key.as_str(),
+                first.type_,
+                first.object.name.as_str()
+            ),
+            (
+                "demo.kx.dev/widgets",
+                super::super::store::EventType::Deleted,
+                "w1"
+            )
+        );
+        assert!(c.find_type("demo.kx.dev", "v1", "widgets").is_none());
+    }
+
+    #[test]
+    fn a_stale_resource_version_is_a_conflict_and_a_no_op_write_keeps_the_version() {
+        let c = cluster_with_namespace();
+        let cms = c.find_type("", "v1", "configmaps").unwrap();
+        let created = c
+            .create(
+                &cms,
+                "a",
+                json!({"metadata": {"name": "x"}, "data": {"k": "1"}}),
+            )
+            .unwrap();
+        let mut stale = created.value();
+        c.modify(&cms, "a", "x", None, |mut v| {
+            v["data"]["k"] = json!("2");
+            Ok(v)
+        })
+        .unwrap();
+        stale["data"]["k"] = json!("3");
+        let err = c.update(&cms, "a", "x", stale, None).unwrap_err();
+        assert_eq!((err.code, err.reason), (409, "Conflict"));
+        let before = c.get(&cms, "a", "x").unwrap().rv;
+        let same = c.modify(&cms, "a", "x", None, Ok).unwrap();
+        assert_eq!(same.rv, before);
+    }
+
+    #[test]
+    fn creating_in_a_missing_namespace_is_not_found_and_bad_names_are_invalid() {
+        let c = cluster_with_namespace();
+        let cms = c.find_type("", "v1", "configmaps").unwrap();
+        let err = c
+            .create(&cms, "nope", json!({"metadata": {"name": "x"}}))
+            .unwrap_err();
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            (404, "namespaces \"nope\" not found")
+        );
+        let err = c
+            .create(&cms, "a", json!({"metadata": {"name": "Bad_Name"}}))
+            .unwrap_err();
+        assert_eq!(err.code, 422);
+    }
 }

@@ -235,7 +235,7 @@ impl Controllers {
         for rt in &types {
             let key = type_key(&rt.group, &rt.plural);
             for s in store.list(&key, "") {
-                for owner in owner_uids(&s.metadata) {
+                for owner in owner_uids(&s.metadata()) {
                     self.dependents.entry(owner).or_default().insert((
                         key.clone(),
                         s.namespace.clone(),
@@ -280,16 +280,17 @@ impl Controllers {
         let s = &e.object;
         let ns = s.namespace.clone();
         let name = s.name.clone();
+        let meta = s.metadata();
         // Dependents index.
         if let Some(prev) = &e.previous {
-            for owner in owner_uids(&prev.metadata) {
+            for owner in owner_uids(&prev.metadata()) {
                 if let Some(set) = self.dependents.get_mut(&owner) {
                     set.remove(&(e.type_key.clone(), ns.clone(), name.clone()));
                 }
             }
         }
         if e.type_ != EventType::Deleted {
-            for owner in owner_uids(&s.metadata) {
+            for owner in owner_uids(&meta) {
                 self.dependents.entry(owner).or_default().insert((
                     e.type_key.clone(),
                     ns.clone(),
@@ -297,7 +298,7 @@ impl Controllers {
                 ));
             }
         }
-        let owner = controller_owner(&s.metadata);
+        let owner = controller_owner(&meta);
         let owner_dirty: Option<Dirty> = owner.as_ref().and_then(|(kind, oname)| {
             let (ns, oname) = (ns.clone(), oname.clone());
             match kind.as_str() {
@@ -360,7 +361,7 @@ impl Controllers {
             // Background garbage collection of whatever this object owned.
             self.collect_dependents(&s.uid);
         } else if s.deleting
-            && s.metadata["finalizers"]
+            && meta["finalizers"]
                 .as_array()
                 .is_some_and(|f| f.iter().any(|x| x == "foregroundDeletion"))
         {
@@ -571,7 +572,7 @@ impl Controllers {
         let revision = sets
             .iter()
             .filter_map(|s| {
-                s.metadata["annotations"]["deployment.kubernetes.io/revision"]
+                s.metadata()["annotations"]["deployment.kubernetes.io/revision"]
                     .as_str()
                     .and_then(|r| r.parse::<i64>().ok())
             })
@@ -1110,7 +1111,7 @@ impl Controllers {
             .into_iter()
             .filter(|n| {
                 !n.deleting
-                    && n.metadata["labels"]
+                    && n.metadata()["labels"]
                         .get("node-role.kubernetes.io/control-plane")
                         .is_none()
             })

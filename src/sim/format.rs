@@ -6,6 +6,7 @@ use super::store::Stored;
 use super::table;
 use bytes::{BufMut, Bytes, BytesMut};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IncludeObject {
@@ -45,82 +46,115 @@ impl Format {
     }
 }
 
-pub fn partial_metadata(stored: &Stored) -> Value {
-    json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": stored.metadata})
+/// `{"kind":"PartialObjectMetadata",…,"metadata":…}`, spliced from the stored bytes.
+pub fn partial_metadata(stored: &Stored, out: &mut BytesMut) {
+    out.put_slice(
+        b"{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":",
+    );
+    out.put_slice(&stored.metadata_json);
+    out.put_u8(b'}');
 }
 
-fn table_row(stored: &Stored, include: IncludeObject, now: i64) -> Value {
-    let mut row = json!({"cells": table::render_cells(&stored.cells, now)});
+fn table_row(stored: &Stored, include: IncludeObject, now: i64, out: &mut BytesMut) {
+    out.put_slice(b"{\"cells\":");
+    out.put_slice(
+        &serde_json::to_vec(&table::render_cells(&stored.cells, now))
+            .unwrap_or_else(|_| b"[]".to_vec()),
+    );
     match include {
         IncludeObject::None => {}
-        IncludeObject::Metadata => row["object"] = partial_metadata(stored),
-        IncludeObject::Object => row["object"] = stored.value(),
+        IncludeObject::Metadata => {
+            out.put_slice(b",\"object\":");
+            partial_metadata(stored, out);
+        }
+        IncludeObject::Object => {
+            out.put_slice(b",\"object\":");
+            out.put_slice(&stored.json);
+        }
     }
-    row
+    out.put_u8(b'}');
 }
 
-/// A Table of the given objects.
+/// Writes `head` (a JSON object) with `"name":[items…]` added at its end.
+fn with_array<T>(
+    head: &Value,
+    name: &str,
+    items: &[T],
+    mut write: impl FnMut(&T, &mut BytesMut),
+    size_hint: usize,
+) -> Bytes {
+    let head = serde_json::to_vec(head).unwrap_or_else(|_| b"{}".to_vec());
+    let mut out = BytesMut::with_capacity(size_hint + head.len() + 64);
+    out.put_slice(&head[..head.len() - 1]);
+    if head.len() > 2 {
+        out.put_u8(b',');
+    }
+    out.put_u8(b'"');
+    out.put_slice(name.as_bytes());
+    out.put_slice(b"\":[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.put_u8(b',');
+        }
+        write(item, &mut out);
+    }
+    out.put_slice(b"]}");
+    out.freeze()
+}
+
+/// A Table of the given objects, written without re-parsing them.
 pub fn table(
     rt: &ResourceType,
-    items: &[std::sync::Arc<Stored>],
+    items: &[Arc<Stored>],
     include: IncludeObject,
     list_meta: Value,
     with_columns: bool,
     now: i64,
-) -> Value {
-    let rows: Vec<Value> = items.iter().map(|s| table_row(s, include, now)).collect();
-    let mut t = json!({
-        "kind": "Table",
-        "apiVersion": "meta.k8s.io/v1",
-        "metadata": list_meta,
-        "rows": rows,
-    });
-    t["columnDefinitions"] = if with_columns {
+) -> Bytes {
+    let columns = if with_columns {
         table::column_definitions(rt)
     } else {
         json!([])
     };
-    t
+    let head = json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": list_meta, "columnDefinitions": columns});
+    let per_row = match include {
+        IncludeObject::None => 200,
+        IncludeObject::Metadata => 900,
+        IncludeObject::Object => 4000,
+    };
+    with_array(
+        &head,
+        "rows",
+        items,
+        |s, out| table_row(s, include, now, out),
+        items.len() * per_row,
+    )
 }
 
 /// The body of a list in the given format, written without re-parsing the stored objects.
 pub fn list_body(
     rt: &ResourceType,
-    items: &[std::sync::Arc<Stored>],
+    items: &[Arc<Stored>],
     format: Format,
     list_meta: Value,
     now: i64,
 ) -> Bytes {
     match format {
-        Format::Table(include) => Bytes::from(
-            serde_json::to_vec(&table(rt, items, include, list_meta, true, now))
-                .unwrap_or_default(),
-        ),
+        Format::Table(include) => table(rt, items, include, list_meta, true, now),
         Format::Metadata => {
-            let body = json!({
-                "kind": "PartialObjectMetadataList",
-                "apiVersion": "meta.k8s.io/v1",
-                "metadata": list_meta,
-                "items": items.iter().map(|s| partial_metadata(s)).collect::<Vec<_>>(),
-            });
-            Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
+            let head = json!({"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": list_meta});
+            with_array(
+                &head,
+                "items",
+                items,
+                |s, out| partial_metadata(s, out),
+                items.len() * 800,
+            )
         }
         Format::Full => {
-            let size: usize = items.iter().map(|s| s.json.len() + 1).sum();
-            let mut out = BytesMut::with_capacity(size + 256);
             let head = json!({"kind": format!("{}List", rt.kind), "apiVersion": rt.api_version(), "metadata": list_meta});
-            let head = serde_json::to_vec(&head).unwrap_or_default();
-            // Splice `"items":[…]` in before the closing brace of the head.
-            out.put_slice(&head[..head.len() - 1]);
-            out.put_slice(b",\"items\":[");
-            for (i, s) in items.iter().enumerate() {
-                if i > 0 {
-                    out.put_u8(b',');
-                }
-                out.put_slice(&s.json);
-            }
-            out.put_slice(b"]}");
-            out.freeze()
+            let size: usize = items.iter().map(|s| s.json.len() + 1).sum();
+            with_array(&head, "items", items, |s, out| out.put_slice(&s.json), size)
         }
     }
 }
@@ -128,7 +162,7 @@ pub fn list_body(
 /// One object in the given format (for get, and for each watch event).
 pub fn object_body(
     rt: &ResourceType,
-    stored: &std::sync::Arc<Stored>,
+    stored: &Arc<Stored>,
     format: Format,
     with_columns: bool,
     now: i64,
@@ -136,18 +170,20 @@ pub fn object_body(
     match format {
         Format::Full => stored.json.clone(),
         Format::Metadata => {
-            Bytes::from(serde_json::to_vec(&partial_metadata(stored)).unwrap_or_default())
+            let mut out = BytesMut::with_capacity(stored.metadata_json.len() + 80);
+            partial_metadata(stored, &mut out);
+            out.freeze()
         }
         Format::Table(include) => {
-            let t = table(
+            let meta = json!({"resourceVersion": stored.rv.to_string()});
+            table(
                 rt,
                 std::slice::from_ref(stored),
                 include,
-                json!({"resourceVersion": stored.rv.to_string()}),
+                meta,
                 with_columns,
                 now,
-            );
-            Bytes::from(serde_json::to_vec(&t).unwrap_or_default())
+            )
         }
     }
 }
@@ -194,7 +230,7 @@ mod tests {
             .into_iter()
             .find(|t| t.kind == "ConfigMap")
             .unwrap();
-        let a = std::sync::Arc::new(Stored::new(
+        let a = Arc::new(Stored::new(
             &rt,
             &json!({"metadata": {"name": "a", "namespace": "x"}}),
         ));

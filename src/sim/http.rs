@@ -230,8 +230,9 @@ async fn route(
                 &super::openapi::index(&cluster.types()),
             ));
         }
-        ["openapi", "v3", "api", v] | ["openapi", "v3", "apis", "", v] => {
-            return super::openapi::group_version(&cluster.types(), "", v)
+        ["openapi", "v3", "api", v] | ["openapi", "v3", "apis", _, v] => {
+            let group = if segs[2] == "api" { "" } else { segs[3] };
+            return super::openapi::group_version(&cluster.types(), group, v)
                 .map(|doc| value_response(StatusCode::OK, &doc))
                 .ok_or_else(|| {
                     ApiError::new(
@@ -240,36 +241,6 @@ async fn route(
                         "the server could not find the requested resource",
                     )
                 });
-        }
-        ["openapi", "v3", "apis", g, v] => {
-            return super::openapi::group_version(&cluster.types(), g, v)
-                .map(|doc| value_response(StatusCode::OK, &doc))
-                .ok_or_else(|| {
-                    ApiError::new(
-                        404,
-                        "NotFound",
-                        "the server could not find the requested resource",
-                    )
-                });
-        }
-        ["apis", group] => {
-            let groups = group_list(&cluster.types());
-            let found = groups["groups"]
-                .as_array()
-                .and_then(|gs| gs.iter().find(|g| g["name"] == *group))
-                .cloned();
-            return match found {
-                Some(mut g) => {
-                    g["kind"] = json!("APIGroup");
-                    g["apiVersion"] = json!("v1");
-                    Ok(value_response(StatusCode::OK, &g))
-                }
-                None => Err(ApiError::new(
-                    404,
-                    "NotFound",
-                    "the server could not find the requested resource",
-                )),
-            };
         }
         _ => {}
     }

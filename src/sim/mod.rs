@@ -10,7 +10,7 @@ mod format;
 mod http;
 pub mod logs;
 mod logstream;
-mod normalize;
+pub(crate) mod normalize;
 pub mod objects;
 mod openapi;
 pub mod patch;
@@ -70,7 +70,7 @@ impl Default for SimOptions {
             tls: false,
             kubeconfig_out: None,
             faults: FaultSettings::default(),
-            history: 100_000,
+            history: 20_000,
         }
     }
 }

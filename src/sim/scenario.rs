@@ -335,6 +335,8 @@ pub fn scale(cluster: &Cluster, namespaces: usize, pods: usize) -> Result<()> {
     let started = now_rfc3339();
     let start_ns = now_ns();
     let mut made = 0usize;
+    let mut batch = Vec::new();
+
     for d in 0..deployments {
         let ns = format!("ns-{:03}", d % namespaces);
         let name = format!("app-{d:05}");
@@ -374,26 +376,38 @@ pub fn scale(cluster: &Cluster, namespaces: usize, pods: usize) -> Result<()> {
             }))
             .map_err(|e| anyhow!("{e}"))?;
         let rs_owner = ObjectRef::of("apps/v1", "ReplicaSet", &rs);
+        // One pod per deployment goes through its k8s-openapi type; its siblings are copies of it.
+        let mut sample = json!({"metadata": {"name": format!("{rs_name}-sample"), "namespace": ns,
+                                             "labels": rs_template["metadata"]["labels"], "ownerReferences": [rs_owner.owner_reference()]},
+                                "spec": rs_template["spec"].clone()});
+        sample["status"] = running_status(&sample, "172.18.0.2", "10.64.0.2", &started);
+        let sample = super::normalize::normalize("Pod", sample)
+            .map_err(|e| anyhow!("the scale scenario's pod: {e}"))?;
+        let mut taken = std::collections::HashSet::new();
         for _ in 0..replicas {
-            let pod_name = format!("{rs_name}-{}", cluster.random_suffix(5));
+            // Random suffixes can collide; a collision would silently replace a pod.
+            let pod_name = loop {
+                let candidate = format!("{rs_name}-{}", cluster.random_suffix(5));
+                if taken.insert(candidate.clone()) {
+                    break candidate;
+                }
+            };
             let node_i = made % nodes;
-            let mut pod = json!({"metadata": {"name": pod_name, "labels": rs_template["metadata"]["labels"], "ownerReferences": [rs_owner.owner_reference()]},
-                                 "spec": rs_template["spec"].clone()});
-            pod["spec"]["nodeName"] = json!(format!("node-{node_i:05}"));
-            pod["status"] = running_status(
-                &pod,
-                &format!("172.18.{}.{}", node_i / 250, node_i % 250 + 2),
-                &format!(
-                    "10.{}.{}.{}",
-                    64 + made / 62500,
-                    (made / 250) % 250,
-                    made % 250 + 2
-                ),
-                &started,
+            let node_ip = format!("172.18.{}.{}", node_i / 250, node_i % 250 + 2);
+            let pod_ip = format!(
+                "10.{}.{}.{}",
+                64 + made / 62500,
+                (made / 250) % 250,
+                made % 250 + 2
             );
-            cluster
-                .create(&pods_t, &ns, pod)
-                .map_err(|e| anyhow!("{e}"))?;
+            let mut pod = sample.clone();
+            pod["metadata"]["name"] = json!(pod_name);
+            pod["spec"]["nodeName"] = json!(format!("node-{node_i:05}"));
+            pod["status"]["hostIP"] = json!(node_ip);
+            pod["status"]["hostIPs"] = json!([{"ip": node_ip}]);
+            pod["status"]["podIP"] = json!(pod_ip);
+            pod["status"]["podIPs"] = json!([{"ip": pod_ip}]);
+            batch.push(pod);
             for c in ["main", "sidecar"] {
                 let flavour = if c == "sidecar" {
                     Flavour::Access
@@ -406,6 +420,11 @@ pub fn scale(cluster: &Cluster, namespaces: usize, pods: usize) -> Result<()> {
             }
             made += 1;
         }
+        if batch.len() >= 4096 {
+            cluster.insert_built(&pods_t, std::mem::take(&mut batch));
+        }
     }
+    cluster.insert_built(&pods_t, batch);
+
     Ok(())
 }

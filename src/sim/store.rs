@@ -13,8 +13,9 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub struct Stored {
     pub json: Bytes,
-    /// `{"metadata": …}` of the object, for metadata-only responses and Table rows.
-    pub metadata: Value,
+    /// The object's `metadata` as compact JSON (managedFields left out), for metadata-only
+    /// responses and Table rows; kept as bytes because at 100k objects parsed maps cost too much.
+    pub metadata_json: Bytes,
     pub namespace: String,
     pub name: String,
     pub uid: String,
@@ -43,13 +44,17 @@ impl Stored {
             indexed.push(("status.phase", str_at(value, &["status", "phase"])));
             indexed.push(("spec.nodeName", str_at(value, &["spec", "nodeName"])));
         }
-        let mut metadata = meta.clone();
-        if let Some(m) = metadata.as_object_mut() {
-            m.remove("managedFields");
-        }
+        let metadata_json = match meta.as_object() {
+            Some(m) if m.contains_key("managedFields") => {
+                let mut trimmed = m.clone();
+                trimmed.remove("managedFields");
+                serde_json::to_vec(&trimmed).unwrap_or_default()
+            }
+            _ => serde_json::to_vec(meta).unwrap_or_default(),
+        };
         Stored {
             json: Bytes::from(serde_json::to_vec(value).unwrap_or_default()),
-            metadata,
+            metadata_json: Bytes::from(metadata_json),
             namespace: meta["namespace"].as_str().unwrap_or_default().to_string(),
             name: meta["name"].as_str().unwrap_or_default().to_string(),
             uid: meta["uid"].as_str().unwrap_or_default().to_string(),
@@ -62,6 +67,11 @@ impl Stored {
             cells: table::cells(rt, value),
             deleting: meta["deletionTimestamp"].is_string(),
         }
+    }
+
+    /// The object's metadata, parsed.
+    pub fn metadata(&self) -> Value {
+        serde_json::from_slice(&self.metadata_json).unwrap_or(Value::Null)
     }
 
     pub fn value(&self) -> Value {

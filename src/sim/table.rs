@@ -211,6 +211,11 @@ pub fn render_cells(cells: &[Value], now: i64) -> Vec<Value> {
         .collect()
 }
 
+/// The elements of an array field, or none; borrowed, never cloned.
+fn arr(v: &Value) -> &[Value] {
+    v.as_array().map(Vec::as_slice).unwrap_or(&[])
+}
+
 fn s(v: &Value) -> &str {
     v.as_str().unwrap_or_default()
 }
@@ -236,10 +241,7 @@ fn join_strs<'a>(items: impl Iterator<Item = &'a str>) -> String {
 }
 
 fn containers_images(pod_spec: &Value) -> (String, String) {
-    let cs = pod_spec["containers"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let cs = arr(&pod_spec["containers"]);
     (
         join_strs(cs.iter().map(|c| s(&c["name"]))),
         join_strs(cs.iter().map(|c| s(&c["image"]))),
@@ -313,10 +315,7 @@ pub fn pod_status(pod: &Value) -> String {
     }
     if !initializing {
         let mut has_running = false;
-        let statuses = status["containerStatuses"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
+        let statuses = arr(&status["containerStatuses"]);
         for c in statuses.iter().rev() {
             let st = &c["state"];
             if let Some(r) = st["waiting"]["reason"].as_str() {
@@ -355,10 +354,7 @@ pub fn pod_status(pod: &Value) -> String {
 }
 
 fn pod_cells(pod: &Value) -> Vec<Value> {
-    let statuses = pod["status"]["containerStatuses"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let statuses = arr(&pod["status"]["containerStatuses"]);
     let total = pod["spec"]["containers"].as_array().map_or(0, Vec::len);
     let ready = statuses
         .iter()
@@ -387,10 +383,7 @@ fn pod_cells(pod: &Value) -> Vec<Value> {
 }
 
 fn node_cells(node: &Value) -> Vec<Value> {
-    let conds = node["status"]["conditions"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let conds = arr(&node["status"]["conditions"]);
     let ready = conds.iter().find(|c| c["type"] == "Ready");
     let mut status = match ready {
         Some(c) if c["status"] == "True" => "Ready".to_string(),
@@ -432,7 +425,7 @@ fn node_cells(node: &Value) -> Vec<Value> {
 }
 
 fn service_ports(svc: &Value) -> String {
-    let ports = svc["spec"]["ports"].as_array().cloned().unwrap_or_default();
+    let ports = arr(&svc["spec"]["ports"]);
     join_strs_owned(ports.iter().map(|p| {
         let proto = p["protocol"].as_str().unwrap_or("TCP");
         match p["nodePort"].as_i64() {
@@ -505,7 +498,7 @@ fn access_modes(v: &Value) -> String {
 
 fn job_cells(job: &Value, created: Option<i64>) -> Vec<Value> {
     let st = &job["status"];
-    let conds = st["conditions"].as_array().cloned().unwrap_or_default();
+    let conds = arr(&st["conditions"]);
     let has = |t: &str| {
         conds
             .iter()
@@ -709,10 +702,10 @@ pub fn cells(rt: &ResourceType, obj: &Value) -> Vec<Value> {
         }
         "Endpoints" => {
             let mut eps = Vec::new();
-            for subset in obj["subsets"].as_array().cloned().unwrap_or_default() {
-                let ports = subset["ports"].as_array().cloned().unwrap_or_default();
-                for a in subset["addresses"].as_array().cloned().unwrap_or_default() {
-                    for p in &ports {
+            for subset in arr(&obj["subsets"]) {
+                let ports = arr(&subset["ports"]);
+                for a in arr(&subset["addresses"]) {
+                    for p in ports {
                         eps.push(format!("{}:{}", s(&a["ip"]), int(&p["port"])));
                     }
                 }
@@ -744,7 +737,7 @@ pub fn cells(rt: &ResourceType, obj: &Value) -> Vec<Value> {
         ],
         "Event" => event_cells(obj),
         "Ingress" => {
-            let rules = spec["rules"].as_array().cloned().unwrap_or_default();
+            let rules = arr(&spec["rules"]);
             let hosts = join_strs(rules.iter().map(|r| r["host"].as_str().unwrap_or("*")));
             let address = st["loadBalancer"]["ingress"]
                 .as_array()
