@@ -299,3 +299,64 @@ async fn injected_429s_carry_retry_after_and_dropped_connections_come_back_with_
     );
     c.sim.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_only_lists_and_watches_carry_no_spec() {
+    let c = TestCluster::start(false).await;
+    let client = client(&c).await;
+    let (code, table, _) = raw(
+        &client,
+        "GET",
+        "/api/v1/namespaces?includeObject=None",
+        vec![],
+        "application/json",
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        table["kind"], "NamespaceList",
+        "a plain Accept gets full objects"
+    );
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "kube-system");
+    let meta = pods
+        .list_metadata(&ListParams::default())
+        .await
+        .expect("metadata list");
+    let rv = meta.metadata.resource_version.clone().expect("rv");
+    let mut stream = pods
+        .watch_metadata(&WatchParams::default(), &rv)
+        .await
+        .expect("metadata watch")
+        .boxed();
+    let deploys: Api<k8s_openapi::api::apps::v1::Deployment> =
+        Api::namespaced(client.clone(), "kube-system");
+    deploys
+        .patch(
+            "coredns",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&serde_json::json!({"spec": {"replicas": 3}})),
+        )
+        .await
+        .expect("scale");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let ev = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .expect("a coredns event in time")
+            .expect("some")
+            .expect("ok");
+        let m = match ev {
+            WatchEvent::Added(m) | WatchEvent::Modified(m) => m,
+            WatchEvent::Bookmark(_) => continue,
+            other => panic!("unexpected {other:?}"),
+        };
+        assert_eq!(
+            m.types.as_ref().map(|t| t.kind.as_str()),
+            Some("PartialObjectMetadata")
+        );
+        if m.metadata.name.is_some_and(|n| n.starts_with("coredns-")) {
+            break;
+        }
+    }
+    c.sim.stop().await;
+}
