@@ -19,6 +19,9 @@ pub struct Cli {
     /// Run against a built-in simulated cluster: no cluster needed.
     #[arg(long)]
     pub demo: bool,
+    /// Theme to use (default-dark, light, high-contrast, dracula, or one in your config's themes/).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub theme: Option<String>,
 }
 
 #[derive(Debug, Clone, Args, Default)]
@@ -41,6 +44,21 @@ pub struct Connection {
 pub enum Command {
     /// Run the simulated Kubernetes API server (for the demo, tests and benchmarks).
     Sim(SimArgs),
+    /// Show, create or check kx's configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Print where kx reads its configuration from.
+    Path,
+    /// Write the default config.yaml and keys.yaml into the config directory (never over a file).
+    Init,
+    /// Load the configuration and report every problem; exits 1 when there is one.
+    Check,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,5 @@
 use clap::Parser;
-use kx::cli::{Cli, Command, SimArgs};
+use kx::cli::{Cli, Command, ConfigAction, SimArgs};
 use kx::sim::{self, SimOptions, faults::FaultSettings};
 use std::process::ExitCode;
 
@@ -23,11 +23,14 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Some(Command::Sim(args)) => run_sim(args).await,
-            None => kx::app::run(cli.connection, cli.demo).await,
+            Some(Command::Config { action }) => run_config(action, cli.theme.as_deref()),
+            None => kx::app::run(cli.connection, cli.demo, cli.theme)
+                .await
+                .map(|_| ExitCode::SUCCESS),
         }
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("kx: {e:#}");
             ExitCode::FAILURE
@@ -35,7 +38,72 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run_sim(args: SimArgs) -> anyhow::Result<()> {
+fn run_config(action: ConfigAction, theme: Option<&str>) -> anyhow::Result<ExitCode> {
+    let dir = kx::config::config_dir();
+    match action {
+        ConfigAction::Path => {
+            match &dir {
+                Some(d) => {
+                    println!("config directory: {}", d.display());
+                    for f in ["config.yaml", "keys.yaml", "themes/"] {
+                        let p = d.join(f);
+                        let state = if p.exists() {
+                            ""
+                        } else {
+                            "  (not present; defaults apply)"
+                        };
+                        println!("  {}{state}", p.display());
+                    }
+                }
+                None => println!(
+                    "no config directory could be determined (set KX_CONFIG_DIR); defaults apply"
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ConfigAction::Init => {
+            let d = dir.ok_or_else(|| {
+                anyhow::anyhow!("no config directory could be determined; set KX_CONFIG_DIR")
+            })?;
+            let written = kx::config::Config::init(&d)
+                .map_err(|e| anyhow::anyhow!("writing to {}: {e}", d.display()))?;
+            if written.is_empty() {
+                println!(
+                    "{} already has config.yaml and keys.yaml; nothing written",
+                    d.display()
+                );
+            }
+            for w in written {
+                println!("wrote {}", w.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ConfigAction::Check => {
+            let config = kx::config::Config::load(dir.clone(), theme, false);
+            let where_ = dir
+                .map(|d| d.display().to_string())
+                .unwrap_or_else(|| "(defaults only)".into());
+            if config.warnings.is_empty() {
+                println!(
+                    "{where_}: configuration is valid (theme {})",
+                    config.theme.name
+                );
+                Ok(ExitCode::SUCCESS)
+            } else {
+                for w in &config.warnings {
+                    println!("warning: {w}");
+                }
+                println!(
+                    "{where_}: {} problem(s); kx still starts, ignoring what is listed above",
+                    config.warnings.len()
+                );
+                Ok(ExitCode::from(1))
+            }
+        }
+    }
+}
+
+async fn run_sim(args: SimArgs) -> anyhow::Result<ExitCode> {
     let opts = SimOptions {
         listen: args.listen,
         scenario: args.scenario,
@@ -69,7 +137,7 @@ async fn run_sim(args: SimArgs) -> anyhow::Result<()> {
     );
     wait_for_signal().await?;
     handle.stop().await;
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn wait_for_signal() -> anyhow::Result<()> {

@@ -39,7 +39,10 @@ pub async fn client_config(conn: &Connection) -> Result<Config> {
     }
 }
 
-pub async fn run(conn: Connection, demo: bool) -> Result<()> {
+pub async fn run(conn: Connection, demo: bool, theme: Option<String>) -> Result<()> {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let settings =
+        crate::config::Config::load(crate::config::config_dir(), theme.as_deref(), no_color);
     let (config, sim, context) = if demo {
         let sim = crate::sim::start(crate::sim::SimOptions::default())
             .await
@@ -62,7 +65,7 @@ pub async fn run(conn: Connection, demo: bool) -> Result<()> {
         conn.namespace.clone()
     };
     let client = Client::try_from(config).context("building the Kubernetes client")?;
-    let result = run_ui(client, namespace, context).await;
+    let result = run_ui(client, namespace, context, settings).await;
     if let Some(sim) = sim {
         sim.stop().await;
     }
@@ -91,25 +94,32 @@ fn watch_pods(client: Client, namespace: Option<String>, tx: mpsc::Sender<Backen
     });
 }
 
-async fn run_ui(client: Client, namespace: Option<String>, context: String) -> Result<()> {
+async fn run_ui(
+    client: Client,
+    namespace: Option<String>,
+    context: String,
+    config: crate::config::Config,
+) -> Result<()> {
     let (tx, mut rx) = mpsc::channel(1024);
     watch_pods(client, namespace.clone(), tx);
     let mut terminal = ratatui::init();
     let mut state = State::new(context, namespace);
+    state.warnings = config.warnings.clone();
+    let mut typed = Vec::new();
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut dirty = true;
     let outcome: Result<()> = loop {
         if dirty {
             let now = jiff::Timestamp::now().as_second();
-            if let Err(e) = terminal.draw(|f| view::draw(f, &state, now)) {
+            if let Err(e) = terminal.draw(|f| view::draw(f, &state, &config.theme, now)) {
                 break Err(e.into());
             }
             dirty = false;
         }
         let action = tokio::select! {
             ev = input.next() => match ev {
-                Some(Ok(TermEvent::Key(key))) if key.kind == KeyEventKind::Press => state::key_action(key),
+                Some(Ok(TermEvent::Key(key))) if key.kind == KeyEventKind::Press => state::key_action(&mut typed, key, &config.keys),
                 Some(Ok(TermEvent::Resize(_, _))) => Some(Action::Redraw),
                 Some(Err(e)) => break Err(e.into()),
                 None => Some(Action::Quit),

@@ -1,5 +1,6 @@
 //! The state of the first screen and its pure `update`.
 
+use crate::config::keys::{Key, KeyAction, KeyMap, Lookup};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use k8s_openapi::api::core::v1::Pod;
 use kube::runtime::watcher;
@@ -62,15 +63,34 @@ pub struct State {
     pub error: Option<String>,
     pub selected: usize,
     pub quit: bool,
+    /// Configuration problems, shown in the status line.
+    pub warnings: Vec<String>,
 }
 
-pub fn key_action(key: KeyEvent) -> Option<Action> {
-    match key.code {
-        KeyCode::Char('q') => Some(Action::Quit),
-        KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => Some(Action::Quit),
-        KeyCode::Up | KeyCode::Char('k') => Some(Action::Up),
-        KeyCode::Down | KeyCode::Char('j') => Some(Action::Down),
-        _ => None,
+/// Turns a key press into an action through the key map, keeping the keys of an unfinished
+/// chord in `typed`. ctrl-c always quits, whatever the map says.
+pub fn key_action(typed: &mut Vec<Key>, event: KeyEvent, keys: &KeyMap) -> Option<Action> {
+    if event.code == KeyCode::Char('c') && event.modifiers.contains(KeyModifiers::CONTROL) {
+        typed.clear();
+        return Some(Action::Quit);
+    }
+    typed.push(Key::from_event(event));
+    match keys.lookup(typed) {
+        Lookup::Pending => None,
+        Lookup::Unbound => {
+            typed.clear();
+            None
+        }
+        Lookup::Action(action) => {
+            typed.clear();
+            match action {
+                KeyAction::Quit => Some(Action::Quit),
+                KeyAction::Up => Some(Action::Up),
+                KeyAction::Down => Some(Action::Down),
+                // The rest arrive with the explorer.
+                _ => None,
+            }
+        }
     }
 }
 
@@ -85,6 +105,7 @@ impl State {
             error: None,
             selected: 0,
             quit: false,
+            warnings: Vec::new(),
         }
     }
 
@@ -188,9 +209,25 @@ mod tests {
         assert_eq!(s.selected, 1);
         s.update(ev(watcher::Event::Delete(pod("a", "p2"))));
         assert_eq!(s.selected, 0);
-        let q = key_action(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE));
-        assert!(matches!(q, Some(Action::Quit)));
-        let ctrl_c = key_action(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
-        assert!(matches!(ctrl_c, Some(Action::Quit)));
+        let keys = KeyMap::load(Some(("quit: [x x]\n", "keys.yaml")));
+        let mut typed = Vec::new();
+        let press = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        assert!(
+            key_action(&mut typed, press('q'), &keys).is_none(),
+            "q was rebound away"
+        );
+        assert!(
+            key_action(&mut typed, press('x'), &keys).is_none(),
+            "half a chord"
+        );
+        assert!(matches!(
+            key_action(&mut typed, press('x'), &keys),
+            Some(Action::Quit)
+        ));
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert!(matches!(
+            key_action(&mut typed, ctrl_c, &keys),
+            Some(Action::Quit)
+        ));
     }
 }

@@ -2,21 +2,22 @@
 
 use super::state::State;
 use crate::age::human_duration;
+use crate::config::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table};
 
-fn status_style(status: &str) -> Style {
+fn status_slot(status: &str) -> &'static str {
     match status {
-        "Running" | "Completed" | "Succeeded" => Style::default().fg(Color::Green),
-        "Pending" | "ContainerCreating" | "Terminating" => Style::default().fg(Color::Yellow),
-        _ => Style::default().fg(Color::Red),
+        "Running" | "Completed" | "Succeeded" => "status.ok",
+        "Pending" | "ContainerCreating" | "Terminating" | "PodInitializing" => "status.warn",
+        _ => "status.error",
     }
 }
 
-pub fn draw(f: &mut Frame, state: &State, now: i64) {
+pub fn draw(f: &mut Frame, state: &State, theme: &Theme, now: i64) {
     let area = f.area();
     if area.width < 40 || area.height < 6 {
         let notice = format!(
@@ -82,7 +83,7 @@ pub fn draw(f: &mut Frame, state: &State, now: i64) {
                 Span::raw(p.namespace.clone()),
                 Span::raw(p.name.clone()),
                 Span::raw(p.ready.clone()),
-                Span::styled(p.status.clone(), status_style(&p.status)),
+                Span::styled(p.status.clone(), theme.style(status_slot(&p.status))),
                 Span::raw(p.restarts.to_string()),
                 Span::raw(age),
             ])
@@ -101,7 +102,14 @@ pub fn draw(f: &mut Frame, state: &State, now: i64) {
             .style(Style::default().add_modifier(Modifier::BOLD)),
     );
     f.render_widget(table, body);
-    f.render_widget(Paragraph::new(" q quit   ↑/↓ move"), footer);
+    let footer_text = match state.warnings.first() {
+        Some(w) => Span::styled(
+            format!(" config: {w} (kx config check lists all)"),
+            theme.style("status.warn"),
+        ),
+        None => Span::styled(" q quit   ↑/↓ move", theme.style("status.line")),
+    };
+    f.render_widget(Paragraph::new(Line::from(footer_text)), footer);
 }
 
 #[cfg(test)]
@@ -111,11 +119,15 @@ mod tests {
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
 
+    fn theme() -> Theme {
+        Theme::load("default-dark", None, false)
+    }
+
     #[test]
     fn loading_is_said_until_the_first_list_is_complete_and_rows_show_status_colours() {
         let mut state = State::new("kx-sim".into(), None);
         let mut term = Terminal::new(TestBackend::new(80, 8)).unwrap();
-        term.draw(|f| draw(f, &state, 0)).unwrap();
+        term.draw(|f| draw(f, &state, &theme(), 0)).unwrap();
         let text = format!("{}", term.backend());
         assert!(text.contains("loading…"), "{text}");
         let pod: k8s_openapi::api::core::v1::Pod = serde_json::from_value(serde_json::json!({
@@ -130,22 +142,24 @@ mod tests {
         ] {
             state.update(Action::Backend(BackendMsg::Pods(Box::new(e))));
         }
-        term.draw(|f| draw(f, &state, 125)).unwrap();
+        term.draw(|f| draw(f, &state, &theme(), 125)).unwrap();
         insta::assert_snapshot!(format!("{}", term.backend()));
         let buf = term.backend().buffer();
         let status_x = (0..80).find(|x| buf[(*x, 2)].symbol() == "C").unwrap();
+        let error_fg = theme().style("status.error").fg;
         assert_eq!(
-            buf[(status_x, 2)].fg,
-            Color::Red,
-            "a crash-looping pod is red"
+            Some(buf[(status_x, 2)].fg),
+            error_fg,
+            "a crash-looping pod has the theme's error colour"
         );
+        assert_eq!(error_fg, Some(Color::LightRed));
     }
 
     #[test]
     fn a_tiny_terminal_gets_a_notice_instead_of_a_broken_table() {
         let state = State::new("kx-sim".into(), None);
         let mut term = Terminal::new(TestBackend::new(20, 3)).unwrap();
-        term.draw(|f| draw(f, &state, 0)).unwrap();
+        term.draw(|f| draw(f, &state, &theme(), 0)).unwrap();
         assert!(format!("{}", term.backend()).contains("too small"));
     }
 }

@@ -1,0 +1,492 @@
+//! The key map: every bindable action by name, key sequences (chords allowed) parsed from
+//! `config/keys.yaml`, the user's file merged on top, and problems reported as warnings.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::collections::BTreeMap;
+
+macro_rules! key_actions {
+    ($($variant:ident => $name:literal, $help:literal;)*) => {
+        /// An action a key can be bound to.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum KeyAction { $($variant),* }
+
+        impl KeyAction {
+            pub const ALL: &'static [KeyAction] = &[$(KeyAction::$variant),*];
+
+            /// The name used in keys.yaml.
+            pub fn name(self) -> &'static str {
+                match self { $(KeyAction::$variant => $name),* }
+            }
+
+            /// One line for the help screen.
+            pub fn help(self) -> &'static str {
+                match self { $(KeyAction::$variant => $help),* }
+            }
+
+            pub fn from_name(name: &str) -> Option<KeyAction> {
+                match name { $($name => Some(KeyAction::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+key_actions! {
+    Quit => "quit", "quit kx";
+    Up => "up", "move up";
+    Down => "down", "move down";
+    PageUp => "page_up", "one page up";
+    PageDown => "page_down", "one page down";
+    Top => "top", "go to the first row";
+    Bottom => "bottom", "go to the last row";
+    Enter => "enter", "open / drill down";
+    Back => "back", "go back";
+    Command => "command", "command prompt (:pods, :ns, :ctx, :q)";
+    Filter => "filter", "filter rows (/regex, /!inverse, /-l selector)";
+    Help => "help", "this help";
+    Describe => "describe", "describe the object";
+    Yaml => "yaml", "show the object's YAML";
+    Edit => "edit", "edit the object in $EDITOR";
+    Logs => "logs", "logs";
+    PreviousLogs => "previous_logs", "logs of the previous container";
+    Diff => "diff", "the object's change history";
+    Delete => "delete", "delete (asks first)";
+    Scale => "scale", "scale (asks for replicas)";
+    Restart => "restart", "rollout restart (asks first)";
+    ToggleWide => "toggle_wide", "wide columns on/off";
+    ToggleMarks => "toggle_marks", "mark the row";
+    SortNextColumn => "sort_next_column", "sort by the next column";
+    SortPreviousColumn => "sort_previous_column", "sort by the previous column";
+    SortReverse => "sort_reverse", "reverse the sort";
+    SearchNext => "search_next", "next match";
+    SearchPrevious => "search_previous", "previous match";
+    Favourite0 => "namespace_favourite_0", "favourite namespace 0";
+    Favourite1 => "namespace_favourite_1", "favourite namespace 1";
+    Favourite2 => "namespace_favourite_2", "favourite namespace 2";
+    Favourite3 => "namespace_favourite_3", "favourite namespace 3";
+    Favourite4 => "namespace_favourite_4", "favourite namespace 4";
+    Favourite5 => "namespace_favourite_5", "favourite namespace 5";
+    Favourite6 => "namespace_favourite_6", "favourite namespace 6";
+    Favourite7 => "namespace_favourite_7", "favourite namespace 7";
+    Favourite8 => "namespace_favourite_8", "favourite namespace 8";
+    Favourite9 => "namespace_favourite_9", "favourite namespace 9";
+}
+
+/// One key press as the key map compares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub code: KeyCode,
+    pub modifiers: KeyModifiers,
+}
+
+impl Key {
+    /// Normalises a terminal key event: shift is folded into the character for printable keys.
+    pub fn from_event(ev: KeyEvent) -> Key {
+        let mut modifiers =
+            ev.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
+        if let KeyCode::Char(_) = ev.code {
+            modifiers.remove(KeyModifiers::SHIFT);
+        }
+        Key {
+            code: ev.code,
+            modifiers,
+        }
+    }
+
+    pub fn parse(spec: &str) -> Result<Key, String> {
+        let mut modifiers = KeyModifiers::NONE;
+        let mut rest = spec;
+        loop {
+            let lower = rest.to_ascii_lowercase();
+            if rest.len() > 1 && lower.starts_with("ctrl-") {
+                modifiers |= KeyModifiers::CONTROL;
+                rest = &rest[5..];
+            } else if rest.len() > 1 && lower.starts_with("alt-") {
+                modifiers |= KeyModifiers::ALT;
+                rest = &rest[4..];
+            } else if rest.len() > 1 && lower.starts_with("shift-") {
+                modifiers |= KeyModifiers::SHIFT;
+                rest = &rest[6..];
+            } else {
+                break;
+            }
+        }
+        let code = match rest.to_ascii_lowercase().as_str() {
+            "enter" | "return" => KeyCode::Enter,
+            "esc" | "escape" => KeyCode::Esc,
+            "tab" => KeyCode::Tab,
+            "backtab" => KeyCode::BackTab,
+            "space" => KeyCode::Char(' '),
+            "up" => KeyCode::Up,
+            "down" => KeyCode::Down,
+            "left" => KeyCode::Left,
+            "right" => KeyCode::Right,
+            "pgup" | "pageup" => KeyCode::PageUp,
+            "pgdown" | "pagedown" => KeyCode::PageDown,
+            "home" => KeyCode::Home,
+            "end" => KeyCode::End,
+            "delete" | "del" => KeyCode::Delete,
+            "backspace" => KeyCode::Backspace,
+            "insert" => KeyCode::Insert,
+            f if f.len() > 1
+                && f.starts_with('f')
+                && f[1..].parse::<u8>().is_ok_and(|n| (1..=12).contains(&n)) =>
+            {
+                KeyCode::F(f[1..].parse().unwrap_or(1))
+            }
+            _ => {
+                let mut chars = rest.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) => {
+                        let c =
+                            if modifiers.contains(KeyModifiers::SHIFT) && c.is_ascii_alphabetic() {
+                                c.to_ascii_uppercase()
+                            } else if modifiers.contains(KeyModifiers::CONTROL) {
+                                c.to_ascii_lowercase()
+                            } else {
+                                c
+                            };
+                        KeyCode::Char(c)
+                    }
+                    _ => return Err(format!("unknown key {spec:?}")),
+                }
+            }
+        };
+        if let KeyCode::Char(_) = code {
+            modifiers.remove(KeyModifiers::SHIFT);
+        }
+        Ok(Key { code, modifiers })
+    }
+
+    /// The key as keys.yaml writes it.
+    pub fn display(&self) -> String {
+        let mut out = String::new();
+        if self.modifiers.contains(KeyModifiers::CONTROL) {
+            out.push_str("ctrl-");
+        }
+        if self.modifiers.contains(KeyModifiers::ALT) {
+            out.push_str("alt-");
+        }
+        if self.modifiers.contains(KeyModifiers::SHIFT) {
+            out.push_str("shift-");
+        }
+        match self.code {
+            KeyCode::Char(' ') => out.push_str("space"),
+            KeyCode::Char(c) => out.push(c),
+            KeyCode::Enter => out.push_str("enter"),
+            KeyCode::Esc => out.push_str("esc"),
+            KeyCode::Tab => out.push_str("tab"),
+            KeyCode::BackTab => out.push_str("backtab"),
+            KeyCode::Up => out.push_str("up"),
+            KeyCode::Down => out.push_str("down"),
+            KeyCode::Left => out.push_str("left"),
+            KeyCode::Right => out.push_str("right"),
+            KeyCode::PageUp => out.push_str("pgup"),
+            KeyCode::PageDown => out.push_str("pgdown"),
+            KeyCode::Home => out.push_str("home"),
+            KeyCode::End => out.push_str("end"),
+            KeyCode::Delete => out.push_str("delete"),
+            KeyCode::Backspace => out.push_str("backspace"),
+            KeyCode::Insert => out.push_str("insert"),
+            KeyCode::F(n) => out.push_str(&format!("f{n}")),
+            other => out.push_str(&format!("{other:?}")),
+        }
+        out
+    }
+}
+
+pub type Chord = Vec<Key>;
+
+fn parse_chord(spec: &str) -> Result<Chord, String> {
+    let keys: Result<Vec<Key>, String> = spec.split_whitespace().map(Key::parse).collect();
+    match keys {
+        Ok(k) if k.is_empty() => Err("an empty key".to_string()),
+        other => other,
+    }
+}
+
+pub fn chord_display(chord: &[Key]) -> String {
+    chord.iter().map(Key::display).collect::<Vec<_>>().join(" ")
+}
+
+/// The active bindings, and what was wrong with the files they came from.
+#[derive(Debug, Clone, Default)]
+pub struct KeyMap {
+    bindings: BTreeMap<KeyAction, Vec<Chord>>,
+    pub warnings: Vec<String>,
+}
+
+/// What a key press means so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    Action(KeyAction),
+    /// The keys so far start a chord: wait for the next.
+    Pending,
+    Unbound,
+}
+
+pub const DEFAULT_KEYS: &str = include_str!("../../config/keys.yaml");
+
+impl KeyMap {
+    /// The defaults, with `user` (the text of the user's keys.yaml, if any) merged on top.
+    pub fn load(user: Option<(&str, &str)>) -> KeyMap {
+        let mut map = KeyMap::default();
+        map.apply(DEFAULT_KEYS, "built-in keys.yaml");
+        if let Some((text, origin)) = user {
+            map.apply(text, origin);
+        }
+        map.check_conflicts();
+        map
+    }
+
+    fn apply(&mut self, text: &str, origin: &str) {
+        let doc: serde_yaml::Value = match serde_yaml::from_str(text) {
+            Ok(serde_yaml::Value::Null) => return,
+            Ok(v) => v,
+            Err(e) => {
+                self.warnings.push(format!(
+                    "{origin}: not valid YAML ({e}); its key bindings are ignored"
+                ));
+                return;
+            }
+        };
+        let Some(entries) = doc.as_mapping() else {
+            self.warnings.push(format!(
+                "{origin}: expected `action: [keys]` entries; ignored"
+            ));
+            return;
+        };
+        for (name, keys) in entries {
+            let name = name.as_str().unwrap_or_default();
+            let Some(action) = KeyAction::from_name(name) else {
+                let close = closest(name, KeyAction::ALL.iter().map(|a| a.name()));
+                let hint = close
+                    .map(|c| format!(" (did you mean {c}?)"))
+                    .unwrap_or_default();
+                self.warnings
+                    .push(format!("{origin}: unknown action {name:?}{hint}; ignored"));
+                continue;
+            };
+            let specs: Vec<String> = match keys {
+                serde_yaml::Value::Null => Vec::new(),
+                serde_yaml::Value::String(s) => vec![s.clone()],
+                serde_yaml::Value::Sequence(seq) => seq
+                    .iter()
+                    .filter_map(|k| match k {
+                        serde_yaml::Value::String(s) => Some(s.clone()),
+                        serde_yaml::Value::Number(n) => Some(n.to_string()),
+                        serde_yaml::Value::Bool(b) => Some(b.to_string()),
+                        _ => None,
+                    })
+                    .collect(),
+                serde_yaml::Value::Number(n) => vec![n.to_string()],
+                _ => {
+                    self.warnings.push(format!(
+                        "{origin}: {name}: expected a list of keys; ignored"
+                    ));
+                    continue;
+                }
+            };
+            let mut chords = Vec::new();
+            for spec in specs {
+                match parse_chord(&spec) {
+                    Ok(c) => chords.push(c),
+                    Err(e) => self
+                        .warnings
+                        .push(format!("{origin}: {name}: {e}; that key is ignored")),
+                }
+            }
+            // A user entry replaces the defaults of that action; an empty list unbinds it.
+            self.bindings.insert(action, chords);
+        }
+    }
+
+    fn check_conflicts(&mut self) {
+        let mut all: Vec<(Chord, KeyAction)> = Vec::new();
+        for (action, chords) in &self.bindings {
+            for c in chords {
+                all.push((c.clone(), *action));
+            }
+        }
+        for (i, (a, action_a)) in all.iter().enumerate() {
+            for (b, action_b) in &all[i + 1..] {
+                if a == b && action_a != action_b {
+                    self.warnings.push(format!(
+                        "key {} is bound to both {} and {}; {} wins",
+                        chord_display(a),
+                        action_a.name(),
+                        action_b.name(),
+                        action_a.name()
+                    ));
+                } else if a.len() != b.len() && (a.starts_with(b) || b.starts_with(a)) {
+                    let (short, long) = if a.len() < b.len() { (a, b) } else { (b, a) };
+                    self.warnings.push(format!(
+                        "key {} ({}) is the start of the chord {} ({}), so the chord can never be typed",
+                        chord_display(short),
+                        if short == a { action_a.name() } else { action_b.name() },
+                        chord_display(long),
+                        if long == a { action_a.name() } else { action_b.name() }
+                    ));
+                }
+            }
+        }
+    }
+
+    pub fn chords(&self, action: KeyAction) -> &[Chord] {
+        self.bindings.get(&action).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// What the keys typed so far mean.
+    pub fn lookup(&self, typed: &[Key]) -> Lookup {
+        let mut pending = false;
+        for (action, chords) in &self.bindings {
+            for c in chords {
+                if c.as_slice() == typed {
+                    return Lookup::Action(*action);
+                }
+                if c.len() > typed.len() && c.starts_with(typed) {
+                    pending = true;
+                }
+            }
+        }
+        if pending {
+            Lookup::Pending
+        } else {
+            Lookup::Unbound
+        }
+    }
+
+    /// `(keys, action, help)` for every bound action, for the help screen.
+    pub fn help_rows(&self) -> Vec<(String, &'static str, &'static str)> {
+        KeyAction::ALL
+            .iter()
+            .filter(|a| !self.chords(**a).is_empty())
+            .map(|a| {
+                let keys = self
+                    .chords(*a)
+                    .iter()
+                    .map(|c| chord_display(c))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                (keys, a.name(), a.help())
+            })
+            .collect()
+    }
+}
+
+/// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo.
+pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (strsim::levenshtein(word, c), c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(spec: &str) -> Key {
+        Key::parse(spec).unwrap()
+    }
+
+    #[test]
+    fn the_default_map_is_valid_complete_and_clear_of_tmux_and_screen_prefixes() {
+        let map = KeyMap::load(None);
+        assert!(map.warnings.is_empty(), "{:?}", map.warnings);
+        for action in KeyAction::ALL {
+            assert!(
+                !map.chords(*action).is_empty(),
+                "{} has a default key",
+                action.name()
+            );
+        }
+        for prefix in ["ctrl-b", "ctrl-a"] {
+            assert_eq!(
+                map.lookup(&[key(prefix)]),
+                Lookup::Unbound,
+                "{prefix} is left to tmux/screen"
+            );
+        }
+    }
+
+    #[test]
+    fn user_bindings_replace_unbind_and_chords_wait_for_their_second_key() {
+        let user = "quit: [ctrl-q]\ndelete: []\ntop: [g g]\n";
+        let map = KeyMap::load(Some((user, "keys.yaml")));
+        assert_eq!(
+            map.lookup(&[key("ctrl-q")]),
+            Lookup::Action(KeyAction::Quit)
+        );
+        assert_eq!(
+            map.lookup(&[key("q")]),
+            Lookup::Unbound,
+            "the default quit key is replaced"
+        );
+        assert_eq!(
+            map.lookup(&[key("ctrl-d")]),
+            Lookup::Unbound,
+            "delete is unbound"
+        );
+        assert_eq!(map.lookup(&[key("g")]), Lookup::Pending);
+        assert_eq!(
+            map.lookup(&[key("g"), key("g")]),
+            Lookup::Action(KeyAction::Top)
+        );
+    }
+
+    #[test]
+    fn unknown_actions_bad_keys_conflicts_and_shadowed_chords_are_warnings() {
+        let user =
+            "qiut: [x]\nscale: [ctrl-nope, s]\ndescribe: [y]\nlogs: [z]\nprevious_logs: [z z]\n";
+        let map = KeyMap::load(Some((user, "keys.yaml")));
+        let all = map.warnings.join("\n");
+        assert!(
+            all.contains("unknown action \"qiut\" (did you mean quit?)"),
+            "{all}"
+        );
+        assert!(all.contains("scale: unknown key \"ctrl-nope\""), "{all}");
+        assert!(
+            all.contains("key y is bound to both describe and yaml")
+                || all.contains("key y is bound to both yaml and describe"),
+            "{all}"
+        );
+        assert!(all.contains("start of the chord z z"), "{all}");
+        // Still usable: the valid parts apply.
+        assert_eq!(map.lookup(&[key("y")]), Lookup::Action(KeyAction::Describe));
+        assert_eq!(map.lookup(&[key("s")]), Lookup::Action(KeyAction::Scale));
+    }
+
+    #[test]
+    fn invalid_yaml_keeps_the_defaults_and_says_so() {
+        let map = KeyMap::load(Some(("quit: [", "keys.yaml")));
+        assert!(map.warnings[0].contains("not valid YAML"));
+        assert_eq!(map.lookup(&[key("q")]), Lookup::Action(KeyAction::Quit));
+    }
+
+    #[test]
+    fn shifted_letters_and_terminal_events_compare_equal() {
+        assert_eq!(key("shift-g"), key("G"));
+        let ev = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
+        assert_eq!(Key::from_event(ev), key("G"));
+        let ev = KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL);
+        assert_eq!(Key::from_event(ev), key("ctrl-d"));
+        assert_eq!(key("ctrl-d").display(), "ctrl-d");
+        assert_eq!(
+            key("f5"),
+            Key {
+                code: KeyCode::F(5),
+                modifiers: KeyModifiers::NONE
+            }
+        );
+    }
+
+    #[test]
+    fn help_rows_come_from_the_active_map() {
+        let map = KeyMap::load(Some(("help: [f1]\n", "keys.yaml")));
+        let rows = map.help_rows();
+        let help = rows.iter().find(|r| r.1 == "help").unwrap();
+        assert_eq!(help.0, "f1");
+        assert_eq!(rows.len(), KeyAction::ALL.len());
+    }
+}

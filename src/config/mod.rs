@@ -1,0 +1,290 @@
+//! Configuration: where it lives, the settings, the key map and the theme. Defaults are
+//! embedded from `config/` and `themes/`; user files are merged on top; every problem is a
+//! warning (shown in the status line and by `kx config check`), never a reason not to start.
+
+pub mod keys;
+pub mod theme;
+
+use keys::KeyMap;
+use std::path::{Path, PathBuf};
+use theme::Theme;
+
+pub const DEFAULT_CONFIG: &str = include_str!("../../config/config.yaml");
+
+/// The config directory: `KX_CONFIG_DIR`, else `$XDG_CONFIG_HOME/kx`, else the platform's.
+pub fn config_dir_from(
+    kx_config_dir: Option<&str>,
+    xdg_config_home: Option<&str>,
+) -> Option<PathBuf> {
+    if let Some(d) = kx_config_dir.filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(x) = xdg_config_home.filter(|x| !x.is_empty()) {
+        return Some(Path::new(x).join("kx"));
+    }
+    directories::ProjectDirs::from("", "", "kx").map(|p| p.config_dir().to_path_buf())
+}
+
+pub fn config_dir() -> Option<PathBuf> {
+    config_dir_from(
+        std::env::var("KX_CONFIG_DIR").ok().as_deref(),
+        std::env::var("XDG_CONFIG_HOME").ok().as_deref(),
+    )
+}
+
+/// Where kx writes its own log file (only when `KX_LOG` is set).
+pub fn state_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "kx")
+        .map(|p| p.state_dir().unwrap_or(p.cache_dir()).to_path_buf())
+}
+
+/// The settings of config.yaml.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub theme: String,
+    pub readonly: bool,
+    pub favourite_namespaces: Vec<String>,
+    pub aliases: Vec<(String, String)>,
+}
+
+const KNOWN_SETTINGS: &[&str] = &["theme", "readonly", "favourite_namespaces", "aliases"];
+
+impl Settings {
+    fn parse(text: &str, origin: &str, warnings: &mut Vec<String>) -> Option<serde_yaml::Mapping> {
+        match serde_yaml::from_str::<serde_yaml::Value>(text) {
+            Ok(serde_yaml::Value::Mapping(m)) => Some(m),
+            Ok(serde_yaml::Value::Null) => None,
+            Ok(_) => {
+                warnings.push(format!(
+                    "{origin}: expected `setting: value` lines; ignored"
+                ));
+                None
+            }
+            Err(e) => {
+                warnings.push(format!(
+                    "{origin}: not valid YAML ({e}); using the defaults"
+                ));
+                None
+            }
+        }
+    }
+
+    pub fn load(user: Option<(&str, &str)>, warnings: &mut Vec<String>) -> Settings {
+        let mut settings = Settings {
+            theme: "default-dark".into(),
+            readonly: false,
+            favourite_namespaces: Vec::new(),
+            aliases: Vec::new(),
+        };
+        let mut docs = Vec::new();
+        docs.extend(
+            Self::parse(DEFAULT_CONFIG, "built-in config.yaml", warnings)
+                .map(|m| (m, "built-in config.yaml".to_string())),
+        );
+        if let Some((text, origin)) = user {
+            docs.extend(Self::parse(text, origin, warnings).map(|m| (m, origin.to_string())));
+        }
+        for (doc, origin) in docs {
+            for (k, v) in doc {
+                let key = k.as_str().unwrap_or_default();
+                match key {
+                    "theme" => match v.as_str() {
+                        Some(t) => settings.theme = t.to_string(),
+                        None => warnings.push(format!("{origin}: theme: expected a name")),
+                    },
+                    "readonly" => match v.as_bool() {
+                        Some(b) => settings.readonly = b,
+                        None => {
+                            warnings.push(format!("{origin}: readonly: expected true or false"))
+                        }
+                    },
+                    "favourite_namespaces" => match v.as_sequence() {
+                        Some(seq) => {
+                            settings.favourite_namespaces = seq
+                                .iter()
+                                .filter_map(|n| n.as_str().map(str::to_string))
+                                .collect()
+                        }
+                        None => warnings
+                            .push(format!("{origin}: favourite_namespaces: expected a list")),
+                    },
+                    "aliases" => match v.as_mapping() {
+                        Some(m) => {
+                            settings.aliases = m
+                                .iter()
+                                .filter_map(|(a, r)| {
+                                    Some((a.as_str()?.to_string(), r.as_str()?.to_string()))
+                                })
+                                .collect()
+                        }
+                        None if v.is_null() => settings.aliases.clear(),
+                        None => warnings.push(format!(
+                            "{origin}: aliases: expected `alias: resource` entries"
+                        )),
+                    },
+                    other => {
+                        let hint = keys::closest(other, KNOWN_SETTINGS.iter().copied())
+                            .map(|c| format!(" (did you mean {c}?)"))
+                            .unwrap_or_default();
+                        warnings.push(format!(
+                            "{origin}: unknown setting {other:?}{hint}; ignored"
+                        ));
+                    }
+                }
+            }
+        }
+        settings
+    }
+}
+
+/// Everything the UI needs from configuration, passed down as one context.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub dir: Option<PathBuf>,
+    pub settings: Settings,
+    pub keys: KeyMap,
+    pub theme: Theme,
+    pub warnings: Vec<String>,
+}
+
+fn read_optional(path: &Path, warnings: &mut Vec<String>) -> Option<String> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            warnings.push(format!("cannot read {}: {e}", path.display()));
+            None
+        }
+    }
+}
+
+impl Config {
+    /// Loads from `dir` (None: defaults only). `theme_override` is `--theme`.
+    pub fn load(dir: Option<PathBuf>, theme_override: Option<&str>, no_color: bool) -> Config {
+        let mut warnings = Vec::new();
+        let file = |name: &str, warnings: &mut Vec<String>| {
+            dir.as_ref().and_then(|d| {
+                let p = d.join(name);
+                read_optional(&p, warnings).map(|t| (t, p.display().to_string()))
+            })
+        };
+        let config_text = file("config.yaml", &mut warnings);
+        let settings = Settings::load(
+            config_text.as_ref().map(|(t, o)| (t.as_str(), o.as_str())),
+            &mut warnings,
+        );
+        let keys_text = file("keys.yaml", &mut warnings);
+        let keys = KeyMap::load(keys_text.as_ref().map(|(t, o)| (t.as_str(), o.as_str())));
+        warnings.extend(keys.warnings.iter().cloned());
+        let theme_name = theme_override.unwrap_or(&settings.theme).to_string();
+        let is_bundled = theme::BUNDLED.iter().any(|(n, _)| *n == theme_name);
+        let user_theme = if is_bundled {
+            None
+        } else {
+            file(&format!("themes/{theme_name}.yaml"), &mut warnings)
+        };
+        let theme = Theme::load(
+            &theme_name,
+            user_theme.as_ref().map(|(t, o)| (t.as_str(), o.as_str())),
+            no_color,
+        );
+        warnings.extend(theme.warnings.iter().cloned());
+        Config {
+            dir,
+            settings,
+            keys,
+            theme,
+            warnings,
+        }
+    }
+
+    /// `kx config init`: writes the defaults into the config directory, never over a file.
+    pub fn init(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+        std::fs::create_dir_all(dir)?;
+        let mut written = Vec::new();
+        for (name, text) in [
+            ("config.yaml", DEFAULT_CONFIG),
+            ("keys.yaml", keys::DEFAULT_KEYS),
+        ] {
+            let path = dir.join(name);
+            if !path.exists() {
+                std::fs::write(&path, text)?;
+                written.push(path);
+            }
+        }
+        Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_dir_prefers_kx_config_dir_then_xdg() {
+        assert_eq!(
+            config_dir_from(Some("/a"), Some("/x")),
+            Some(PathBuf::from("/a"))
+        );
+        assert_eq!(
+            config_dir_from(None, Some("/x")),
+            Some(PathBuf::from("/x/kx"))
+        );
+        assert_eq!(
+            config_dir_from(Some(""), Some("/x")),
+            Some(PathBuf::from("/x/kx"))
+        );
+    }
+
+    #[test]
+    fn unknown_and_mistyped_settings_are_warnings_and_the_rest_applies() {
+        let mut warnings = Vec::new();
+        let s = Settings::load(
+            Some((
+                "them: light\nreadonly: true\nfavourite_namespaces: [shop]\nreadonly_x: 1\n",
+                "config.yaml",
+            )),
+            &mut warnings,
+        );
+        assert!(s.readonly);
+        assert_eq!(s.favourite_namespaces, ["shop"]);
+        assert_eq!(s.theme, "default-dark");
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("unknown setting \"them\" (did you mean theme?)")),
+            "{warnings:?}"
+        );
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+    }
+
+    #[test]
+    fn a_config_dir_with_user_files_loads_and_init_never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("themes")).unwrap();
+        std::fs::write(dir.path().join("config.yaml"), "theme: mine\n").unwrap();
+        std::fs::write(dir.path().join("keys.yaml"), "quit: [ctrl-q]\n").unwrap();
+        std::fs::write(dir.path().join("themes/mine.yaml"), "base: dracula\n").unwrap();
+        let c = Config::load(Some(dir.path().to_path_buf()), None, false);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(
+            c.theme.style("row.selected"),
+            Theme::load("dracula", None, false).style("row.selected")
+        );
+        let written = Config::init(dir.path()).unwrap();
+        assert!(written.is_empty(), "existing files are kept");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("keys.yaml")).unwrap(),
+            "quit: [ctrl-q]\n"
+        );
+        let fresh = tempfile::tempdir().unwrap();
+        assert_eq!(Config::init(fresh.path()).unwrap().len(), 2);
+        let c = Config::load(
+            Some(fresh.path().to_path_buf()),
+            Some("high-contrast"),
+            false,
+        );
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        assert_eq!(c.theme.name, "high-contrast");
+    }
+}

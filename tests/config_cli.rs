@@ -1,0 +1,59 @@
+//! `kx config path|init|check` as a user runs them, with KX_CONFIG_DIR pointing at a temp dir.
+
+use std::process::Command;
+
+fn kx_config(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_kx"))
+        .arg("config")
+        .args(args)
+        .env("KX_CONFIG_DIR", dir)
+        .env_remove("XDG_CONFIG_HOME")
+        .output()
+        .expect("kx runs")
+}
+
+#[test]
+fn init_then_check_is_clean_and_path_names_the_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = kx_config(dir.path(), &["path"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&dir.path().display().to_string()) && text.contains("not present"),
+        "{text}"
+    );
+    let out = kx_config(dir.path(), &["init"]);
+    assert!(out.status.success());
+    assert!(dir.path().join("keys.yaml").is_file() && dir.path().join("config.yaml").is_file());
+    let out = kx_config(dir.path(), &["check"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("configuration is valid (theme default-dark)")
+    );
+}
+
+#[test]
+fn check_lists_every_problem_and_exits_1() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("config.yaml"),
+        "theme: nope\nreadonly: maybe\nextra: 1\n",
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("keys.yaml"), "quit: [ctrl-zz]\nhelp: [q]\n").expect("write");
+    let out = kx_config(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for expected in [
+        "unknown theme \"nope\"",
+        "readonly: expected true or false",
+        "unknown setting \"extra\"",
+        "unknown key \"ctrl-zz\"",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
