@@ -3,5 +3,6 @@
 pub mod age;
 pub mod app;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod sim;

@@ -1,6 +1,7 @@
 use clap::Parser;
 use kx::cli::{Cli, Command, ConfigAction, SimArgs};
 use kx::sim::{self, SimOptions, faults::FaultSettings};
+use std::io::Write;
 use std::process::ExitCode;
 
 // kx and its simulator allocate many small JSON values; mimalloc handles that far better than
@@ -123,34 +124,61 @@ async fn run_sim(args: SimArgs) -> anyhow::Result<ExitCode> {
         },
         history: args.history,
     };
+    // Handlers first, so a SIGTERM that follows the address line is always a clean stop.
+    let signals = Signals::install()?;
     let started = std::time::Instant::now();
     let handle = sim::start(opts).await?;
-    // The bound address first, alone on its line, for scripts and tests to read.
-    println!("{}", handle.addr);
+    // The bound address first, alone on its line, for scripts and tests to read. A reader that
+    // goes away must not kill the simulator, so write errors are ignored.
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "{}", handle.addr);
     if let Some(path) = &args.kubeconfig_out {
-        println!("kubeconfig written to {} (context kx-sim)", path.display());
+        let _ = writeln!(
+            out,
+            "kubeconfig written to {} (context kx-sim)",
+            path.display()
+        );
     }
-    println!(
+    let _ = writeln!(
+        out,
         "ready in {:.2}s: {}",
         started.elapsed().as_secs_f64(),
         handle.url()
     );
-    wait_for_signal().await?;
+    let _ = out.flush();
+    signals.wait().await;
     handle.stop().await;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn wait_for_signal() -> anyhow::Result<()> {
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate())?;
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> anyhow::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Signals {
+                term: signal(SignalKind::terminate())?,
+                int: signal(SignalKind::interrupt())?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(Signals {})
     }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c().await?;
-    Ok(())
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -15,7 +15,7 @@ async fn client(c: &TestCluster) -> Client {
     let config = Config::from_custom_kubeconfig(kc, &Default::default())
         .await
         .expect("config");
-    Client::try_from(config).expect("client")
+    kx::cluster::connect(config).expect("client")
 }
 
 async fn raw(

@@ -64,7 +64,7 @@ pub async fn run(conn: Connection, demo: bool, theme: Option<String>) -> Result<
     } else {
         conn.namespace.clone()
     };
-    let client = Client::try_from(config).context("building the Kubernetes client")?;
+    let client = crate::cluster::connect(config)?;
     let result = run_ui(client, namespace, context, settings).await;
     if let Some(sim) = sim {
         sim.stop().await;

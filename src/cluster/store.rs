@@ -1,0 +1,127 @@
+//! The rows of one resource view, fed by `WatchMsg`s: keyed by uid, a relist swapped in whole
+//! when complete (so nothing that is gone lingers and nothing flickers), and a note of when each
+//! row last changed. Pure: no IO, no clock of its own.
+
+use super::rows::{Column, Row};
+use super::watch::WatchMsg;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Default)]
+pub struct RowStore {
+    pub columns: Vec<Column>,
+    pub rows: HashMap<String, Row>,
+    relist: Option<HashMap<String, Row>>,
+    /// uid → Unix seconds of the last change seen live (not during a list).
+    pub changed_at: HashMap<String, i64>,
+    /// Rows deleted recently, kept to show "deleted" for a moment: uid → (row, when).
+    pub deleted: HashMap<String, (Row, i64)>,
+    pub loaded: bool,
+    pub error: Option<String>,
+    /// Bumped on every change, so views rebuild derived data only when it moved.
+    pub generation: u64,
+}
+
+impl RowStore {
+    pub fn apply(&mut self, msg: WatchMsg, now: i64) {
+        self.generation += 1;
+        match msg {
+            WatchMsg::Columns(c) => self.columns = c,
+            WatchMsg::Init => self.relist = Some(HashMap::with_capacity(self.rows.len())),
+            WatchMsg::InitRow(row) => match self.relist.as_mut() {
+                Some(fresh) => {
+                    fresh.insert(row.uid.clone(), row);
+                }
+                None => {
+                    self.rows.insert(row.uid.clone(), row);
+                }
+            },
+            WatchMsg::InitDone => {
+                if let Some(fresh) = self.relist.take() {
+                    // Whatever the relist no longer has is gone.
+                    for (uid, row) in self.rows.drain() {
+                        if !fresh.contains_key(&uid) {
+                            self.deleted.insert(uid, (row, now));
+                        }
+                    }
+                    self.rows = fresh;
+                }
+                self.loaded = true;
+                self.error = None;
+            }
+            WatchMsg::Apply(row) => {
+                self.error = None;
+                self.changed_at.insert(row.uid.clone(), now);
+                self.deleted.remove(&row.uid);
+                self.rows.insert(row.uid.clone(), row);
+            }
+            WatchMsg::Delete(uid) => {
+                self.error = None;
+                self.changed_at.remove(&uid);
+                if let Some(row) = self.rows.remove(&uid) {
+                    self.deleted.insert(uid, (row, now));
+                }
+            }
+            WatchMsg::Error(e) => self.error = Some(e),
+        }
+    }
+
+    /// Forgets deleted rows and change marks older than `keep_secs`.
+    pub fn expire(&mut self, now: i64, keep_secs: i64) {
+        self.deleted.retain(|_, (_, at)| now - *at < keep_secs);
+        self.changed_at
+            .retain(|_, at| now - *at < keep_secs.max(60));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(uid: &str, status: &str) -> Row {
+        Row {
+            uid: uid.into(),
+            namespace: "ns".into(),
+            name: uid.into(),
+            resource_version: "1".into(),
+            created: Some(0),
+            deleting: false,
+            cells: vec![uid.into(), status.into()],
+        }
+    }
+
+    #[test]
+    fn a_relist_removes_what_is_gone_only_when_complete() {
+        let mut s = RowStore::default();
+        for m in [
+            WatchMsg::Init,
+            WatchMsg::InitRow(row("a", "Running")),
+            WatchMsg::InitRow(row("b", "Running")),
+            WatchMsg::InitDone,
+        ] {
+            s.apply(m, 10);
+        }
+        assert_eq!(s.rows.len(), 2);
+        s.apply(WatchMsg::Init, 20);
+        s.apply(WatchMsg::InitRow(row("a", "Running")), 20);
+        assert_eq!(s.rows.len(), 2, "b stays until the relist is done");
+        s.apply(WatchMsg::InitDone, 21);
+        assert_eq!(s.rows.keys().collect::<Vec<_>>(), ["a"]);
+        assert_eq!(s.deleted["b"].1, 21, "b shows as deleted for a moment");
+        s.expire(30, 5);
+        assert!(s.deleted.is_empty());
+    }
+
+    #[test]
+    fn live_changes_are_marked_and_errors_clear_on_the_next_event() {
+        let mut s = RowStore::default();
+        s.apply(WatchMsg::Error("connection refused".into()), 1);
+        assert_eq!(s.error.as_deref(), Some("connection refused"));
+        s.apply(WatchMsg::Apply(row("a", "Pending")), 5);
+        assert_eq!(s.error, None);
+        assert_eq!(s.changed_at["a"], 5);
+        s.apply(WatchMsg::Apply(row("a", "Running")), 6);
+        assert_eq!(&*s.rows["a"].cells[1], "Running");
+        s.apply(WatchMsg::Delete("a".into()), 7);
+        assert!(s.rows.is_empty() && s.deleted.contains_key("a"));
+    }
+}

@@ -1,0 +1,242 @@
+//! The watch layer: for one resource in one scope, a paged list of server-side Table rows, then
+//! a watch from the list's version; resumes after a closed watch, relists after 410 Gone,
+//! backs off on errors, and never gives up. It sends typed messages and knows nothing of the UI.
+
+use super::discovery::ResourceInfo;
+use super::rows::{Column, Row, WireTable};
+use futures::StreamExt;
+use kube::Client;
+use kube::core::WatchEvent;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+const TABLE_ACCEPT: &str = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+
+/// What a watch reports, in order: `Columns`, `Init`, rows, `InitDone`, then changes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WatchMsg {
+    Columns(Vec<Column>),
+    /// A (re)list starts: rows until `InitDone` replace everything known.
+    Init,
+    InitRow(Row),
+    InitDone,
+    Apply(Row),
+    Delete(String),
+    /// Something failed; the layer retries by itself. The text says what, for the status line.
+    Error(String),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// None: all namespaces (or a cluster-scoped resource).
+    pub namespace: Option<String>,
+    pub label_selector: Option<String>,
+    pub field_selector: Option<String>,
+}
+
+fn query(scope: &Scope, extra: &[(&str, String)]) -> String {
+    let mut q = form_urlencoded_pairs(extra);
+    if let Some(l) = scope.label_selector.as_deref().filter(|l| !l.is_empty()) {
+        q.push(("labelSelector".into(), l.into()));
+    }
+    if let Some(f) = scope.field_selector.as_deref().filter(|f| !f.is_empty()) {
+        q.push(("fieldSelector".into(), f.into()));
+    }
+    serde_urlencoded::to_string(q).unwrap_or_default()
+}
+
+fn form_urlencoded_pairs(extra: &[(&str, String)]) -> Vec<(String, String)> {
+    extra
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+fn table_request(path: &str) -> Result<http::Request<Vec<u8>>, http::Error> {
+    http::Request::get(path)
+        .header(http::header::ACCEPT, TABLE_ACCEPT)
+        .body(Vec::new())
+}
+
+/// Why a watch stopped.
+enum WatchEnd {
+    /// The server closed it (timeout, or a dropped connection): watch again from `rv`.
+    Resume,
+    /// The version is too old: list again.
+    Gone,
+    Failed(String),
+    /// Nobody listens any more.
+    Closed,
+}
+
+/// Runs until the receiver is dropped.
+pub async fn run(
+    client: Client,
+    resource: ResourceInfo,
+    scope: Scope,
+    tx: mpsc::Sender<WatchMsg>,
+    page_size: u32,
+) {
+    let path = resource.collection_path(scope.namespace.as_deref());
+    let mut backoff = Duration::from_millis(250);
+    loop {
+        let rv = match list(&client, &path, &scope, &tx, page_size).await {
+            Ok(Some(rv)) => rv,
+            Ok(None) => return,
+            Err(e) => {
+                if tx.send(WatchMsg::Error(e)).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+                continue;
+            }
+        };
+        backoff = Duration::from_millis(250);
+        let mut rv = rv;
+        loop {
+            match watch(&client, &path, &scope, &tx, &mut rv).await {
+                WatchEnd::Resume => {
+                    backoff = Duration::from_millis(250);
+                }
+                WatchEnd::Gone => break,
+                WatchEnd::Closed => return,
+                WatchEnd::Failed(e) => {
+                    if tx.send(WatchMsg::Error(e)).await.is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+    }
+}
+
+fn describe(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) if s.code == 403 => format!("forbidden: {}", s.message),
+        kube::Error::Api(s) => format!("{} ({})", s.message, s.code),
+        other => format!("{other}"),
+    }
+}
+
+/// Lists every page; returns the version to watch from, or None when the receiver is gone.
+async fn list(
+    client: &Client,
+    path: &str,
+    scope: &Scope,
+    tx: &mpsc::Sender<WatchMsg>,
+    page_size: u32,
+) -> Result<Option<String>, String> {
+    let mut token: Option<String> = None;
+    let mut first = true;
+    loop {
+        let mut extra = vec![
+            ("limit", page_size.to_string()),
+            ("includeObject", "Metadata".to_string()),
+        ];
+        if let Some(t) = &token {
+            extra.push(("continue", t.clone()));
+        }
+        let req = table_request(&format!("{path}?{}", query(scope, &extra)))
+            .map_err(|e| e.to_string())?;
+        let table: WireTable = client.request(req).await.map_err(|e| describe(&e))?;
+        if first {
+            first = false;
+            if tx
+                .send(WatchMsg::Columns(table.columns.clone()))
+                .await
+                .is_err()
+                || tx.send(WatchMsg::Init).await.is_err()
+            {
+                return Ok(None);
+            }
+        }
+        for row in table.rows.iter().filter_map(Row::from_wire) {
+            if tx.send(WatchMsg::InitRow(row)).await.is_err() {
+                return Ok(None);
+            }
+        }
+        match table.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(next) => token = Some(next),
+            None => {
+                if tx.send(WatchMsg::InitDone).await.is_err() {
+                    return Ok(None);
+                }
+                return Ok(Some(table.metadata.resource_version));
+            }
+        }
+    }
+}
+
+async fn watch(
+    client: &Client,
+    path: &str,
+    scope: &Scope,
+    tx: &mpsc::Sender<WatchMsg>,
+    rv: &mut String,
+) -> WatchEnd {
+    let extra = [
+        ("watch", "true".to_string()),
+        ("resourceVersion", rv.clone()),
+        ("timeoutSeconds", "290".to_string()),
+        ("includeObject", "Metadata".to_string()),
+    ];
+    let req = match table_request(&format!("{path}?{}", query(scope, &extra))) {
+        Ok(r) => r,
+        Err(e) => return WatchEnd::Failed(e.to_string()),
+    };
+    let stream = match client.request_events::<WireTable>(req).await {
+        Ok(s) => s,
+        Err(kube::Error::Api(s)) if s.code == 410 => return WatchEnd::Gone,
+        Err(e) => return WatchEnd::Failed(describe(&e)),
+    };
+    let mut stream = stream.boxed();
+    // Watch streams have no idle timeout of their own; the server's timeoutSeconds plus a margin bounds this one.
+    let idle = Duration::from_secs(330);
+    loop {
+        let next = match tokio::time::timeout(idle, stream.next()).await {
+            Ok(n) => n,
+            Err(_) => return WatchEnd::Resume,
+        };
+        let event = match next {
+            None => return WatchEnd::Resume,
+            Some(Err(e)) => return WatchEnd::Failed(describe(&e)),
+            Some(Ok(ev)) => ev,
+        };
+        let msgs: Vec<WatchMsg> = match event {
+            WatchEvent::Added(t) | WatchEvent::Modified(t) => t
+                .rows
+                .iter()
+                .filter_map(Row::from_wire)
+                .map(|r| note_version(rv, r, WatchMsg::Apply))
+                .collect(),
+            WatchEvent::Deleted(t) => t
+                .rows
+                .iter()
+                .filter_map(Row::from_wire)
+                .map(|r| note_version(rv, r, |r| WatchMsg::Delete(r.uid)))
+                .collect(),
+            WatchEvent::Bookmark(b) => {
+                *rv = b.metadata.resource_version;
+                Vec::new()
+            }
+            WatchEvent::Error(e) if e.code == 410 => return WatchEnd::Gone,
+            WatchEvent::Error(e) => return WatchEnd::Failed(format!("{} ({})", e.message, e.code)),
+        };
+        for m in msgs {
+            if tx.send(m).await.is_err() {
+                return WatchEnd::Closed;
+            }
+        }
+    }
+}
+
+/// Remembers the newest version seen, so a closed watch resumes exactly after it.
+fn note_version(rv: &mut String, row: Row, make: impl FnOnce(Row) -> WatchMsg) -> WatchMsg {
+    if !row.resource_version.is_empty() {
+        *rv = row.resource_version.clone();
+    }
+    make(row)
+}

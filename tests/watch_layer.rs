@@ -1,0 +1,171 @@
+//! The watch layer against the simulator: discovery and name resolution, a complete first
+//! list of Table rows, live changes, and recovery from dropped connections and 410 Gone.
+
+mod common;
+
+use common::TestCluster;
+use kube::{Client, Config};
+use kx::cluster::discovery::{discover, resolve};
+use kx::cluster::store::RowStore;
+use kx::cluster::watch::{Scope, WatchMsg, run};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+async fn client(c: &TestCluster) -> Client {
+    let kc = kube::config::Kubeconfig::from_yaml(&c.sim.kubeconfig).expect("kubeconfig parses");
+    let config = Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .expect("config");
+    kx::cluster::connect(config).expect("client")
+}
+
+/// Feeds messages into a store until `done` holds.
+async fn until(
+    rx: &mut mpsc::Receiver<WatchMsg>,
+    store: &mut RowStore,
+    secs: u64,
+    what: &str,
+    done: impl Fn(&RowStore) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while !done(store) {
+        let msg = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+            .expect("watch running");
+        store.apply(msg, 0);
+    }
+}
+
+fn running_names(store: &RowStore, prefix: &str) -> usize {
+    store
+        .rows
+        .values()
+        .filter(|r| r.name.starts_with(prefix) && r.cells.get(2).is_some_and(|s| &**s == "Running"))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_resolves_short_names_and_crds() {
+    let c = TestCluster::start(false).await;
+    let resources = discover(&client(&c).await).await.expect("discovery");
+    assert_eq!(
+        resolve("deploy", &resources, &[]).expect("deploy").group,
+        "apps"
+    );
+    let widgets = resolve("widgets.demo.kx.dev", &resources, &[]).expect("the demo CRD");
+    assert!(widgets.namespaced);
+    assert_eq!(
+        resolve("wdg", &resources, &[]).expect("short name").plural,
+        "widgets"
+    );
+    let err = resolve("deploymentz", &resources, &[]).expect_err("a typo");
+    assert!(err.contains("did you mean deployments"), "{err}");
+    c.sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_arrive_complete_then_live_and_survive_dropped_connections_and_gone() {
+    let c = TestCluster::start(false).await;
+    let client = client(&c).await;
+    let resources = discover(&client).await.expect("discovery");
+    let pods = resolve("pods", &resources, &[]).expect("pods").clone();
+    let (tx, mut rx) = mpsc::channel(1024);
+    tokio::spawn(run(
+        client.clone(),
+        pods,
+        Scope {
+            namespace: Some("shop".into()),
+            ..Default::default()
+        },
+        tx,
+        3,
+    ));
+    let mut store = RowStore::default();
+    until(&mut rx, &mut store, 20, "the first complete list", |s| {
+        s.loaded
+    })
+    .await;
+    let names: Vec<&str> = store.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(&names[..5], ["Name", "Ready", "Status", "Restarts", "Age"]);
+    until(&mut rx, &mut store, 30, "three running web pods", |s| {
+        running_names(s, "web-") == 3
+    })
+    .await;
+
+    // Scale while the connection is dropped: the watch resumes and misses nothing.
+    c.sim.cluster.faults.drop_all_connections();
+    let deploys = c
+        .sim
+        .cluster
+        .find_type("apps", "v1", "deployments")
+        .expect("deployments");
+    c.sim
+        .cluster
+        .modify(&deploys, "shop", "web", None, |mut v| {
+            v["spec"]["replicas"] = serde_json::json!(5);
+            Ok(v)
+        })
+        .expect("scale");
+    until(
+        &mut rx,
+        &mut store,
+        40,
+        "five running web pods after the reconnect",
+        |s| running_names(s, "web-") == 5,
+    )
+    .await;
+
+    // 410 Gone on the next watch: the layer relists and the rows stay right.
+    c.sim.cluster.faults.gone_next_watches(1);
+    c.sim.cluster.faults.drop_all_connections();
+    c.sim
+        .cluster
+        .modify(&deploys, "shop", "web", None, |mut v| {
+            v["spec"]["replicas"] = serde_json::json!(2);
+            Ok(v)
+        })
+        .expect("scale down");
+    until(
+        &mut rx,
+        &mut store,
+        40,
+        "two web pods after the relist",
+        |s| {
+            s.rows
+                .values()
+                .filter(|r| r.name.starts_with("web-") && !r.deleting)
+                .count()
+                == 2
+        },
+    )
+    .await;
+    c.sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_server_is_reported_and_retried() {
+    let c = TestCluster::start(false).await;
+    let client = client(&c).await;
+    let resources = discover(&client).await.expect("discovery");
+    let nodes = resolve("nodes", &resources, &[]).expect("nodes").clone();
+    c.sim.cluster.faults.update(|f| {
+        f.error_rate = 1.0;
+        f.error_code = 503;
+    });
+    let (tx, mut rx) = mpsc::channel(64);
+    tokio::spawn(run(client, nodes, Scope::default(), tx, 500));
+    let mut store = RowStore::default();
+    until(&mut rx, &mut store, 60, "an error report", |s| {
+        s.error.is_some()
+    })
+    .await;
+    assert!(!store.loaded);
+    c.sim.cluster.faults.update(|f| f.error_rate = 0.0);
+    until(&mut rx, &mut store, 60, "the nodes after recovery", |s| {
+        s.loaded && s.rows.len() == 4
+    })
+    .await;
+    assert_eq!(store.error, None);
+    c.sim.stop().await;
+}
