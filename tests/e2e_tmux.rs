@@ -57,12 +57,18 @@ impl Drop for Tmux {
 }
 
 #[test]
-fn demo_starts_shows_live_pods_and_quits_on_q() {
+fn demo_explorer_deployments_filter_drill_down_and_quit() {
     let tmux = Tmux {
         socket: format!("kx-e2e-{}", std::process::id()),
     };
     let bin = kx_binary();
-    let cmd = format!("{} --demo; sleep 30", bin.display());
+    let config_dir = tempfile::tempdir().expect("temp dir");
+    // A private config dir, so a developer's own key map cannot change what the keys below do.
+    let cmd = format!(
+        "KX_CONFIG_DIR={} {} --demo; sleep 30",
+        config_dir.path().display(),
+        bin.display()
+    );
     let started = tmux.run(&[
         "new-session",
         "-d",
@@ -92,8 +98,37 @@ fn demo_starts_shows_live_pods_and_quits_on_q() {
         screen.contains("kube-system") && screen.contains("shop"),
         "{screen}"
     );
+
+    tmux.run(&["send-keys", "-t", "kx", ":deploy", "Enter"]);
+    let screen = tmux.wait_for("the deployments list", 15, |s| {
+        s.contains("UP-TO-DATE") && s.contains("coredns")
+    });
+    assert!(screen.contains(" deployments"), "breadcrumb: {screen}");
+
+    tmux.run(&["send-keys", "-t", "kx", "/web", "Enter"]);
+    let screen = tmux.wait_for("only the web deployment", 15, |s| {
+        !s.contains("coredns") && s.contains("web")
+    });
+    assert!(
+        screen.contains("1/4 rows") || screen.lines().filter(|l| l.contains(" web ")).count() == 1,
+        "{screen}"
+    );
+
+    tmux.run(&["send-keys", "-t", "kx", "Enter"]);
+    let screen = tmux.wait_for("the web deployment's pods", 15, |s| {
+        s.contains("web:pods") && s.contains("web-") && !s.contains("api-")
+    });
+    assert!(screen.contains("deployments › web:pods"), "{screen}");
+
+    tmux.run(&["send-keys", "-t", "kx", "Escape"]);
+    tmux.wait_for("back at the deployments", 10, |s| {
+        s.contains("UP-TO-DATE") && !s.contains("web:pods")
+    });
+
     tmux.run(&["send-keys", "-t", "kx", "q"]);
     // kx leaves the alternate screen: the shell's `sleep` keeps the pane, and the table is gone.
-    tmux.wait_for("kx gone after q", 10, |s| !s.contains("NAMESPACE"));
+    tmux.wait_for("kx gone after q", 10, |s| {
+        !s.contains("NAMESPACE") && !s.contains("UP-TO-DATE")
+    });
     assert!(tmux.alive());
 }

@@ -1,19 +1,25 @@
-//! The interactive explorer. For now one live screen — every pod the context can see, kept
-//! current by a watch — which the explorer (issue 3) grows from.
+//! The interactive explorer: the runtime that connects the pure state (`state`) and drawing
+//! (`view`) to the terminal, discovery and the watch layer.
 
-mod state;
-mod view;
+pub mod model;
+pub mod state;
+pub mod view;
 
 use crate::cli::Connection;
+use crate::cluster::discovery::discover;
+use crate::cluster::watch::{self, WatchMsg};
 use anyhow::{Context, Result};
 use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::Pod;
-use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Api, Client, Config};
-use state::{Action, BackendMsg, State};
-use std::time::Duration;
+use kube::{Client, Config};
+use state::{Action, Effect, State, WatchKey};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// How long a watch whose view left the screen keeps running, so going back is instant.
+const LINGER: Duration = Duration::from_secs(30);
 
 /// Builds the client config the way kubectl does: --kubeconfig, else $KUBECONFIG, else
 /// ~/.kube/config, else in-cluster.
@@ -56,13 +62,18 @@ pub async fn run(conn: Connection, demo: bool, theme: Option<String>) -> Result<
         let context = conn
             .context
             .clone()
-            .unwrap_or_else(|| "current context".to_string());
+            .unwrap_or_else(|| config.cluster_url.to_string());
         (config, None, context)
     };
-    let namespace = if conn.all_namespaces {
+    // kubectl's rule: -n wins, -A means all, else the context's namespace (the demo shows everything).
+    let namespace = if conn.all_namespaces || (demo && conn.namespace.is_none()) {
         None
     } else {
-        conn.namespace.clone()
+        Some(
+            conn.namespace
+                .clone()
+                .unwrap_or_else(|| config.default_namespace.clone()),
+        )
     };
     let client = crate::cluster::connect(config)?;
     let result = run_ui(client, namespace, context, settings).await;
@@ -72,26 +83,65 @@ pub async fn run(conn: Connection, demo: bool, theme: Option<String>) -> Result<
     result
 }
 
-fn watch_pods(client: Client, namespace: Option<String>, tx: mpsc::Sender<BackendMsg>) {
-    tokio::spawn(async move {
-        let api: Api<Pod> = match &namespace {
-            Some(ns) => Api::namespaced(client, ns),
-            None => Api::all(client),
-        };
-        let mut stream = watcher(api, watcher::Config::default())
-            .default_backoff()
-            .boxed();
-        while let Some(event) = stream.next().await {
-            let msg = match event {
-                Ok(e) => BackendMsg::Pods(Box::new(e)),
-                // Watcher errors are recoverable: the backoff retries; say so on screen meanwhile.
-                Err(e) => BackendMsg::WatchError(e.to_string()),
-            };
-            if tx.send(msg).await.is_err() {
-                return;
+struct Watches {
+    client: Client,
+    tx: mpsc::Sender<(WatchKey, WatchMsg)>,
+    running: HashMap<WatchKey, (Vec<JoinHandle<()>>, Option<Instant>)>,
+}
+
+impl Watches {
+    fn start(
+        &mut self,
+        key: WatchKey,
+        resource: crate::cluster::discovery::ResourceInfo,
+        scope: watch::Scope,
+    ) {
+        if let Some((_, linger)) = self.running.get_mut(&key) {
+            *linger = None;
+            return;
+        }
+        let (tx, mut rx) = mpsc::channel(1024);
+        let client = self.client.clone();
+        let watcher = tokio::spawn(watch::run(client, resource, scope, tx, 500));
+        let out = self.tx.clone();
+        let tagged = key.clone();
+        let forward = tokio::spawn(async move {
+            while let Some(msg) = rx.recv().await {
+                if out.send((tagged.clone(), msg)).await.is_err() {
+                    return;
+                }
+            }
+        });
+        self.running.insert(key, (vec![watcher, forward], None));
+    }
+
+    fn linger(&mut self, key: &WatchKey) {
+        if let Some((_, l)) = self.running.get_mut(key) {
+            *l = Some(Instant::now() + LINGER);
+        }
+    }
+
+    fn expire(&mut self) -> Vec<WatchKey> {
+        let now = Instant::now();
+        let done: Vec<WatchKey> = self
+            .running
+            .iter()
+            .filter(|(_, (_, l))| l.is_some_and(|t| t <= now))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &done {
+            if let Some((tasks, _)) = self.running.remove(k) {
+                tasks.iter().for_each(JoinHandle::abort);
             }
         }
-    });
+        done
+    }
+
+    fn stop_all(&mut self) {
+        for (_, (tasks, _)) in self.running.drain() {
+            tasks.iter().for_each(JoinHandle::abort);
+        }
+    }
 }
 
 async fn run_ui(
@@ -100,48 +150,91 @@ async fn run_ui(
     context: String,
     config: crate::config::Config,
 ) -> Result<()> {
-    let (tx, mut rx) = mpsc::channel(1024);
-    watch_pods(client, namespace.clone(), tx);
-    let mut terminal = ratatui::init();
-    let mut state = State::new(context, namespace);
+    let (watch_tx, mut watch_rx) = mpsc::channel(4096);
+    let (disc_tx, mut disc_rx) = mpsc::channel(1);
+    let disc_client = client.clone();
+    let discovery = tokio::spawn(async move {
+        let mut backoff = Duration::from_millis(500);
+        loop {
+            let result = discover(&disc_client).await.map_err(|e| format!("{e:#}"));
+            let ok = result.is_ok();
+            if disc_tx.send(result).await.is_err() || ok {
+                return;
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(30));
+        }
+    });
+    let mut watches = Watches {
+        client,
+        tx: watch_tx,
+        running: HashMap::new(),
+    };
+    let mut state = State::new(context, namespace, config.keys.clone());
+    state.aliases = config.settings.aliases.clone();
+    state.favourites = config.settings.favourite_namespaces.clone();
     state.warnings = config.warnings.clone();
-    let mut typed = Vec::new();
+    state.now = jiff::Timestamp::now().as_second();
+
+    let mut terminal = ratatui::init();
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut dirty = true;
     let outcome: Result<()> = loop {
         if dirty {
-            let now = jiff::Timestamp::now().as_second();
-            if let Err(e) = terminal.draw(|f| view::draw(f, &state, &config.theme, now)) {
+            if let Err(e) = terminal.draw(|f| view::draw(f, &mut state, &config.theme)) {
                 break Err(e.into());
             }
             dirty = false;
         }
-        let action = tokio::select! {
+        let mut actions = Vec::new();
+        tokio::select! {
             ev = input.next() => match ev {
-                Some(Ok(TermEvent::Key(key))) if key.kind == KeyEventKind::Press => state::key_action(&mut typed, key, &config.keys),
-                Some(Ok(TermEvent::Resize(_, _))) => Some(Action::Redraw),
+                Some(Ok(TermEvent::Key(key))) if key.kind == KeyEventKind::Press => actions.push(Action::Key(key)),
+                Some(Ok(TermEvent::Resize(_, _))) => dirty = true,
                 Some(Err(e)) => break Err(e.into()),
-                None => Some(Action::Quit),
-                _ => None,
+                None => break Ok(()),
+                _ => {}
             },
-            msg = rx.recv() => msg.map(Action::Backend),
-            _ = tick.tick() => Some(Action::Redraw),
-        };
-        let Some(action) = action else { continue };
-        // Coalesce whatever else the backend queued into this frame.
-        let mut batch = vec![action];
-        while let Ok(msg) = rx.try_recv() {
-            batch.push(Action::Backend(msg));
+            found = disc_rx.recv() => match found {
+                Some(Ok(resources)) => actions.push(Action::Discovered(resources)),
+                Some(Err(e)) => actions.push(Action::DiscoveryFailed(e)),
+                None => {}
+            },
+            msg = watch_rx.recv() => {
+                if let Some((key, msg)) = msg {
+                    actions.push(Action::Watch(key, msg));
+                    // Coalesce a burst of events into one frame.
+                    while actions.len() < 5000 {
+                        match watch_rx.try_recv() {
+                            Ok((k, m)) => actions.push(Action::Watch(k, m)),
+                            Err(_) => break,
+                        }
+                    }
+                }
+            },
+            _ = tick.tick() => {
+                watches.expire();
+                actions.push(Action::Tick);
+            }
         }
-        for a in batch {
-            state.update(a);
+        state.now = jiff::Timestamp::now().as_second();
+        for action in actions {
+            dirty = true;
+            for effect in state.update(action) {
+                match effect {
+                    Effect::Watch(key, resource, scope) => watches.start(key, *resource, scope),
+                    Effect::Unwatch(key) => watches.linger(&key),
+                    Effect::Quit => {}
+                }
+            }
         }
         if state.quit {
             break Ok(());
         }
-        dirty = true;
     };
+    watches.stop_all();
+    discovery.abort();
     ratatui::restore();
     outcome
 }

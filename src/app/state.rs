@@ -1,156 +1,662 @@
-//! The state of the first screen and its pure `update`.
+//! The explorer's state and its pure `update`: actions in, effects out. No IO here, so every
+//! behaviour is tested without a cluster or a terminal.
 
+use super::model::{self, RowFilter};
+use crate::cluster::discovery::{ResourceInfo, resolve};
+use crate::cluster::store::RowStore;
+use crate::cluster::watch::{Scope, WatchMsg};
 use crate::config::keys::{Key, KeyAction, KeyMap, Lookup};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use k8s_openapi::api::core::v1::Pod;
-use kube::runtime::watcher;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
-#[derive(Debug)]
-pub enum BackendMsg {
-    Pods(Box<watcher::Event<Pod>>),
-    WatchError(String),
+/// What a watch is of: one resource in one scope.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WatchKey {
+    pub resource: String,
+    pub namespace: Option<String>,
+    pub labels: Option<String>,
+    pub fields: Option<String>,
 }
 
+/// What `update` asks the runtime to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Watch(WatchKey, Box<ResourceInfo>, Scope),
+    /// Not on screen any more; the runtime stops it after a short linger.
+    Unwatch(WatchKey),
+    Quit,
+}
+
+// Watch messages are the hot path and move once from channel to store; boxing them would add
+// an allocation per event for no gain.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Action {
-    Quit,
-    Up,
-    Down,
-    Redraw,
-    Backend(BackendMsg),
+    Key(KeyEvent),
+    Discovered(Vec<ResourceInfo>),
+    DiscoveryFailed(String),
+    Watch(WatchKey, WatchMsg),
+    Tick,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct PodRow {
-    pub namespace: String,
-    pub name: String,
-    pub ready: String,
-    pub status: String,
-    pub restarts: i64,
-    pub created: Option<i64>,
+/// One list on the navigation stack.
+#[derive(Debug, Clone)]
+pub struct ListView {
+    pub key: WatchKey,
+    pub resource: ResourceInfo,
+    /// What the breadcrumb shows for this level.
+    pub crumb: String,
+    pub filter: Option<RowFilter>,
+    /// (display column index, descending)
+    pub sort: Option<(usize, bool)>,
+    pub selected: usize,
+    pub offset: usize,
+    pub wide: bool,
 }
 
-impl PodRow {
-    pub fn from_pod(pod: &Pod) -> Option<PodRow> {
-        let value = serde_json::to_value(pod).ok()?;
-        let meta = &pod.metadata;
-        let statuses = pod
-            .status
-            .as_ref()
-            .and_then(|s| s.container_statuses.clone())
-            .unwrap_or_default();
-        let total = pod.spec.as_ref().map_or(0, |s| s.containers.len());
-        let ready = statuses.iter().filter(|c| c.ready).count();
-        Some(PodRow {
-            namespace: meta.namespace.clone().unwrap_or_default(),
-            name: meta.name.clone()?,
-            ready: format!("{ready}/{total}"),
-            status: crate::sim::table::pod_status(&value),
-            restarts: statuses.iter().map(|c| i64::from(c.restart_count)).sum(),
-            created: meta.creation_timestamp.as_ref().map(|t| t.0.as_second()),
-        })
-    }
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prompt {
+    Command(String),
+    Filter(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    Info(String),
+    Error(String),
 }
 
 pub struct State {
     pub context: String,
+    /// The namespace new lists open in; None: all namespaces.
     pub namespace: Option<String>,
-    pub pods: BTreeMap<(String, String), PodRow>,
-    /// Rows of a relist in progress; swapped in at InitDone so nothing flickers or lingers.
-    relist: Option<BTreeMap<(String, String), PodRow>>,
-    pub loaded: bool,
-    pub error: Option<String>,
-    pub selected: usize,
-    pub quit: bool,
-    /// Configuration problems, shown in the status line.
+    pub resources: Vec<ResourceInfo>,
+    pub discovery_error: Option<String>,
+    pub stack: Vec<ListView>,
+    pub stores: HashMap<WatchKey, RowStore>,
+    pub prompt: Option<Prompt>,
+    pub history: Vec<String>,
+    pub message: Option<Message>,
+    pub help: bool,
+    pub keys: KeyMap,
+    pub aliases: Vec<(String, String)>,
+    pub favourites: Vec<String>,
     pub warnings: Vec<String>,
-}
-
-/// Turns a key press into an action through the key map, keeping the keys of an unfinished
-/// chord in `typed`. ctrl-c always quits, whatever the map says.
-pub fn key_action(typed: &mut Vec<Key>, event: KeyEvent, keys: &KeyMap) -> Option<Action> {
-    if event.code == KeyCode::Char('c') && event.modifiers.contains(KeyModifiers::CONTROL) {
-        typed.clear();
-        return Some(Action::Quit);
-    }
-    typed.push(Key::from_event(event));
-    match keys.lookup(typed) {
-        Lookup::Pending => None,
-        Lookup::Unbound => {
-            typed.clear();
-            None
-        }
-        Lookup::Action(action) => {
-            typed.clear();
-            match action {
-                KeyAction::Quit => Some(Action::Quit),
-                KeyAction::Up => Some(Action::Up),
-                KeyAction::Down => Some(Action::Down),
-                // The rest arrive with the explorer.
-                _ => None,
-            }
-        }
-    }
+    typed: Vec<Key>,
+    /// The resource to open once discovery is done.
+    pending_open: Option<String>,
+    pub quit: bool,
+    pub now: i64,
+    /// Rows of the list area, set by the view on each draw (for paging).
+    pub page_height: usize,
 }
 
 impl State {
-    pub fn new(context: String, namespace: Option<String>) -> Self {
+    pub fn new(context: String, namespace: Option<String>, keys: KeyMap) -> Self {
         State {
             context,
             namespace,
-            pods: BTreeMap::new(),
-            relist: None,
-            loaded: false,
-            error: None,
-            selected: 0,
-            quit: false,
+            resources: Vec::new(),
+            discovery_error: None,
+            stack: Vec::new(),
+            stores: HashMap::new(),
+            prompt: None,
+            history: Vec::new(),
+            message: None,
+            help: false,
+            keys,
+            aliases: Vec::new(),
+            favourites: Vec::new(),
             warnings: Vec::new(),
+            typed: Vec::new(),
+            pending_open: Some("pods".to_string()),
+            quit: false,
+            now: 0,
+            page_height: 20,
         }
     }
 
-    pub fn update(&mut self, action: Action) {
+    pub fn current(&self) -> Option<&ListView> {
+        self.stack.last()
+    }
+
+    pub fn store_of(&self, view: &ListView) -> Option<&RowStore> {
+        self.stores.get(&view.key)
+    }
+
+    fn all_namespaces(view: &ListView) -> bool {
+        view.resource.namespaced && view.key.namespace.is_none()
+    }
+
+    /// The rows of the current list in display order (the view slices them).
+    pub fn visible_rows(&self) -> Vec<&crate::cluster::rows::Row> {
+        let Some(view) = self.current() else {
+            return Vec::new();
+        };
+        let Some(store) = self.store_of(view) else {
+            return Vec::new();
+        };
+        let cols = model::columns(store, Self::all_namespaces(view), view.wide);
+        let sort = view.sort.and_then(|(i, d)| cols.get(i).map(|c| (c, d)));
+        model::ordered_rows(store, view.filter.as_ref(), sort)
+    }
+
+    pub fn display_columns(&self) -> Vec<model::DisplayColumn> {
+        match self
+            .current()
+            .and_then(|v| self.store_of(v).map(|s| (v, s)))
+        {
+            Some((v, s)) => model::columns(s, Self::all_namespaces(v), v.wide),
+            None => Vec::new(),
+        }
+    }
+
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
         match action {
-            Action::Quit => self.quit = true,
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::Down => {
-                self.selected = (self.selected + 1).min(self.pods.len().saturating_sub(1))
+            Action::Tick => {
+                for s in self.stores.values_mut() {
+                    s.expire(self.now, 5);
+                }
+                Vec::new()
             }
-            Action::Redraw => {}
-            Action::Backend(BackendMsg::WatchError(e)) => self.error = Some(e),
-            Action::Backend(BackendMsg::Pods(event)) => {
-                self.error = None;
-                match *event {
-                    watcher::Event::Init => self.relist = Some(BTreeMap::new()),
-                    watcher::Event::InitApply(pod) => {
-                        if let (Some(row), Some(relist)) =
-                            (PodRow::from_pod(&pod), self.relist.as_mut())
-                        {
-                            relist.insert((row.namespace.clone(), row.name.clone()), row);
-                        }
-                    }
-                    watcher::Event::InitDone => {
-                        if let Some(fresh) = self.relist.take() {
-                            self.pods = fresh;
-                        }
-                        self.loaded = true;
-                    }
-                    watcher::Event::Apply(pod) => {
-                        if let Some(row) = PodRow::from_pod(&pod) {
-                            self.pods
-                                .insert((row.namespace.clone(), row.name.clone()), row);
-                        }
-                    }
-                    watcher::Event::Delete(pod) => {
-                        let key = (
-                            pod.metadata.namespace.clone().unwrap_or_default(),
-                            pod.metadata.name.clone().unwrap_or_default(),
-                        );
-                        self.pods.remove(&key);
+            Action::Discovered(resources) => {
+                self.resources = resources;
+                self.discovery_error = None;
+                match self.pending_open.take() {
+                    Some(name) => self.open(&name, self.namespace.clone(), None, None, None),
+                    None => Vec::new(),
+                }
+            }
+            Action::DiscoveryFailed(e) => {
+                self.discovery_error = Some(e.clone());
+                self.message = Some(Message::Error(format!(
+                    "cannot discover the cluster's resources: {e}"
+                )));
+                Vec::new()
+            }
+            Action::Watch(key, msg) => {
+                let now = self.now;
+                self.stores.entry(key).or_default().apply(msg, now);
+                self.clamp_selection();
+                Vec::new()
+            }
+            Action::Key(ev) => self.on_key(ev),
+        }
+    }
+
+    fn on_key(&mut self, ev: KeyEvent) -> Vec<Effect> {
+        if ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL) {
+            self.quit = true;
+            return vec![Effect::Quit];
+        }
+        if self.prompt.is_some() {
+            return self.on_prompt_key(ev);
+        }
+        if self.help {
+            // Any key leaves help; the help key or Esc are the usual ones.
+            self.help = false;
+            return Vec::new();
+        }
+        self.typed.push(Key::from_event(ev));
+        let action = match self.keys.lookup(&self.typed) {
+            Lookup::Pending => return Vec::new(),
+            Lookup::Unbound => {
+                self.typed.clear();
+                return Vec::new();
+            }
+            Lookup::Action(a) => {
+                self.typed.clear();
+                a
+            }
+        };
+        self.message = None;
+        self.on_action(action)
+    }
+
+    fn move_selection(&mut self, delta: isize) {
+        let len = self.visible_rows().len();
+        if let Some(v) = self.stack.last_mut() {
+            let max = len.saturating_sub(1) as isize;
+            v.selected = (v.selected as isize + delta).clamp(0, max.max(0)) as usize;
+        }
+    }
+
+    fn clamp_selection(&mut self) {
+        let len = self.visible_rows().len();
+        if let Some(v) = self.stack.last_mut() {
+            v.selected = v.selected.min(len.saturating_sub(1));
+        }
+    }
+
+    fn on_action(&mut self, action: KeyAction) -> Vec<Effect> {
+        let page = self.page_height.max(1) as isize;
+        match action {
+            KeyAction::Quit => {
+                self.quit = true;
+                return vec![Effect::Quit];
+            }
+            KeyAction::Up => self.move_selection(-1),
+            KeyAction::Down => self.move_selection(1),
+            KeyAction::PageUp => self.move_selection(-page),
+            KeyAction::PageDown => self.move_selection(page),
+            KeyAction::Top => self.move_selection(isize::MIN / 2),
+            KeyAction::Bottom => self.move_selection(isize::MAX / 2),
+            KeyAction::Command => self.prompt = Some(Prompt::Command(String::new())),
+            KeyAction::Filter => {
+                let current = self
+                    .current()
+                    .and_then(|v| v.filter.as_ref().map(|f| f.text.clone()))
+                    .unwrap_or_default();
+                self.prompt = Some(Prompt::Filter(current));
+            }
+            KeyAction::Help => self.help = true,
+            KeyAction::Back => return self.back(),
+            KeyAction::Enter => return self.drill_down(),
+            KeyAction::ToggleWide => {
+                if let Some(v) = self.stack.last_mut() {
+                    v.wide = !v.wide;
+                    v.sort = None;
+                }
+            }
+            KeyAction::SortNextColumn | KeyAction::SortPreviousColumn => {
+                let n = self.display_columns().len();
+                if let Some(v) = self.stack.last_mut()
+                    && n > 0
+                {
+                    let cur = v.sort.map(|(i, _)| i);
+                    let next = match (cur, action) {
+                        (None, KeyAction::SortNextColumn) => 0,
+                        (None, _) => n - 1,
+                        (Some(i), KeyAction::SortNextColumn) => (i + 1) % n,
+                        (Some(i), _) => (i + n - 1) % n,
+                    };
+                    v.sort = Some((next, false));
+                }
+            }
+            KeyAction::SortReverse => {
+                if let Some(v) = self.stack.last_mut() {
+                    v.sort = Some(match v.sort {
+                        Some((i, d)) => (i, !d),
+                        None => (0, true),
+                    });
+                }
+            }
+            a if (KeyAction::Favourite0..=KeyAction::Favourite9).contains(&a) => {
+                let index = KeyAction::ALL.iter().position(|x| *x == a).unwrap_or(0)
+                    - KeyAction::ALL
+                        .iter()
+                        .position(|x| *x == KeyAction::Favourite0)
+                        .unwrap_or(0);
+                match self.favourites.get(index).cloned() {
+                    Some(ns) => return self.switch_namespace(Some(ns)),
+                    None => {
+                        self.message = Some(Message::Info(format!(
+                            "no favourite namespace {index} (set favourite_namespaces in config.yaml)"
+                        )))
                     }
                 }
-                self.selected = self.selected.min(self.pods.len().saturating_sub(1));
             }
+            other => {
+                self.message = Some(Message::Info(format!(
+                    "{} is not available in this view yet",
+                    other.name()
+                )));
+            }
+        }
+        Vec::new()
+    }
+
+    fn on_prompt_key(&mut self, ev: KeyEvent) -> Vec<Effect> {
+        let Some(prompt) = self.prompt.as_mut() else {
+            return Vec::new();
+        };
+        let text = match prompt {
+            Prompt::Command(t) | Prompt::Filter(t) => t,
+        };
+        match ev.code {
+            KeyCode::Esc => {
+                self.prompt = None;
+                Vec::new()
+            }
+            KeyCode::Backspace => {
+                text.pop();
+                Vec::new()
+            }
+            KeyCode::Tab => {
+                if let Prompt::Command(t) = prompt {
+                    let completed = complete(t, &self.resources, &self.aliases);
+                    *t = completed;
+                }
+                Vec::new()
+            }
+            KeyCode::Up => {
+                if let (Prompt::Command(t), Some(last)) = (prompt, self.history.last()) {
+                    *t = last.clone();
+                }
+                Vec::new()
+            }
+            KeyCode::Enter => {
+                let prompt = self.prompt.take();
+                match prompt {
+                    Some(Prompt::Command(t)) => {
+                        if !t.trim().is_empty() {
+                            self.history.push(t.clone());
+                        }
+                        self.run_command(&t)
+                    }
+                    Some(Prompt::Filter(t)) => self.apply_filter(&t),
+                    None => Vec::new(),
+                }
+            }
+            KeyCode::Char(c) if !ev.modifiers.contains(KeyModifiers::CONTROL) => {
+                text.push(c);
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn apply_filter(&mut self, text: &str) -> Vec<Effect> {
+        let text = text.trim();
+        if let Some(selector) = text.strip_prefix("-l").map(str::trim) {
+            // A label selector is applied by the server: reopen this resource with it.
+            let Some(view) = self.current().cloned() else {
+                return Vec::new();
+            };
+            let selector = (!selector.is_empty()).then(|| selector.to_string());
+            return self.replace_current(
+                view.resource.clone(),
+                view.key.namespace.clone(),
+                selector,
+                view.key.fields.clone(),
+            );
+        }
+        let filter = if text.is_empty() {
+            None
+        } else {
+            match RowFilter::parse(text) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    self.message = Some(Message::Error(e));
+                    return Vec::new();
+                }
+            }
+        };
+        if let Some(v) = self.stack.last_mut() {
+            v.filter = filter;
+            v.selected = 0;
+            v.offset = 0;
+        }
+        Vec::new()
+    }
+
+    fn run_command(&mut self, text: &str) -> Vec<Effect> {
+        let mut words = text.split_whitespace();
+        let Some(first) = words.next() else {
+            return Vec::new();
+        };
+        let rest: Vec<&str> = words.collect();
+        match first {
+            "q" | "q!" | "quit" => {
+                self.quit = true;
+                vec![Effect::Quit]
+            }
+            "ns" | "namespace" | "namespaces" if !rest.is_empty() => {
+                let ns = rest[0];
+                let target = if ns == "-A" || ns == "all" {
+                    None
+                } else {
+                    Some(ns.to_string())
+                };
+                self.switch_namespace(target)
+            }
+            "help" => {
+                self.help = true;
+                Vec::new()
+            }
+            name => {
+                // :RESOURCE [NAMESPACE | -A] [/filter] [label=selector]
+                let mut namespace = self.namespace.clone();
+                let mut filter = None;
+                let mut labels = None;
+                for word in rest {
+                    if word == "-A" || word == "all" {
+                        namespace = None;
+                    } else if let Some(f) = word.strip_prefix('/') {
+                        filter = Some(f.to_string());
+                    } else if word.contains('=') || word.contains(" in ") {
+                        labels = Some(word.to_string());
+                    } else {
+                        namespace = Some(word.to_string());
+                    }
+                }
+                let effects = self.open(name, namespace, labels, None, None);
+                if let Some(f) = filter {
+                    self.apply_filter(&f);
+                }
+                effects
+            }
+        }
+    }
+
+    fn switch_namespace(&mut self, ns: Option<String>) -> Vec<Effect> {
+        self.namespace = ns.clone();
+        self.message = Some(Message::Info(format!(
+            "namespace: {}",
+            ns.as_deref().unwrap_or("all namespaces")
+        )));
+        let Some(view) = self.current().cloned() else {
+            return Vec::new();
+        };
+        if !view.resource.namespaced {
+            return Vec::new();
+        }
+        self.replace_current(view.resource, ns, view.key.labels, view.key.fields)
+    }
+
+    /// Opens a resource list by the name the user typed, as a new level of the stack.
+    fn open(
+        &mut self,
+        name: &str,
+        namespace: Option<String>,
+        labels: Option<String>,
+        fields: Option<String>,
+        crumb: Option<String>,
+    ) -> Vec<Effect> {
+        if self.resources.is_empty() {
+            self.pending_open = Some(name.to_string());
+            return Vec::new();
+        }
+        let resource = match resolve(name, &self.resources, &self.aliases) {
+            Ok(r) => r.clone(),
+            Err(e) => {
+                self.message = Some(Message::Error(e));
+                return Vec::new();
+            }
+        };
+        if !resource.can("list") {
+            self.message = Some(Message::Error(format!(
+                "{} cannot be listed",
+                resource.full_name()
+            )));
+            return Vec::new();
+        }
+        let namespace = if resource.namespaced { namespace } else { None };
+        let mut effects = Vec::new();
+        // A top-level command replaces the whole stack; drill-downs push.
+        if crumb.is_none() {
+            effects.extend(self.stack.drain(..).map(|v| Effect::Unwatch(v.key)));
+        }
+        let key = WatchKey {
+            resource: resource.full_name(),
+            namespace: namespace.clone(),
+            labels: labels.clone(),
+            fields: fields.clone(),
+        };
+        let crumb = crumb.unwrap_or_else(|| resource.plural.clone());
+        effects.push(Effect::Watch(
+            key.clone(),
+            Box::new(resource.clone()),
+            Scope {
+                namespace,
+                label_selector: labels,
+                field_selector: fields,
+            },
+        ));
+        self.stack.push(ListView {
+            key,
+            resource,
+            crumb,
+            filter: None,
+            sort: None,
+            selected: 0,
+            offset: 0,
+            wide: false,
+        });
+        effects
+    }
+
+    fn replace_current(
+        &mut self,
+        resource: ResourceInfo,
+        namespace: Option<String>,
+        labels: Option<String>,
+        fields: Option<String>,
+    ) -> Vec<Effect> {
+        let Some(old) = self.stack.pop() else {
+            return Vec::new();
+        };
+        let namespace = if resource.namespaced { namespace } else { None };
+        let key = WatchKey {
+            resource: resource.full_name(),
+            namespace: namespace.clone(),
+            labels: labels.clone(),
+            fields: fields.clone(),
+        };
+        let effects = vec![
+            Effect::Unwatch(old.key.clone()),
+            Effect::Watch(
+                key.clone(),
+                Box::new(resource.clone()),
+                Scope {
+                    namespace,
+                    label_selector: labels,
+                    field_selector: fields,
+                },
+            ),
+        ];
+        self.stack.push(ListView {
+            key,
+            resource,
+            selected: 0,
+            offset: 0,
+            ..old
+        });
+        effects
+    }
+
+    fn back(&mut self) -> Vec<Effect> {
+        if let Some(v) = self.stack.last_mut()
+            && v.filter.is_some()
+        {
+            // Esc clears a filter first, like k9s.
+            v.filter = None;
+            return Vec::new();
+        }
+        if self.stack.len() > 1 {
+            let gone = self.stack.pop().map(|v| v.key);
+            return gone.map(Effect::Unwatch).into_iter().collect();
+        }
+        Vec::new()
+    }
+
+    fn drill_down(&mut self) -> Vec<Effect> {
+        let Some(view) = self.current().cloned() else {
+            return Vec::new();
+        };
+        let rows = self.visible_rows();
+        let Some(row) = rows.get(view.selected).map(|r| (*r).clone()) else {
+            return Vec::new();
+        };
+        let store = self.store_of(&view);
+        let selector_cell = store
+            .and_then(|s| s.columns.iter().position(|c| c.name == "Selector"))
+            .and_then(|i| row.cells.get(i))
+            .map(|c| c.to_string());
+        let crumb = |what: &str| format!("{}:{what}", row.name);
+        match view.resource.kind.as_str() {
+            "Namespace" => self.open(
+                "pods",
+                Some(row.name.clone()),
+                None,
+                None,
+                Some(crumb("pods")),
+            ),
+            "Node" => self.open(
+                "pods",
+                None,
+                None,
+                Some(format!("spec.nodeName={}", row.name)),
+                Some(crumb("pods")),
+            ),
+            "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" | "Service" => {
+                match selector_cell.filter(|s| !s.is_empty() && s != "<none>") {
+                    Some(sel) => self.open(
+                        "pods",
+                        Some(row.namespace.clone()),
+                        Some(sel),
+                        None,
+                        Some(crumb("pods")),
+                    ),
+                    None => {
+                        self.message = Some(Message::Info(format!(
+                            "{} {} selects no pods",
+                            view.resource.kind, row.name
+                        )));
+                        Vec::new()
+                    }
+                }
+            }
+            kind => {
+                self.message = Some(Message::Info(format!("nothing to open below a {kind} yet")));
+                Vec::new()
+            }
+        }
+    }
+
+    /// The breadcrumb trail, e.g. `deployments › web:pods`.
+    pub fn breadcrumbs(&self) -> String {
+        self.stack
+            .iter()
+            .map(|v| v.crumb.as_str())
+            .collect::<Vec<_>>()
+            .join(" › ")
+    }
+}
+
+/// Completes the first word of a command from resource names and aliases (the longest common prefix).
+pub fn complete(text: &str, resources: &[ResourceInfo], aliases: &[(String, String)]) -> String {
+    if text.contains(' ') {
+        return text.to_string();
+    }
+    let mut names: Vec<String> = resources
+        .iter()
+        .flat_map(|r| [r.plural.clone(), r.full_name()])
+        .collect();
+    names.extend(aliases.iter().map(|(a, _)| a.clone()));
+    names.extend(["ns", "quit", "help"].map(String::from));
+    let matches: Vec<&String> = names.iter().filter(|n| n.starts_with(text)).collect();
+    match matches.as_slice() {
+        [] => text.to_string(),
+        [one] => one.to_string(),
+        many => {
+            let mut prefix = many[0].clone();
+            for m in &many[1..] {
+                while !m.starts_with(&prefix) {
+                    prefix.pop();
+                }
+            }
+            prefix
         }
     }
 }
@@ -158,76 +664,293 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::cluster::rows::{Column, Row};
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-    fn ev(e: watcher::Event<Pod>) -> Action {
-        Action::Backend(BackendMsg::Pods(Box::new(e)))
+    fn res(
+        group: &str,
+        plural: &str,
+        kind: &str,
+        short: &[&str],
+        namespaced: bool,
+    ) -> ResourceInfo {
+        ResourceInfo {
+            group: group.into(),
+            version: "v1".into(),
+            plural: plural.into(),
+            singular: kind.to_lowercase(),
+            kind: kind.into(),
+            short_names: short.iter().map(|s| s.to_string()).collect(),
+            namespaced,
+            verbs: vec!["list".into(), "watch".into(), "get".into()],
+        }
     }
 
-    fn pod(ns: &str, name: &str) -> Pod {
-        serde_json::from_value(json!({"metadata": {"name": name, "namespace": ns, "creationTimestamp": "2026-01-01T00:00:00Z"},
-            "spec": {"containers": [{"name": "c"}]},
-            "status": {"phase": "Running", "containerStatuses": [{"name": "c", "ready": true, "restartCount": 2, "image": "x", "imageID": "", "state": {"running": {}}}]}}))
-        .unwrap()
+    fn state() -> State {
+        let mut s = State::new("ctx".into(), Some("shop".into()), KeyMap::load(None));
+        let effects = s.update(Action::Discovered(vec![
+            res("", "pods", "Pod", &["po"], true),
+            res("", "namespaces", "Namespace", &["ns"], false),
+            res("", "nodes", "Node", &["no"], false),
+            res("apps", "deployments", "Deployment", &["deploy"], true),
+        ]));
+        assert!(
+            matches!(&effects[..], [Effect::Watch(k, _, _)] if k.resource == "pods" && k.namespace.as_deref() == Some("shop"))
+        );
+        s
+    }
+
+    fn press(s: &mut State, c: char) -> Vec<Effect> {
+        s.update(Action::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::NONE,
+        )))
+    }
+
+    fn key(s: &mut State, code: KeyCode) -> Vec<Effect> {
+        s.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    }
+
+    fn type_line(s: &mut State, text: &str) -> Vec<Effect> {
+        for c in text.chars() {
+            press(s, c);
+        }
+        key(s, KeyCode::Enter)
+    }
+
+    fn feed(s: &mut State, key: &WatchKey, columns: &[&str], rows: &[(&str, &[&str])]) {
+        let cols = columns
+            .iter()
+            .map(|c| Column {
+                name: c.to_string(),
+                type_: "string".into(),
+                format: String::new(),
+                priority: 0,
+            })
+            .collect();
+        s.update(Action::Watch(key.clone(), WatchMsg::Columns(cols)));
+        s.update(Action::Watch(key.clone(), WatchMsg::Init));
+        for (name, cells) in rows {
+            let row = Row {
+                uid: name.to_string(),
+                namespace: "shop".into(),
+                name: name.to_string(),
+                resource_version: "1".into(),
+                created: Some(0),
+                deleting: false,
+                cells: cells.iter().map(|c| (*c).into()).collect(),
+            };
+            s.update(Action::Watch(key.clone(), WatchMsg::InitRow(row)));
+        }
+        s.update(Action::Watch(key.clone(), WatchMsg::InitDone));
     }
 
     #[test]
-    fn relist_replaces_the_rows_only_when_done_and_drops_what_is_gone() {
-        let mut s = State::new("ctx".into(), None);
-        s.update(ev(watcher::Event::Init));
-        s.update(ev(watcher::Event::InitApply(pod("a", "old"))));
-        assert!(!s.loaded && s.pods.is_empty(), "no half list is shown");
-        s.update(ev(watcher::Event::InitDone));
-        assert!(s.loaded);
-        assert_eq!(s.pods.len(), 1);
-        s.update(ev(watcher::Event::Init));
-        s.update(ev(watcher::Event::InitApply(pod("a", "new"))));
+    fn a_command_opens_any_resource_by_short_name_and_replaces_the_stack() {
+        let mut s = state();
+        press(&mut s, ':');
+        let effects = type_line(&mut s, "deploy");
+        assert!(matches!(&effects[0], Effect::Unwatch(k) if k.resource == "pods"));
+        assert!(
+            matches!(&effects[1], Effect::Watch(k, r, _) if k.resource == "deployments.apps" && r.kind == "Deployment")
+        );
+        assert_eq!(s.breadcrumbs(), "deployments");
+        assert_eq!(s.history, ["deploy"]);
+    }
+
+    #[test]
+    fn unknown_resources_say_so_with_close_matches_and_change_nothing() {
+        let mut s = state();
+        press(&mut s, ':');
+        let effects = type_line(&mut s, "deplyoments");
+        assert!(effects.is_empty());
+        assert!(
+            matches!(&s.message, Some(Message::Error(e)) if e.contains("did you mean deployments")),
+            "{:?}",
+            s.message
+        );
+        assert_eq!(s.breadcrumbs(), "pods");
+    }
+
+    #[test]
+    fn enter_on_a_deployment_drills_to_its_pods_by_selector_and_esc_comes_back() {
+        let mut s = state();
+        press(&mut s, ':');
+        type_line(&mut s, "deploy");
+        let wk = s.current().unwrap().key.clone();
+        feed(
+            &mut s,
+            &wk,
+            &["Name", "Ready", "Selector"],
+            &[
+                ("api", &["api", "2/2", "app=api"]),
+                ("web", &["web", "3/3", "app=web"]),
+            ],
+        );
+        press(&mut s, 'j');
+        let effects = key_enter(&mut s);
+        match &effects[..] {
+            [Effect::Watch(k, _, scope)] => {
+                assert_eq!(
+                    (
+                        k.resource.as_str(),
+                        scope.label_selector.as_deref(),
+                        scope.namespace.as_deref()
+                    ),
+                    ("pods", Some("app=web"), Some("shop"))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(s.breadcrumbs(), "deployments › web:pods");
+        let effects = key(&mut s, KeyCode::Esc);
+        assert!(
+            matches!(&effects[..], [Effect::Unwatch(k)] if k.labels.as_deref() == Some("app=web"))
+        );
+        assert_eq!(s.breadcrumbs(), "deployments");
         assert_eq!(
-            s.pods.len(),
+            s.current().unwrap().selected,
             1,
-            "the old rows stay until the relist is complete"
+            "the selection is where it was"
         );
-        s.update(ev(watcher::Event::InitDone));
-        let names: Vec<_> = s.pods.values().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, ["new"]);
-        let row = &s.pods[&("a".to_string(), "new".to_string())];
-        assert_eq!(
-            (row.ready.as_str(), row.status.as_str(), row.restarts),
-            ("1/1", "Running", 2)
+    }
+
+    fn key_enter(s: &mut State) -> Vec<Effect> {
+        key(s, KeyCode::Enter)
+    }
+
+    #[test]
+    fn nodes_drill_to_their_pods_by_field_selector_across_namespaces() {
+        let mut s = state();
+        press(&mut s, ':');
+        type_line(&mut s, "no");
+        let wk = s.current().unwrap().key.clone();
+        assert_eq!(wk.namespace, None, "nodes are cluster-scoped");
+        feed(
+            &mut s,
+            &wk,
+            &["Name", "Status"],
+            &[("node-1", &["node-1", "Ready"])],
+        );
+        let effects = key_enter(&mut s);
+        assert!(
+            matches!(&effects[..], [Effect::Watch(k, _, sc)] if k.namespace.is_none() && sc.field_selector.as_deref() == Some("spec.nodeName=node-1"))
         );
     }
 
     #[test]
-    fn selection_stays_in_range_and_quit_keys_quit() {
-        let mut s = State::new("ctx".into(), None);
-        s.update(Action::Down);
-        assert_eq!(s.selected, 0);
-        s.update(ev(watcher::Event::Apply(pod("a", "p1"))));
-        s.update(ev(watcher::Event::Apply(pod("a", "p2"))));
-        s.update(Action::Down);
-        s.update(Action::Down);
-        assert_eq!(s.selected, 1);
-        s.update(ev(watcher::Event::Delete(pod("a", "p2"))));
-        assert_eq!(s.selected, 0);
-        let keys = KeyMap::load(Some(("quit: [x x]\n", "keys.yaml")));
-        let mut typed = Vec::new();
-        let press = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
-        assert!(
-            key_action(&mut typed, press('q'), &keys).is_none(),
-            "q was rebound away"
+    fn filters_narrow_rows_bad_regexes_are_reported_and_esc_clears_first() {
+        let mut s = state();
+        let wk = s.current().unwrap().key.clone();
+        feed(
+            &mut s,
+            &wk,
+            &["Name", "Status"],
+            &[
+                ("web-1", &["web-1", "Running"]),
+                ("db-0", &["db-0", "Running"]),
+            ],
         );
-        assert!(
-            key_action(&mut typed, press('x'), &keys).is_none(),
-            "half a chord"
+        press(&mut s, '/');
+        type_line(&mut s, "web");
+        assert_eq!(
+            s.visible_rows()
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>(),
+            ["web-1"]
         );
-        assert!(matches!(
-            key_action(&mut typed, press('x'), &keys),
-            Some(Action::Quit)
-        ));
-        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        assert!(matches!(
-            key_action(&mut typed, ctrl_c, &keys),
-            Some(Action::Quit)
-        ));
+        press(&mut s, '/');
+        for _ in 0..3 {
+            key(&mut s, KeyCode::Backspace);
+        }
+        type_line(&mut s, "(");
+        assert!(
+            matches!(&s.message, Some(Message::Error(e)) if e.contains("invalid filter regex"))
+        );
+        assert_eq!(s.visible_rows().len(), 1, "the previous filter stays");
+        key(&mut s, KeyCode::Esc);
+        assert_eq!(s.visible_rows().len(), 2);
+    }
+
+    #[test]
+    fn a_label_selector_filter_reopens_the_list_server_side() {
+        let mut s = state();
+        press(&mut s, '/');
+        let effects = type_line(&mut s, "-l app=web");
+        assert!(
+            matches!(&effects[..], [Effect::Unwatch(_), Effect::Watch(k, _, sc)] if k.labels.as_deref() == Some("app=web") && sc.label_selector.as_deref() == Some("app=web"))
+        );
+    }
+
+    #[test]
+    fn namespace_commands_and_favourites_switch_the_scope() {
+        let mut s = state();
+        s.favourites = vec!["kube-system".into()];
+        press(&mut s, ':');
+        let effects = type_line(&mut s, "ns -A");
+        assert!(matches!(&effects[1], Effect::Watch(k, _, _) if k.namespace.is_none()));
+        let effects = press(&mut s, '0');
+        assert!(
+            matches!(&effects[1], Effect::Watch(k, _, _) if k.namespace.as_deref() == Some("kube-system"))
+        );
+        press(&mut s, '5');
+        assert!(
+            matches!(&s.message, Some(Message::Info(m)) if m.contains("no favourite namespace 5"))
+        );
+    }
+
+    #[test]
+    fn quit_by_command_key_or_ctrl_c_and_tab_completes_resource_names() {
+        let mut s = state();
+        press(&mut s, ':');
+        press(&mut s, 'd');
+        press(&mut s, 'e');
+        key(&mut s, KeyCode::Tab);
+        assert_eq!(s.prompt, Some(Prompt::Command("deployments".into())));
+        key(&mut s, KeyCode::Esc);
+        assert_eq!(s.prompt, None);
+        press(&mut s, ':');
+        assert_eq!(type_line(&mut s, "q"), vec![Effect::Quit]);
+        let mut s = state();
+        assert_eq!(press(&mut s, 'q'), vec![Effect::Quit]);
+        let mut s = state();
+        let ctrl_c = s.update(Action::Key(KeyEvent::new(
+            KeyCode::Char('c'),
+            KeyModifiers::CONTROL,
+        )));
+        assert_eq!(ctrl_c, vec![Effect::Quit]);
+    }
+
+    #[test]
+    fn sorting_cycles_columns_and_reverses() {
+        let mut s = state();
+        let wk = s.current().unwrap().key.clone();
+        feed(
+            &mut s,
+            &wk,
+            &["Name", "Restarts"],
+            &[("a", &["a", "10"]), ("b", &["b", "9"])],
+        );
+        press(&mut s, '>');
+        press(&mut s, '>');
+        assert_eq!(
+            s.visible_rows()
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>(),
+            ["b", "a"]
+        );
+        s.update(Action::Key(KeyEvent::new(
+            KeyCode::Char('r'),
+            KeyModifiers::CONTROL,
+        )));
+        assert_eq!(
+            s.visible_rows()
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>(),
+            ["a", "b"]
+        );
     }
 }

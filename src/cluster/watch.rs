@@ -26,7 +26,7 @@ pub enum WatchMsg {
     Error(String),
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scope {
     /// None: all namespaces (or a cluster-scoped resource).
     pub namespace: Option<String>,

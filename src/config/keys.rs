@@ -40,7 +40,7 @@ key_actions! {
     Bottom => "bottom", "go to the last row";
     Enter => "enter", "open / drill down";
     Back => "back", "go back";
-    Command => "command", "command prompt (:pods, :ns, :ctx, :q)";
+    Command => "command", "command prompt (:pods, :deploy -A, :ns NAME, :q)";
     Filter => "filter", "filter rows (/regex, /!inverse, /-l selector)";
     Help => "help", "this help";
     Describe => "describe", "describe the object";
