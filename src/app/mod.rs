@@ -102,7 +102,7 @@ impl Watches {
         }
         let (tx, mut rx) = mpsc::channel(1024);
         let client = self.client.clone();
-        let watcher = tokio::spawn(watch::run(client, resource, scope, tx, 500));
+        let watcher = tokio::spawn(watch::run(client, resource, scope, tx, watch::PAGE_SIZE));
         let out = self.tx.clone();
         let tagged = key.clone();
         let forward = tokio::spawn(async move {

@@ -25,6 +25,7 @@ impl RowFilter {
         let case_insensitive = !pattern.chars().any(|c| c.is_uppercase());
         let regex = RegexBuilder::new(pattern)
             .case_insensitive(case_insensitive)
+            .multi_line(true)
             .size_limit(1 << 20)
             .build()
             .map_err(|e| format!("invalid filter regex {pattern:?}: {e}"))?;
@@ -136,7 +137,8 @@ pub fn ordered_rows<'a>(
         .values()
         .filter(|r| filter.is_none_or(|f| f.matches(r)))
         .collect();
-    rows.sort_by(|a, b| {
+    // Rows are unique by namespace and name, so an unstable sort gives the same order, faster.
+    rows.sort_unstable_by(|a, b| {
         let primary = match sort {
             Some((col, descending)) => {
                 let o = compare(a, b, col);
@@ -194,15 +196,19 @@ mod tests {
             ("a", "db-0", "0", 200),
         ] {
             s.apply(
-                WatchMsg::Apply(Row {
-                    uid: name.into(),
-                    namespace: ns.into(),
-                    name: name.into(),
-                    resource_version: "1".into(),
-                    created: Some(created),
-                    deleting: false,
-                    cells: vec![name.into(), restarts.into(), "x".into(), "10.0.0.1".into()],
-                }),
+                WatchMsg::Apply(
+                    Row {
+                        uid: name.into(),
+                        namespace: ns.into(),
+                        name: name.into(),
+                        resource_version: "1".into(),
+                        created: Some(created),
+                        deleting: false,
+                        cells: vec![name.into(), restarts.into(), "x".into(), "10.0.0.1".into()],
+                        search: Default::default(),
+                    }
+                    .refresh_search(),
+                ),
                 0,
             );
         }

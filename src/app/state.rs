@@ -176,8 +176,9 @@ impl State {
             }
             Action::Watch(key, msg) => {
                 let now = self.now;
+                // No per-event work beyond the store: at 1,000 events/s over 100k rows, ordering
+                // and clamping happen once per frame, in the view.
                 self.stores.entry(key).or_default().apply(msg, now);
-                self.clamp_selection();
                 Vec::new()
             }
             Action::Key(ev) => self.on_key(ev),
@@ -218,13 +219,6 @@ impl State {
         if let Some(v) = self.stack.last_mut() {
             let max = len.saturating_sub(1) as isize;
             v.selected = (v.selected as isize + delta).clamp(0, max.max(0)) as usize;
-        }
-    }
-
-    fn clamp_selection(&mut self) {
-        let len = self.visible_rows().len();
-        if let Some(v) = self.stack.last_mut() {
-            v.selected = v.selected.min(len.saturating_sub(1));
         }
     }
 
@@ -739,7 +733,9 @@ mod tests {
                 created: Some(0),
                 deleting: false,
                 cells: cells.iter().map(|c| (*c).into()).collect(),
-            };
+                search: Default::default(),
+            }
+            .refresh_search();
             s.update(Action::Watch(key.clone(), WatchMsg::InitRow(row)));
         }
         s.update(Action::Watch(key.clone(), WatchMsg::InitDone));

@@ -42,7 +42,9 @@ pub fn draw(f: &mut Frame, state: &mut State, theme: &Theme) {
         Constraint::Length(1),
     ])
     .areas(area);
-    draw_header(f, state, theme, header);
+    // Order the rows once per frame; header and list share them.
+    let order: Vec<String> = state.visible_rows().iter().map(|r| r.uid.clone()).collect();
+    draw_header(f, state, theme, header, order.len());
     f.render_widget(
         Paragraph::new(Span::styled(
             format!(" {}", state.breadcrumbs()),
@@ -50,14 +52,14 @@ pub fn draw(f: &mut Frame, state: &mut State, theme: &Theme) {
         )),
         crumbs,
     );
-    draw_list(f, state, theme, body);
+    draw_list(f, state, theme, body, &order);
     draw_footer(f, state, theme, footer);
     if state.help {
         draw_help(f, state, theme, body);
     }
 }
 
-fn draw_header(f: &mut Frame, state: &State, theme: &Theme, area: Rect) {
+fn draw_header(f: &mut Frame, state: &State, theme: &Theme, area: Rect, shown: usize) {
     let scope = state.namespace.clone().unwrap_or_else(|| "all".to_string());
     let mut spans = vec![
         Span::styled(
@@ -97,7 +99,6 @@ fn draw_header(f: &mut Frame, state: &State, theme: &Theme, area: Rect) {
             spans.push(Span::styled("  loading…", theme.style("status.warn")))
         }
         (Some(_), _) => {
-            let shown = state.visible_rows().len();
             let total = store.map_or(0, |s| s.rows.len());
             let count = if shown == total {
                 format!("  {total} rows")
@@ -111,25 +112,33 @@ fn draw_header(f: &mut Frame, state: &State, theme: &Theme, area: Rect) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn draw_list(f: &mut Frame, state: &mut State, theme: &Theme, area: Rect) {
+fn draw_list(f: &mut Frame, state: &mut State, theme: &Theme, area: Rect, order: &[String]) {
     let height = area.height.saturating_sub(1) as usize;
     state.page_height = height.max(1);
     let now = state.now;
     let cols = state.display_columns();
+    if let Some(v) = state.stack.last_mut() {
+        // Rows may have gone since the last key press: keep the selection on a row.
+        v.selected = v.selected.min(order.len().saturating_sub(1));
+    }
     let Some(view) = state.current().cloned() else {
         return;
     };
-    let rows = state.visible_rows();
-    let offset = model::scroll_offset(view.selected, view.offset, height);
     let store = state.store_of(&view);
+    let offset = model::scroll_offset(view.selected, view.offset, height);
+    // Only the visible slice is looked up and built into table rows.
+    let rows: Vec<&crate::cluster::rows::Row> = order
+        .iter()
+        .skip(offset)
+        .take(height)
+        .filter_map(|uid| store.and_then(|s| s.rows.get(uid)))
+        .collect();
     let status_col = cols.iter().position(|c| c.title == "STATUS");
-    // Only the visible slice becomes table rows, however many the store holds.
     let table_rows: Vec<TableRow> = rows
         .iter()
         .enumerate()
-        .skip(offset)
-        .take(height)
         .map(|(i, row)| {
+            let i = i + offset;
             let changed = store
                 .and_then(|s| s.changed_at.get(&row.uid))
                 .is_some_and(|t| now - t < 3);
@@ -365,7 +374,9 @@ mod tests {
                     "stale".into(),
                     "10.0.0.1".into(),
                 ],
-            };
+                search: Default::default(),
+            }
+            .refresh_search();
             s.update(Action::Watch(key.clone(), WatchMsg::InitRow(row)));
         }
         s.update(Action::Watch(key.clone(), WatchMsg::InitDone));

@@ -72,6 +72,20 @@ pub struct Row {
     pub created: Option<i64>,
     pub deleting: bool,
     pub cells: Vec<Box<str>>,
+    /// Namespace, then every cell, one per line: what a `/filter` regex runs over, in one pass.
+    pub search: Box<str>,
+}
+
+/// The text a row filter searches: one line per field, so `^` and `$` anchor to a field.
+pub fn search_text(namespace: &str, cells: &[Box<str>]) -> Box<str> {
+    let mut text =
+        String::with_capacity(namespace.len() + cells.iter().map(|c| c.len() + 1).sum::<usize>());
+    text.push_str(namespace);
+    for c in cells {
+        text.push('\n');
+        text.push_str(c);
+    }
+    text.into_boxed_str()
 }
 
 fn cell_text(v: &Value) -> Box<str> {
@@ -83,9 +97,17 @@ fn cell_text(v: &Value) -> Box<str> {
 }
 
 impl Row {
+    /// Recomputes the filter text after the cells or namespace were set by hand.
+    pub fn refresh_search(mut self) -> Self {
+        self.search = search_text(&self.namespace, &self.cells);
+        self
+    }
+
     pub fn from_wire(row: &WireRow) -> Option<Row> {
         let meta = &row.object.as_ref()?.metadata;
+        let cells: Vec<Box<str>> = row.cells.iter().map(cell_text).collect();
         Some(Row {
+            search: search_text(&meta.namespace, &cells),
             uid: if meta.uid.is_empty() {
                 format!("{}/{}", meta.namespace, meta.name)
             } else {
@@ -99,7 +121,7 @@ impl Row {
                 .as_deref()
                 .and_then(crate::age::parse_timestamp),
             deleting: meta.deletion_timestamp.is_some(),
-            cells: row.cells.iter().map(cell_text).collect(),
+            cells,
         })
     }
 }

@@ -86,7 +86,9 @@ mod tests {
             created: Some(0),
             deleting: false,
             cells: vec![uid.into(), status.into()],
+            search: Default::default(),
         }
+        .refresh_search()
     }
 
     #[test]
