@@ -11,11 +11,7 @@ use kube::{Client, Config};
 use std::time::Duration;
 
 async fn client(c: &TestCluster) -> Client {
-    let kc = kube::config::Kubeconfig::from_yaml(&c.sim.kubeconfig).expect("kubeconfig parses");
-    let config = Config::from_custom_kubeconfig(kc, &Default::default())
-        .await
-        .expect("config");
-    kx::cluster::connect(config).expect("client")
+    c.client().await
 }
 
 async fn raw(

@@ -4,7 +4,7 @@
 mod common;
 
 use common::TestCluster;
-use kube::{Client, Config};
+use kube::Client;
 use kx::cluster::discovery::{discover, resolve};
 use kx::cluster::store::RowStore;
 use kx::cluster::watch::{Scope, WatchMsg, run};
@@ -12,11 +12,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 async fn client(c: &TestCluster) -> Client {
-    let kc = kube::config::Kubeconfig::from_yaml(&c.sim.kubeconfig).expect("kubeconfig parses");
-    let config = Config::from_custom_kubeconfig(kc, &Default::default())
-        .await
-        .expect("config");
-    kx::cluster::connect(config).expect("client")
+    c.client().await
 }
 
 /// Feeds messages into a store until `done` holds.

@@ -481,22 +481,9 @@ impl State {
         if crumb.is_none() {
             effects.extend(self.stack.drain(..).map(|v| Effect::Unwatch(v.key)));
         }
-        let key = WatchKey {
-            resource: resource.full_name(),
-            namespace: namespace.clone(),
-            labels: labels.clone(),
-            fields: fields.clone(),
-        };
+        let (key, watch) = watch_of(&resource, namespace, labels, fields);
         let crumb = crumb.unwrap_or_else(|| resource.plural.clone());
-        effects.push(Effect::Watch(
-            key.clone(),
-            Box::new(resource.clone()),
-            Scope {
-                namespace,
-                label_selector: labels,
-                field_selector: fields,
-            },
-        ));
+        effects.push(watch);
         self.stack.push(ListView {
             key,
             resource,
@@ -521,24 +508,8 @@ impl State {
             return Vec::new();
         };
         let namespace = if resource.namespaced { namespace } else { None };
-        let key = WatchKey {
-            resource: resource.full_name(),
-            namespace: namespace.clone(),
-            labels: labels.clone(),
-            fields: fields.clone(),
-        };
-        let effects = vec![
-            Effect::Unwatch(old.key.clone()),
-            Effect::Watch(
-                key.clone(),
-                Box::new(resource.clone()),
-                Scope {
-                    namespace,
-                    label_selector: labels,
-                    field_selector: fields,
-                },
-            ),
-        ];
+        let (key, watch) = watch_of(&resource, namespace, labels, fields);
+        let effects = vec![Effect::Unwatch(old.key.clone()), watch];
         self.stack.push(ListView {
             key,
             resource,
@@ -628,6 +599,30 @@ impl State {
     }
 }
 
+/// The key of a resource list and the effect that starts its watch.
+fn watch_of(
+    resource: &ResourceInfo,
+    namespace: Option<String>,
+    labels: Option<String>,
+    fields: Option<String>,
+) -> (WatchKey, Effect) {
+    let key = WatchKey {
+        resource: resource.full_name(),
+        namespace: namespace.clone(),
+        labels: labels.clone(),
+        fields: fields.clone(),
+    };
+    let scope = Scope {
+        namespace,
+        label_selector: labels,
+        field_selector: fields,
+    };
+    (
+        key.clone(),
+        Effect::Watch(key, Box::new(resource.clone()), scope),
+    )
+}
+
 /// Completes the first word of a command from resource names and aliases (the longest common prefix).
 pub fn complete(text: &str, resources: &[ResourceInfo], aliases: &[(String, String)]) -> String {
     if text.contains(' ') {
@@ -669,14 +664,8 @@ mod tests {
         namespaced: bool,
     ) -> ResourceInfo {
         ResourceInfo {
-            group: group.into(),
-            version: "v1".into(),
-            plural: plural.into(),
-            singular: kind.to_lowercase(),
-            kind: kind.into(),
-            short_names: short.iter().map(|s| s.to_string()).collect(),
             namespaced,
-            verbs: vec!["list".into(), "watch".into(), "get".into()],
+            ..ResourceInfo::example(group, plural, kind, short)
         }
     }
 

@@ -305,16 +305,12 @@ mod tests {
     fn pods_state() -> (State, WatchKey) {
         let mut s = State::new("kx-sim".into(), None, KeyMap::load(None));
         s.now = 3600;
-        s.update(Action::Discovered(vec![ResourceInfo {
-            group: String::new(),
-            version: "v1".into(),
-            plural: "pods".into(),
-            singular: "pod".into(),
-            kind: "Pod".into(),
-            short_names: vec!["po".into()],
-            namespaced: true,
-            verbs: vec!["list".into(), "watch".into()],
-        }]));
+        s.update(Action::Discovered(vec![ResourceInfo::example(
+            "",
+            "pods",
+            "Pod",
+            &["po"],
+        )]));
         let key = s.current().unwrap().key.clone();
         (s, key)
     }

@@ -51,6 +51,20 @@ impl ResourceInfo {
         }
     }
 
+    /// A namespaced, listable and watchable type, for tests.
+    pub fn example(group: &str, plural: &str, kind: &str, short_names: &[&str]) -> ResourceInfo {
+        ResourceInfo {
+            group: group.into(),
+            version: "v1".into(),
+            plural: plural.into(),
+            singular: kind.to_lowercase(),
+            kind: kind.into(),
+            short_names: short_names.iter().map(|s| s.to_string()).collect(),
+            namespaced: true,
+            verbs: ["list", "watch", "get"].map(String::from).to_vec(),
+        }
+    }
+
     pub fn can(&self, verb: &str) -> bool {
         self.verbs.iter().any(|v| v == verb)
     }
@@ -219,16 +233,7 @@ mod tests {
     use super::*;
 
     fn r(group: &str, plural: &str, kind: &str, short: &[&str]) -> ResourceInfo {
-        ResourceInfo {
-            group: group.into(),
-            version: "v1".into(),
-            plural: plural.into(),
-            singular: kind.to_lowercase(),
-            kind: kind.into(),
-            short_names: short.iter().map(|s| s.to_string()).collect(),
-            namespaced: true,
-            verbs: vec!["list".into(), "watch".into()],
-        }
+        ResourceInfo::example(group, plural, kind, short)
     }
 
     fn all() -> Vec<ResourceInfo> {

@@ -33,6 +33,16 @@ impl TestCluster {
         TestCluster { sim, dir }
     }
 
+    /// A kube client for this simulator, built the way kx builds its own.
+    pub async fn client(&self) -> kube::Client {
+        let kc =
+            kube::config::Kubeconfig::from_yaml(&self.sim.kubeconfig).expect("kubeconfig parses");
+        let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+            .await
+            .expect("config");
+        kx::cluster::connect(config).expect("client")
+    }
+
     pub fn kubeconfig(&self) -> PathBuf {
         self.dir.path().join("kubeconfig")
     }
