@@ -126,30 +126,27 @@ fn compare(a: &Row, b: &Row, col: &DisplayColumn) -> Ordering {
     }
 }
 
-/// The rows in display order: filtered, then sorted (by namespace and name unless a column is chosen).
+/// The rows in display order: filtered, then in the chosen column's order, or by namespace and
+/// name, which the store keeps sorted already, so the common case costs one pass and no sort.
 pub fn ordered_rows<'a>(
     store: &'a RowStore,
     filter: Option<&RowFilter>,
     sort: Option<(&DisplayColumn, bool)>,
 ) -> Vec<&'a Row> {
-    let mut rows: Vec<&Row> = store
-        .rows
-        .values()
+    let in_order = store
+        .order
+        .iter()
+        .filter_map(|(_, _, uid)| store.rows.get(uid));
+    let mut rows: Vec<&Row> = in_order
         .filter(|r| filter.is_none_or(|f| f.matches(r)))
         .collect();
-    // Rows are unique by namespace and name, so an unstable sort gives the same order, faster.
-    rows.sort_unstable_by(|a, b| {
-        let primary = match sort {
-            Some((col, descending)) => {
-                let o = compare(a, b, col);
-                if descending { o.reverse() } else { o }
-            }
-            None => Ordering::Equal,
-        };
-        primary
-            .then_with(|| a.namespace.cmp(&b.namespace))
-            .then_with(|| a.name.cmp(&b.name))
-    });
+    if let Some((col, descending)) = sort {
+        // A stable sort keeps namespace/name order among equal cells.
+        rows.sort_by(|a, b| {
+            let o = compare(a, b, col);
+            if descending { o.reverse() } else { o }
+        });
+    }
     rows
 }
 

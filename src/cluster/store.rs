@@ -4,12 +4,21 @@
 
 use super::rows::{Column, Row};
 use super::watch::WatchMsg;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+
+/// (namespace, name, uid): the default display order, kept sorted as rows come and go.
+pub type OrderKey = (String, String, String);
+
+fn order_key(row: &Row) -> OrderKey {
+    (row.namespace.clone(), row.name.clone(), row.uid.clone())
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct RowStore {
     pub columns: Vec<Column>,
     pub rows: HashMap<String, Row>,
+    /// Every row in namespace/name order, maintained per event so a list needs no sort per frame.
+    pub order: BTreeSet<OrderKey>,
     relist: Option<HashMap<String, Row>>,
     /// uid → Unix seconds of the last change seen live (not during a list).
     pub changed_at: HashMap<String, i64>,
@@ -31,9 +40,7 @@ impl RowStore {
                 Some(fresh) => {
                     fresh.insert(row.uid.clone(), row);
                 }
-                None => {
-                    self.rows.insert(row.uid.clone(), row);
-                }
+                None => self.insert(row),
             },
             WatchMsg::InitDone => {
                 if let Some(fresh) = self.relist.take() {
@@ -43,6 +50,7 @@ impl RowStore {
                             self.deleted.insert(uid, (row, now));
                         }
                     }
+                    self.order = fresh.values().map(order_key).collect();
                     self.rows = fresh;
                 }
                 self.loaded = true;
@@ -52,17 +60,28 @@ impl RowStore {
                 self.error = None;
                 self.changed_at.insert(row.uid.clone(), now);
                 self.deleted.remove(&row.uid);
-                self.rows.insert(row.uid.clone(), row);
+                self.insert(row);
             }
             WatchMsg::Delete(uid) => {
                 self.error = None;
                 self.changed_at.remove(&uid);
                 if let Some(row) = self.rows.remove(&uid) {
+                    self.order.remove(&order_key(&row));
                     self.deleted.insert(uid, (row, now));
                 }
             }
             WatchMsg::Error(e) => self.error = Some(e),
         }
+    }
+
+    fn insert(&mut self, row: Row) {
+        if let Some(old) = self.rows.get(&row.uid)
+            && (old.namespace != row.namespace || old.name != row.name)
+        {
+            self.order.remove(&order_key(old));
+        }
+        self.order.insert(order_key(&row));
+        self.rows.insert(row.uid.clone(), row);
     }
 
     /// Forgets deleted rows and change marks older than `keep_secs`.
@@ -108,6 +127,11 @@ mod tests {
         assert_eq!(s.rows.len(), 2, "b stays until the relist is done");
         s.apply(WatchMsg::InitDone, 21);
         assert_eq!(s.rows.keys().collect::<Vec<_>>(), ["a"]);
+        assert_eq!(
+            s.order.iter().map(|k| k.2.as_str()).collect::<Vec<_>>(),
+            ["a"],
+            "the order follows the relist"
+        );
         assert_eq!(s.deleted["b"].1, 21, "b shows as deleted for a moment");
         s.expire(30, 5);
         assert!(s.deleted.is_empty());
@@ -123,7 +147,8 @@ mod tests {
         assert_eq!(s.changed_at["a"], 5);
         s.apply(WatchMsg::Apply(row("a", "Running")), 6);
         assert_eq!(&*s.rows["a"].cells[1], "Running");
+        assert_eq!(s.order.len(), 1, "a modification keeps one entry");
         s.apply(WatchMsg::Delete("a".into()), 7);
-        assert!(s.rows.is_empty() && s.deleted.contains_key("a"));
+        assert!(s.rows.is_empty() && s.deleted.contains_key("a") && s.order.is_empty());
     }
 }
