@@ -11,6 +11,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(e) = init_logging() {
+        eprintln!("kx: logging is off: {e:#}");
+    }
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), args = ?std::env::args().skip(1).collect::<Vec<_>>(), "kx starting");
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -37,6 +41,32 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Logs go to a file in the state directory, and only when `KX_LOG` is set (its value is the
+/// filter, e.g. `debug` or `kx=trace`): the terminal belongs to the UI.
+fn init_logging() -> anyhow::Result<()> {
+    let Ok(filter) = std::env::var("KX_LOG") else {
+        return Ok(());
+    };
+    let dir = kx::config::state_dir()
+        .ok_or_else(|| anyhow::anyhow!("no state directory could be determined"))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
+    let path = dir.join("kx.log");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| anyhow::anyhow!("opening {}: {e}", path.display()))?;
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter)
+        .map_err(|e| anyhow::anyhow!("KX_LOG={filter:?} is not a valid filter: {e}"))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .init();
+    Ok(())
 }
 
 fn run_config(action: ConfigAction, theme: Option<&str>) -> anyhow::Result<ExitCode> {

@@ -57,3 +57,36 @@ fn check_lists_every_problem_and_exits_1() {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
 }
+
+#[test]
+fn kx_log_writes_a_log_file_in_the_state_directory_and_nothing_to_the_terminal() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = tempfile::tempdir().expect("temp dir");
+    let out = Command::new(env!("CARGO_BIN_EXE_kx"))
+        .args(["config", "path"])
+        .env("KX_CONFIG_DIR", dir.path())
+        .env("XDG_STATE_HOME", state.path())
+        .env("KX_LOG", "info")
+        .output()
+        .expect("kx runs");
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = std::fs::read_to_string(state.path().join("kx/kx.log")).expect("kx.log written");
+    assert!(log.contains("kx starting"), "{log}");
+    let bad = Command::new(env!("CARGO_BIN_EXE_kx"))
+        .args(["config", "path"])
+        .env("KX_CONFIG_DIR", dir.path())
+        .env("XDG_STATE_HOME", state.path())
+        .env("KX_LOG", "kx=nonsense[")
+        .output()
+        .expect("kx runs");
+    assert!(
+        bad.status.success(),
+        "a bad filter turns logging off, it does not stop kx"
+    );
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a valid filter"));
+}
