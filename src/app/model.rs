@@ -13,10 +13,37 @@ pub struct RowFilter {
     pub text: String,
     regex: Regex,
     inverse: bool,
+    /// `-f text`: the lower-cased characters that must appear in order in the name.
+    fuzzy: Option<Vec<char>>,
+}
+
+/// Whether every char of `wanted` (lower case) appears in `name` in order, as fuzzy finders match.
+fn fuzzy_match(wanted: &[char], name: &str) -> bool {
+    let mut want = wanted.iter().peekable();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if want.peek() == Some(&&c) {
+            want.next();
+        }
+    }
+    want.peek().is_none()
 }
 
 impl RowFilter {
     pub fn parse(text: &str) -> Result<RowFilter, String> {
+        if let Some(fuzzy) = text.strip_prefix("-f").map(str::trim) {
+            return Ok(RowFilter {
+                text: text.to_string(),
+                regex: Regex::new("").map_err(|e| e.to_string())?,
+                inverse: false,
+                fuzzy: Some(
+                    fuzzy
+                        .chars()
+                        .flat_map(char::to_lowercase)
+                        .filter(|c| !c.is_whitespace())
+                        .collect(),
+                ),
+            });
+        }
         let (inverse, pattern) = match text.strip_prefix('!') {
             Some(p) => (true, p),
             None => (false, text),
@@ -33,13 +60,16 @@ impl RowFilter {
             text: text.to_string(),
             regex,
             inverse,
+            fuzzy: None,
         })
     }
 
     pub fn matches(&self, row: &Row) -> bool {
-        let hit = self.regex.is_match(&row.name)
-            || row.cells.iter().skip(1).any(|c| self.regex.is_match(c))
-            || self.regex.is_match(&row.namespace);
+        let hit = match &self.fuzzy {
+            Some(chars) => fuzzy_match(chars, &row.name),
+            // One search over the row's precomputed text (namespace and cells, a line each).
+            None => self.regex.is_match(&row.search),
+        };
         hit != self.inverse
     }
 }
@@ -277,6 +307,8 @@ mod tests {
         assert_eq!(names("web"), ["web-2", "web-1"]);
         assert_eq!(names("!web"), ["db-0"]);
         assert_eq!(names("^db|-1$"), ["db-0", "web-1"]);
+        assert_eq!(names("-f wb1"), ["web-1"], "fuzzy: the letters in order");
+        assert_eq!(names("-f W2"), ["web-2"]);
         let err = RowFilter::parse("web(").unwrap_err();
         assert!(err.contains("invalid filter regex \"web(\""), "{err}");
     }

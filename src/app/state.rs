@@ -52,6 +52,8 @@ pub struct ListView {
     pub selected: usize,
     pub offset: usize,
     pub wide: bool,
+    /// uids of the rows marked for a bulk action.
+    pub marks: std::collections::HashSet<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -266,6 +268,17 @@ impl State {
                     };
                     v.sort = Some((next, false));
                 }
+            }
+            KeyAction::ToggleMarks => {
+                let selected = self
+                    .current()
+                    .and_then(|v| self.visible_rows().get(v.selected).map(|r| r.uid.clone()));
+                if let (Some(uid), Some(v)) = (selected, self.stack.last_mut())
+                    && !v.marks.remove(&uid)
+                {
+                    v.marks.insert(uid);
+                }
+                self.move_selection(1);
             }
             KeyAction::SortReverse => {
                 if let Some(v) = self.stack.last_mut() {
@@ -493,6 +506,7 @@ impl State {
             selected: 0,
             offset: 0,
             wide: false,
+            marks: Default::default(),
         });
         effects
     }
@@ -905,6 +919,19 @@ mod tests {
             KeyModifiers::CONTROL,
         )));
         assert_eq!(ctrl_c, vec![Effect::Quit]);
+    }
+
+    #[test]
+    fn space_marks_rows_and_moves_on_and_a_second_press_unmarks() {
+        let mut s = state();
+        let wk = s.current().unwrap().key.clone();
+        feed(&mut s, &wk, &["Name"], &[("a", &["a"]), ("b", &["b"])]);
+        press(&mut s, ' ');
+        assert!(s.current().unwrap().marks.contains("a"));
+        assert_eq!(s.current().unwrap().selected, 1);
+        press(&mut s, 'k');
+        press(&mut s, ' ');
+        assert!(s.current().unwrap().marks.is_empty());
     }
 
     #[test]

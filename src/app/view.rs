@@ -144,6 +144,8 @@ fn draw_list(f: &mut Frame, state: &mut State, theme: &Theme, area: Rect, order:
                 .is_some_and(|t| now - t < 3);
             let base = if i == view.selected {
                 theme.style("row.selected")
+            } else if view.marks.contains(&row.uid) {
+                theme.style("row.marked")
             } else if row.deleting {
                 theme.style("row.deleted")
             } else if changed {
