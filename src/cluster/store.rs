@@ -75,12 +75,19 @@ impl RowStore {
     }
 
     fn insert(&mut self, row: Row) {
-        if let Some(old) = self.rows.get(&row.uid)
-            && (old.namespace != row.namespace || old.name != row.name)
-        {
-            self.order.remove(&order_key(old));
+        // Most events modify a row whose namespace and name stand: then the order is already
+        // right, and building its key (three string copies per event) is skipped.
+        let moved = match self.rows.get(&row.uid) {
+            Some(old) if old.namespace == row.namespace && old.name == row.name => false,
+            Some(old) => {
+                self.order.remove(&order_key(old));
+                true
+            }
+            None => true,
+        };
+        if moved {
+            self.order.insert(order_key(&row));
         }
-        self.order.insert(order_key(&row));
         self.rows.insert(row.uid.clone(), row);
     }
 
