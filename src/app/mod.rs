@@ -1,12 +1,16 @@
 //! The interactive explorer: the runtime that connects the pure state (`state`) and drawing
 //! (`view`) to the terminal, discovery and the watch layer.
 
+pub mod describe;
+pub mod detail;
+pub mod detail_view;
 pub mod model;
 pub mod state;
 pub mod view;
 
 use crate::cli::Connection;
 use crate::cluster::discovery::discover;
+use crate::cluster::object::{self, ObjectMsg, ObjectRef};
 use crate::cluster::watch::{self, WatchMsg};
 use anyhow::{Context, Result};
 use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
@@ -170,6 +174,8 @@ async fn run_ui(
         tx: watch_tx,
         running: HashMap::new(),
     };
+    let (object_tx, mut object_rx) = mpsc::channel::<(u64, ObjectMsg)>(256);
+    let mut following: Option<JoinHandle<()>> = None;
     let mut state = State::new(context, namespace, config.keys.clone());
     state.aliases = config.settings.aliases.clone();
     state.favourites = config.settings.favourite_namespaces.clone();
@@ -213,6 +219,7 @@ async fn run_ui(
                     }
                 }
             },
+            Some((id, msg)) = object_rx.recv() => actions.push(Action::Object(id, msg)),
             _ = tick.tick() => {
                 watches.expire();
                 actions.push(Action::Tick);
@@ -225,6 +232,22 @@ async fn run_ui(
                 match effect {
                     Effect::Watch(key, resource, scope) => watches.start(key, *resource, scope),
                     Effect::Unwatch(key) => watches.linger(&key),
+                    Effect::Follow(id, target) => {
+                        if let Some(old) = following.take() {
+                            old.abort();
+                        }
+                        following = Some(spawn_follow(
+                            watches.client.clone(),
+                            id,
+                            *target,
+                            object_tx.clone(),
+                        ));
+                    }
+                    Effect::Unfollow => {
+                        if let Some(old) = following.take() {
+                            old.abort();
+                        }
+                    }
                     Effect::Quit => {}
                 }
             }
@@ -234,7 +257,36 @@ async fn run_ui(
         }
     };
     watches.stop_all();
+    if let Some(f) = following {
+        f.abort();
+    }
     discovery.abort();
     ratatui::restore();
     outcome
+}
+
+/// Follows one object for a detail view, tagging its news with the view's id so that news of
+/// an object no longer shown is told apart.
+fn spawn_follow(
+    client: Client,
+    id: u64,
+    target: ObjectRef,
+    out: mpsc::Sender<(u64, ObjectMsg)>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let (tx, mut rx) = mpsc::channel(256);
+        let follow = object::follow(client, target, tx);
+        tokio::pin!(follow);
+        loop {
+            tokio::select! {
+                _ = &mut follow => return,
+                msg = rx.recv() => {
+                    let Some(m) = msg else { return };
+                    if out.send((id, m)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    })
 }

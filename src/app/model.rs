@@ -48,13 +48,7 @@ impl RowFilter {
             Some(p) => (true, p),
             None => (false, text),
         };
-        // Case-insensitive unless the pattern has a capital letter, like less and vim's smartcase.
-        let case_insensitive = !pattern.chars().any(|c| c.is_uppercase());
-        let regex = RegexBuilder::new(pattern)
-            .case_insensitive(case_insensitive)
-            .multi_line(true)
-            .size_limit(1 << 20)
-            .build()
+        let regex = Self::smart_case_regex(pattern)
             .map_err(|e| format!("invalid filter regex {pattern:?}: {e}"))?;
         Ok(RowFilter {
             text: text.to_string(),
@@ -62,6 +56,17 @@ impl RowFilter {
             inverse,
             fuzzy: None,
         })
+    }
+
+    /// Case-insensitive unless the pattern has a capital letter, like less and vim's smartcase.
+    /// Multi-line, so `^` and `$` anchor each line of a row's search text.
+    pub fn smart_case_regex(pattern: &str) -> Result<Regex, regex::Error> {
+        let case_insensitive = !pattern.chars().any(|c| c.is_uppercase());
+        RegexBuilder::new(pattern)
+            .case_insensitive(case_insensitive)
+            .multi_line(true)
+            .size_limit(1 << 20)
+            .build()
     }
 
     pub fn matches(&self, row: &Row) -> bool {

@@ -1,8 +1,10 @@
 //! The explorer's state and its pure `update`: actions in, effects out. No IO here, so every
 //! behaviour is tested without a cluster or a terminal.
 
+use super::detail::{DetailKind, DetailView};
 use super::model::{self, RowFilter};
 use crate::cluster::discovery::{ResourceInfo, resolve};
+use crate::cluster::object::{ObjectMsg, ObjectRef};
 use crate::cluster::store::RowStore;
 use crate::cluster::watch::{Scope, WatchMsg};
 use crate::config::keys::{Key, KeyAction, KeyMap, Lookup};
@@ -24,6 +26,10 @@ pub enum Effect {
     Watch(WatchKey, Box<ResourceInfo>, Scope),
     /// Not on screen any more; the runtime stops it after a short linger.
     Unwatch(WatchKey),
+    /// Follow one object (and its events) for a detail view; the id tags its messages.
+    Follow(u64, Box<ObjectRef>),
+    /// The detail view closed: stop following.
+    Unfollow,
     Quit,
 }
 
@@ -36,6 +42,8 @@ pub enum Action {
     Discovered(Vec<ResourceInfo>),
     DiscoveryFailed(String),
     Watch(WatchKey, WatchMsg),
+    /// News of the object a detail view follows, tagged with the view's id.
+    Object(u64, ObjectMsg),
     Tick,
 }
 
@@ -75,6 +83,9 @@ pub struct State {
     pub resources: Vec<ResourceInfo>,
     pub discovery_error: Option<String>,
     pub stack: Vec<ListView>,
+    /// A detail view over the top list, when one is open.
+    pub detail: Option<DetailView>,
+    next_detail_id: u64,
     pub stores: HashMap<WatchKey, RowStore>,
     pub prompt: Option<Prompt>,
     pub history: Vec<String>,
@@ -101,6 +112,8 @@ impl State {
             resources: Vec::new(),
             discovery_error: None,
             stack: Vec::new(),
+            detail: None,
+            next_detail_id: 1,
             stores: HashMap::new(),
             prompt: None,
             history: Vec::new(),
@@ -183,6 +196,12 @@ impl State {
                 self.stores.entry(key).or_default().apply(msg, now);
                 Vec::new()
             }
+            Action::Object(id, msg) => {
+                if let Some(d) = self.detail.as_mut().filter(|d| d.id == id) {
+                    d.apply(msg, self.now);
+                }
+                Vec::new()
+            }
             Action::Key(ev) => self.on_key(ev),
         }
     }
@@ -213,6 +232,9 @@ impl State {
             }
         };
         self.message = None;
+        if self.detail.is_some() {
+            return self.on_detail_action(action);
+        }
         self.on_action(action)
     }
 
@@ -248,6 +270,9 @@ impl State {
             KeyAction::Help => self.help = true,
             KeyAction::Back => return self.back(),
             KeyAction::Enter => return self.drill_down(),
+            KeyAction::Yaml => return self.open_detail(DetailKind::Yaml),
+            KeyAction::Describe => return self.open_detail(DetailKind::Describe),
+            KeyAction::Events => return self.open_detail(DetailKind::Events),
             KeyAction::ToggleWide => {
                 if let Some(v) = self.stack.last_mut() {
                     v.wide = !v.wide;
@@ -349,7 +374,16 @@ impl State {
                         if !t.trim().is_empty() {
                             self.history.push(t.clone());
                         }
-                        self.run_command(&t)
+                        let mut effects = Vec::new();
+                        if self.detail.is_some() && !t.trim().is_empty() {
+                            effects = self.close_detail();
+                        }
+                        effects.extend(self.run_command(&t));
+                        effects
+                    }
+                    Some(Prompt::Filter(t)) if self.detail.is_some() => {
+                        self.apply_search(t.trim());
+                        Vec::new()
                     }
                     Some(Prompt::Filter(t)) => self.apply_filter(&t),
                     None => Vec::new(),
@@ -564,6 +598,7 @@ impl State {
             .map(|c| c.to_string());
         let crumb = |what: &str| format!("{}:{what}", row.name);
         match view.resource.kind.as_str() {
+            "Pod" => self.open_detail(DetailKind::Containers),
             "Namespace" => self.open(
                 "pods",
                 Some(row.name.clone()),
@@ -603,13 +638,156 @@ impl State {
         }
     }
 
-    /// The breadcrumb trail, e.g. `deployments › web:pods`.
+    /// The breadcrumb trail, e.g. `deployments › web:pods › web-1:yaml`.
     pub fn breadcrumbs(&self) -> String {
-        self.stack
-            .iter()
-            .map(|v| v.crumb.as_str())
-            .collect::<Vec<_>>()
-            .join(" › ")
+        let mut crumbs: Vec<String> = self.stack.iter().map(|v| v.crumb.clone()).collect();
+        if let Some(d) = &self.detail {
+            crumbs.push(format!("{}:{}", d.target.name, d.kind.label()));
+        }
+        crumbs.join(" › ")
+    }
+
+    /// Opens a detail view of the selected row's object.
+    fn open_detail(&mut self, kind: DetailKind) -> Vec<Effect> {
+        let Some(view) = self.current().cloned() else {
+            return Vec::new();
+        };
+        let rows = self.visible_rows();
+        let Some(row) = rows.get(view.selected) else {
+            self.message = Some(Message::Info("no row selected".into()));
+            return Vec::new();
+        };
+        let target = ObjectRef {
+            namespace: (view.resource.namespaced && !row.namespace.is_empty())
+                .then(|| row.namespace.clone()),
+            name: row.name.clone(),
+            resource: view.resource.clone(),
+        };
+        if !target.resource.can("get") && !target.resource.can("watch") {
+            self.message = Some(Message::Error(format!(
+                "{} cannot be read one by one",
+                target.resource.full_name()
+            )));
+            return Vec::new();
+        }
+        let id = self.next_detail_id;
+        self.next_detail_id += 1;
+        self.detail = Some(DetailView::new(id, target.clone(), kind));
+        vec![Effect::Follow(id, Box::new(target))]
+    }
+
+    fn close_detail(&mut self) -> Vec<Effect> {
+        self.detail = None;
+        vec![Effect::Unfollow]
+    }
+
+    fn on_detail_action(&mut self, action: KeyAction) -> Vec<Effect> {
+        let page = self.page_height.max(1) as isize;
+        let now = self.now;
+        let Some(d) = self.detail.as_mut() else {
+            return Vec::new();
+        };
+        let containers = d.kind == DetailKind::Containers;
+        let mut step = |delta: isize| {
+            let max = d.line_count().saturating_sub(1) as isize;
+            let at = if containers {
+                &mut d.selected
+            } else {
+                &mut d.scroll
+            };
+            *at = (*at as isize + delta).clamp(0, max.max(0)) as usize;
+        };
+        match action {
+            KeyAction::Quit => {
+                self.quit = true;
+                return vec![Effect::Quit];
+            }
+            KeyAction::Up => step(-1),
+            KeyAction::Down => step(1),
+            KeyAction::PageUp => step(-page),
+            KeyAction::PageDown => step(page),
+            KeyAction::Top => step(isize::MIN / 2),
+            KeyAction::Bottom => step(isize::MAX / 2),
+            KeyAction::Back if d.search.is_some() => d.search = None,
+            KeyAction::Back => return self.close_detail(),
+            KeyAction::Command => self.prompt = Some(Prompt::Command(String::new())),
+            KeyAction::Help => self.help = true,
+            KeyAction::Filter if !containers => {
+                let current = d.search.as_ref().map(|r| r.as_str().to_string());
+                self.prompt = Some(Prompt::Filter(current.unwrap_or_default()));
+            }
+            KeyAction::SearchNext | KeyAction::SearchPrevious => {
+                let forward = action == KeyAction::SearchNext;
+                if d.search.is_none() {
+                    self.message = Some(Message::Info("no search: type / first".into()));
+                } else if !d.find(forward) {
+                    self.message = Some(Message::Info("no match".into()));
+                }
+            }
+            KeyAction::Yaml => d.switch(DetailKind::Yaml, now),
+            KeyAction::Describe => d.switch(DetailKind::Describe, now),
+            KeyAction::Events => d.switch(DetailKind::Events, now),
+            KeyAction::ToggleManagedFields if d.kind == DetailKind::Yaml => {
+                d.show_managed_fields = !d.show_managed_fields;
+                d.rebuild(now);
+            }
+            KeyAction::Reveal if d.object.as_ref().is_some_and(|o| o["kind"] == "Secret") => {
+                d.reveal = !d.reveal;
+                d.rebuild(now);
+                self.message = Some(Message::Info(
+                    if d.reveal {
+                        "secret values shown decoded (x hides them)"
+                    } else {
+                        "secret values hidden"
+                    }
+                    .into(),
+                ));
+            }
+            KeyAction::Enter if containers => {
+                let name = d.containers.get(d.selected).map(|c| c.name.clone());
+                self.message = Some(Message::Info(format!(
+                    "logs of container {} open from here once the log view lands",
+                    name.unwrap_or_default()
+                )));
+            }
+            other => {
+                self.message = Some(Message::Info(format!(
+                    "{} is not available in the {} view",
+                    other.name(),
+                    d.kind.label()
+                )));
+            }
+        }
+        Vec::new()
+    }
+
+    fn apply_search(&mut self, text: &str) {
+        let Some(d) = self.detail.as_mut() else {
+            return;
+        };
+        if text.is_empty() {
+            d.search = None;
+            return;
+        }
+        match RowFilter::smart_case_regex(text) {
+            Ok(re) => {
+                d.search = Some(re);
+                // Search from the line above the top, so a match on the top line counts.
+                let top = d.scroll;
+                d.scroll = top
+                    .checked_sub(1)
+                    .unwrap_or(d.lines.len().saturating_sub(1));
+                if !d.find(true) {
+                    d.scroll = top;
+                    self.message = Some(Message::Info(format!("no match for /{text}")));
+                }
+            }
+            Err(e) => {
+                self.message = Some(Message::Error(format!(
+                    "invalid search regex {text:?}: {e}"
+                )))
+            }
+        }
     }
 }
 
@@ -964,5 +1142,119 @@ mod tests {
                 .collect::<Vec<_>>(),
             ["a", "b"]
         );
+    }
+
+    fn open_yaml_of_web_1(s: &mut State) -> u64 {
+        let wk = s.current().unwrap().key.clone();
+        feed(
+            s,
+            &wk,
+            &["Name"],
+            &[("web-1", &["web-1"]), ("web-2", &["web-2"])],
+        );
+        let effects = press(s, 'y');
+        let [Effect::Follow(id, target)] = &effects[..] else {
+            panic!("y should follow the selected object: {effects:?}");
+        };
+        assert_eq!(
+            (target.name.as_str(), target.namespace.as_deref()),
+            ("web-1", Some("shop"))
+        );
+        *id
+    }
+
+    #[test]
+    fn y_opens_the_yaml_of_the_selected_row_and_esc_stops_following() {
+        let mut s = state();
+        let id = open_yaml_of_web_1(&mut s);
+        assert_eq!(s.breadcrumbs(), "pods › web-1:yaml");
+        s.update(Action::Object(
+            id,
+            ObjectMsg::Object(
+                serde_json::json!({"kind": "Pod", "metadata": {"name": "web-1"},
+                "spec": {"containers": [{"name": "nginx", "image": "nginx"}]}}),
+            ),
+        ));
+        let d = s.detail.as_ref().unwrap();
+        assert!(
+            d.lines.iter().any(|l| l == "  name: web-1"),
+            "{:?}",
+            d.lines
+        );
+        // News of an older view is ignored.
+        s.update(Action::Object(id + 7, ObjectMsg::Deleted));
+        assert_eq!(
+            s.detail.as_ref().unwrap().presence,
+            super::super::detail::Presence::Live
+        );
+        press(&mut s, 'd');
+        assert_eq!(s.breadcrumbs(), "pods › web-1:describe");
+        assert!(s.detail.as_ref().unwrap().lines[0].starts_with("Name:"));
+        assert_eq!(key(&mut s, KeyCode::Esc), vec![Effect::Unfollow]);
+        assert!(s.detail.is_none());
+        assert_eq!(s.breadcrumbs(), "pods");
+    }
+
+    #[test]
+    fn search_in_a_detail_view_jumps_with_n_and_a_bad_regex_is_reported() {
+        let mut s = state();
+        let id = open_yaml_of_web_1(&mut s);
+        let lines: serde_json::Map<String, serde_json::Value> = (0..50)
+            .map(|i| (format!("key{i:02}"), serde_json::json!(i)))
+            .collect();
+        s.update(Action::Object(
+            id,
+            ObjectMsg::Object(serde_json::json!({"kind": "ConfigMap", "data": lines})),
+        ));
+        press(&mut s, '/');
+        type_line(&mut s, "key1[05]");
+        let d = s.detail.as_ref().unwrap();
+        assert!(d.lines[d.scroll].contains("key10"), "{}", d.lines[d.scroll]);
+        press(&mut s, 'n');
+        let d = s.detail.as_ref().unwrap();
+        assert!(d.lines[d.scroll].contains("key15"));
+        press(&mut s, 'N');
+        let d = s.detail.as_ref().unwrap();
+        assert!(d.lines[d.scroll].contains("key10"));
+        press(&mut s, '/');
+        for _ in 0.."key1[05]".len() {
+            key(&mut s, KeyCode::Backspace);
+        }
+        type_line(&mut s, "[");
+        assert!(
+            matches!(&s.message, Some(Message::Error(e)) if e.contains("invalid search regex")),
+            "{:?}",
+            s.message
+        );
+        // Esc clears the search before it leaves the view.
+        assert!(key(&mut s, KeyCode::Esc).is_empty());
+        assert!(s.detail.as_ref().unwrap().search.is_none());
+        assert_eq!(key(&mut s, KeyCode::Esc), vec![Effect::Unfollow]);
+    }
+
+    #[test]
+    fn enter_on_a_pod_lists_its_containers_and_a_command_closes_the_detail() {
+        let mut s = state();
+        let wk = s.current().unwrap().key.clone();
+        feed(&mut s, &wk, &["Name"], &[("web-1", &["web-1"])]);
+        let effects = key_enter(&mut s);
+        let [Effect::Follow(id, _)] = &effects[..] else {
+            panic!("{effects:?}")
+        };
+        s.update(Action::Object(
+            *id,
+            ObjectMsg::Object(serde_json::json!({"kind": "Pod",
+                "spec": {"containers": [{"name": "app"}, {"name": "envoy"}]}})),
+        ));
+        assert_eq!(s.breadcrumbs(), "pods › web-1:containers");
+        press(&mut s, 'j');
+        assert_eq!(s.detail.as_ref().unwrap().selected, 1);
+        press(&mut s, 'j');
+        assert_eq!(s.detail.as_ref().unwrap().selected, 1, "stops at the last");
+        press(&mut s, ':');
+        let effects = type_line(&mut s, "deploy");
+        assert_eq!(effects[0], Effect::Unfollow);
+        assert!(s.detail.is_none());
+        assert_eq!(s.breadcrumbs(), "deployments");
     }
 }

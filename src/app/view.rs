@@ -14,7 +14,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row as TableRow, Table,
 pub const MIN_WIDTH: u16 = 40;
 pub const MIN_HEIGHT: u16 = 6;
 
-fn status_slot(status: &str) -> &'static str {
+pub(crate) fn status_slot(status: &str) -> &'static str {
     match status {
         "Running" | "Completed" | "Succeeded" | "Active" | "Ready" | "Bound" | "Complete"
         | "True" => "status.ok",
@@ -42,16 +42,23 @@ pub fn draw(f: &mut Frame, state: &mut State, theme: &Theme) {
         Constraint::Length(1),
     ])
     .areas(area);
+    if state.detail.is_some() {
+        draw_detail_header(f, state, theme, header);
+        draw_crumbs(f, state, theme, crumbs);
+        state.page_height = body.height.max(1) as usize;
+        if let Some(d) = state.detail.as_mut() {
+            super::detail_view::draw_detail(f, d, theme, body);
+        }
+        draw_footer(f, state, theme, footer);
+        if state.help {
+            draw_help(f, state, theme, body);
+        }
+        return;
+    }
     // Order the rows once per frame; header and list share them.
     let order: Vec<String> = state.visible_rows().iter().map(|r| r.uid.clone()).collect();
     draw_header(f, state, theme, header, order.len());
-    f.render_widget(
-        Paragraph::new(Span::styled(
-            format!(" {}", state.breadcrumbs()),
-            theme.style("status.line"),
-        )),
-        crumbs,
-    );
+    draw_crumbs(f, state, theme, crumbs);
     draw_list(f, state, theme, body, &order);
     draw_footer(f, state, theme, footer);
     if state.help {
@@ -59,9 +66,19 @@ pub fn draw(f: &mut Frame, state: &mut State, theme: &Theme) {
     }
 }
 
-fn draw_header(f: &mut Frame, state: &State, theme: &Theme, area: Rect, shown: usize) {
+fn draw_crumbs(f: &mut Frame, state: &State, theme: &Theme, area: Rect) {
+    f.render_widget(
+        Paragraph::new(Span::styled(
+            format!(" {}", state.breadcrumbs()),
+            theme.style("status.line"),
+        )),
+        area,
+    );
+}
+
+fn header_start<'a>(state: &State, theme: &Theme) -> Vec<Span<'a>> {
     let scope = state.namespace.clone().unwrap_or_else(|| "all".to_string());
-    let mut spans = vec![
+    vec![
         Span::styled(
             format!(" kx {} ", env!("CARGO_PKG_VERSION")),
             theme.style("header"),
@@ -71,7 +88,39 @@ fn draw_header(f: &mut Frame, state: &State, theme: &Theme, area: Rect, shown: u
             theme.style("header.context"),
         ),
         Span::raw(format!("  ns: {scope}")),
-    ];
+    ]
+}
+
+fn draw_detail_header(f: &mut Frame, state: &State, theme: &Theme, area: Rect) {
+    use super::detail::Presence;
+    let mut spans = header_start(state, theme);
+    if let Some(d) = &state.detail {
+        let (text, slot) = match (&d.error, &d.presence) {
+            (Some(e), _) => (format!("  reconnecting… ({e})"), "status.error"),
+            (None, Presence::Loading) => ("  loading…".to_string(), "status.warn"),
+            (None, Presence::Missing) => ("  not found; waiting for it".to_string(), "status.warn"),
+            (None, Presence::Deleted) => {
+                ("  deleted (last known copy)".to_string(), "status.error")
+            }
+            (None, Presence::Live) => ("  live".to_string(), "status.ok"),
+        };
+        spans.push(Span::styled(text, theme.style(slot)));
+        if d.kind != super::detail::DetailKind::Containers && !d.lines.is_empty() {
+            spans.push(Span::raw(format!(
+                "  line {}/{}",
+                (d.scroll + 1).min(d.lines.len()),
+                d.lines.len()
+            )));
+        }
+        if let Some(re) = &d.search {
+            spans.push(Span::raw(format!("  /{}", re.as_str())));
+        }
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_header(f: &mut Frame, state: &State, theme: &Theme, area: Rect, shown: usize) {
+    let mut spans = header_start(state, theme);
     let store = state.current().and_then(|v| state.store_of(v));
     match (store, &state.discovery_error) {
         (_, Some(e)) => spans.push(Span::styled(
@@ -219,6 +268,16 @@ fn draw_list(f: &mut Frame, state: &mut State, theme: &Theme, area: Rect, order:
     }
 }
 
+/// The first key bound to an action, as the footer shows it.
+fn key_hint(state: &State, action: crate::config::keys::KeyAction) -> String {
+    state
+        .keys
+        .chords(action)
+        .first()
+        .map(|c| crate::config::keys::chord_display(c))
+        .unwrap_or_else(|| "-".into())
+}
+
 fn draw_footer(f: &mut Frame, state: &State, theme: &Theme, area: Rect) {
     let line = match (&state.prompt, &state.message, state.warnings.first()) {
         (Some(Prompt::Command(t)), _, _) => Span::styled(format!(":{t}█"), theme.style("prompt")),
@@ -233,15 +292,27 @@ fn draw_footer(f: &mut Frame, state: &State, theme: &Theme, area: Rect) {
             format!(" config: {w} (kx config check lists all)"),
             theme.style("status.warn"),
         ),
+        (None, None, None) if state.detail.is_some() => {
+            let key = |a| key_hint(state, a);
+            use crate::config::keys::KeyAction as A;
+            Span::styled(
+                format!(
+                    " {} yaml  {} describe  {} events  {} managedFields  {} reveal secret  {} search  {}/{} next/prev  {} back",
+                    key(A::Yaml),
+                    key(A::Describe),
+                    key(A::Events),
+                    key(A::ToggleManagedFields),
+                    key(A::Reveal),
+                    key(A::Filter),
+                    key(A::SearchNext),
+                    key(A::SearchPrevious),
+                    key(A::Back)
+                ),
+                theme.style("status.line"),
+            )
+        }
         (None, None, None) => {
-            let key = |a| {
-                state
-                    .keys
-                    .chords(a)
-                    .first()
-                    .map(|c| crate::config::keys::chord_display(c))
-                    .unwrap_or_else(|| "-".into())
-            };
+            let key = |a| key_hint(state, a);
             use crate::config::keys::KeyAction as A;
             Span::styled(
                 format!(
@@ -414,5 +485,81 @@ mod tests {
         let (mut s, _) = pods_state();
         let text = format!("{}", render(&mut s, 30, 4).backend());
         assert!(text.contains("too small"), "{text}");
+    }
+
+    fn detail_state(kind: char, object: serde_json::Value) -> State {
+        use crate::cluster::object::ObjectMsg;
+        let (mut s, key) = pods_state();
+        s.update(Action::Watch(key.clone(), WatchMsg::Init));
+        let row = Row {
+            uid: "u1".into(),
+            namespace: "shop".into(),
+            name: "web-1".into(),
+            resource_version: "1".into(),
+            created: Some(0),
+            deleting: false,
+            cells: vec!["web-1".into()],
+            search: Default::default(),
+        }
+        .refresh_search();
+        s.update(Action::Watch(key.clone(), WatchMsg::InitRow(row)));
+        s.update(Action::Watch(key, WatchMsg::InitDone));
+        let effects = s.update(Action::Key(crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::Char(kind),
+        )));
+        let Some(crate::app::state::Effect::Follow(id, _)) = effects.first() else {
+            panic!("{effects:?}");
+        };
+        s.update(Action::Object(*id, ObjectMsg::Object(object)));
+        s
+    }
+
+    fn pod_object() -> serde_json::Value {
+        serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "web-1", "namespace": "shop", "creationTimestamp": "1970-01-01T00:00:00Z",
+                "labels": {"app": "web"}, "managedFields": [{"manager": "kube-controller-manager"}]},
+            "spec": {"nodeName": "kx-worker-1", "containers": [{"name": "nginx", "image": "nginx:1.27",
+                "ports": [{"containerPort": 80, "protocol": "TCP"}]}]},
+            "status": {"phase": "Running", "podIP": "10.244.1.5",
+                "containerStatuses": [{"name": "nginx", "ready": true, "restartCount": 0,
+                   "state": {"running": {"startedAt": "1970-01-01T00:00:05Z"}}}]}})
+    }
+
+    #[test]
+    fn yaml_view_colours_keys_and_literals_and_hides_managed_fields() {
+        let mut s = detail_state('y', pod_object());
+        let term = render(&mut s, 70, 14);
+        insta::assert_snapshot!(format!("{}", term.backend()));
+        let buf = term.backend().buffer();
+        let (x, y) = (0..14u16)
+            .flat_map(|y| (0..70u16).map(move |x| (x, y)))
+            .find(|&(x, y)| {
+                y > 1
+                    && buf[(x, y)].symbol() == "l"
+                    && buf[(x + 1, y)].symbol() == "a"
+                    && buf[(x + 2, y)].symbol() == "b"
+            })
+            .expect("labels: is on screen");
+        assert_eq!(buf[(x, y)].fg, theme().style("yaml.key").fg.unwrap());
+        let text = format!("{}", term.backend());
+        assert!(!text.contains("kube-controller-manager"), "{text}");
+    }
+
+    #[test]
+    fn describe_view_of_a_pod() {
+        let mut s = detail_state('d', pod_object());
+        let term = render(&mut s, 70, 22);
+        insta::assert_snapshot!(format!("{}", term.backend()));
+    }
+
+    #[test]
+    fn containers_view_colours_the_state() {
+        let mut s = detail_state('y', pod_object());
+        s.detail
+            .as_mut()
+            .unwrap()
+            .switch(crate::app::detail::DetailKind::Containers, 0);
+        let term = render(&mut s, 80, 6);
+        insta::assert_snapshot!(format!("{}", term.backend()));
     }
 }

@@ -1,6 +1,7 @@
 //! Talking to the cluster: discovery, the watch layer and the row store. No UI code here.
 
 pub mod discovery;
+pub mod object;
 pub mod rows;
 pub mod store;
 pub mod watch;

@@ -45,6 +45,9 @@ key_actions! {
     Help => "help", "this help";
     Describe => "describe", "describe the object";
     Yaml => "yaml", "show the object's YAML";
+    Events => "events", "events about the object";
+    ToggleManagedFields => "toggle_managed_fields", "YAML: show or hide managedFields";
+    Reveal => "reveal", "Secret: show values decoded, or mask them again";
     Edit => "edit", "edit the object in $EDITOR";
     Logs => "logs", "logs";
     PreviousLogs => "previous_logs", "logs of the previous container";

@@ -526,6 +526,16 @@ fn parse_body(body: &[u8], content_type: &str) -> Result<Value, ApiError> {
     if body.is_empty() {
         return Err(ApiError::bad_request("the request body is empty"));
     }
+    // kubectl's typed clients send protobuf first; 415 tells client-go to send JSON instead.
+    if content_type.contains("protobuf") || content_type.contains("cbor") {
+        return Err(ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {content_type})"
+            ),
+        ));
+    }
     let parsed = if content_type.contains("yaml") {
         serde_yaml::from_slice::<Value>(body).map_err(|e| e.to_string())
     } else {

@@ -1,0 +1,150 @@
+//! Following one object live: a kube-runtime watcher narrowed to the object's name, and a second
+//! one on the Events that name it. Detail views (YAML, describe, events) and, later, the change
+//! history are fed from here. Like the list watch layer, it never gives up: errors are reported
+//! and the watchers back off and carry on.
+
+use super::discovery::ResourceInfo;
+use futures::{Stream, StreamExt};
+use k8s_openapi::api::core::v1::Event as CoreEvent;
+use kube::api::{Api, ApiResource, DynamicObject};
+use kube::runtime::watcher::{self, Event};
+use kube::runtime::{WatchStreamExt, watcher as watch_stream};
+use kube::{Client, ResourceExt};
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+/// Which object to follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRef {
+    pub resource: ResourceInfo,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl ObjectRef {
+    /// `pods/web-1 -n shop` style, for messages.
+    pub fn display(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{}/{} -n {ns}", self.resource.plural, self.name),
+            None => format!("{}/{}", self.resource.plural, self.name),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ObjectMsg {
+    /// The object as it is now (first sight, or changed).
+    Object(Value),
+    /// The first list found no such object (it may still appear).
+    Missing,
+    Deleted,
+    /// An Event about the object appeared or changed, keyed by the Event's uid.
+    EventSeen(String, Value),
+    EventGone(String),
+    /// Something failed; the watchers retry by themselves.
+    Error(String),
+}
+
+fn api_resource(r: &ResourceInfo) -> ApiResource {
+    ApiResource {
+        group: r.group.clone(),
+        version: r.version.clone(),
+        api_version: r.api_version(),
+        kind: r.kind.clone(),
+        plural: r.plural.clone(),
+    }
+}
+
+fn api_of<K>(client: Client, namespace: Option<&str>, dyntype: &K::DynamicType) -> Api<K>
+where
+    K: kube::Resource<Scope = kube::core::DynamicResourceScope>,
+{
+    match namespace {
+        Some(ns) => Api::namespaced_with(client, ns, dyntype),
+        None => Api::all_with(client, dyntype),
+    }
+}
+
+/// Runs until the receiver is dropped.
+pub async fn follow(client: Client, target: ObjectRef, tx: mpsc::Sender<ObjectMsg>) {
+    let ar = api_resource(&target.resource);
+    let objects: Api<DynamicObject> = api_of(client.clone(), target.namespace.as_deref(), &ar);
+    let by_name = format!("metadata.name={}", target.name);
+    // Whether the current (re)list has found the object, so an empty relist reads as "gone".
+    let mut found = false;
+    let object_stream = watch_stream(objects, watcher::Config::default().fields(&by_name))
+        .default_backoff()
+        .map(move |ev| object_msgs(ev.map_err(|e| e.to_string()), &mut found));
+
+    let mut involved = format!(
+        "involvedObject.name={},involvedObject.kind={}",
+        target.name, target.resource.kind
+    );
+    if let Some(ns) = &target.namespace {
+        involved.push_str(&format!(",involvedObject.namespace={ns}"));
+    }
+    let events: Api<CoreEvent> = match &target.namespace {
+        Some(ns) => Api::namespaced(client, ns),
+        None => Api::all(client),
+    };
+    let event_stream = watch_stream(events, watcher::Config::default().fields(&involved))
+        .default_backoff()
+        .map(|ev| event_msgs(ev.map_err(|e| e.to_string())));
+
+    let mut merged = std::pin::pin!(futures::stream::select(object_stream, event_stream));
+    forward(&mut merged, &tx).await;
+}
+
+async fn forward(
+    stream: &mut (impl Stream<Item = Vec<ObjectMsg>> + Unpin),
+    tx: &mpsc::Sender<ObjectMsg>,
+) {
+    while let Some(msgs) = stream.next().await {
+        for msg in msgs {
+            if tx.send(msg).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+fn to_value<T: serde::Serialize>(obj: &T) -> Option<Value> {
+    serde_json::to_value(obj).ok()
+}
+
+fn object_msgs(ev: Result<Event<DynamicObject>, String>, found: &mut bool) -> Vec<ObjectMsg> {
+    match ev {
+        Err(e) => vec![ObjectMsg::Error(e)],
+        Ok(Event::Init) => {
+            *found = false;
+            Vec::new()
+        }
+        // A relist that finds nothing means the object is not there (any more).
+        Ok(Event::InitDone) if !*found => vec![ObjectMsg::Missing],
+        Ok(Event::InitDone) => Vec::new(),
+        Ok(Event::Apply(o) | Event::InitApply(o)) => {
+            *found = true;
+            to_value(&o).map(ObjectMsg::Object).into_iter().collect()
+        }
+        Ok(Event::Delete(_)) => {
+            *found = false;
+            vec![ObjectMsg::Deleted]
+        }
+    }
+}
+
+fn event_msgs(ev: Result<Event<CoreEvent>, String>) -> Vec<ObjectMsg> {
+    match ev {
+        // Event lists failing (RBAC, say) must not hide the object: report and carry on.
+        Err(e) => vec![ObjectMsg::Error(format!("events: {e}"))],
+        Ok(Event::Init | Event::InitDone) => Vec::new(),
+        Ok(Event::Apply(e) | Event::InitApply(e)) => {
+            let uid = e.uid().unwrap_or_default();
+            to_value(&e)
+                .map(|v| ObjectMsg::EventSeen(uid, v))
+                .into_iter()
+                .collect()
+        }
+        Ok(Event::Delete(e)) => vec![ObjectMsg::EventGone(e.uid().unwrap_or_default())],
+    }
+}
