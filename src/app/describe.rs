@@ -236,8 +236,11 @@ fn containers(out: &mut Out, pod: &Value, now: i64) {
             );
             container_state_lines(out, "State", &status["state"], now);
             container_state_lines(out, "Last State", &status["lastState"], now);
-            out.field(4, "Ready", or_none(&status["ready"]));
-            out.field(4, "Restart Count", or_none(&status["restartCount"]));
+            // A pod template has no statuses; saying "<none>" there would be noise.
+            if !status.is_null() {
+                out.field(4, "Ready", or_none(&status["ready"]));
+                out.field(4, "Restart Count", or_none(&status["restartCount"]));
+            }
             for kind in ["requests", "limits"] {
                 if let Some(m) = c["resources"][kind].as_object() {
                     let text: Vec<String> = m

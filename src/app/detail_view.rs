@@ -188,13 +188,17 @@ fn draw_containers(f: &mut Frame, detail: &DetailView, theme: &Theme, area: Rect
             })
         })
         .collect();
+    let longest = |f: fn(&super::detail::ContainerRow) -> usize, title: &str| {
+        let widest = detail.containers.iter().map(f).max().unwrap_or(0);
+        Constraint::Length(widest.max(title.len()) as u16)
+    };
     let widths = [
-        Constraint::Min(12),
-        Constraint::Min(16),
-        Constraint::Length(6),
-        Constraint::Min(18),
-        Constraint::Length(9),
-        Constraint::Min(10),
+        longest(|c| c.name.len() + c.role.len() + 3, "NAME"),
+        longest(|c| c.image.len(), "IMAGE"),
+        Constraint::Length(5),
+        longest(|c| c.state.len(), "STATE"),
+        Constraint::Length(8),
+        Constraint::Min(5),
     ];
     let header = TableRow::new(["NAME", "IMAGE", "READY", "STATE", "RESTARTS", "PORTS"])
         .style(theme.style("table.header"));

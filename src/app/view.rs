@@ -77,7 +77,12 @@ fn draw_crumbs(f: &mut Frame, state: &State, theme: &Theme, area: Rect) {
 }
 
 fn header_start<'a>(state: &State, theme: &Theme) -> Vec<Span<'a>> {
-    let scope = state.namespace.clone().unwrap_or_else(|| "all".to_string());
+    // The namespace of the list on screen (`:pods shop` shows shop whatever the default is).
+    let namespace = match state.current() {
+        Some(v) if v.resource.namespaced => v.key.namespace.clone(),
+        _ => state.namespace.clone(),
+    };
+    let scope = namespace.unwrap_or_else(|| "all".to_string());
     vec![
         Span::styled(
             format!(" kx {} ", env!("CARGO_PKG_VERSION")),
@@ -553,7 +558,7 @@ mod tests {
     }
 
     #[test]
-    fn containers_view_colours_the_state() {
+    fn containers_view_lists_image_state_and_ports() {
         let mut s = detail_state('y', pod_object());
         s.detail
             .as_mut()
