@@ -66,9 +66,13 @@ pub struct SimArgs {
     /// Address to listen on; port 0 picks a free one. The bound address is the first line printed.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
-    /// Write a kubeconfig (context kx-sim) for kubectl and kx here.
+    /// Write a kubeconfig for kubectl and kx here.
     #[arg(long, value_name = "PATH")]
     pub kubeconfig_out: Option<PathBuf>,
+    /// The name of the context (and cluster and user) in that kubeconfig; distinct names let
+    /// several simulators share one merged KUBECONFIG.
+    #[arg(long, default_value = "kx-sim", value_name = "NAME")]
+    pub context_name: String,
     #[arg(long, value_enum, default_value = "demo")]
     pub scenario: Scenario,
     /// Namespaces of the scale scenario.
@@ -105,9 +109,26 @@ pub struct SimArgs {
     /// Fault: added latency per request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
+    /// Fault: deny a verb on a resource as RBAC would (403), e.g. `--forbid 'list secrets'`,
+    /// `--forbid 'get pods/log'`, `--forbid '* nodes'`. Repeatable.
+    #[arg(long, value_name = "VERB RESOURCE", value_parser = parse_forbid)]
+    pub forbid: Vec<String>,
+    /// With --tls: the bearer token clients must send (default: a random one, written to the
+    /// kubeconfig).
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
     /// Changes kept for watches to resume from; older resourceVersions get 410 Gone.
     #[arg(long, default_value_t = 20_000)]
     pub history: usize,
+}
+
+fn parse_forbid(text: &str) -> Result<String, String> {
+    match text.split_whitespace().collect::<Vec<_>>()[..] {
+        [_, _] => Ok(text.trim().to_string()),
+        _ => Err(format!(
+            "{text:?} is not `VERB RESOURCE` (e.g. 'list secrets', 'get pods/log', '* nodes')"
+        )),
+    }
 }
 
 fn parse_error_code(text: &str) -> Result<u16, String> {

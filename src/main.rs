@@ -145,13 +145,16 @@ async fn run_sim(args: SimArgs) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         tls: args.tls,
         kubeconfig_out: args.kubeconfig_out.clone(),
+        context_name: args.context_name.clone(),
         faults: FaultSettings {
             watch_close_after_secs: args.watch_close_after.unwrap_or(0.0),
             error_rate: args.error_rate,
             error_code: args.error_code,
             latency_ms: args.latency_ms,
             stall_logs: false,
+            forbidden: args.forbid.clone(),
         },
+        token: args.token.clone(),
         history: args.history,
     };
     // Handlers first, so a SIGTERM that follows the address line is always a clean stop.
@@ -165,8 +168,9 @@ async fn run_sim(args: SimArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.kubeconfig_out {
         let _ = writeln!(
             out,
-            "kubeconfig written to {} (context kx-sim)",
-            path.display()
+            "kubeconfig written to {} (context {})",
+            path.display(),
+            args.context_name
         );
     }
     let _ = writeln!(

@@ -9,14 +9,14 @@ pub mod state;
 pub mod view;
 
 use crate::cli::Connection;
-use crate::cluster::discovery::discover;
+use crate::cluster::discovery::keep_discovering;
 use crate::cluster::object::{self, ObjectMsg, ObjectRef};
 use crate::cluster::watch::{self, WatchMsg};
 use anyhow::{Context, Result};
 use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
 use futures::StreamExt;
 use kube::{Client, Config};
-use state::{Action, Effect, State, WatchKey};
+use state::{Action, ContextInfo, Effect, State, WatchKey};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -49,25 +49,77 @@ pub async fn client_config(conn: &Connection) -> Result<Config> {
     }
 }
 
+/// The kubeconfig kx reads contexts from: --kubeconfig, else $KUBECONFIG (a list, merged),
+/// else ~/.kube/config. None in a pod using in-cluster config.
+fn read_kubeconfig(conn: &Connection) -> Option<kube::config::Kubeconfig> {
+    match &conn.kubeconfig {
+        Some(path) => kube::config::Kubeconfig::read_from(path).ok(),
+        None => kube::config::Kubeconfig::read().ok(),
+    }
+}
+
+/// The header's context, cluster and user for a context of the kubeconfig.
+fn context_info(
+    kc: Option<&kube::config::Kubeconfig>,
+    chosen: Option<&str>,
+    url: &str,
+) -> ContextInfo {
+    let name = chosen
+        .map(str::to_string)
+        .or_else(|| kc.and_then(|k| k.current_context.clone()));
+    let found = kc.zip(name.as_ref()).and_then(|(k, n)| {
+        k.contexts
+            .iter()
+            .find(|c| c.name == *n)
+            .and_then(|c| c.context.as_ref())
+    });
+    match (name, found) {
+        (Some(name), Some(ctx)) => ContextInfo {
+            name,
+            cluster: ctx.cluster.clone(),
+            user: ctx.user.clone().unwrap_or_default(),
+        },
+        // In-cluster, or a kubeconfig without contexts: the server is all there is to show.
+        (name, _) => ContextInfo {
+            name: name.unwrap_or_else(|| url.to_string()),
+            cluster: url.to_string(),
+            user: String::new(),
+        },
+    }
+}
+
 pub async fn run(conn: Connection, demo: bool, theme: Option<String>) -> Result<()> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let settings =
         crate::config::Config::load(crate::config::config_dir(), theme.as_deref(), no_color);
-    let (config, sim, context) = if demo {
+    let (config, sim, context, contexts) = if demo {
         let sim = crate::sim::start(crate::sim::SimOptions::default())
             .await
             .context("starting the demo cluster")?;
         let kc =
             kube::config::Kubeconfig::from_yaml(&sim.kubeconfig).context("the demo kubeconfig")?;
         let config = Config::from_custom_kubeconfig(kc, &Default::default()).await?;
-        (config, Some(sim), "kx-sim (demo)".to_string())
+        let info = ContextInfo {
+            name: "kx-sim (demo)".into(),
+            cluster: "built-in simulator".into(),
+            user: "kx".into(),
+        };
+        (config, Some(sim), info.clone(), vec![info.name])
     } else {
         let config = client_config(&conn).await?;
-        let context = conn
-            .context
-            .clone()
-            .unwrap_or_else(|| config.cluster_url.to_string());
-        (config, None, context)
+        let kc = read_kubeconfig(&conn);
+        let info = context_info(
+            kc.as_ref(),
+            conn.context.as_deref(),
+            &config.cluster_url.to_string(),
+        );
+        let mut contexts: Vec<String> = kc
+            .map(|k| k.contexts.into_iter().map(|c| c.name).collect())
+            .unwrap_or_default();
+        if contexts.is_empty() {
+            contexts.push(info.name.clone());
+        }
+        (config, None, info, contexts)
     };
     // kubectl's rule: -n wins, -A means all, else the context's namespace (the demo shows everything).
     let namespace = if conn.all_namespaces || (demo && conn.namespace.is_none()) {
@@ -80,11 +132,45 @@ pub async fn run(conn: Connection, demo: bool, theme: Option<String>) -> Result<
         )
     };
     let client = crate::cluster::connect(config)?;
-    let result = run_ui(client, namespace, context, settings).await;
+    let session = Session {
+        context,
+        contexts,
+        namespace,
+        switch_from: (!demo).then_some(conn),
+    };
+    let result = run_ui(client, session, settings).await;
     if let Some(sim) = sim {
         sim.stop().await;
     }
     result
+}
+
+/// Where the explorer starts, and how it may switch contexts (not at all in the demo).
+struct Session {
+    context: ContextInfo,
+    contexts: Vec<String>,
+    namespace: Option<String>,
+    switch_from: Option<Connection>,
+}
+
+/// Connects to another context of the same kubeconfig, keeping -A if it was on.
+async fn connect_context(
+    base: &Connection,
+    name: &str,
+    all_namespaces: bool,
+) -> Result<(Client, ContextInfo, Option<String>)> {
+    let conn = Connection {
+        context: Some(name.to_string()),
+        ..base.clone()
+    };
+    let config = client_config(&conn).await?;
+    let info = context_info(
+        read_kubeconfig(&conn).as_ref(),
+        Some(name),
+        &config.cluster_url.to_string(),
+    );
+    let namespace = (!all_namespaces).then(|| config.default_namespace.clone());
+    Ok((crate::cluster::connect(config)?, info, namespace))
 }
 
 struct Watches {
@@ -148,27 +234,10 @@ impl Watches {
     }
 }
 
-async fn run_ui(
-    client: Client,
-    namespace: Option<String>,
-    context: String,
-    config: crate::config::Config,
-) -> Result<()> {
+async fn run_ui(client: Client, session: Session, config: crate::config::Config) -> Result<()> {
     let (watch_tx, mut watch_rx) = mpsc::channel(4096);
-    let (disc_tx, mut disc_rx) = mpsc::channel(1);
-    let disc_client = client.clone();
-    let discovery = tokio::spawn(async move {
-        let mut backoff = Duration::from_millis(500);
-        loop {
-            let result = discover(&disc_client).await.map_err(|e| format!("{e:#}"));
-            let ok = result.is_ok();
-            if disc_tx.send(result).await.is_err() || ok {
-                return;
-            }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(30));
-        }
-    });
+    let (mut disc_tx, mut disc_rx) = mpsc::channel(1);
+    let mut discovery = tokio::spawn(keep_discovering(client.clone(), disc_tx.clone()));
     let mut watches = Watches {
         client,
         tx: watch_tx,
@@ -176,7 +245,8 @@ async fn run_ui(
     };
     let (object_tx, mut object_rx) = mpsc::channel::<(u64, ObjectMsg)>(256);
     let mut following: Option<JoinHandle<()>> = None;
-    let mut state = State::new(context, namespace, config.keys.clone());
+    let mut state = State::new(session.context, session.namespace, config.keys.clone());
+    state.contexts = session.contexts;
     state.aliases = config.settings.aliases.clone();
     state.favourites = config.settings.favourite_namespaces.clone();
     state.warnings = config.warnings.clone();
@@ -226,7 +296,8 @@ async fn run_ui(
             }
         }
         state.now = jiff::Timestamp::now().as_second();
-        for action in actions {
+        let mut queue: std::collections::VecDeque<Action> = actions.into();
+        while let Some(action) = queue.pop_front() {
             dirty = true;
             for effect in state.update(action) {
                 match effect {
@@ -242,6 +313,31 @@ async fn run_ui(
                             *target,
                             object_tx.clone(),
                         ));
+                    }
+                    Effect::SwitchContext(name) => {
+                        let Some(base) = &session.switch_from else {
+                            queue.push_back(Action::ContextFailed(
+                                "the demo has one context".into(),
+                            ));
+                            continue;
+                        };
+                        match connect_context(base, &name, state.namespace.is_none()).await {
+                            Ok((client, info, namespace)) => {
+                                // Nothing of the old context may reach the new one's views.
+                                watches.stop_all();
+                                watches.client = client.clone();
+                                if let Some(old) = following.take() {
+                                    old.abort();
+                                }
+                                discovery.abort();
+                                (disc_tx, disc_rx) = mpsc::channel(1);
+                                discovery = tokio::spawn(keep_discovering(client, disc_tx.clone()));
+                                queue.push_back(Action::ContextSwitched { info, namespace });
+                            }
+                            Err(e) => queue.push_back(Action::ContextFailed(format!(
+                                "cannot switch to context {name}: {e:#}"
+                            ))),
+                        }
                     }
                     Effect::Unfollow => {
                         if let Some(old) = following.take() {

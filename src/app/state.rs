@@ -18,6 +18,9 @@ pub struct WatchKey {
     pub namespace: Option<String>,
     pub labels: Option<String>,
     pub fields: Option<String>,
+    /// Which connection (context) the watch belongs to, so that news still in flight from
+    /// before a context switch is told apart from the new context's.
+    pub epoch: u64,
 }
 
 /// What `update` asks the runtime to do.
@@ -30,7 +33,38 @@ pub enum Effect {
     Follow(u64, Box<ObjectRef>),
     /// The detail view closed: stop following.
     Unfollow,
+    /// Connect to another kubeconfig context; the runtime answers with `ContextSwitched` or
+    /// `ContextFailed`.
+    SwitchContext(String),
     Quit,
+}
+
+/// Where kx is connected, for the header.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContextInfo {
+    pub name: String,
+    pub cluster: String,
+    pub user: String,
+}
+
+impl From<&str> for ContextInfo {
+    /// A context known by name only (the cluster and user are shown when known).
+    fn from(name: &str) -> ContextInfo {
+        ContextInfo {
+            name: name.to_string(),
+            ..Default::default()
+        }
+    }
+}
+
+/// A list to choose one item from, over the current view (contexts, for one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picker {
+    pub title: String,
+    pub items: Vec<String>,
+    pub selected: usize,
+    /// The command run with the chosen item appended.
+    pub command: String,
 }
 
 // Watch messages are the hot path and move once from channel to store; boxing them would add
@@ -44,6 +78,12 @@ pub enum Action {
     Watch(WatchKey, WatchMsg),
     /// News of the object a detail view follows, tagged with the view's id.
     Object(u64, ObjectMsg),
+    /// Connected to another context: everything shown so far belongs to the old one.
+    ContextSwitched {
+        info: ContextInfo,
+        namespace: Option<String>,
+    },
+    ContextFailed(String),
     Tick,
 }
 
@@ -77,7 +117,12 @@ pub enum Message {
 }
 
 pub struct State {
-    pub context: String,
+    pub context: ContextInfo,
+    /// Every context of the kubeconfig, for `:ctx`.
+    pub contexts: Vec<String>,
+    pub picker: Option<Picker>,
+    /// Bumped on each context switch; see `WatchKey::epoch`.
+    pub epoch: u64,
     /// The namespace new lists open in; None: all namespaces.
     pub namespace: Option<String>,
     pub resources: Vec<ResourceInfo>,
@@ -105,9 +150,12 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(context: String, namespace: Option<String>, keys: KeyMap) -> Self {
+    pub fn new(context: ContextInfo, namespace: Option<String>, keys: KeyMap) -> Self {
         State {
+            contexts: vec![context.name.clone()],
             context,
+            picker: None,
+            epoch: 0,
             namespace,
             resources: Vec::new(),
             discovery_error: None,
@@ -189,6 +237,7 @@ impl State {
                 )));
                 Vec::new()
             }
+            Action::Watch(key, _) if key.epoch != self.epoch => Vec::new(),
             Action::Watch(key, msg) => {
                 let now = self.now;
                 // No per-event work beyond the store: at 1,000 events/s over 100k rows, ordering
@@ -202,6 +251,30 @@ impl State {
                 }
                 Vec::new()
             }
+            Action::ContextSwitched { info, namespace } => {
+                // The runtime has stopped the old context's watches; start afresh and reopen
+                // the same kind of list once the new cluster's resources are known.
+                let reopen = self
+                    .stack
+                    .first()
+                    .map(|v| v.resource.full_name())
+                    .unwrap_or_else(|| "pods".into());
+                self.message = Some(Message::Info(format!("switched to context {}", info.name)));
+                self.context = info;
+                self.namespace = namespace;
+                self.epoch += 1;
+                self.stack.clear();
+                self.detail = None;
+                self.stores.clear();
+                self.resources.clear();
+                self.discovery_error = None;
+                self.pending_open = Some(reopen);
+                Vec::new()
+            }
+            Action::ContextFailed(e) => {
+                self.message = Some(Message::Error(e));
+                Vec::new()
+            }
             Action::Key(ev) => self.on_key(ev),
         }
     }
@@ -213,6 +286,9 @@ impl State {
         }
         if self.prompt.is_some() {
             return self.on_prompt_key(ev);
+        }
+        if self.picker.is_some() {
+            return self.on_picker_key(ev);
         }
         if self.help {
             // Any key leaves help; the help key or Esc are the usual ones.
@@ -338,6 +414,28 @@ impl State {
         Vec::new()
     }
 
+    fn on_picker_key(&mut self, ev: KeyEvent) -> Vec<Effect> {
+        let Some(p) = self.picker.as_mut() else {
+            return Vec::new();
+        };
+        let last = p.items.len().saturating_sub(1);
+        match self.keys.lookup(&[Key::from_event(ev)]) {
+            Lookup::Action(KeyAction::Up) => p.selected = p.selected.saturating_sub(1),
+            Lookup::Action(KeyAction::Down) => p.selected = (p.selected + 1).min(last),
+            Lookup::Action(KeyAction::Enter) => {
+                let chosen = p.items.get(p.selected).cloned();
+                let command = p.command.clone();
+                self.picker = None;
+                if let Some(item) = chosen {
+                    return self.run_command(&format!("{command} {item}"));
+                }
+            }
+            Lookup::Action(KeyAction::Back | KeyAction::Quit) => self.picker = None,
+            _ => {}
+        }
+        Vec::new()
+    }
+
     fn on_prompt_key(&mut self, ev: KeyEvent) -> Vec<Effect> {
         let Some(prompt) = self.prompt.as_mut() else {
             return Vec::new();
@@ -356,7 +454,12 @@ impl State {
             }
             KeyCode::Tab => {
                 if let Prompt::Command(t) = prompt {
-                    let completed = complete(t, &self.resources, &self.aliases);
+                    let completed = match t.split_once(' ') {
+                        Some((cmd @ ("ctx" | "context"), word)) => {
+                            format!("{cmd} {}", complete_from(word, &self.contexts))
+                        }
+                        _ => complete(t, &self.resources, &self.aliases),
+                    };
                     *t = completed;
                 }
                 Vec::new()
@@ -455,6 +558,39 @@ impl State {
                 self.help = true;
                 Vec::new()
             }
+            "ctx" | "context" | "contexts" => match rest.first() {
+                None => {
+                    let selected = self
+                        .contexts
+                        .iter()
+                        .position(|c| *c == self.context.name)
+                        .unwrap_or(0);
+                    self.picker = Some(Picker {
+                        title: "contexts (Enter switches, Esc closes)".into(),
+                        items: self.contexts.clone(),
+                        selected,
+                        command: "ctx".into(),
+                    });
+                    Vec::new()
+                }
+                Some(name) if self.contexts.iter().any(|c| c == name) => {
+                    if *name == self.context.name {
+                        self.message = Some(Message::Info(format!("already on context {name}")));
+                        return Vec::new();
+                    }
+                    self.message = Some(Message::Info(format!("switching to context {name}…")));
+                    vec![Effect::SwitchContext(name.to_string())]
+                }
+                Some(name) => {
+                    let close = crate::cluster::discovery::close_matches(name, &self.contexts);
+                    self.message = Some(Message::Error(if close.is_empty() {
+                        format!("no context {name:?} in the kubeconfig (:ctx lists them)")
+                    } else {
+                        format!("no context {name:?}; did you mean {}?", close.join(", "))
+                    }));
+                    Vec::new()
+                }
+            },
             name => {
                 // :RESOURCE [NAMESPACE | -A] [/filter] [label=selector]
                 let mut namespace = self.namespace.clone();
@@ -528,7 +664,7 @@ impl State {
         if crumb.is_none() {
             effects.extend(self.stack.drain(..).map(|v| Effect::Unwatch(v.key)));
         }
-        let (key, watch) = watch_of(&resource, namespace, labels, fields);
+        let (key, watch) = watch_of(&resource, namespace, labels, fields, self.epoch);
         let crumb = crumb.unwrap_or_else(|| resource.plural.clone());
         effects.push(watch);
         self.stack.push(ListView {
@@ -556,7 +692,7 @@ impl State {
             return Vec::new();
         };
         let namespace = if resource.namespaced { namespace } else { None };
-        let (key, watch) = watch_of(&resource, namespace, labels, fields);
+        let (key, watch) = watch_of(&resource, namespace, labels, fields, self.epoch);
         let effects = vec![Effect::Unwatch(old.key.clone()), watch];
         self.stack.push(ListView {
             key,
@@ -797,12 +933,14 @@ fn watch_of(
     namespace: Option<String>,
     labels: Option<String>,
     fields: Option<String>,
+    epoch: u64,
 ) -> (WatchKey, Effect) {
     let key = WatchKey {
         resource: resource.full_name(),
         namespace: namespace.clone(),
         labels: labels.clone(),
         fields: fields.clone(),
+        epoch,
     };
     let scope = Scope {
         namespace,
@@ -825,7 +963,12 @@ pub fn complete(text: &str, resources: &[ResourceInfo], aliases: &[(String, Stri
         .flat_map(|r| [r.plural.clone(), r.full_name()])
         .collect();
     names.extend(aliases.iter().map(|(a, _)| a.clone()));
-    names.extend(["ns", "quit", "help"].map(String::from));
+    names.extend(["ns", "ctx", "quit", "help"].map(String::from));
+    complete_from(text, &names)
+}
+
+/// The longest common prefix of the candidates that start with `text`.
+fn complete_from(text: &str, names: &[String]) -> String {
     let matches: Vec<&String> = names.iter().filter(|n| n.starts_with(text)).collect();
     match matches.as_slice() {
         [] => text.to_string(),
@@ -1256,5 +1399,65 @@ mod tests {
         assert_eq!(effects[0], Effect::Unfollow);
         assert!(s.detail.is_none());
         assert_eq!(s.breadcrumbs(), "deployments");
+    }
+
+    #[test]
+    fn ctx_lists_contexts_and_switching_starts_afresh_in_the_new_one() {
+        let mut s = state();
+        s.contexts = vec!["ctx".into(), "prod-eu".into(), "prod-us".into()];
+        press(&mut s, ':');
+        assert!(type_line(&mut s, "ctx").is_empty());
+        let picker = s.picker.clone().expect("a picker of contexts");
+        assert_eq!((picker.items.len(), picker.selected), (3, 0));
+        press(&mut s, 'j');
+        let effects = key_enter(&mut s);
+        assert_eq!(effects, vec![Effect::SwitchContext("prod-eu".into())]);
+        assert!(s.picker.is_none());
+
+        // News from the old context still in flight must not reach the new one.
+        let old_key = s.current().unwrap().key.clone();
+        s.update(Action::ContextSwitched {
+            info: "prod-eu".into(),
+            namespace: Some("default".into()),
+        });
+        assert!(s.stack.is_empty() && s.stores.is_empty());
+        s.update(Action::Watch(old_key, WatchMsg::Init));
+        assert!(s.stores.is_empty(), "stale news was stored");
+        let effects = s.update(Action::Discovered(vec![res("", "pods", "Pod", &[], true)]));
+        assert!(
+            matches!(&effects[..], [Effect::Watch(k, _, _)] if k.resource == "pods" && k.epoch == 1 && k.namespace.as_deref() == Some("default")),
+            "{effects:?}"
+        );
+        assert_eq!(s.context.name, "prod-eu");
+    }
+
+    #[test]
+    fn ctx_with_a_name_switches_and_typos_get_close_matches() {
+        let mut s = state();
+        s.contexts = vec!["ctx".into(), "staging".into()];
+        press(&mut s, ':');
+        press(&mut s, 'c');
+        press(&mut s, 't');
+        press(&mut s, 'x');
+        press(&mut s, ' ');
+        press(&mut s, 's');
+        key(&mut s, KeyCode::Tab);
+        assert_eq!(s.prompt, Some(Prompt::Command("ctx staging".into())));
+        assert_eq!(
+            key_enter(&mut s),
+            vec![Effect::SwitchContext("staging".into())]
+        );
+        press(&mut s, ':');
+        assert!(type_line(&mut s, "ctx stagin").is_empty());
+        assert!(
+            matches!(&s.message, Some(Message::Error(e)) if e.contains("did you mean staging")),
+            "{:?}",
+            s.message
+        );
+        s.update(Action::ContextFailed(
+            "cannot switch to context staging: boom".into(),
+        ));
+        assert!(matches!(&s.message, Some(Message::Error(e)) if e.contains("boom")));
+        assert_eq!(s.context.name, "ctx", "a failed switch changes nothing");
     }
 }

@@ -50,9 +50,7 @@ pub fn draw(f: &mut Frame, state: &mut State, theme: &Theme) {
             super::detail_view::draw_detail(f, d, theme, body);
         }
         draw_footer(f, state, theme, footer);
-        if state.help {
-            draw_help(f, state, theme, body);
-        }
+        draw_overlays(f, state, theme, body);
         return;
     }
     // Order the rows once per frame; header and list share them.
@@ -61,9 +59,59 @@ pub fn draw(f: &mut Frame, state: &mut State, theme: &Theme) {
     draw_crumbs(f, state, theme, crumbs);
     draw_list(f, state, theme, body, &order);
     draw_footer(f, state, theme, footer);
-    if state.help {
-        draw_help(f, state, theme, body);
+    draw_overlays(f, state, theme, body);
+}
+
+fn draw_overlays(f: &mut Frame, state: &State, theme: &Theme, area: Rect) {
+    if let Some(p) = &state.picker {
+        draw_picker(f, p, theme, area);
     }
+    if state.help {
+        draw_help(f, state, theme, area);
+    }
+}
+
+fn draw_picker(f: &mut Frame, picker: &super::state::Picker, theme: &Theme, area: Rect) {
+    let longest = picker
+        .items
+        .iter()
+        .map(|i| i.chars().count())
+        .max()
+        .unwrap_or(0);
+    let width = (longest.max(picker.title.chars().count()) as u16 + 4).min(area.width);
+    let height = (picker.items.len() as u16 + 2).min(area.height);
+    let rect = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y,
+        width,
+        height,
+    };
+    let visible = height.saturating_sub(2) as usize;
+    let offset = picker.selected.saturating_sub(visible.saturating_sub(1));
+    let lines: Vec<Line> = picker
+        .items
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(visible)
+        .map(|(i, item)| {
+            let style = if i == picker.selected {
+                theme.style("row.selected")
+            } else {
+                theme.style("row.normal")
+            };
+            Line::from(Span::styled(format!(" {item} "), style))
+        })
+        .collect();
+    f.render_widget(Clear, rect);
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" {} ", picker.title)),
+        ),
+        rect,
+    );
 }
 
 fn draw_crumbs(f: &mut Frame, state: &State, theme: &Theme, area: Rect) {
@@ -89,11 +137,24 @@ fn header_start<'a>(state: &State, theme: &Theme) -> Vec<Span<'a>> {
             theme.style("header"),
         ),
         Span::styled(
-            format!("  ctx: {}", state.context),
+            format!("  ctx: {}", state.context.name),
             theme.style("header.context"),
         ),
         Span::raw(format!("  ns: {scope}")),
     ]
+}
+
+/// Cluster and user last: on a narrow terminal they are what gets cut, not the status.
+fn header_end<'a>(state: &State) -> Vec<Span<'a>> {
+    let mut spans = Vec::new();
+    let c = &state.context;
+    if !c.cluster.is_empty() && c.cluster != c.name {
+        spans.push(Span::raw(format!("  cluster: {}", c.cluster)));
+    }
+    if !c.user.is_empty() {
+        spans.push(Span::raw(format!("  user: {}", c.user)));
+    }
+    spans
 }
 
 fn draw_detail_header(f: &mut Frame, state: &State, theme: &Theme, area: Rect) {
@@ -121,6 +182,7 @@ fn draw_detail_header(f: &mut Frame, state: &State, theme: &Theme, area: Rect) {
             spans.push(Span::raw(format!("  /{}", re.as_str())));
         }
     }
+    spans.extend(header_end(state));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
@@ -163,6 +225,7 @@ fn draw_header(f: &mut Frame, state: &State, theme: &Theme, area: Rect, shown: u
         }
         (None, _) => spans.push(Span::styled("  discovering…", theme.style("status.warn"))),
     }
+    spans.extend(header_end(state));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 

@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use futures::future::join_all;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{APIGroupList, APIResourceList};
 use kube::Client;
+use std::time::Duration;
 
 /// One served resource type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,6 +141,74 @@ pub async fn discover(client: &Client) -> Result<Vec<ResourceInfo>> {
     Ok(out)
 }
 
+/// Discovers, and discovers again whenever a CustomResourceDefinition appears, changes or goes,
+/// so new CRDs can be opened without a restart. Failures are sent too (for the status line) and
+/// retried with backoff. Runs until the receiver is dropped.
+pub async fn keep_discovering(
+    client: Client,
+    tx: tokio::sync::mpsc::Sender<std::result::Result<Vec<ResourceInfo>, String>>,
+) {
+    let mut backoff = Duration::from_millis(500);
+    loop {
+        match discover(&client).await {
+            Ok(resources) => {
+                backoff = Duration::from_millis(500);
+                if tx.send(Ok(resources)).await.is_err() {
+                    return;
+                }
+                wait_for_crd_change(&client).await;
+            }
+            Err(e) => {
+                if tx.send(Err(format!("{e:#}"))).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+}
+
+/// Returns shortly after a CRD changes. Where CRDs cannot be watched (not served, or not
+/// allowed), it returns after a while instead, so discovery still refreshes now and then.
+async fn wait_for_crd_change(client: &Client) {
+    use futures::StreamExt;
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    use kube::runtime::watcher::{self, Event};
+    // Metadata only: kx needs to know that a CRD changed, not its schema.
+    let api: kube::Api<kube::core::PartialObjectMeta<CustomResourceDefinition>> =
+        kube::Api::all(client.clone());
+    let mut events = std::pin::pin!(watcher::watcher(api, watcher::Config::default()));
+    let mut listed = false;
+    while let Some(ev) = events.next().await {
+        match ev {
+            Ok(Event::InitDone) => listed = true,
+            Ok(Event::Apply(_) | Event::Delete(_)) if listed => {
+                // A new CRD is served a moment after it is created (once Established).
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                return;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let unwatchable = matches!(&e,
+                    watcher::Error::InitialListFailed(kube::Error::Api(s))
+                    | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+                        if s.code == 403 || s.code == 404);
+                let pause = if unwatchable {
+                    tracing::debug!("cannot watch CRDs ({e}); discovery refreshes every 5 minutes");
+                    Duration::from_secs(300)
+                } else {
+                    // The connection broke; discover again once it is back, in case a CRD
+                    // changed meanwhile.
+                    Duration::from_secs(2)
+                };
+                tokio::time::sleep(pause).await;
+                return;
+            }
+        }
+    }
+}
+
 /// Finds the resource a user means. Core and well-known groups win ties, as kubectl's do.
 pub fn resolve<'a>(
     name: &str,
@@ -193,29 +262,27 @@ pub fn resolve<'a>(
         })
         .collect();
     names.extend(aliases.iter().map(|(a, _)| a.clone()));
-    let mut close: Vec<(usize, String)> = names
-        .into_iter()
-        .map(|n| (strsim::levenshtein(&wanted, &n), n))
-        .filter(|(d, n)| *d <= (n.len() / 3).max(2) || n.starts_with(&wanted))
-        .collect();
-    close.sort();
-    close.dedup_by(|a, b| a.1 == b.1);
+    let close = close_matches(&wanted, &names);
     let hint = if close.is_empty() {
         " (`:crd` lists custom resources)".to_string()
     } else {
-        format!(
-            "; did you mean {}?",
-            close
-                .iter()
-                .take(3)
-                .map(|(_, n)| n.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
+        format!("; did you mean {}?", close.join(", "))
     };
     Err(format!(
         "the server doesn't have a resource type {name:?}{hint}"
     ))
+}
+
+/// Up to three of `names` close to `wanted` (a typo away, or starting with it), closest first.
+pub fn close_matches(wanted: &str, names: &[String]) -> Vec<String> {
+    let mut close: Vec<(usize, &String)> = names
+        .iter()
+        .map(|n| (strsim::levenshtein(wanted, n), n))
+        .filter(|(d, n)| *d <= (n.len() / 3).max(2) || n.starts_with(wanted))
+        .collect();
+    close.sort();
+    close.dedup_by(|a, b| a.1 == b.1);
+    close.into_iter().take(3).map(|(_, n)| n.clone()).collect()
 }
 
 fn group_rank(group: &str) -> u8 {

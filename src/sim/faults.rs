@@ -18,6 +18,19 @@ pub struct FaultSettings {
     pub latency_ms: u64,
     /// While true, log streams send nothing more (the connection stays open).
     pub stall_logs: bool,
+    /// RBAC denials, as `VERB RESOURCE` (`list secrets`, `get pods/log`, `* nodes`): matching
+    /// requests get 403 Forbidden as a real API server words it.
+    pub forbidden: Vec<String>,
+}
+
+impl FaultSettings {
+    pub fn forbids(&self, verb: &str, resource: &str) -> bool {
+        self.forbidden.iter().any(|rule| {
+            let mut words = rule.split_whitespace();
+            let (v, r) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+            (v == "*" || v == verb) && (r == "*" || r == resource)
+        })
+    }
 }
 
 #[derive(Default)]

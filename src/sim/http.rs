@@ -277,6 +277,36 @@ async fn route(
         name,
         subresource,
     } = target;
+    let verb = match (method.as_str(), name.is_some()) {
+        ("GET", false) if params.get("watch").is_some_and(|w| w == "true" || w == "1") => "watch",
+        ("GET", false) => "list",
+        ("GET", true) => "get",
+        ("POST", _) => "create",
+        ("PUT", _) => "update",
+        ("PATCH", _) => "patch",
+        ("DELETE", false) => "deletecollection",
+        ("DELETE", true) => "delete",
+        _ => "",
+    };
+    let resource = match &subresource {
+        Some(sub) => format!("{}/{sub}", rt.plural),
+        None => rt.plural.clone(),
+    };
+    if cluster.faults.settings().forbids(verb, &resource) {
+        let scope = if ns.is_empty() {
+            "at the cluster scope".to_string()
+        } else {
+            format!("in the namespace \"{ns}\"")
+        };
+        return Err(ApiError::new(
+            403,
+            "Forbidden",
+            format!(
+                "{resource} is forbidden: User \"kx-sim\" cannot {verb} resource \"{resource}\" in API group \"{}\" {scope}",
+                rt.group
+            ),
+        ));
+    }
     match (method.as_str(), name.as_deref(), subresource.as_deref()) {
         ("GET", None, _) => {
             if params.get("watch").is_some_and(|w| w == "true" || w == "1") {

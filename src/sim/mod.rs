@@ -52,6 +52,10 @@ pub struct SimOptions {
     pub seed: u64,
     pub tls: bool,
     pub kubeconfig_out: Option<PathBuf>,
+    /// Context, cluster and user name in the kubeconfig.
+    pub context_name: String,
+    /// With TLS: the bearer token to require (default: a random one).
+    pub token: Option<String>,
     pub faults: FaultSettings,
     /// How many recent changes a watch can resume from before it gets 410 Gone.
     pub history: usize,
@@ -69,6 +73,8 @@ impl Default for SimOptions {
             seed: 1,
             tls: false,
             kubeconfig_out: None,
+            context_name: "kx-sim".to_string(),
+            token: None,
             faults: FaultSettings::default(),
             history: 20_000,
         }
@@ -79,7 +85,7 @@ impl Default for SimOptions {
 pub struct SimHandle {
     pub addr: SocketAddr,
     pub cluster: Arc<Cluster>,
-    /// A kubeconfig (context `kx-sim`) for this simulator.
+    /// A kubeconfig (context `kx-sim` unless named otherwise) for this simulator.
     pub kubeconfig: String,
     pub token: Option<String>,
     pub ca_pem: Option<String>,
@@ -105,7 +111,7 @@ impl SimHandle {
     }
 }
 
-fn kubeconfig_yaml(server: &str, ca_pem: Option<&str>, token: Option<&str>) -> String {
+fn kubeconfig_yaml(name: &str, server: &str, ca_pem: Option<&str>, token: Option<&str>) -> String {
     let mut cluster = format!("    server: {server}\n");
     if let Some(ca) = ca_pem {
         let b64 = base64::engine::general_purpose::STANDARD.encode(ca);
@@ -113,10 +119,10 @@ fn kubeconfig_yaml(server: &str, ca_pem: Option<&str>, token: Option<&str>) -> S
     }
     let user = match token {
         Some(t) => format!("    token: {t}\n"),
-        None => "    username: kx-sim\n".to_string(),
+        None => format!("    username: {name}\n"),
     };
     format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: kx-sim\n  cluster:\n{cluster}contexts:\n- name: kx-sim\n  context:\n    cluster: kx-sim\n    user: kx-sim\n    namespace: default\ncurrent-context: kx-sim\npreferences: {{}}\nusers:\n- name: kx-sim\n  user:\n{user}"
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: {name}\n  cluster:\n{cluster}contexts:\n- name: {name}\n  context:\n    cluster: {name}\n    user: {name}\n    namespace: default\ncurrent-context: {name}\npreferences: {{}}\nusers:\n- name: {name}\n  user:\n{user}"
     )
 }
 
@@ -150,13 +156,17 @@ pub async fn start(opts: SimOptions) -> Result<SimHandle> {
     }
     let (tls, ca_pem, token) = if opts.tls {
         let material = server::make_tls()?;
-        let token = format!("kx-sim-{}", cluster.random_suffix(24));
+        let token = opts
+            .token
+            .clone()
+            .unwrap_or_else(|| format!("kx-sim-{}", cluster.random_suffix(24)));
         (Some(material.acceptor), Some(material.ca_pem), Some(token))
     } else {
         (None, None, None)
     };
     let scheme = if opts.tls { "https" } else { "http" };
     let kubeconfig = kubeconfig_yaml(
+        &opts.context_name,
         &format!("{scheme}://{addr}"),
         ca_pem.as_deref(),
         token.as_deref(),
