@@ -43,7 +43,7 @@ pub struct Connection {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the simulated Kubernetes API server (for the demo, tests and benchmarks).
-    Sim(SimArgs),
+    Sim(Box<SimArgs>),
     /// Show, create or check kx's configuration.
     Config {
         #[command(subcommand)]
