@@ -45,6 +45,36 @@ impl Tmux {
         }
     }
 
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "kx"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    /// Starts a shell command in a 120x30 session; `sleep` after it keeps the pane to read.
+    fn start(name: &str, cmd: &str) -> Tmux {
+        let tmux = Tmux {
+            socket: format!("kx-e2e-{name}-{}", std::process::id()),
+        };
+        let started = tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "kx",
+            "-x",
+            "120",
+            "-y",
+            "30",
+            cmd,
+        ]);
+        assert!(
+            started.status.success(),
+            "tmux new-session: {}",
+            String::from_utf8_lossy(&started.stderr)
+        );
+        tmux
+    }
+
     fn alive(&self) -> bool {
         self.run(&["has-session", "-t", "kx"]).status.success()
     }
@@ -131,4 +161,143 @@ fn demo_explorer_deployments_filter_drill_down_and_quit() {
         !s.contains("NAMESPACE") && !s.contains("UP-TO-DATE")
     });
     assert!(tmux.alive());
+}
+
+#[test]
+fn demo_yaml_search_describe_and_containers_of_a_pod() {
+    let bin = kx_binary();
+    let config_dir = tempfile::tempdir().expect("temp dir");
+    let tmux = Tmux::start(
+        "detail",
+        &format!(
+            "KX_CONFIG_DIR={} {} --demo; sleep 30",
+            config_dir.path().display(),
+            bin.display()
+        ),
+    );
+    tmux.wait_for("the demo pods", 30, |s| {
+        s.contains("web-") && s.contains("Running")
+    });
+    tmux.keys(&["/^web-", "Enter"]);
+    tmux.wait_for("only web pods", 10, |s| {
+        !s.contains("coredns") && s.contains("web-")
+    });
+    tmux.keys(&["y"]);
+    let screen = tmux.wait_for("the pod's YAML", 15, |s| {
+        s.contains("apiVersion: v1") && s.contains("kind: Pod") && s.contains(":yaml")
+    });
+    assert!(
+        !screen.contains("managedFields:"),
+        "hidden by default: {screen}"
+    );
+    tmux.keys(&["/image:", "Enter"]);
+    let screen = tmux.wait_for("the search jumping to the image", 10, |s| {
+        s.lines().nth(2).is_some_and(|l| l.contains("image: nginx"))
+    });
+    assert!(
+        screen.contains("/image:"),
+        "the header shows the search: {screen}"
+    );
+    tmux.keys(&["d"]);
+    tmux.wait_for("the describe view", 10, |s| {
+        s.contains(":describe") && s.contains("Containers:") && s.contains("Image:")
+    });
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("back at the list", 10, |s| {
+        s.contains("STATUS") && !s.contains(":describe")
+    });
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the pod's containers", 10, |s| {
+        s.contains(":containers") && s.contains("IMAGE") && s.contains("nginx")
+    });
+    tmux.keys(&["q"]);
+    tmux.wait_for("kx gone after q", 10, |s| !s.contains("IMAGE"));
+}
+
+/// A simulator process, stopped when the test ends however it ends.
+struct Sim(std::process::Child);
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `kx sim` writing a kubeconfig named after its context into `dir`.
+fn start_sim(dir: &std::path::Path, name: &str, scenario: &str) -> Sim {
+    use std::io::BufRead;
+    let mut child = Command::new(kx_binary())
+        .args([
+            "sim",
+            "--scenario",
+            scenario,
+            "--context-name",
+            name,
+            "--kubeconfig-out",
+        ])
+        .arg(dir.join(name))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("kx sim starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut first = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("the address line");
+    let sim = Sim(child);
+    assert!(first.contains("127.0.0.1"), "{first}");
+    sim
+}
+
+#[test]
+fn ctx_switches_between_clusters_of_a_merged_kubeconfig() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _alpha = start_sim(dir.path(), "alpha", "demo");
+    let _beta = start_sim(dir.path(), "beta", "empty");
+    let kubeconfig = format!(
+        "{}:{}",
+        dir.path().join("alpha").display(),
+        dir.path().join("beta").display()
+    );
+    let tmux = Tmux::start(
+        "ctx",
+        &format!(
+            "KX_CONFIG_DIR={} KUBECONFIG={kubeconfig} {} -A; sleep 30",
+            dir.path().display(),
+            kx_binary().display()
+        ),
+    );
+    tmux.wait_for("alpha's pods", 30, |s| {
+        s.contains("ctx: alpha") && s.contains("web-")
+    });
+    tmux.keys(&[":ctx", "Enter"]);
+    let screen = tmux.wait_for("the context picker", 10, |s| s.contains("contexts"));
+    assert!(
+        screen.contains(" alpha ") && screen.contains(" beta "),
+        "{screen}"
+    );
+    tmux.keys(&["j", "Enter"]);
+    tmux.wait_for("beta's empty pod list", 20, |s| {
+        s.contains("ctx: beta") && s.contains("0 rows") && !s.contains("web-")
+    });
+    tmux.keys(&[":ns", "Enter"]);
+    let screen = tmux.wait_for("beta's namespaces", 10, |s| {
+        s.contains("default") && s.contains("namespaces")
+    });
+    assert!(
+        !screen.contains("shop"),
+        "alpha's namespaces leaked into beta: {screen}"
+    );
+    tmux.keys(&[":ctx alph", "Enter"]);
+    tmux.wait_for("a close match for the typo", 10, |s| {
+        s.contains("did you mean alpha")
+    });
+    tmux.keys(&[":ctx alpha", "Enter"]);
+    tmux.wait_for("alpha's namespaces again", 20, |s| {
+        s.contains("ctx: alpha") && s.contains("shop")
+    });
+    tmux.keys(&["q"]);
+    tmux.wait_for("kx gone after q", 10, |s| !s.contains("ctx: alpha"));
 }
