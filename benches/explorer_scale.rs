@@ -125,7 +125,7 @@ fn main() {
 
     let kx_s = first_list.as_secs_f64();
     let held_mib = (rss_after.saturating_sub(rss_before)) as f64 / 1024.0;
-    println!("pods={pods} rows={} all_ordered={all}", store.rows.len());
+    println!("pods={pods} rows={} all_ordered={all}", store.len());
     println!(
         "kx first complete list: {kx_s:.2}s; kubectl get pods -A: {kubectl_s:.2}s; ratio kx/kubectl = {:.2}",
         kx_s / kubectl_s

@@ -35,8 +35,7 @@ async fn until(
 
 fn running_names(store: &RowStore, prefix: &str) -> usize {
     store
-        .rows
-        .values()
+        .ordered()
         .filter(|r| r.name.starts_with(prefix) && r.cells.get(2).is_some_and(|s| &**s == "Running"))
         .count()
 }
@@ -128,8 +127,7 @@ async fn rows_arrive_complete_then_live_and_survive_dropped_connections_and_gone
         40,
         "two web pods after the relist",
         |s| {
-            s.rows
-                .values()
+            s.ordered()
                 .filter(|r| r.name.starts_with("web-") && !r.deleting)
                 .count()
                 == 2
@@ -159,7 +157,7 @@ async fn a_failing_server_is_reported_and_retried() {
     assert!(!store.loaded);
     c.sim.cluster.faults.update(|f| f.error_rate = 0.0);
     until(&mut rx, &mut store, 60, "the nodes after recovery", |s| {
-        s.loaded && s.rows.len() == 4
+        s.loaded && s.len() == 4
     })
     .await;
     assert_eq!(store.error, None);

@@ -25,6 +25,9 @@ use tokio::task::JoinHandle;
 /// How long a watch whose view left the screen keeps running, so going back is instant.
 const LINGER: Duration = Duration::from_secs(30);
 
+/// The shortest time between two frames drawn for watch events (about 30 frames a second).
+const MIN_FRAME: Duration = Duration::from_millis(33);
+
 /// Builds the client config the way kubectl does: --kubeconfig, else $KUBECONFIG, else
 /// ~/.kube/config, else in-cluster.
 pub async fn client_config(conn: &Connection) -> Result<Config> {
@@ -256,18 +259,37 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut dirty = true;
+    // Watch events alone redraw at most every MIN_FRAME: at 1,000 events/s, drawing after each
+    // small batch would order 100k rows hundreds of times a second for no visible gain. Keys
+    // and resizes draw at once.
+    let mut urgent = true;
+    let mut last_draw = Instant::now();
     let outcome: Result<()> = loop {
-        if dirty {
+        if dirty && (urgent || last_draw.elapsed() >= MIN_FRAME) {
+            let started = Instant::now();
+            last_draw = started;
+            urgent = false;
             if let Err(e) = terminal.draw(|f| view::draw(f, &mut state, &config.theme)) {
                 break Err(e.into());
             }
+            // For the scale runs (benches/explorer_churn.sh): KX_LOG=kx=debug records each frame.
+            tracing::debug!(
+                draw_ms = started.elapsed().as_secs_f64() * 1000.0,
+                "frame"
+            );
             dirty = false;
         }
         let mut actions = Vec::new();
         tokio::select! {
             ev = input.next() => match ev {
-                Some(Ok(TermEvent::Key(key))) if key.kind == KeyEventKind::Press => actions.push(Action::Key(key)),
-                Some(Ok(TermEvent::Resize(_, _))) => dirty = true,
+                Some(Ok(TermEvent::Key(key))) if key.kind == KeyEventKind::Press => {
+                    urgent = true;
+                    actions.push(Action::Key(key));
+                }
+                Some(Ok(TermEvent::Resize(_, _))) => {
+                    dirty = true;
+                    urgent = true;
+                }
                 Some(Err(e)) => break Err(e.into()),
                 None => break Ok(()),
                 _ => {}
@@ -290,12 +312,15 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
                 }
             },
             Some((id, msg)) = object_rx.recv() => actions.push(Action::Object(id, msg)),
+            _ = tokio::time::sleep_until((last_draw + MIN_FRAME).into()), if dirty => {}
             _ = tick.tick() => {
                 watches.expire();
                 actions.push(Action::Tick);
             }
         }
         state.now = jiff::Timestamp::now().as_second();
+        let updating = Instant::now();
+        let batch = actions.len();
         let mut queue: std::collections::VecDeque<Action> = actions.into();
         while let Some(action) = queue.pop_front() {
             dirty = true;
@@ -347,6 +372,13 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
                     Effect::Quit => {}
                 }
             }
+        }
+        if batch > 1 {
+            tracing::debug!(
+                update_ms = updating.elapsed().as_secs_f64() * 1000.0,
+                batch,
+                "update"
+            );
         }
         if state.quit {
             break Ok(());

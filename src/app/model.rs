@@ -168,11 +168,8 @@ pub fn ordered_rows<'a>(
     filter: Option<&RowFilter>,
     sort: Option<(&DisplayColumn, bool)>,
 ) -> Vec<&'a Row> {
-    let in_order = store
-        .order
-        .iter()
-        .filter_map(|(_, _, uid)| store.rows.get(uid));
-    let mut rows: Vec<&Row> = in_order
+    let mut rows: Vec<&Row> = store
+        .ordered()
         .filter(|r| filter.is_none_or(|f| f.matches(r)))
         .collect();
     if let Some((col, descending)) = sort {

@@ -4,6 +4,7 @@
 
 use super::model::{self, cell_text};
 use super::state::{Message, Prompt, State};
+use crate::cluster::rows::Row;
 use crate::config::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -53,11 +54,31 @@ pub fn draw(f: &mut Frame, state: &mut State, theme: &Theme) {
         draw_overlays(f, state, theme, body);
         return;
     }
-    // Order the rows once per frame; header and list share them.
-    let order: Vec<String> = state.visible_rows().iter().map(|r| r.uid.clone()).collect();
-    draw_header(f, state, theme, header, order.len());
+    // Order the rows once per frame, and copy out only the visible slice: at 100k rows,
+    // copying anything per row per frame costs more than the ordering itself.
+    let height = body.height.saturating_sub(1) as usize;
+    let (shown, slice, selected, offset) = {
+        let rows = state.visible_rows();
+        let view = state.current();
+        // Rows may have gone since the last key press: keep the selection on a row.
+        let selected = view.map_or(0, |v| v.selected.min(rows.len().saturating_sub(1)));
+        let offset = model::scroll_offset(selected, view.map_or(0, |v| v.offset), height);
+        let slice: Vec<Row> = rows
+            .iter()
+            .skip(offset)
+            .take(height)
+            .map(|r| (*r).clone())
+            .collect();
+        (rows.len(), slice, selected, offset)
+    };
+    if let Some(v) = state.stack.last_mut() {
+        v.selected = selected;
+        v.offset = offset;
+    }
+    state.page_height = height.max(1);
+    draw_header(f, state, theme, header, shown);
     draw_crumbs(f, state, theme, crumbs);
-    draw_list(f, state, theme, body, &order);
+    draw_list(f, state, theme, body, &slice, offset);
     draw_footer(f, state, theme, footer);
     draw_overlays(f, state, theme, body);
 }
@@ -215,7 +236,7 @@ fn draw_header(f: &mut Frame, state: &State, theme: &Theme, area: Rect, shown: u
             spans.push(Span::styled("  loading…", theme.style("status.warn")))
         }
         (Some(_), _) => {
-            let total = store.map_or(0, |s| s.rows.len());
+            let total = store.map_or(0, |s| s.len());
             let count = if shown == total {
                 format!("  {total} rows")
             } else {
@@ -229,27 +250,21 @@ fn draw_header(f: &mut Frame, state: &State, theme: &Theme, area: Rect, shown: u
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn draw_list(f: &mut Frame, state: &mut State, theme: &Theme, area: Rect, order: &[String]) {
+fn draw_list(
+    f: &mut Frame,
+    state: &State,
+    theme: &Theme,
+    area: Rect,
+    rows: &[Row],
+    offset: usize,
+) {
     let height = area.height.saturating_sub(1) as usize;
-    state.page_height = height.max(1);
     let now = state.now;
     let cols = state.display_columns();
-    if let Some(v) = state.stack.last_mut() {
-        // Rows may have gone since the last key press: keep the selection on a row.
-        v.selected = v.selected.min(order.len().saturating_sub(1));
-    }
-    let Some(view) = state.current().cloned() else {
+    let Some(view) = state.current() else {
         return;
     };
-    let store = state.store_of(&view);
-    let offset = model::scroll_offset(view.selected, view.offset, height);
-    // Only the visible slice is looked up and built into table rows.
-    let rows: Vec<&crate::cluster::rows::Row> = order
-        .iter()
-        .skip(offset)
-        .take(height)
-        .filter_map(|uid| store.and_then(|s| s.rows.get(uid)))
-        .collect();
+    let store = state.store_of(view);
     let status_col = cols.iter().position(|c| c.title == "STATUS");
     let table_rows: Vec<TableRow> = rows
         .iter()
@@ -291,8 +306,6 @@ fn draw_list(f: &mut Frame, state: &mut State, theme: &Theme, area: Rect, order:
         .map(|c| {
             let longest = rows
                 .iter()
-                .skip(offset)
-                .take(height)
                 .map(|r| cell_text(r, c, now).chars().count())
                 .max()
                 .unwrap_or(0);
@@ -330,9 +343,6 @@ fn draw_list(f: &mut Frame, state: &mut State, theme: &Theme, area: Rect, order:
             )),
             line,
         );
-    }
-    if let Some(v) = state.stack.last_mut() {
-        v.offset = offset;
     }
 }
 

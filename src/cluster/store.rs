@@ -4,7 +4,7 @@
 
 use super::rows::{Column, Row};
 use super::watch::WatchMsg;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 /// (namespace, name, uid): the default display order, kept sorted as rows come and go.
 pub type OrderKey = (String, String, String);
@@ -16,9 +16,11 @@ fn order_key(row: &Row) -> OrderKey {
 #[derive(Debug, Clone, Default)]
 pub struct RowStore {
     pub columns: Vec<Column>,
-    pub rows: HashMap<String, Row>,
-    /// Every row in namespace/name order, maintained per event so a list needs no sort per frame.
-    pub order: BTreeSet<OrderKey>,
+    /// Every row in namespace/name order, kept per event so a list needs no sort per frame and
+    /// a frame walks the rows without a hash lookup each (at 100k rows that is most of its cost).
+    rows: BTreeMap<OrderKey, Row>,
+    /// uid → the row's place in `rows`.
+    places: HashMap<String, OrderKey>,
     relist: Option<HashMap<String, Row>>,
     /// uid → Unix seconds of the last change seen live (not during a list).
     pub changed_at: HashMap<String, i64>,
@@ -31,6 +33,23 @@ pub struct RowStore {
 }
 
 impl RowStore {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn get(&self, uid: &str) -> Option<&Row> {
+        self.places.get(uid).and_then(|k| self.rows.get(k))
+    }
+
+    /// Every row, in namespace/name order.
+    pub fn ordered(&self) -> impl Iterator<Item = &Row> {
+        self.rows.values()
+    }
+
     pub fn apply(&mut self, msg: WatchMsg, now: i64) {
         self.generation += 1;
         match msg {
@@ -45,13 +64,16 @@ impl RowStore {
             WatchMsg::InitDone => {
                 if let Some(fresh) = self.relist.take() {
                     // Whatever the relist no longer has is gone.
-                    for (uid, row) in self.rows.drain() {
-                        if !fresh.contains_key(&uid) {
-                            self.deleted.insert(uid, (row, now));
+                    for (_, row) in std::mem::take(&mut self.rows) {
+                        if !fresh.contains_key(&row.uid) {
+                            self.deleted.insert(row.uid.clone(), (row, now));
                         }
                     }
-                    self.order = fresh.values().map(order_key).collect();
-                    self.rows = fresh;
+                    self.places = fresh
+                        .iter()
+                        .map(|(uid, row)| (uid.clone(), order_key(row)))
+                        .collect();
+                    self.rows = fresh.into_values().map(|r| (order_key(&r), r)).collect();
                 }
                 self.loaded = true;
                 self.error = None;
@@ -65,8 +87,7 @@ impl RowStore {
             WatchMsg::Delete(uid) => {
                 self.error = None;
                 self.changed_at.remove(&uid);
-                if let Some(row) = self.rows.remove(&uid) {
-                    self.order.remove(&order_key(&row));
+                if let Some(row) = self.places.remove(&uid).and_then(|k| self.rows.remove(&k)) {
                     self.deleted.insert(uid, (row, now));
                 }
             }
@@ -75,20 +96,22 @@ impl RowStore {
     }
 
     fn insert(&mut self, row: Row) {
-        // Most events modify a row whose namespace and name stand: then the order is already
-        // right, and building its key (three string copies per event) is skipped.
-        let moved = match self.rows.get(&row.uid) {
-            Some(old) if old.namespace == row.namespace && old.name == row.name => false,
-            Some(old) => {
-                self.order.remove(&order_key(old));
-                true
+        // Most events modify a row whose namespace and name stand: then it is replaced in its
+        // place, and no key (three string copies) is built.
+        if let Some(key) = self.places.get(&row.uid) {
+            if key.0 == row.namespace
+                && key.1 == row.name
+                && let Some(slot) = self.rows.get_mut(key)
+            {
+                *slot = row;
+                return;
             }
-            None => true,
-        };
-        if moved {
-            self.order.insert(order_key(&row));
+            let old = key.clone();
+            self.rows.remove(&old);
         }
-        self.rows.insert(row.uid.clone(), row);
+        let key = order_key(&row);
+        self.places.insert(row.uid.clone(), key.clone());
+        self.rows.insert(key, row);
     }
 
     /// Forgets deleted rows and change marks older than `keep_secs`.
@@ -128,17 +151,17 @@ mod tests {
         ] {
             s.apply(m, 10);
         }
-        assert_eq!(s.rows.len(), 2);
+        assert_eq!(s.len(), 2);
         s.apply(WatchMsg::Init, 20);
         s.apply(WatchMsg::InitRow(row("a", "Running")), 20);
-        assert_eq!(s.rows.len(), 2, "b stays until the relist is done");
+        assert_eq!(s.len(), 2, "b stays until the relist is done");
         s.apply(WatchMsg::InitDone, 21);
-        assert_eq!(s.rows.keys().collect::<Vec<_>>(), ["a"]);
         assert_eq!(
-            s.order.iter().map(|k| k.2.as_str()).collect::<Vec<_>>(),
+            s.ordered().map(|r| r.uid.as_str()).collect::<Vec<_>>(),
             ["a"],
             "the order follows the relist"
         );
+        assert!(s.get("b").is_none() && s.get("a").is_some());
         assert_eq!(s.deleted["b"].1, 21, "b shows as deleted for a moment");
         s.expire(30, 5);
         assert!(s.deleted.is_empty());
@@ -153,9 +176,24 @@ mod tests {
         assert_eq!(s.error, None);
         assert_eq!(s.changed_at["a"], 5);
         s.apply(WatchMsg::Apply(row("a", "Running")), 6);
-        assert_eq!(&*s.rows["a"].cells[1], "Running");
-        assert_eq!(s.order.len(), 1, "a modification keeps one entry");
+        assert_eq!(&*s.get("a").map(|r| r.cells[1].clone()).unwrap_or_default(), "Running");
+        assert_eq!(s.len(), 1, "a modification keeps one entry");
         s.apply(WatchMsg::Delete("a".into()), 7);
-        assert!(s.rows.is_empty() && s.deleted.contains_key("a") && s.order.is_empty());
+        assert!(s.is_empty() && s.deleted.contains_key("a") && s.get("a").is_none());
+    }
+
+    #[test]
+    fn a_renamed_row_moves_to_its_new_place() {
+        let mut s = RowStore::default();
+        s.apply(WatchMsg::Apply(row("a", "Running")), 1);
+        s.apply(WatchMsg::Apply(row("b", "Running")), 1);
+        let mut moved = row("a", "Running");
+        moved.name = "z".into();
+        s.apply(WatchMsg::Apply(moved), 2);
+        assert_eq!(
+            s.ordered().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            ["b", "z"]
+        );
+        assert_eq!(s.len(), 2);
     }
 }
