@@ -26,7 +26,8 @@ hz=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 peak_mib() { echo $(( $(awk '/VmHWM/{print $2}' "/proc/$1/status") / 1024 )); }
 
-"$bin" sim --scenario scale --pods "$pods" --namespaces 100 --churn "$churn" \
+# kubectl get -w does not relist after 410 Gone: keep about 5 minutes of changes, as etcd does.
+"$bin" sim --scenario scale --pods "$pods" --namespaces 100 --churn "$churn" --history 400000 \
   --kubeconfig-out "$dir/kc" > "$dir/sim.out" &
 sim=$!
 until grep -q '^ready' "$dir/sim.out" 2>/dev/null; do sleep 0.1; done
