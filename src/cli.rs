@@ -32,9 +32,15 @@ pub struct Connection {
     /// The kubeconfig context to use.
     #[arg(long, global = true, value_name = "NAME")]
     pub context: Option<String>,
-    /// The namespace to start in.
-    #[arg(short = 'n', long, global = true, value_name = "NAMESPACE")]
-    pub namespace: Option<String>,
+    /// The namespace to start in (`kx logs` takes several: `-n a -n b` or `-n a,b`).
+    #[arg(
+        short = 'n',
+        long,
+        global = true,
+        value_name = "NAMESPACE",
+        value_delimiter = ','
+    )]
+    pub namespace: Vec<String>,
     /// Start across all namespaces.
     #[arg(short = 'A', long, global = true)]
     pub all_namespaces: bool,
@@ -44,6 +50,9 @@ pub struct Connection {
 pub enum Command {
     /// Run the simulated Kubernetes API server (for the demo, tests and benchmarks).
     Sim(Box<SimArgs>),
+    /// Follow the logs of every matching pod's containers, live, as pods come and go
+    /// (stern-compatible flags).
+    Logs(Box<LogsArgs>),
     /// Show, create or check kx's configuration.
     Config {
         #[command(subcommand)]
@@ -59,6 +68,111 @@ pub enum ConfigAction {
     Init,
     /// Load the configuration and report every problem; exits 1 when there is one.
     Check,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// Colour on a terminal, unless NO_COLOR is set.
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    pub fn enabled(self, is_terminal: bool) -> bool {
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// A regex on pod names (unanchored), or KIND/NAME: pod, deploy, rs, sts, ds, job, svc.
+    pub query: String,
+    /// Containers to follow, by regex.
+    #[arg(short = 'c', long, default_value = ".*", value_name = "REGEX")]
+    pub container: String,
+    /// Containers not to follow, by regex (repeatable).
+    #[arg(short = 'E', long, value_name = "REGEX")]
+    pub exclude_container: Vec<String>,
+    /// Pods not to follow, by regex (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    pub exclude_pod: Vec<String>,
+    /// Label selector (server-side).
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+    /// Field selector (server-side).
+    #[arg(long, value_name = "SELECTOR")]
+    pub field_selector: Option<String>,
+    /// Only pods on this node.
+    #[arg(long, value_name = "NODE")]
+    pub node: Option<String>,
+    /// Container states to follow (comma-separated): running, waiting, terminated, all.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "running",
+        value_name = "STATE"
+    )]
+    pub container_state: Vec<crate::logs::select::ContainerState>,
+    /// Include init containers (`--init-containers=false` to leave them out).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub init_containers: bool,
+    /// Include ephemeral (debug) containers.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub ephemeral_containers: bool,
+    /// Only lines matching one of these regexes (repeatable).
+    #[arg(short = 'i', long, value_name = "REGEX")]
+    pub include: Vec<String>,
+    /// Leave out lines matching any of these regexes (repeatable).
+    #[arg(short = 'e', long, value_name = "REGEX")]
+    pub exclude: Vec<String>,
+    /// Highlight what matches these regexes (repeatable).
+    #[arg(short = 'H', long, value_name = "REGEX")]
+    pub highlight: Vec<String>,
+    /// Only lines newer than this (5s, 2m, 3h, 1h30m).
+    #[arg(short = 's', long, default_value = "48h", value_name = "DURATION")]
+    pub since: String,
+    /// Lines from the end of each log to start with (-1: all).
+    #[arg(long, default_value_t = -1, allow_negative_numbers = true, value_name = "N")]
+    pub tail: i64,
+    /// Print what is there and exit instead of following.
+    #[arg(long)]
+    pub no_follow: bool,
+    /// The previous (crashed) instance of each container; implies --no-follow.
+    #[arg(short = 'p', long)]
+    pub previous: bool,
+    /// Print timestamps: default (RFC 3339 with nanoseconds) or short.
+    #[arg(short = 't', long, num_args = 0..=1, default_missing_value = "default", require_equals = true, value_name = "FORMAT")]
+    pub timestamps: Option<crate::logs::format::Stamp>,
+    /// Time zone of printed timestamps (Local, UTC, Europe/Paris, …).
+    #[arg(long, default_value = "Local", value_name = "ZONE")]
+    pub timezone: String,
+    /// Output: default (`[namespace] pod container message`), raw (the message only) or json.
+    #[arg(short = 'o', long, value_enum, default_value = "default")]
+    pub output: crate::logs::format::Output,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorWhen,
+    /// At most this many containers at once (default 100 when following, 50 otherwise).
+    #[arg(long, value_name = "N")]
+    pub max_log_requests: Option<usize>,
+    /// Merge lines of all containers into timestamp order (held up to --order-window).
+    #[arg(long)]
+    pub ordered: bool,
+    /// How long --ordered holds a line for late ones to overtake it.
+    #[arg(long, default_value = "500ms", value_name = "DURATION")]
+    pub order_window: String,
+    /// A stream with no line for this long is reopened from its last line (catches stalls).
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub idle_timeout: String,
+    /// Open the TUI log view instead of printing.
+    #[arg(long)]
+    pub tui: bool,
 }
 
 #[derive(Debug, Args)]
@@ -110,8 +224,9 @@ pub struct SimArgs {
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
     /// Fault: deny a verb on a resource as RBAC would (403), e.g. `--forbid 'list secrets'`,
-    /// `--forbid 'get pods/log'`, `--forbid '* nodes'`. Repeatable.
-    #[arg(long, value_name = "VERB RESOURCE", value_parser = parse_forbid)]
+    /// `--forbid 'get pods/log'`, `--forbid '* nodes'`, or on one object:
+    /// `--forbid 'get pods/log db-0'`. Repeatable.
+    #[arg(long, value_name = "VERB RESOURCE [NAME]", value_parser = parse_forbid)]
     pub forbid: Vec<String>,
     /// With --tls: the bearer token clients must send (default: a random one, written to the
     /// kubeconfig).
@@ -124,9 +239,9 @@ pub struct SimArgs {
 
 fn parse_forbid(text: &str) -> Result<String, String> {
     match text.split_whitespace().collect::<Vec<_>>()[..] {
-        [_, _] => Ok(text.trim().to_string()),
+        [_, _] | [_, _, _] => Ok(text.trim().to_string()),
         _ => Err(format!(
-            "{text:?} is not `VERB RESOURCE` (e.g. 'list secrets', 'get pods/log', '* nodes')"
+            "{text:?} is not `VERB RESOURCE [NAME]` (e.g. 'list secrets', 'get pods/log', '* nodes', 'get pods/log db-0')"
         )),
     }
 }

@@ -5,4 +5,5 @@ pub mod app;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod logs;
 pub mod sim;

@@ -28,6 +28,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Some(Command::Sim(args)) => run_sim(*args).await,
+            Some(Command::Logs(args)) => kx::logs::run(cli.connection, *args).await,
             Some(Command::Config { action }) => run_config(action, cli.theme.as_deref()),
             None => kx::app::run(cli.connection, cli.demo, cli.theme)
                 .await

@@ -125,12 +125,13 @@ pub async fn run(conn: Connection, demo: bool, theme: Option<String>) -> Result<
         (config, None, info, contexts)
     };
     // kubectl's rule: -n wins, -A means all, else the context's namespace (the demo shows everything).
-    let namespace = if conn.all_namespaces || (demo && conn.namespace.is_none()) {
+    let namespace = if conn.all_namespaces || (demo && conn.namespace.is_empty()) {
         None
     } else {
         Some(
             conn.namespace
-                .clone()
+                .first()
+                .cloned()
                 .unwrap_or_else(|| config.default_namespace.clone()),
         )
     };
@@ -273,10 +274,7 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
                 break Err(e.into());
             }
             // For the scale runs (benches/explorer_churn.sh): KX_LOG=kx=debug records each frame.
-            tracing::debug!(
-                draw_ms = started.elapsed().as_secs_f64() * 1000.0,
-                "frame"
-            );
+            tracing::debug!(draw_ms = started.elapsed().as_secs_f64() * 1000.0, "frame");
             dirty = false;
         }
         let mut actions = Vec::new();

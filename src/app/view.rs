@@ -250,14 +250,7 @@ fn draw_header(f: &mut Frame, state: &State, theme: &Theme, area: Rect, shown: u
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn draw_list(
-    f: &mut Frame,
-    state: &State,
-    theme: &Theme,
-    area: Rect,
-    rows: &[Row],
-    offset: usize,
-) {
+fn draw_list(f: &mut Frame, state: &State, theme: &Theme, area: Rect, rows: &[Row], offset: usize) {
     let height = area.height.saturating_sub(1) as usize;
     let now = state.now;
     let cols = state.display_columns();

@@ -176,7 +176,10 @@ mod tests {
         assert_eq!(s.error, None);
         assert_eq!(s.changed_at["a"], 5);
         s.apply(WatchMsg::Apply(row("a", "Running")), 6);
-        assert_eq!(&*s.get("a").map(|r| r.cells[1].clone()).unwrap_or_default(), "Running");
+        assert_eq!(
+            &*s.get("a").map(|r| r.cells[1].clone()).unwrap_or_default(),
+            "Running"
+        );
         assert_eq!(s.len(), 1, "a modification keeps one entry");
         s.apply(WatchMsg::Delete("a".into()), 7);
         assert!(s.is_empty() && s.deleted.contains_key("a") && s.get("a").is_none());

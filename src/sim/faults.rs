@@ -18,17 +18,20 @@ pub struct FaultSettings {
     pub latency_ms: u64,
     /// While true, log streams send nothing more (the connection stays open).
     pub stall_logs: bool,
-    /// RBAC denials, as `VERB RESOURCE` (`list secrets`, `get pods/log`, `* nodes`): matching
-    /// requests get 403 Forbidden as a real API server words it.
+    /// RBAC denials, as `VERB RESOURCE [NAME]` (`list secrets`, `get pods/log`, `* nodes`,
+    /// `get pods/log db-0`): matching requests get 403 Forbidden as a real API server words it.
     pub forbidden: Vec<String>,
 }
 
 impl FaultSettings {
-    pub fn forbids(&self, verb: &str, resource: &str) -> bool {
+    pub fn forbids(&self, verb: &str, resource: &str, name: Option<&str>) -> bool {
         self.forbidden.iter().any(|rule| {
             let mut words = rule.split_whitespace();
             let (v, r) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
-            (v == "*" || v == verb) && (r == "*" || r == resource)
+            let n = words.next();
+            (v == "*" || v == verb)
+                && (r == "*" || r == resource)
+                && n.is_none_or(|n| Some(n) == name)
         })
     }
 }

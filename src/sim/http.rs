@@ -292,7 +292,11 @@ async fn route(
         Some(sub) => format!("{}/{sub}", rt.plural),
         None => rt.plural.clone(),
     };
-    if cluster.faults.settings().forbids(verb, &resource) {
+    if cluster
+        .faults
+        .settings()
+        .forbids(verb, &resource, name.as_deref())
+    {
         let scope = if ns.is_empty() {
             "at the cluster scope".to_string()
         } else {

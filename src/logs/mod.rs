@@ -1,0 +1,343 @@
+//! `kx logs QUERY`: stern-compatible multi-pod log following. The pod set (`tail`) attaches and
+//! detaches containers as pods come and go; each container's stream (`stream`) resumes without
+//! losing or repeating a line; this module turns the user's flags into both and prints what
+//! they send, in arrival or (`--ordered`) timestamp order. stdout is written by one task through
+//! a bounded channel, so a slow reader slows the streams and nothing is dropped.
+
+pub mod format;
+pub mod order;
+pub mod select;
+pub mod stream;
+pub mod tail;
+
+use crate::cli::{Connection, LogsArgs};
+use anyhow::{Context, Result, anyhow, bail};
+use format::{Formatter, LogLine, Palette};
+use select::{Selection, compile};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use stream::{LogEvent, StreamOpts};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc;
+
+/// `5s`, `2m`, `1h30m`, `500ms`, or a bare number of seconds.
+pub fn parse_duration(flag: &str, text: &str) -> Result<Duration> {
+    let parsed = text
+        .parse::<u64>()
+        .map(Duration::from_secs)
+        .ok()
+        .or_else(|| {
+            text.parse::<jiff::SignedDuration>()
+                .ok()
+                .and_then(|d| Duration::try_from(d).ok())
+        });
+    parsed.ok_or_else(|| anyhow!("{flag} {text:?} is not a duration (like 30s, 5m, 1h30m, 500ms)"))
+}
+
+/// The kinds `KIND/NAME` accepts, as (names, api path prefix, plural).
+const KINDS: &[(&[&str], &str, &str, &str)] = &[
+    (&["po", "pod", "pods"], "/api/v1", "pods", "Pod"),
+    (
+        &["deploy", "deployment", "deployments"],
+        "/apis/apps/v1",
+        "deployments",
+        "Deployment",
+    ),
+    (
+        &["rs", "replicaset", "replicasets"],
+        "/apis/apps/v1",
+        "replicasets",
+        "ReplicaSet",
+    ),
+    (
+        &["sts", "statefulset", "statefulsets"],
+        "/apis/apps/v1",
+        "statefulsets",
+        "StatefulSet",
+    ),
+    (
+        &["ds", "daemonset", "daemonsets"],
+        "/apis/apps/v1",
+        "daemonsets",
+        "DaemonSet",
+    ),
+    (&["job", "jobs"], "/apis/batch/v1", "jobs", "Job"),
+    (
+        &["svc", "service", "services"],
+        "/api/v1",
+        "services",
+        "Service",
+    ),
+];
+
+/// What QUERY selects: a pod regex, plus a label selector when it names a workload.
+async fn resolve_query(
+    client: &kube::Client,
+    query: &str,
+    namespace: Option<&str>,
+) -> Result<(String, Option<String>)> {
+    let Some((kind, name)) = query.split_once('/') else {
+        return Ok((query.to_string(), None));
+    };
+    let lower = kind.to_ascii_lowercase();
+    let Some((_, prefix, plural, kind_name)) =
+        KINDS.iter().find(|(n, ..)| n.contains(&lower.as_str()))
+    else {
+        bail!(
+            "unknown kind {kind:?} in {query:?}: use pod, deploy, rs, sts, ds, job or svc (or a regex on pod names, which has no '/')"
+        );
+    };
+    if *plural == "pods" {
+        return Ok((format!("^{}$", regex::escape(name)), None));
+    }
+    let Some(ns) = namespace else {
+        bail!("{query} needs one namespace: give -n NAMESPACE instead of -A");
+    };
+    let path = format!("{prefix}/namespaces/{ns}/{plural}/{name}");
+    let req = http::Request::get(&path).body(Vec::new())?;
+    let obj: serde_json::Value = client.request(req).await.map_err(|e| match e {
+        kube::Error::Api(s) if s.code == 404 => {
+            anyhow!("{kind_name} {name:?} not found in namespace {ns}")
+        }
+        other => anyhow!("reading {query}: {other}"),
+    })?;
+    let selector = select::selector_of(kind_name, &obj).map_err(|e| anyhow!(e))?;
+    Ok((".*".to_string(), Some(selector)))
+}
+
+fn selection(args: &LogsArgs, pod_regex: &str) -> Result<Selection, String> {
+    let all = |flag: &str, list: &[String]| -> Result<Vec<regex::Regex>, String> {
+        list.iter().map(|p| compile(flag, p)).collect()
+    };
+    Ok(Selection {
+        pod: compile("QUERY", pod_regex)?,
+        exclude_pod: all("--exclude-pod", &args.exclude_pod)?,
+        container: compile("--container", &args.container)?,
+        exclude_container: all("--exclude-container", &args.exclude_container)?,
+        states: args.container_state.clone(),
+        init_containers: args.init_containers,
+        ephemeral_containers: args.ephemeral_containers,
+    })
+}
+
+fn formatter(args: &LogsArgs, show_namespace: bool) -> Result<Formatter> {
+    let all = |flag: &str, list: &[String]| -> Result<Vec<regex::Regex>> {
+        list.iter()
+            .map(|p| compile(flag, p).map_err(|e| anyhow!(e)))
+            .collect()
+    };
+    let tz = match args.timezone.as_str() {
+        "Local" | "local" => jiff::tz::TimeZone::system(),
+        name => jiff::tz::TimeZone::get(name)
+            .map_err(|e| anyhow!("--timezone {name:?} is not a time zone: {e}"))?,
+    };
+    Ok(Formatter {
+        output: args.output,
+        stamp: args.timestamps,
+        tz,
+        colour: args.color.enabled(std::io::stdout().is_terminal()),
+        show_namespace,
+        include: all("--include", &args.include)?,
+        exclude: all("--exclude", &args.exclude)?,
+        highlight: all("--highlight", &args.highlight)?,
+    })
+}
+
+/// Runs `kx logs`; the exit code says whether it ended well.
+pub async fn run(conn: Connection, args: LogsArgs) -> Result<ExitCode> {
+    // Every regex and duration is checked before anything connects.
+    selection(
+        &args,
+        if args.query.contains('/') {
+            ".*"
+        } else {
+            &args.query
+        },
+    )
+    .map_err(|e| anyhow!(e))?;
+    let since = parse_duration("--since", &args.since)?;
+    let idle = parse_duration("--idle-timeout", &args.idle_timeout)?;
+    let window = parse_duration("--order-window", &args.order_window)?;
+    let config = crate::app::client_config(&conn).await?;
+    let default_ns = config.default_namespace.clone();
+    let client = crate::cluster::connect(config)?;
+    let namespaces: Vec<Option<String>> = if conn.all_namespaces {
+        vec![None]
+    } else if conn.namespace.is_empty() {
+        vec![Some(default_ns)]
+    } else {
+        conn.namespace.iter().cloned().map(Some).collect()
+    };
+    let single_ns = match namespaces.as_slice() {
+        [Some(n)] => Some(n.as_str()),
+        _ => None,
+    };
+    let (pod_regex, workload_selector) = resolve_query(&client, &args.query, single_ns).await?;
+    let label_selector = match (workload_selector, args.selector.clone()) {
+        (Some(w), Some(l)) => Some(format!("{w},{l}")),
+        (w, l) => w.or(l),
+    };
+    let field_selector = match (&args.node, &args.field_selector) {
+        (Some(n), Some(f)) => Some(format!("spec.nodeName={n},{f}")),
+        (Some(n), None) => Some(format!("spec.nodeName={n}")),
+        (None, f) => f.clone(),
+    };
+    let follow = !args.no_follow && !args.previous;
+    if args.tui {
+        bail!("the TUI log view is not built yet; leave out --tui");
+    }
+    let show_namespace = namespaces.len() > 1 || namespaces == [None];
+    let spec = tail::TailSpec {
+        namespaces,
+        label_selector,
+        field_selector,
+        selection: selection(&args, &pod_regex).map_err(|e| anyhow!(e))?,
+        stream: StreamOpts {
+            follow,
+            since_seconds: Some(since.as_secs() as i64).filter(|s| *s > 0),
+            tail: (args.tail >= 0).then_some(args.tail),
+            previous: args.previous,
+            idle_timeout: idle,
+        },
+        max_requests: args
+            .max_log_requests
+            .unwrap_or(if follow { 100 } else { 50 }),
+        query: args.query.clone(),
+    };
+    let fmt = formatter(&args, show_namespace)?;
+    let (tx, rx) = mpsc::channel(4096);
+    let pods = tokio::spawn(tail::run(client, spec, tx));
+    let printed = print(rx, fmt, args.ordered.then_some(window)).await;
+    pods.abort();
+    let outcome = pods.await;
+    printed.context("writing the logs")?;
+    match outcome {
+        Ok(Err(e)) => {
+            eprintln!("kx logs: {e}");
+            Ok(ExitCode::from(1))
+        }
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn membership(fmt: &Formatter, palette: &Palette, sign: char, line: &LogLine) -> String {
+    let t = &line.target;
+    let colour = format::PALETTE[palette.colour_of(&t.namespace, &t.pod) % format::PALETTE.len()];
+    if fmt.colour {
+        format!("\x1b[{colour}m{sign} {} › {}\x1b[0m", t.pod, t.container)
+    } else {
+        format!("{sign} {} › {}", t.pod, t.container)
+    }
+}
+
+/// Prints until every sender is gone (or ctrl-c). A closed stdout (`| head`) ends it quietly.
+async fn print(
+    mut rx: mpsc::Receiver<LogEvent>,
+    fmt: Formatter,
+    ordered: Option<Duration>,
+) -> Result<()> {
+    let mut out = tokio::io::BufWriter::with_capacity(1 << 18, tokio::io::stdout());
+    let mut palette = Palette::default();
+    let mut reorder = ordered.map(order::Reorder::new);
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
+    let write = |palette: &Palette, line: &LogLine, buf: &mut Vec<u8>| {
+        if fmt.keep(&line.text) {
+            let colour = palette.colour_of(&line.target.namespace, &line.target.pod);
+            buf.extend_from_slice(fmt.format(line, colour).as_bytes());
+            buf.push(b'\n');
+        }
+    };
+    let mut buf = Vec::with_capacity(1 << 16);
+    let result: Result<()> = async {
+        loop {
+            tokio::select! {
+                ev = rx.recv() => {
+                    let Some(ev) = ev else { break };
+                    match ev {
+                        LogEvent::Line(line) => match reorder.as_mut() {
+                            Some(r) => r.push(line, Instant::now()),
+                            None => write(&palette, &line, &mut buf),
+                        },
+                        LogEvent::Joined(t) => {
+                            palette.join(&t.namespace, &t.pod);
+                            let l = LogLine { target: t, ts: String::new(), text: String::new() };
+                            eprintln!("{}", membership(&fmt, &palette, '+', &l));
+                        }
+                        LogEvent::Left(t, _) => {
+                            let l = LogLine { target: t.clone(), ts: String::new(), text: String::new() };
+                            eprintln!("{}", membership(&fmt, &palette, '-', &l));
+                            palette.leave(&t.namespace, &t.pod);
+                        }
+                        LogEvent::Problem(t, why) => eprintln!("! {} › {}: {why}", t.pod, t.container),
+                        LogEvent::Notice(what) => eprintln!("kx logs: {what}"),
+                    }
+                }
+                _ = tick.tick(), if reorder.is_some() => {
+                    if let Some(r) = reorder.as_mut() {
+                        for line in r.due(Instant::now()) {
+                            write(&palette, &line, &mut buf);
+                        }
+                    }
+                }
+                _ = tokio::signal::ctrl_c() => break,
+            }
+            // Write in batches while lines keep coming; flush whenever the queue runs dry.
+            if buf.len() > 1 << 15 || rx.is_empty() {
+                out.write_all(&buf).await?;
+                buf.clear();
+                if rx.is_empty() {
+                    out.flush().await?;
+                }
+            }
+        }
+        if let Some(r) = reorder.as_mut() {
+            for line in r.drain() {
+                write(&palette, &line, &mut buf);
+            }
+        }
+        out.write_all(&buf).await?;
+        out.flush().await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_like_stern_and_kubectl() {
+        assert_eq!(
+            parse_duration("--since", "5s").unwrap(),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            parse_duration("--since", "1h30m").unwrap(),
+            Duration::from_secs(5400)
+        );
+        assert_eq!(
+            parse_duration("--order-window", "500ms").unwrap(),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            parse_duration("--since", "90").unwrap(),
+            Duration::from_secs(90)
+        );
+        let err = parse_duration("--since", "soon").unwrap_err().to_string();
+        assert!(
+            err.starts_with("--since \"soon\" is not a duration"),
+            "{err}"
+        );
+    }
+}

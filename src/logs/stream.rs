@@ -1,0 +1,311 @@
+//! One container's log, followed for as long as the container lives: kx always asks for the
+//! kubelet's timestamps, so a stream that breaks, stalls (an idle timeout, which log streams do
+//! not have of their own) or ends with a restart resumes from its last line, with nothing
+//! repeated and nothing missed.
+
+use super::format::LogLine;
+use super::select::Target;
+use futures::{AsyncBufReadExt, StreamExt};
+use kube::Client;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+#[derive(Debug, Clone)]
+pub struct StreamOpts {
+    pub follow: bool,
+    pub since_seconds: Option<i64>,
+    /// Lines from the end to start with; None: all.
+    pub tail: Option<i64>,
+    pub previous: bool,
+    /// A stream with no line for this long is reopened from its last line.
+    pub idle_timeout: Duration,
+}
+
+/// What the log layer reports, in order per container.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LogEvent {
+    Joined(Arc<Target>),
+    Line(LogLine),
+    /// The container is no longer followed, and why.
+    Left(Arc<Target>, String),
+    /// Something about one container the user should know; its stream carries on or has left.
+    Problem(Arc<Target>, String),
+    /// Something about the whole query (the pod watch failing, no pods matching yet).
+    Notice(String),
+}
+
+/// Where a resumed stream picks up: the last timestamp delivered and how many lines carried it
+/// (several lines can share a timestamp, and a real API server's `sinceTime` has whole seconds).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Resume {
+    last: Option<jiff::Timestamp>,
+    last_text: String,
+    at_last: usize,
+    skip_at_last: usize,
+}
+
+impl Resume {
+    /// Starts a new request: the lines at the last timestamp come again and are skipped.
+    pub fn reopen(&mut self) {
+        self.skip_at_last = self.at_last;
+    }
+
+    pub fn since_time(&self) -> Option<&str> {
+        self.last.is_some().then_some(self.last_text.as_str())
+    }
+
+    /// Whether a line (by its timestamp) is new, noting it if so.
+    pub fn admit(&mut self, ts: &str) -> bool {
+        let Ok(t) = ts.parse::<jiff::Timestamp>() else {
+            // No readable timestamp: nothing to compare, so never drop it.
+            return true;
+        };
+        match self.last {
+            Some(last) if t < last => false,
+            Some(last) if t == last && self.skip_at_last > 0 => {
+                self.skip_at_last -= 1;
+                false
+            }
+            Some(last) if t == last => {
+                self.at_last += 1;
+                true
+            }
+            _ => {
+                self.last = Some(t);
+                self.last_text = ts.to_string();
+                self.at_last = 1;
+                self.skip_at_last = 0;
+                true
+            }
+        }
+    }
+}
+
+fn log_path(t: &Target, opts: &StreamOpts, resume: &Resume) -> String {
+    let mut q = vec![
+        ("container", t.container.clone()),
+        ("timestamps", "true".to_string()),
+    ];
+    if opts.follow {
+        q.push(("follow", "true".into()));
+    }
+    if opts.previous {
+        q.push(("previous", "true".into()));
+    }
+    match resume.since_time() {
+        Some(since) => q.push(("sinceTime", since.to_string())),
+        None => {
+            if let Some(s) = opts.since_seconds {
+                q.push(("sinceSeconds", s.to_string()));
+            }
+            if let Some(n) = opts.tail {
+                q.push(("tailLines", n.to_string()));
+            }
+        }
+    }
+    format!(
+        "/api/v1/namespaces/{}/pods/{}/log?{}",
+        t.namespace,
+        t.pod,
+        serde_urlencoded::to_string(&q).unwrap_or_default()
+    )
+}
+
+enum Opened {
+    Stream(Box<dyn futures::io::AsyncBufRead + Unpin + Send>),
+    /// Retry later (the container has not started, the server is unreachable).
+    Retry(String),
+    /// Stop following (gone, forbidden).
+    Stop(String),
+}
+
+async fn open(client: &Client, path: &str) -> Opened {
+    let req = match http::Request::get(path).body(Vec::new()) {
+        Ok(r) => r,
+        Err(e) => return Opened::Stop(format!("building the log request: {e}")),
+    };
+    match client.request_stream(req).await {
+        Ok(body) => Opened::Stream(Box::new(body)),
+        Err(kube::Error::Api(s)) if s.code == 403 => {
+            Opened::Stop(format!("forbidden: {}", s.message))
+        }
+        Err(kube::Error::Api(s)) if s.code == 404 => Opened::Stop("the pod is gone".into()),
+        Err(kube::Error::Api(s)) => Opened::Retry(s.message.clone()),
+        Err(e) => Opened::Retry(e.to_string()),
+    }
+}
+
+/// Whether the pod still runs the container's successors: after a stream ends, a running or
+/// restarting container is followed on; a finished pod or a deleted one is not.
+async fn pod_goes_on(client: &Client, t: &Target) -> Result<bool, String> {
+    let pods: kube::Api<k8s_openapi::api::core::v1::Pod> =
+        kube::Api::namespaced(client.clone(), &t.namespace);
+    match pods.get_opt(&t.pod).await {
+        Ok(None) => Ok(false),
+        Ok(Some(p)) => {
+            let phase = p.status.and_then(|s| s.phase).unwrap_or_default();
+            Ok(phase != "Succeeded" && phase != "Failed")
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Follows one container until it is gone (or, without follow, to the end of its log).
+/// Lines are sent as they come; a slow receiver slows the stream, nothing is dropped.
+pub async fn follow_container(
+    client: Client,
+    target: Arc<Target>,
+    opts: StreamOpts,
+    tx: mpsc::Sender<LogEvent>,
+) {
+    let _ = tx.send(LogEvent::Joined(target.clone())).await;
+    let reason = follow_inner(&client, &target, &opts, &tx).await;
+    let _ = tx.send(LogEvent::Left(target, reason)).await;
+}
+
+async fn follow_inner(
+    client: &Client,
+    target: &Arc<Target>,
+    opts: &StreamOpts,
+    tx: &mpsc::Sender<LogEvent>,
+) -> String {
+    let mut resume = Resume::default();
+    let mut backoff = Duration::from_millis(250);
+    let mut reported: Option<String> = None;
+    loop {
+        resume.reopen();
+        let body = match open(client, &log_path(target, opts, &resume)).await {
+            Opened::Stream(b) => b,
+            Opened::Stop(why) => {
+                // A forbidden log is news; a pod that went away is not.
+                if why.starts_with("forbidden") {
+                    let _ = tx
+                        .send(LogEvent::Problem(target.clone(), why.clone()))
+                        .await;
+                }
+                return why;
+            }
+            Opened::Retry(why) if !opts.follow => return why,
+            Opened::Retry(why) => {
+                // Said once per kind of trouble, not on every retry.
+                if reported.as_deref() != Some(why.as_str()) {
+                    let _ = tx
+                        .send(LogEvent::Problem(target.clone(), why.clone()))
+                        .await;
+                    reported = Some(why);
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+                continue;
+            }
+        };
+        let mut lines = body.lines();
+        loop {
+            let next = if opts.follow {
+                match tokio::time::timeout(opts.idle_timeout, lines.next()).await {
+                    Ok(n) => n,
+                    // Quiet for too long: reopen from the last line, in case the stream stalled.
+                    Err(_) => break,
+                }
+            } else {
+                lines.next().await
+            };
+            let line = match next {
+                Some(Ok(l)) => l,
+                Some(Err(e)) => {
+                    tracing::debug!(
+                        "log stream of {}/{} broke: {e}",
+                        target.pod,
+                        target.container
+                    );
+                    break;
+                }
+                None if !opts.follow => return "end of log".into(),
+                None => match pod_goes_on(client, target).await {
+                    Ok(true) => break,
+                    Ok(false) => return "the pod is gone or finished".into(),
+                    Err(_) => break,
+                },
+            };
+            backoff = Duration::from_millis(250);
+            reported = None;
+            let (ts, text) = line.split_once(' ').unwrap_or((line.as_str(), ""));
+            if !resume.admit(ts) {
+                continue;
+            }
+            let event = LogEvent::Line(LogLine {
+                target: target.clone(),
+                ts: ts.to_string(),
+                text: text.to_string(),
+            });
+            if tx.send(event).await.is_err() {
+                return "stopped".into();
+            }
+        }
+        // Give a restarting container a moment before asking again.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resumed_stream_skips_exactly_what_was_delivered() {
+        let mut r = Resume::default();
+        let first = [
+            "2026-11-22T05:00:00.5Z",
+            "2026-11-22T05:00:01Z",
+            "2026-11-22T05:00:01Z",
+        ];
+        assert!(first.iter().all(|ts| r.admit(ts)));
+        assert_eq!(r.since_time(), Some("2026-11-22T05:00:01Z"));
+        // The server sends again from the last timestamp (a real one from its whole second).
+        r.reopen();
+        let again = [
+            ("2026-11-22T05:00:00.5Z", false),
+            ("2026-11-22T05:00:01Z", false),
+            ("2026-11-22T05:00:01Z", false),
+            ("2026-11-22T05:00:01Z", true),
+            ("2026-11-22T05:00:02Z", true),
+        ];
+        for (ts, new) in again {
+            assert_eq!(r.admit(ts), new, "{ts}");
+        }
+        r.reopen();
+        assert!(!r.admit("2026-11-22T05:00:02Z"));
+        assert!(r.admit("2026-11-22T05:00:03Z"));
+        assert!(
+            r.admit("not-a-timestamp"),
+            "unreadable lines are never dropped"
+        );
+    }
+
+    #[test]
+    fn the_first_request_uses_since_and_tail_and_a_resume_uses_since_time() {
+        let t = Target {
+            namespace: "shop".into(),
+            pod: "web-1".into(),
+            container: "nginx".into(),
+        };
+        let opts = StreamOpts {
+            follow: true,
+            since_seconds: Some(60),
+            tail: Some(10),
+            previous: false,
+            idle_timeout: Duration::from_secs(30),
+        };
+        let mut r = Resume::default();
+        assert_eq!(
+            log_path(&t, &opts, &r),
+            "/api/v1/namespaces/shop/pods/web-1/log?container=nginx&timestamps=true&follow=true&sinceSeconds=60&tailLines=10"
+        );
+        r.admit("2026-11-22T05:00:01.25Z");
+        assert_eq!(
+            log_path(&t, &opts, &r),
+            "/api/v1/namespaces/shop/pods/web-1/log?container=nginx&timestamps=true&follow=true&sinceTime=2026-11-22T05%3A00%3A01.25Z"
+        );
+    }
+}
