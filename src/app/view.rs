@@ -633,4 +633,57 @@ mod tests {
         let term = render(&mut s, 80, 6);
         insta::assert_snapshot!(format!("{}", term.backend()));
     }
+
+    #[test]
+    fn events_view_lists_the_objects_events_with_warnings_coloured() {
+        use crate::cluster::object::ObjectMsg;
+        let mut s = detail_state('E', pod_object());
+        let id = s.detail.as_ref().unwrap().id;
+        s.update(Action::Object(
+            id,
+            ObjectMsg::EventSeen(
+                "e1".into(),
+                serde_json::json!({"type": "Normal", "reason": "Scheduled", "message": "Successfully assigned shop/web-1 to kx-worker-1",
+                    "lastTimestamp": "1970-01-01T00:00:01Z", "source": {"component": "default-scheduler"}}),
+            ),
+        ));
+        s.update(Action::Object(
+            id,
+            ObjectMsg::EventSeen(
+                "e2".into(),
+                serde_json::json!({"type": "Warning", "reason": "Unhealthy", "message": "Readiness probe failed", "count": 3,
+                    "lastTimestamp": "1970-01-01T00:59:00Z", "source": {"component": "kubelet"}}),
+            ),
+        ));
+        let term = render(&mut s, 90, 7);
+        insta::assert_snapshot!(format!("{}", term.backend()));
+        let buf = term.backend().buffer();
+        let warning_row = (0..7u16)
+            .find(|y| buf[(0, *y)].symbol() == "W")
+            .expect("the warning row");
+        assert_eq!(
+            buf[(0, warning_row)].fg,
+            theme().style("status.warn").fg.unwrap()
+        );
+    }
+
+    #[test]
+    fn the_context_picker_highlights_the_current_context() {
+        let (mut s, _) = pods_state();
+        s.contexts = vec!["kx-sim".into(), "prod-eu".into(), "staging".into()];
+        s.picker = Some(crate::app::state::Picker {
+            title: "contexts (Enter switches, Esc closes)".into(),
+            items: s.contexts.clone(),
+            selected: 1,
+            command: "ctx".into(),
+        });
+        let term = render(&mut s, 60, 9);
+        insta::assert_snapshot!(format!("{}", term.backend()));
+        let buf = term.backend().buffer();
+        let (x, y) = (0..9u16)
+            .flat_map(|y| (0..60u16).map(move |x| (x, y)))
+            .find(|&(x, y)| buf[(x, y)].symbol() == "p" && buf[(x + 1, y)].symbol() == "r")
+            .expect("prod-eu on screen");
+        assert_eq!(buf[(x, y)].bg, theme().style("row.selected").bg.unwrap());
+    }
 }
