@@ -80,7 +80,7 @@ fn event_pieces(line: &str, index: usize, theme: &Theme) -> Pieces {
 }
 
 /// Splits the pieces at the search matches and gives the matches the match style.
-fn highlight<'a>(pieces: Pieces, search: Option<&Regex>, matched: Style) -> Line<'a> {
+pub(crate) fn highlight<'a>(pieces: Pieces, search: Option<&Regex>, matched: Style) -> Line<'a> {
     let text: String = pieces.iter().map(|(t, _)| t.as_str()).collect();
     let ranges: Vec<(usize, usize)> = match search {
         Some(re) => re

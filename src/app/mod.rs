@@ -4,14 +4,18 @@
 pub mod describe;
 pub mod detail;
 pub mod detail_view;
+pub mod logview;
+pub mod logview_draw;
 pub mod model;
 pub mod state;
+mod state_logs;
 pub mod view;
 
 use crate::cli::Connection;
 use crate::cluster::discovery::keep_discovering;
 use crate::cluster::object::{self, ObjectMsg, ObjectRef};
 use crate::cluster::watch::{self, WatchMsg};
+use crate::logs::stream::LogEvent;
 use anyhow::{Context, Result};
 use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
 use futures::StreamExt;
@@ -249,6 +253,8 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
     };
     let (object_tx, mut object_rx) = mpsc::channel::<(u64, ObjectMsg)>(256);
     let mut following: Option<JoinHandle<()>> = None;
+    let (log_tx, mut log_rx) = mpsc::channel::<(u64, Vec<LogEvent>)>(16);
+    let mut tailing: Option<JoinHandle<()>> = None;
     let mut state = State::new(session.context, session.namespace, config.keys.clone());
     state.contexts = session.contexts;
     state.aliases = config.settings.aliases.clone();
@@ -310,6 +316,7 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
                 }
             },
             Some((id, msg)) = object_rx.recv() => actions.push(Action::Object(id, msg)),
+            Some((id, events)) = log_rx.recv() => actions.push(Action::LogBatch(id, events)),
             _ = tokio::time::sleep_until((last_draw + MIN_FRAME).into()), if dirty => {}
             _ = tick.tick() => {
                 watches.expire();
@@ -362,6 +369,35 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
                             ))),
                         }
                     }
+                    Effect::Logs(id, request) => {
+                        if let Some(old) = tailing.take() {
+                            old.abort();
+                        }
+                        match request.tail_spec() {
+                            Ok(spec) => {
+                                tailing = Some(spawn_logs(
+                                    watches.client.clone(),
+                                    id,
+                                    spec,
+                                    log_tx.clone(),
+                                ))
+                            }
+                            Err(e) => queue.push_back(Action::Saved(Err(e))),
+                        }
+                    }
+                    Effect::StopLogs => {
+                        if let Some(old) = tailing.take() {
+                            old.abort();
+                        }
+                    }
+                    Effect::Save(path, text) => {
+                        let lines = text.lines().count();
+                        queue.push_back(Action::Saved(
+                            std::fs::write(&path, text)
+                                .map(|_| format!("saved {lines} lines to {path}"))
+                                .map_err(|e| format!("cannot save to {path}: {e}")),
+                        ));
+                    }
                     Effect::Unfollow => {
                         if let Some(old) = following.take() {
                             old.abort();
@@ -386,6 +422,9 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
     if let Some(f) = following {
         f.abort();
     }
+    if let Some(t) = tailing {
+        t.abort();
+    }
     discovery.abort();
     ratatui::restore();
     outcome
@@ -409,6 +448,46 @@ fn spawn_follow(
                 msg = rx.recv() => {
                     let Some(m) = msg else { return };
                     if out.send((id, m)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// Runs the log layer for a log view and hands its events over in batches: at 20,000 lines a
+/// second, one update per line would be too many. The channel is bounded, so a UI that falls
+/// behind slows the streams instead of losing lines.
+fn spawn_logs(
+    client: Client,
+    id: u64,
+    spec: crate::logs::tail::TailSpec,
+    out: mpsc::Sender<(u64, Vec<LogEvent>)>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let (tx, mut rx) = mpsc::channel(4096);
+        let tail = crate::logs::tail::run(client, spec, tx);
+        tokio::pin!(tail);
+        let mut tail_done = false;
+        loop {
+            tokio::select! {
+                result = &mut tail, if !tail_done => {
+                    tail_done = true;
+                    if let Err(e) = result {
+                        let _ = out.send((id, vec![LogEvent::Notice(e)])).await;
+                    }
+                }
+                first = rx.recv() => {
+                    let Some(first) = first else { return };
+                    let mut batch = vec![first];
+                    while batch.len() < 5000 {
+                        match rx.try_recv() {
+                            Ok(e) => batch.push(e),
+                            Err(_) => break,
+                        }
+                    }
+                    if out.send((id, batch)).await.is_err() {
                         return;
                     }
                 }

@@ -36,6 +36,11 @@ pub enum Effect {
     /// Connect to another kubeconfig context; the runtime answers with `ContextSwitched` or
     /// `ContextFailed`.
     SwitchContext(String),
+    /// Follow logs for the log view with this id; the runtime answers with `LogBatch`es.
+    Logs(u64, Box<super::logview::LogRequest>),
+    StopLogs,
+    /// Write the text to the file; the runtime answers with `Saved`.
+    Save(String, String),
     Quit,
 }
 
@@ -84,6 +89,10 @@ pub enum Action {
         namespace: Option<String>,
     },
     ContextFailed(String),
+    /// Log events for the log view with this id, batched.
+    LogBatch(u64, Vec<crate::logs::stream::LogEvent>),
+    /// A save finished: what to tell the user.
+    Saved(Result<String, String>),
     Tick,
 }
 
@@ -108,6 +117,9 @@ pub struct ListView {
 pub enum Prompt {
     Command(String),
     Filter(String),
+    LogFilter(String),
+    ContainerFilter(String),
+    SavePath(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,7 +142,11 @@ pub struct State {
     pub stack: Vec<ListView>,
     /// A detail view over the top list, when one is open.
     pub detail: Option<DetailView>,
-    next_detail_id: u64,
+    pub(crate) next_detail_id: u64,
+    /// A log view over everything else, when one is open.
+    pub logs: Option<super::logview::LogView>,
+    /// Lines of scrollback a log view keeps.
+    pub log_capacity: usize,
     pub stores: HashMap<WatchKey, RowStore>,
     pub prompt: Option<Prompt>,
     pub history: Vec<String>,
@@ -162,6 +178,8 @@ impl State {
             stack: Vec::new(),
             detail: None,
             next_detail_id: 1,
+            logs: None,
+            log_capacity: 100_000,
             stores: HashMap::new(),
             prompt: None,
             history: Vec::new(),
@@ -271,6 +289,21 @@ impl State {
                 self.pending_open = Some(reopen);
                 Vec::new()
             }
+            Action::LogBatch(id, events) => {
+                if let Some(v) = self.logs.as_mut().filter(|v| v.id == id) {
+                    for e in events {
+                        v.apply(e);
+                    }
+                }
+                Vec::new()
+            }
+            Action::Saved(result) => {
+                self.message = Some(match result {
+                    Ok(m) => Message::Info(m),
+                    Err(e) => Message::Error(e),
+                });
+                Vec::new()
+            }
             Action::ContextFailed(e) => {
                 self.message = Some(Message::Error(e));
                 Vec::new()
@@ -308,6 +341,9 @@ impl State {
             }
         };
         self.message = None;
+        if self.logs.is_some() {
+            return self.on_log_action(action);
+        }
         if self.detail.is_some() {
             return self.on_detail_action(action);
         }
@@ -346,6 +382,8 @@ impl State {
             KeyAction::Help => self.help = true,
             KeyAction::Back => return self.back(),
             KeyAction::Enter => return self.drill_down(),
+            KeyAction::Logs => return self.logs_of_row(false),
+            KeyAction::PreviousLogs => return self.logs_of_row(true),
             KeyAction::Yaml => return self.open_detail(DetailKind::Yaml),
             KeyAction::Describe => return self.open_detail(DetailKind::Describe),
             KeyAction::Events => return self.open_detail(DetailKind::Events),
@@ -441,7 +479,11 @@ impl State {
             return Vec::new();
         };
         let text = match prompt {
-            Prompt::Command(t) | Prompt::Filter(t) => t,
+            Prompt::Command(t)
+            | Prompt::Filter(t)
+            | Prompt::LogFilter(t)
+            | Prompt::ContainerFilter(t)
+            | Prompt::SavePath(t) => t,
         };
         match ev.code {
             KeyCode::Esc => {
@@ -478,12 +520,28 @@ impl State {
                             self.history.push(t.clone());
                         }
                         let mut effects = Vec::new();
+                        if self.logs.is_some() && !t.trim().is_empty() {
+                            effects.extend(self.close_logs());
+                        }
                         if self.detail.is_some() && !t.trim().is_empty() {
-                            effects = self.close_detail();
+                            effects.extend(self.close_detail());
                         }
                         effects.extend(self.run_command(&t));
                         effects
                     }
+                    Some(Prompt::Filter(t)) if self.logs.is_some() => {
+                        self.log_search(t.trim());
+                        Vec::new()
+                    }
+                    Some(Prompt::LogFilter(t)) => {
+                        self.log_filter(t.trim());
+                        Vec::new()
+                    }
+                    Some(Prompt::ContainerFilter(t)) => {
+                        self.log_container_filter(t.trim());
+                        Vec::new()
+                    }
+                    Some(Prompt::SavePath(t)) => self.log_save(t.trim()),
                     Some(Prompt::Filter(t)) if self.detail.is_some() => {
                         self.apply_search(t.trim());
                         Vec::new()
@@ -558,6 +616,7 @@ impl State {
                 self.help = true;
                 Vec::new()
             }
+            "logs" | "log" => self.logs_command(&rest),
             "ctx" | "context" | "contexts" => match rest.first() {
                 None => {
                     let selected = self
@@ -780,6 +839,9 @@ impl State {
         if let Some(d) = &self.detail {
             crumbs.push(format!("{}:{}", d.target.name, d.kind.label()));
         }
+        if let Some(l) = &self.logs {
+            crumbs.push(l.request.title.clone());
+        }
         crumbs.join(" › ")
     }
 
@@ -879,12 +941,24 @@ impl State {
                     .into(),
                 ));
             }
-            KeyAction::Enter if containers => {
-                let name = d.containers.get(d.selected).map(|c| c.name.clone());
-                self.message = Some(Message::Info(format!(
-                    "logs of container {} open from here once the log view lands",
-                    name.unwrap_or_default()
-                )));
+            KeyAction::Enter | KeyAction::Logs | KeyAction::PreviousLogs if containers => {
+                let previous = action == KeyAction::PreviousLogs;
+                return self.logs_of_container(previous);
+            }
+            KeyAction::Logs | KeyAction::PreviousLogs
+                if d.target.resource.kind == "Pod" && d.target.resource.group.is_empty() =>
+            {
+                let previous = action == KeyAction::PreviousLogs;
+                let (ns, pod) = (d.target.namespace.clone(), d.target.name.clone());
+                return self.open_logs(super::logview::LogRequest {
+                    namespace: ns,
+                    pod_regex: format!("^{}$", regex::escape(&pod)),
+                    container_regex: None,
+                    label_selector: None,
+                    previous,
+                    one_pod: true,
+                    title: format!("{pod}:{}", if previous { "previous" } else { "logs" }),
+                });
             }
             other => {
                 self.message = Some(Message::Info(format!(

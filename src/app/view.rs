@@ -43,6 +43,15 @@ pub fn draw(f: &mut Frame, state: &mut State, theme: &Theme) {
         Constraint::Length(1),
     ])
     .areas(area);
+    if let Some(logs) = &state.logs {
+        draw_logs_header(f, state, logs, theme, header);
+        draw_crumbs(f, state, theme, crumbs);
+        state.page_height = body.height.max(1) as usize;
+        super::logview_draw::draw_logs(f, logs, theme, body);
+        draw_footer(f, state, theme, footer);
+        draw_overlays(f, state, theme, body);
+        return;
+    }
     if state.detail.is_some() {
         draw_detail_header(f, state, theme, header);
         draw_crumbs(f, state, theme, crumbs);
@@ -176,6 +185,48 @@ fn header_end<'a>(state: &State) -> Vec<Span<'a>> {
         spans.push(Span::raw(format!("  user: {}", c.user)));
     }
     spans
+}
+
+fn draw_logs_header(
+    f: &mut Frame,
+    state: &State,
+    logs: &super::logview::LogView,
+    theme: &Theme,
+    area: Rect,
+) {
+    let mut spans = header_start(state, theme);
+    let (mode, slot) = if logs.follow {
+        ("  following".to_string(), "status.ok")
+    } else if logs.unseen > 0 {
+        (format!("  paused ({} new)", logs.unseen), "status.warn")
+    } else {
+        ("  paused".to_string(), "status.warn")
+    };
+    spans.push(Span::styled(mode, theme.style(slot)));
+    spans.push(Span::raw(format!(
+        "  {} containers  {} lines",
+        logs.members,
+        logs.visible_len()
+    )));
+    if logs.evicted > 0 {
+        spans.push(Span::styled(
+            format!(
+                "  {} oldest lines dropped (scrollback {})",
+                logs.evicted, logs.capacity
+            ),
+            theme.style("status.warn"),
+        ));
+    }
+    if let Some(flt) = &logs.filter {
+        spans.push(Span::raw(format!("  &{}", flt.text)));
+    }
+    if let Some(c) = &logs.container_filter {
+        spans.push(Span::raw(format!("  containers: {}", c.as_str())));
+    }
+    if let Some(n) = logs.notices.back() {
+        spans.push(Span::styled(format!("  {n}"), theme.style("status.error")));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 fn draw_detail_header(f: &mut Frame, state: &State, theme: &Theme, area: Rect) {
@@ -353,6 +404,13 @@ fn draw_footer(f: &mut Frame, state: &State, theme: &Theme, area: Rect) {
     let line = match (&state.prompt, &state.message, state.warnings.first()) {
         (Some(Prompt::Command(t)), _, _) => Span::styled(format!(":{t}█"), theme.style("prompt")),
         (Some(Prompt::Filter(t)), _, _) => Span::styled(format!("/{t}█"), theme.style("prompt")),
+        (Some(Prompt::LogFilter(t)), _, _) => Span::styled(format!("&{t}█"), theme.style("prompt")),
+        (Some(Prompt::ContainerFilter(t)), _, _) => {
+            Span::styled(format!("containers: {t}█"), theme.style("prompt"))
+        }
+        (Some(Prompt::SavePath(t)), _, _) => {
+            Span::styled(format!("save to: {t}█"), theme.style("prompt"))
+        }
         (None, Some(Message::Error(e)), _) => {
             Span::styled(format!(" {e}"), theme.style("status.error"))
         }
@@ -363,6 +421,25 @@ fn draw_footer(f: &mut Frame, state: &State, theme: &Theme, area: Rect) {
             format!(" config: {w} (kx config check lists all)"),
             theme.style("status.warn"),
         ),
+        (None, None, None) if state.logs.is_some() => {
+            let key = |a| key_hint(state, a);
+            use crate::config::keys::KeyAction as A;
+            Span::styled(
+                format!(
+                    " {} follow/pause  {} wrap  {} timestamps  {} json  {} search  {} filter  {} containers  {} save  {} back",
+                    key(A::ToggleFollow),
+                    key(A::ToggleWrap),
+                    key(A::ToggleTimestamps),
+                    key(A::ToggleFormat),
+                    key(A::Filter),
+                    key(A::LogFilter),
+                    key(A::ContainerFilter),
+                    key(A::Save),
+                    key(A::Back)
+                ),
+                theme.style("status.line"),
+            )
+        }
         (None, None, None) if state.detail.is_some() => {
             let key = |a| key_hint(state, a);
             use crate::config::keys::KeyAction as A;
@@ -441,6 +518,7 @@ mod tests {
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
     use ratatui::style::Color;
+    use std::sync::Arc;
 
     fn theme() -> Theme {
         Theme::load("default-dark", None, false)
@@ -685,5 +763,62 @@ mod tests {
             .find(|&(x, y)| buf[(x, y)].symbol() == "p" && buf[(x + 1, y)].symbol() == "r")
             .expect("prod-eu on screen");
         assert_eq!(buf[(x, y)].bg, theme().style("row.selected").bg.unwrap());
+    }
+
+    #[test]
+    fn log_view_prefixes_pods_and_colours_levels() {
+        use crate::logs::format::LogLine;
+        use crate::logs::select::Target;
+        use crate::logs::stream::LogEvent;
+        let (mut s, _) = pods_state();
+        s.logs = Some(crate::app::logview::LogView::new(
+            7,
+            crate::app::logview::LogRequest {
+                namespace: Some("shop".into()),
+                pod_regex: ".*".into(),
+                container_regex: None,
+                label_selector: Some("app=api".into()),
+                previous: false,
+                one_pod: false,
+                title: "api:logs".into(),
+            },
+            1000,
+        ));
+        let mut events = Vec::new();
+        for (pod, text) in [
+            ("api-1", r#"{"level":"info","msg":"listening","port":8080}"#),
+            ("api-2", "level=warn msg=\"slow query\" ms=900"),
+            ("api-1", "ERROR connection refused"),
+        ] {
+            let target = Arc::new(Target {
+                namespace: "shop".into(),
+                pod: pod.into(),
+                container: "api".into(),
+            });
+            if !events
+                .iter()
+                .any(|e| matches!(e, LogEvent::Joined(t) if t.pod == pod))
+            {
+                events.push(LogEvent::Joined(target.clone()));
+            }
+            events.push(LogEvent::Line(LogLine {
+                target,
+                ts: "2026-11-22T05:00:00Z".into(),
+                text: text.into(),
+            }));
+        }
+        s.update(Action::LogBatch(7, events));
+        let term = render(&mut s, 80, 7);
+        insta::assert_snapshot!(format!("{}", term.backend()));
+        let buf = term.backend().buffer();
+        let row = (0..7u16)
+            .find(|y| {
+                (0..80u16).any(|x| buf[(x, *y)].symbol() == "E" && buf[(x + 1, *y)].symbol() == "R")
+            })
+            .expect("the error line");
+        let x = (0..80u16)
+            .find(|x| buf[(*x, row)].symbol() == "E" && buf[(*x + 1, row)].symbol() == "R")
+            .unwrap();
+        assert_eq!(buf[(x, row)].fg, theme().style("log.error").fg.unwrap());
     }
 }

@@ -49,8 +49,15 @@ key_actions! {
     ToggleManagedFields => "toggle_managed_fields", "YAML: show or hide managedFields";
     Reveal => "reveal", "Secret: show values decoded, or mask them again";
     Edit => "edit", "edit the object in $EDITOR";
-    Logs => "logs", "logs";
-    PreviousLogs => "previous_logs", "logs of the previous container";
+    Logs => "logs", "logs of the pod, container or workload (live)";
+    PreviousLogs => "previous_logs", "logs of the previous (crashed) container";
+    ToggleFollow => "toggle_follow", "logs: follow / pause (a paused view keeps receiving)";
+    ToggleWrap => "toggle_wrap", "logs: wrap long lines";
+    ToggleTimestamps => "toggle_timestamps", "logs: show timestamps";
+    ToggleFormat => "toggle_format", "logs: JSON and logfmt as is / compact / pretty";
+    LogFilter => "log_filter", "logs: show only matching lines (-C N regex for context)";
+    ContainerFilter => "container_filter", "logs: only containers matching a regex";
+    Save => "save", "logs: save the buffer to a file";
     Diff => "diff", "the object's change history";
     Delete => "delete", "delete (asks first)";
     Scale => "scale", "scale (asks for replicas)";
