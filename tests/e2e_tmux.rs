@@ -301,3 +301,52 @@ fn ctx_switches_between_clusters_of_a_merged_kubeconfig() {
     tmux.keys(&["q"]);
     tmux.wait_for("kx gone after q", 10, |s| !s.contains("ctx: alpha"));
 }
+
+#[test]
+fn demo_log_view_follows_pauses_and_filters() {
+    let bin = kx_binary();
+    let config_dir = tempfile::tempdir().expect("temp dir");
+    let tmux = Tmux::start(
+        "logs",
+        &format!(
+            "KX_CONFIG_DIR={} {} --demo; sleep 30",
+            config_dir.path().display(),
+            bin.display()
+        ),
+    );
+    tmux.wait_for("the demo pods", 30, |s| {
+        s.contains("web-") && s.contains("Running")
+    });
+    tmux.keys(&[":deploy", "Enter"]);
+    tmux.wait_for("the deployments", 10, |s| s.contains("UP-TO-DATE"));
+    tmux.keys(&["/^web", "Enter"]);
+    tmux.wait_for("the web deployment alone", 10, |s| !s.contains("coredns"));
+    tmux.keys(&["l"]);
+    let screen = tmux.wait_for("web's logs, live", 20, |s| {
+        s.contains("web:logs") && s.contains("following") && s.matches("GET /").count() >= 3
+    });
+    assert!(screen.contains("3 containers"), "three web pods: {screen}");
+    tmux.keys(&["f"]);
+    tmux.wait_for("a paused view still receiving", 15, |s| {
+        s.contains("paused (") && s.contains(" new)")
+    });
+    tmux.keys(&["&/login", "Enter"]);
+    let screen = tmux.wait_for("only /login lines", 10, |s| s.contains("&/login"));
+    let body: Vec<&str> = screen
+        .lines()
+        .skip(2)
+        .filter(|l| l.contains("GET "))
+        .collect();
+    assert!(
+        body.iter().all(|l| l.contains("/login")),
+        "the filter hides the rest: {screen}"
+    );
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the filter cleared", 10, |s| !s.contains("&/login"));
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("back at the deployments", 10, |s| {
+        s.contains("UP-TO-DATE") && !s.contains(":logs")
+    });
+    tmux.keys(&["q"]);
+    tmux.wait_for("kx gone after q", 10, |s| !s.contains("UP-TO-DATE"));
+}

@@ -96,6 +96,16 @@ fn context_info(
 }
 
 pub async fn run(conn: Connection, demo: bool, theme: Option<String>) -> Result<()> {
+    run_with(conn, demo, theme, None).await
+}
+
+/// The explorer, opening a log view first when asked (`kx logs … --tui`).
+pub async fn run_with(
+    conn: Connection,
+    demo: bool,
+    theme: Option<String>,
+    initial_logs: Option<logview::LogRequest>,
+) -> Result<()> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let settings =
         crate::config::Config::load(crate::config::config_dir(), theme.as_deref(), no_color);
@@ -145,6 +155,7 @@ pub async fn run(conn: Connection, demo: bool, theme: Option<String>) -> Result<
         contexts,
         namespace,
         switch_from: (!demo).then_some(conn),
+        initial_logs,
     };
     let result = run_ui(client, session, settings).await;
     if let Some(sim) = sim {
@@ -159,6 +170,7 @@ struct Session {
     contexts: Vec<String>,
     namespace: Option<String>,
     switch_from: Option<Connection>,
+    initial_logs: Option<logview::LogRequest>,
 }
 
 /// Connects to another context of the same kubeconfig, keeping -A if it was on.
@@ -257,6 +269,11 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
     let mut tailing: Option<JoinHandle<()>> = None;
     let mut state = State::new(session.context, session.namespace, config.keys.clone());
     state.contexts = session.contexts;
+    let mut seed: Vec<Action> = session
+        .initial_logs
+        .map(Action::OpenLogs)
+        .into_iter()
+        .collect();
     state.aliases = config.settings.aliases.clone();
     state.favourites = config.settings.favourite_namespaces.clone();
     state.warnings = config.warnings.clone();
@@ -324,6 +341,7 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
             }
         }
         state.now = jiff::Timestamp::now().as_second();
+        actions.splice(0..0, seed.drain(..));
         let updating = Instant::now();
         let batch = actions.len();
         let mut queue: std::collections::VecDeque<Action> = actions.into();

@@ -93,6 +93,8 @@ pub enum Action {
     LogBatch(u64, Vec<crate::logs::stream::LogEvent>),
     /// A save finished: what to tell the user.
     Saved(Result<String, String>),
+    /// Open a log view (`kx logs … --tui` starts with one).
+    OpenLogs(super::logview::LogRequest),
     Tick,
 }
 
@@ -297,6 +299,7 @@ impl State {
                 }
                 Vec::new()
             }
+            Action::OpenLogs(request) => self.open_logs(request),
             Action::Saved(result) => {
                 self.message = Some(match result {
                     Ok(m) => Message::Info(m),

@@ -185,7 +185,22 @@ pub async fn run(conn: Connection, args: LogsArgs) -> Result<ExitCode> {
     };
     let follow = !args.no_follow && !args.previous;
     if args.tui {
-        bail!("the TUI log view is not built yet; leave out --tui");
+        // The TUI view follows every container state and keeps its own filters; the line
+        // filters and output flags of the command line do not apply there.
+        let request = crate::app::logview::LogRequest {
+            namespace: single_ns.map(str::to_string),
+            pod_regex,
+            container_regex: Some(args.container.clone()),
+            label_selector,
+            previous: args.previous,
+            one_pod: false,
+            title: format!("{}:logs", args.query),
+        };
+        if namespaces.len() > 1 {
+            bail!("--tui follows one namespace or all (-A), not a list");
+        }
+        crate::app::run_with(conn, false, None, Some(request)).await?;
+        return Ok(ExitCode::SUCCESS);
     }
     let show_namespace = namespaces.len() > 1 || namespaces == [None];
     let spec = tail::TailSpec {
