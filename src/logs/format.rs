@@ -93,6 +93,20 @@ impl Formatter {
         out
     }
 
+    /// Appends the printed line and a newline to `out`. Raw lines without timestamps or
+    /// highlights are copied as they are: that is the hot path of `-o raw`.
+    pub fn format_into(&self, line: &LogLine, colour: usize, out: &mut Vec<u8>) {
+        if self.output == Output::Raw
+            && self.stamp.is_none()
+            && (self.highlight.is_empty() || !self.colour)
+        {
+            out.extend_from_slice(line.text.as_bytes());
+        } else {
+            out.extend_from_slice(self.format(line, colour).as_bytes());
+        }
+        out.push(b'\n');
+    }
+
     /// The printed line (no newline). `colour` is the pod's palette index.
     pub fn format(&self, line: &LogLine, colour: usize) -> String {
         let t = &line.target;

@@ -258,9 +258,13 @@ async fn print(
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     let write = |palette: &Palette, line: &LogLine, buf: &mut Vec<u8>| {
         if fmt.keep(&line.text) {
-            let colour = palette.colour_of(&line.target.namespace, &line.target.pod);
-            buf.extend_from_slice(fmt.format(line, colour).as_bytes());
-            buf.push(b'\n');
+            // The palette lookup builds a key: only pay for it when colours are printed.
+            let colour = if fmt.colour && fmt.output == format::Output::Default {
+                palette.colour_of(&line.target.namespace, &line.target.pod)
+            } else {
+                0
+            };
+            fmt.format_into(line, colour, buf);
         }
     };
     let mut buf = Vec::with_capacity(1 << 16);
