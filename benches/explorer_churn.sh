@@ -47,8 +47,8 @@ sleep "$window"
 c1=$(cpu_ticks "$kx")
 kx_cpu=$(echo "scale=1; ($c1 - $c0) * 100 / $hz / $window" | bc)
 kx_peak=$(peak_mib "$kx")
-frames=$(tail -n +"$((skip + 1))" "$log" | grep -o 'draw_ms=[0-9.]*' | cut -d= -f2 | sort -n)
-updates=$(tail -n +"$((skip + 1))" "$log" | grep -o 'update_ms=[0-9.]*' | cut -d= -f2 | sort -n)
+frames=$(tail -n +"$((skip + 1))" "$log" | grep -o 'draw_ms=[0-9.]*' | cut -d= -f2 | sort -n || true)
+updates=$(tail -n +"$((skip + 1))" "$log" | grep -o 'update_ms=[0-9.]*' | cut -d= -f2 | sort -n || true)
 count() { echo "$1" | grep -c . || true; }
 pct() { echo "$1" | awk -v p="$2" '{a[NR]=$1} END {if (NR) {i=int(NR*p); if (i<1) i=1; print a[i]} else print "n/a"}'; }
 tmux -L "$sock" kill-server

@@ -370,3 +370,51 @@ async fn a_pod_whose_logs_are_forbidden_is_reported_and_the_others_go_on() {
     assert!(!printed.contains_key(&(denied.clone(), "nginx".to_string())));
     c.sim.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ordered_output_is_in_timestamp_order_across_pods() {
+    let c = quick_logs().await;
+    running(&c, "app=web", 3).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let out = kx(
+        &c,
+        &[
+            "web-",
+            "-n",
+            "shop",
+            "--no-follow",
+            "--ordered",
+            "-o",
+            "json",
+        ],
+    )
+    .output()
+    .await
+    .expect("kx runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stamps: Vec<jiff::Timestamp> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json");
+            v["timestamp"]
+                .as_str()
+                .and_then(|t| t.parse().ok())
+                .expect("a timestamp")
+        })
+        .collect();
+    assert!(stamps.len() > 30, "{} lines", stamps.len());
+    assert!(
+        stamps.windows(2).all(|w| w[0] <= w[1]),
+        "lines of three pods merged in timestamp order"
+    );
+    let pods: std::collections::BTreeSet<String> = group(&String::from_utf8_lossy(&out.stdout))
+        .into_keys()
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(pods.len(), 3);
+    c.sim.stop().await;
+}

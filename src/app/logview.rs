@@ -9,6 +9,9 @@ use crate::logs::stream::LogEvent;
 use regex::Regex;
 use std::collections::VecDeque;
 
+/// Containers a log view follows at most, as `kx logs` does when following.
+pub const DEFAULT_MAX_REQUESTS: usize = 100;
+
 /// What a log view follows; the runtime turns it into a `logs::tail::TailSpec`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogRequest {
@@ -20,6 +23,8 @@ pub struct LogRequest {
     pub previous: bool,
     /// One pod only: lines need no pod name in front.
     pub one_pod: bool,
+    /// At most this many containers followed at once.
+    pub max_requests: usize,
     /// What the breadcrumb says, e.g. `web-1:logs`.
     pub title: String,
 }
@@ -52,8 +57,12 @@ impl LogRequest {
                 previous: self.previous,
                 idle_timeout: std::time::Duration::from_secs(30),
             },
-            max_requests: 100,
-            query: self.title.clone(),
+            max_requests: self.max_requests,
+            query: self
+                .title
+                .rsplit_once(':')
+                .map_or(self.title.as_str(), |(what, _)| what)
+                .to_string(),
         })
     }
 }
@@ -370,6 +379,7 @@ mod tests {
                 label_selector: None,
                 previous: false,
                 one_pod: false,
+                max_requests: DEFAULT_MAX_REQUESTS,
                 title: "web:logs".into(),
             },
             capacity,

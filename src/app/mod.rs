@@ -425,7 +425,8 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
                 }
             }
         }
-        if batch > 1 {
+        // Coalesced watch events, or a batch of log lines: the updates that could be slow.
+        if batch > 1 || updating.elapsed() > Duration::from_millis(1) {
             tracing::debug!(
                 update_ms = updating.elapsed().as_secs_f64() * 1000.0,
                 batch,

@@ -960,6 +960,7 @@ impl State {
                     label_selector: None,
                     previous,
                     one_pod: true,
+                    max_requests: super::logview::DEFAULT_MAX_REQUESTS,
                     title: format!("{pod}:{}", if previous { "previous" } else { "logs" }),
                 });
             }

@@ -53,6 +53,7 @@ impl State {
                 label_selector: None,
                 previous,
                 one_pod: true,
+                max_requests: super::logview::DEFAULT_MAX_REQUESTS,
                 title: format!("{}:{what}", row.name),
             });
         }
@@ -71,6 +72,7 @@ impl State {
                     label_selector: Some(sel),
                     previous: false,
                     one_pod: false,
+                    max_requests: super::logview::DEFAULT_MAX_REQUESTS,
                     title: format!("{}:logs", row.name),
                 }),
                 None => {
@@ -109,6 +111,7 @@ impl State {
             label_selector: None,
             previous,
             one_pod: true,
+            max_requests: super::logview::DEFAULT_MAX_REQUESTS,
             title: format!(
                 "{pod}/{}:{}",
                 c.name,
@@ -144,6 +147,7 @@ impl State {
             label_selector: None,
             previous: false,
             one_pod: false,
+            max_requests: super::logview::DEFAULT_MAX_REQUESTS,
             title: format!("{query}:logs"),
         })
     }

@@ -780,6 +780,7 @@ mod tests {
                 label_selector: Some("app=api".into()),
                 previous: false,
                 one_pod: false,
+                max_requests: crate::app::logview::DEFAULT_MAX_REQUESTS,
                 title: "api:logs".into(),
             },
             1000,

@@ -194,6 +194,9 @@ pub async fn run(conn: Connection, args: LogsArgs) -> Result<ExitCode> {
             label_selector,
             previous: args.previous,
             one_pod: false,
+            max_requests: args
+                .max_log_requests
+                .unwrap_or(crate::app::logview::DEFAULT_MAX_REQUESTS),
             title: format!("{}:logs", args.query),
         };
         if namespaces.len() > 1 {
@@ -215,9 +218,11 @@ pub async fn run(conn: Connection, args: LogsArgs) -> Result<ExitCode> {
             previous: args.previous,
             idle_timeout: idle,
         },
-        max_requests: args
-            .max_log_requests
-            .unwrap_or(if follow { 100 } else { 50 }),
+        max_requests: args.max_log_requests.unwrap_or(if follow {
+            crate::app::logview::DEFAULT_MAX_REQUESTS
+        } else {
+            50
+        }),
         query: args.query.clone(),
     };
     let fmt = formatter(&args, show_namespace)?;
