@@ -43,9 +43,23 @@ report "kubectl" "$kubectl"
 read -r kl kw kc _ <<< "$kx"; read -r ul uw uc _ <<< "$kubectl"
 echo "ratios kx/kubectl: lines/s $(echo "($kl / $kw) / ($ul / $uw)" | bc -l | cut -c1-5), CPU per line $(echo "($kc / $kl) / ($uc / $ul)" | bc -l | cut -c1-5)"
 
-# Following: everything the containers write during the window arrives (the sim's own count).
-"$bin" logs . -n ns-000 -o raw --since 1s --max-log-requests 1000 > "$dir/follow.out" 2>/dev/null &
-follower=$!
-sleep "$follow"
-kill -INT "$follower"; wait "$follower" || true
-echo "following ${follow}s: $(wc -l < "$dir/follow.out") lines ($(echo "$(wc -l < "$dir/follow.out") / $follow" | bc) lines/s)"
+# Following, both from now on (--tail 0 / --since 1s), for the same window: lines per second and
+# CPU per 100,000 lines.
+follow_run() { # name, command...
+  local name=$1; shift
+  "$@" > "$dir/$name.follow" 2>/dev/null &
+  local pid=$!
+  sleep 2
+  local l0 c0 l1 c1
+  l0=$(wc -l < "$dir/$name.follow"); c0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  sleep "$follow"
+  l1=$(wc -l < "$dir/$name.follow"); c1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  kill -INT "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+  local lines=$((l1 - l0)) cpu
+  cpu=$(echo "($c1 - $c0) / $(getconf CLK_TCK)" | bc -l)
+  printf '%-8s following: %8d lines/s; CPU %.3f s per 100k lines\n' "$name" "$((lines / follow))" \
+    "$(echo "$cpu * 100000 / ($lines + 1)" | bc -l)"
+}
+follow_run kx "$bin" logs . -n ns-000 -o raw --tail 0 --max-log-requests 1000
+follow_run kubectl kubectl logs -n ns-000 -l app --all-containers --prefix -f --tail=0 --max-log-requests=1000
+echo "the simulator writes $((pods * 2 * rate)) lines/s in all"
