@@ -273,6 +273,10 @@ async fn print(
         }
     };
     let mut buf = Vec::with_capacity(1 << 16);
+    // One ctrl-c listener for the whole run: a new one per loop turn would miss a signal that
+    // lands between turns, and under load that is most of the time.
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
     let result: Result<()> = async {
         loop {
             tokio::select! {
@@ -304,7 +308,7 @@ async fn print(
                         }
                     }
                 }
-                _ = tokio::signal::ctrl_c() => break,
+                _ = &mut ctrl_c => break,
             }
             // Write in batches while lines keep coming; flush whenever the queue runs dry.
             if buf.len() > 1 << 15 || rx.is_empty() {
