@@ -50,6 +50,11 @@ pub struct Connection {
 pub enum Command {
     /// Run the simulated Kubernetes API server (for the demo, tests and benchmarks).
     Sim(Box<SimArgs>),
+    /// Print an object's changes as they happen: ADDED with its YAML, then a diff per change
+    /// (kubespy-like), DELETED.
+    Changes(ChangesArgs),
+    /// The same for the object's `.status` only.
+    Status(ChangesArgs),
     /// Follow the logs of every matching pod's containers, live, as pods come and go
     /// (stern-compatible flags).
     Logs(Box<LogsArgs>),
@@ -88,6 +93,26 @@ impl ColorWhen {
             }
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct ChangesArgs {
+    /// KIND/NAME, with the kind as kubectl takes it (deploy/web, Deployment/web, widgets.demo.kx.dev/w).
+    pub target: String,
+    /// Keep the noise (resourceVersion, managedFields, generation, heartbeat and transition times).
+    #[arg(long)]
+    pub all_fields: bool,
+    /// default (headers and diffs) or json (one record per change).
+    #[arg(short = 'o', long, value_enum, default_value = "default")]
+    pub output: ChangesOutput,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorWhen,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ChangesOutput {
+    Default,
+    Json,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 
 pub mod age;
 pub mod app;
+pub mod changes;
 pub mod cli;
 pub mod cluster;
 pub mod config;

@@ -29,6 +29,8 @@ fn main() -> ExitCode {
         match cli.command {
             Some(Command::Sim(args)) => run_sim(*args).await,
             Some(Command::Logs(args)) => kx::logs::run(cli.connection, *args).await,
+            Some(Command::Changes(args)) => kx::changes::run(cli.connection, args, false).await,
+            Some(Command::Status(args)) => kx::changes::run(cli.connection, args, true).await,
             Some(Command::Config { action }) => run_config(action, cli.theme.as_deref()),
             None => kx::app::run(cli.connection, cli.demo, cli.theme)
                 .await

@@ -67,6 +67,16 @@ where
 
 /// Runs until the receiver is dropped.
 pub async fn follow(client: Client, target: ObjectRef, tx: mpsc::Sender<ObjectMsg>) {
+    follow_with(client, target, true, tx).await
+}
+
+/// Follows the object, and its Events only when asked.
+pub async fn follow_with(
+    client: Client,
+    target: ObjectRef,
+    with_events: bool,
+    tx: mpsc::Sender<ObjectMsg>,
+) {
     let ar = api_resource(&target.resource);
     let objects: Api<DynamicObject> = api_of(client.clone(), target.namespace.as_deref(), &ar);
     let by_name = format!("metadata.name={}", target.name);
@@ -75,6 +85,11 @@ pub async fn follow(client: Client, target: ObjectRef, tx: mpsc::Sender<ObjectMs
     let object_stream = watch_stream(objects, watcher::Config::default().fields(&by_name))
         .default_backoff()
         .map(move |ev| object_msgs(ev.map_err(|e| e.to_string()), &mut found));
+    if !with_events {
+        let mut only = std::pin::pin!(object_stream);
+        forward(&mut only, &tx).await;
+        return;
+    }
 
     let mut involved = format!(
         "involvedObject.name={},involvedObject.kind={}",

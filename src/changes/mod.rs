@@ -1,0 +1,194 @@
+//! `kx changes KIND/NAME` and `kx status KIND/NAME`: an object's revisions as they happen, like
+//! kubespy, but without the noise and without ever giving up. The object is followed by a
+//! kube-runtime watcher, which resumes from its last resourceVersion (and relists after 410),
+//! so no revision is missed across a broken watch; a revision seen twice (a relist) is printed
+//! once.
+
+pub mod diff;
+
+use crate::cli::{ChangesArgs, ChangesOutput, Connection};
+use crate::cluster::object::{ObjectMsg, ObjectRef, follow_with};
+use anyhow::{Result, anyhow, bail};
+use diff::Noise;
+use serde_json::{Value, json};
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use tokio::sync::mpsc;
+
+struct Printer {
+    json: bool,
+    colour: bool,
+    status_only: bool,
+    noise: Noise,
+    what: String,
+    /// The last revision printed, noise taken out, and its resourceVersion.
+    last: Option<(Value, String)>,
+}
+
+fn now() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+impl Printer {
+    fn header(&self, kind: &str, rv: &str, summary: &str) -> String {
+        let code = match kind {
+            "ADDED" => "32",
+            "DELETED" => "31",
+            _ => "33",
+        };
+        let head = format!("{} {kind} {} rv={rv}", now(), self.what);
+        let head = if self.colour {
+            format!("\x1b[1;{code}m{head}\x1b[0m")
+        } else {
+            head
+        };
+        if summary.is_empty() {
+            format!("{head}\n")
+        } else {
+            format!("{head}  {summary}\n")
+        }
+    }
+
+    /// What to print for a revision, if anything (a relist repeats revisions; noise-only
+    /// changes are not shown unless asked for).
+    fn revision(&mut self, obj: &Value) -> Option<String> {
+        let rv = obj["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if self
+            .last
+            .as_ref()
+            .is_some_and(|(_, last_rv)| *last_rv == rv)
+        {
+            return None;
+        }
+        let view = if self.status_only {
+            obj.get("status").cloned().unwrap_or(Value::Null)
+        } else {
+            obj.clone()
+        };
+        let clean = diff::strip(&view, &self.noise);
+        let out = match &self.last {
+            None => {
+                if self.json {
+                    json!({"type": "ADDED", "time": now(), "resourceVersion": rv, "object": clean})
+                        .to_string()
+                        + "\n"
+                } else {
+                    self.header("ADDED", &rv, "") + &diff::yaml(&clean)
+                }
+            }
+            Some((prev, _)) if *prev == clean => {
+                self.last = Some((clean, rv));
+                return None;
+            }
+            Some((prev, _)) => {
+                let summary = diff::summary(prev, &clean, 4);
+                if self.json {
+                    json!({"type": "MODIFIED", "time": now(), "resourceVersion": rv,
+                           "summary": summary, "diff": diff::unified(prev, &clean, false)})
+                    .to_string()
+                        + "\n"
+                } else {
+                    self.header("MODIFIED", &rv, &summary)
+                        + &diff::unified(prev, &clean, self.colour)
+                }
+            }
+        };
+        self.last = Some((clean, rv));
+        Some(out)
+    }
+
+    fn deleted(&mut self) -> String {
+        let rv = self.last.take().map(|(_, rv)| rv).unwrap_or_default();
+        if self.json {
+            json!({"type": "DELETED", "time": now(), "resourceVersion": rv}).to_string() + "\n"
+        } else {
+            self.header("DELETED", &rv, "")
+        }
+    }
+}
+
+pub async fn run(conn: Connection, args: ChangesArgs, status_only: bool) -> Result<ExitCode> {
+    let Some((kind, name)) = args.target.split_once('/') else {
+        bail!(
+            "{:?} is not KIND/NAME (for example deploy/web)",
+            args.target
+        );
+    };
+    let config = crate::app::client_config(&conn).await?;
+    let default_ns = config.default_namespace.clone();
+    let client = crate::cluster::connect(config)?;
+    let resources = crate::cluster::discovery::discover(&client).await?;
+    let resource = crate::cluster::discovery::resolve(&kind.to_lowercase(), &resources, &[])
+        .map_err(|e| anyhow!(e))?
+        .clone();
+    let namespace = resource
+        .namespaced
+        .then(|| conn.namespace.first().cloned().unwrap_or(default_ns));
+    let target = ObjectRef {
+        resource,
+        namespace,
+        name: name.to_string(),
+    };
+    let mut printer = Printer {
+        json: args.output == ChangesOutput::Json,
+        colour: args.color.enabled(std::io::stdout().is_terminal()),
+        status_only,
+        noise: if args.all_fields {
+            Noise::NONE
+        } else {
+            Noise::DEFAULT
+        },
+        what: target.display(),
+        last: None,
+    };
+    let (tx, mut rx) = mpsc::channel(64);
+    let task = tokio::spawn(follow_with(client, target.clone(), false, tx));
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let mut said_waiting = false;
+    let mut stdout = std::io::stdout();
+    loop {
+        let msg = tokio::select! {
+            m = rx.recv() => m,
+            _ = &mut ctrl_c => None,
+        };
+        let Some(msg) = msg else { break };
+        let text = match msg {
+            ObjectMsg::Object(obj) => printer.revision(&obj),
+            ObjectMsg::Missing if printer.last.is_some() => Some(printer.deleted()),
+            ObjectMsg::Missing => {
+                if !said_waiting {
+                    said_waiting = true;
+                    eprintln!(
+                        "kx: {} does not exist (yet); waiting for it (ctrl-c to stop)",
+                        target.display()
+                    );
+                }
+                None
+            }
+            ObjectMsg::Deleted => Some(printer.deleted()),
+            ObjectMsg::Error(e) => {
+                eprintln!("kx: watch of {} failed ({e}); retrying", target.display());
+                None
+            }
+            ObjectMsg::EventSeen(..) | ObjectMsg::EventGone(_) => None,
+        };
+        if let Some(t) = text {
+            // A reader that went away (`| head`) ends the run quietly.
+            if stdout
+                .write_all(t.as_bytes())
+                .and_then(|_| stdout.flush())
+                .is_err()
+            {
+                break;
+            }
+        }
+    }
+    task.abort();
+    Ok(ExitCode::SUCCESS)
+}
