@@ -183,7 +183,8 @@ pub struct LogsArgs {
     pub output: crate::logs::format::Output,
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorWhen,
-    /// At most this many containers at once (default 100 when following, 50 otherwise).
+    /// When following: at most this many containers (default 100); more is an error that says
+    /// how many matched. Without follow every matching container is read.
     #[arg(long, value_name = "N")]
     pub max_log_requests: Option<usize>,
     /// Merge lines of all containers into timestamp order (held up to --order-window).

@@ -377,6 +377,9 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
                                 if let Some(old) = following.take() {
                                     old.abort();
                                 }
+                                if let Some(old) = tailing.take() {
+                                    old.abort();
+                                }
                                 discovery.abort();
                                 (disc_tx, disc_rx) = mpsc::channel(1);
                                 discovery = tokio::spawn(keep_discovering(client, disc_tx.clone()));

@@ -285,6 +285,7 @@ impl State {
                 self.epoch += 1;
                 self.stack.clear();
                 self.detail = None;
+                self.logs = None;
                 self.stores.clear();
                 self.resources.clear();
                 self.discovery_error = None;
@@ -1498,7 +1499,7 @@ mod tests {
             info: "prod-eu".into(),
             namespace: Some("default".into()),
         });
-        assert!(s.stack.is_empty() && s.stores.is_empty());
+        assert!(s.stack.is_empty() && s.stores.is_empty() && s.logs.is_none());
         s.update(Action::Watch(old_key, WatchMsg::Init));
         assert!(s.stores.is_empty(), "stale news was stored");
         let effects = s.update(Action::Discovered(vec![res("", "pods", "Pod", &[], true)]));

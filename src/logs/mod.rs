@@ -218,11 +218,10 @@ pub async fn run(conn: Connection, args: LogsArgs) -> Result<ExitCode> {
             previous: args.previous,
             idle_timeout: idle,
         },
-        max_requests: args.max_log_requests.unwrap_or(if follow {
-            crate::app::logview::DEFAULT_MAX_REQUESTS
-        } else {
-            50
-        }),
+        // Only enforced when following (see tail::run).
+        max_requests: args
+            .max_log_requests
+            .unwrap_or(crate::app::logview::DEFAULT_MAX_REQUESTS),
         query: args.query.clone(),
     };
     let fmt = formatter(&args, show_namespace)?;
