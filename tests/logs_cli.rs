@@ -273,9 +273,20 @@ async fn a_pod_that_appears_later_and_restarts_is_followed_through_every_instanc
     let written = record(&c, "crashy", "app");
     let instances = c.sim.cluster.logs.instances("shop", "crashy", "app").len();
     assert!(instances >= 3, "{instances} instances");
+    let first_difference = lines.iter().zip(&written).position(|(a, b)| a != b);
     assert!(
-        lines.len() <= written.len() && lines[..] == written[..lines.len()],
-        "the printed lines are the instances' lines, in order, once each"
+        lines.len() <= written.len() && first_difference.is_none(),
+        "the printed lines are the instances' lines, in order, once each; first difference at {first_difference:?}: printed {:?}, written {:?} (instance starts at lines {:?})",
+        first_difference.and_then(|i| lines.get(i.saturating_sub(1)..i + 2)),
+        first_difference.and_then(|i| written.get(i.saturating_sub(1)..i + 2)),
+        (0..instances)
+            .map(|i| c
+                .sim
+                .cluster
+                .logs
+                .record("shop", "crashy", "app", i, 0, i128::MAX / 4)
+                .len())
+            .collect::<Vec<_>>()
     );
     let first_of_last = written.len()
         - c.sim

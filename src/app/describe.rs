@@ -213,18 +213,7 @@ fn containers(out: &mut Out, pod: &Value, now: i64) {
                 .unwrap_or(Value::Null);
             out.heading(2, s(&c["name"]));
             out.field(4, "Image", s(&c["image"]));
-            let ports: Vec<String> = c["ports"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|p| {
-                    format!(
-                        "{}/{}",
-                        p["containerPort"],
-                        p["protocol"].as_str().unwrap_or("TCP")
-                    )
-                })
-                .collect();
+            let ports = super::detail::container_ports(c);
             out.field(
                 4,
                 "Ports",

@@ -286,6 +286,22 @@ fn container_state(status: &Value) -> String {
     "Waiting".to_string()
 }
 
+/// `80/TCP` for each port a container declares.
+pub fn container_ports(container: &Value) -> Vec<String> {
+    container["ports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            format!(
+                "{}/{}",
+                p["containerPort"].as_i64().unwrap_or(0),
+                p["protocol"].as_str().unwrap_or("TCP")
+            )
+        })
+        .collect()
+}
+
 /// A pod's containers (init, regular and ephemeral) with their statuses.
 pub fn containers(pod: &Value) -> Vec<ContainerRow> {
     if pod["kind"] != "Pod" {
@@ -308,19 +324,7 @@ pub fn containers(pod: &Value) -> Vec<ContainerRow> {
                 .and_then(|s| s.iter().find(|s| s["name"] == name.as_str()))
                 .cloned()
                 .unwrap_or(Value::Null);
-            let ports = c["ports"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|p| {
-                    format!(
-                        "{}/{}",
-                        p["containerPort"].as_i64().unwrap_or(0),
-                        p["protocol"].as_str().unwrap_or("TCP")
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(",");
+            let ports = container_ports(c).join(",");
             rows.push(ContainerRow {
                 name,
                 role,

@@ -222,11 +222,20 @@ async fn stream(
             // A stalled stream: the connection stays open and nothing arrives, like a wedged kubelet.
             continue;
         }
+        // Read the instance again: it may have ended during the sleep, and a line due after
+        // its end was never written.
+        let fresh = cluster
+            .logs
+            .instances(&req.ns, &req.pod, &req.container)
+            .get(req.instance_index)
+            .copied()
+            .or(this)
+            .unwrap_or(req.instance);
         written = cluster.logs.written_by(
             &req.pod,
             &req.container,
             req.instance_index,
-            this.unwrap_or(req.instance),
+            fresh,
             now_ns(),
         );
     }
