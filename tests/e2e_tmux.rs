@@ -331,7 +331,10 @@ fn demo_log_view_follows_pauses_and_filters() {
         s.contains("paused (") && s.contains(" new)")
     });
     tmux.keys(&["&/login", "Enter"]);
-    let screen = tmux.wait_for("only /login lines", 10, |s| s.contains("&/login"));
+    // The header shows the filter once it applies (the prompt line shows it while typing).
+    let screen = tmux.wait_for("only /login lines", 10, |s| {
+        s.lines().next().is_some_and(|h| h.contains("&/login"))
+    });
     let body: Vec<&str> = screen
         .lines()
         .skip(2)
@@ -342,7 +345,9 @@ fn demo_log_view_follows_pauses_and_filters() {
         "the filter hides the rest: {screen}"
     );
     tmux.keys(&["Escape"]);
-    tmux.wait_for("the filter cleared", 10, |s| !s.contains("&/login"));
+    tmux.wait_for("the filter cleared", 10, |s| {
+        s.lines().next().is_some_and(|h| !h.contains("&/login"))
+    });
     tmux.keys(&["Escape"]);
     tmux.wait_for("back at the deployments", 10, |s| {
         s.contains("UP-TO-DATE") && !s.contains(":logs")
