@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::TestCluster;
+use common::{TestCluster, interrupt};
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt};
@@ -85,10 +85,7 @@ async fn a_scale_up_diffs_without_noise_and_a_dropped_watch_loses_nothing() {
     })
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let pid = child.id().expect("pid");
-    let _ = std::process::Command::new("kill")
-        .args(["-INT", &pid.to_string()])
-        .status();
+    interrupt(&child);
     while let Ok(Some(l)) = lines.next_line().await {
         seen.push_str(&l);
         seen.push('\n');

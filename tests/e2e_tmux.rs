@@ -75,6 +75,24 @@ impl Tmux {
         tmux
     }
 
+    /// `kx --demo` with a private config dir (so a developer's own key map cannot change what
+    /// the keys do), once the demo's pods show. The dir lives as long as the returned guard.
+    fn demo(name: &str) -> (Tmux, tempfile::TempDir) {
+        let config_dir = tempfile::tempdir().expect("temp dir");
+        let tmux = Tmux::start(
+            name,
+            &format!(
+                "KX_CONFIG_DIR={} {} --demo; sleep 30",
+                config_dir.path().display(),
+                kx_binary().display()
+            ),
+        );
+        tmux.wait_for("the demo pods", 30, |s| {
+            s.contains("web-") && s.contains("Running")
+        });
+        (tmux, config_dir)
+    }
+
     fn alive(&self) -> bool {
         self.run(&["has-session", "-t", "kx"]).status.success()
     }
@@ -165,19 +183,7 @@ fn demo_explorer_deployments_filter_drill_down_and_quit() {
 
 #[test]
 fn demo_yaml_search_describe_and_containers_of_a_pod() {
-    let bin = kx_binary();
-    let config_dir = tempfile::tempdir().expect("temp dir");
-    let tmux = Tmux::start(
-        "detail",
-        &format!(
-            "KX_CONFIG_DIR={} {} --demo; sleep 30",
-            config_dir.path().display(),
-            bin.display()
-        ),
-    );
-    tmux.wait_for("the demo pods", 30, |s| {
-        s.contains("web-") && s.contains("Running")
-    });
+    let (tmux, _config_dir) = Tmux::demo("detail");
     tmux.keys(&["/^web-", "Enter"]);
     tmux.wait_for("only web pods", 10, |s| {
         !s.contains("coredns") && s.contains("web-")
@@ -304,19 +310,7 @@ fn ctx_switches_between_clusters_of_a_merged_kubeconfig() {
 
 #[test]
 fn demo_log_view_follows_pauses_and_filters() {
-    let bin = kx_binary();
-    let config_dir = tempfile::tempdir().expect("temp dir");
-    let tmux = Tmux::start(
-        "logs",
-        &format!(
-            "KX_CONFIG_DIR={} {} --demo; sleep 30",
-            config_dir.path().display(),
-            bin.display()
-        ),
-    );
-    tmux.wait_for("the demo pods", 30, |s| {
-        s.contains("web-") && s.contains("Running")
-    });
+    let (tmux, _config_dir) = Tmux::demo("logs");
     tmux.keys(&[":deploy", "Enter"]);
     tmux.wait_for("the deployments", 10, |s| s.contains("UP-TO-DATE"));
     tmux.keys(&["/^web", "Enter"]);

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::TestCluster;
+use common::{TestCluster, interrupt, read_all};
 use kx::sim::SimOptions;
 use std::collections::BTreeMap;
 use std::process::Stdio;
@@ -123,19 +123,8 @@ async fn following_survives_drops_stalls_and_rollouts_without_losing_or_repeatin
     .expect("kx starts");
     let stdout = child.stdout.take().expect("stdout");
     let stderr = child.stderr.take().expect("stderr");
-    let collect = |r: Box<dyn tokio::io::AsyncRead + Unpin + Send>| {
-        tokio::spawn(async move {
-            let mut lines = tokio::io::BufReader::new(r).lines();
-            let mut all = String::new();
-            while let Ok(Some(l)) = lines.next_line().await {
-                all.push_str(&l);
-                all.push('\n');
-            }
-            all
-        })
-    };
-    let out = collect(Box::new(stdout));
-    let err = collect(Box::new(stderr));
+    let out = read_all(stdout);
+    let err = read_all(stderr);
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     c.sim.cluster.faults.drop_all_connections();
@@ -162,10 +151,7 @@ async fn following_survives_drops_stalls_and_rollouts_without_losing_or_repeatin
     running(&c, "app=web", 2).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
 
-    let pid = child.id().expect("pid");
-    let _ = std::process::Command::new("kill")
-        .args(["-INT", &pid.to_string()])
-        .status();
+    interrupt(&child);
     let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
         .await
         .expect("kx stops on ctrl-c")
@@ -243,15 +229,7 @@ async fn a_pod_that_appears_later_and_restarts_is_followed_through_every_instanc
     .expect("write");
     c.kubectl_ok(&["apply", "-f", manifest.to_str().unwrap_or_default()])
         .await;
-    let out = tokio::spawn(async move {
-        let mut lines = tokio::io::BufReader::new(stdout).lines();
-        let mut all = String::new();
-        while let Ok(Some(l)) = lines.next_line().await {
-            all.push_str(&l);
-            all.push('\n');
-        }
-        all
-    });
+    let out = read_all(stdout);
     // Long enough for a few crashes and restarts (with the kubelet's back-off): three
     // instances started, and a moment for the third to log.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
@@ -263,10 +241,7 @@ async fn a_pod_that_appears_later_and_restarts_is_followed_through_every_instanc
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let pid = child.id().expect("pid");
-    let _ = std::process::Command::new("kill")
-        .args(["-INT", &pid.to_string()])
-        .status();
+    interrupt(&child);
     let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
     let printed = group(&out.await.expect("stdout"));
     let lines = &printed[&("crashy".to_string(), "app".to_string())];
