@@ -6,5 +6,6 @@ pub mod changes;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod history;
 pub mod logs;
 pub mod sim;

@@ -16,6 +16,8 @@ pub enum DetailKind {
     Describe,
     Events,
     Containers,
+    /// Revisions and diffs, from the history (see `diffview`).
+    Diff,
 }
 
 impl DetailKind {
@@ -25,6 +27,7 @@ impl DetailKind {
             DetailKind::Describe => "describe",
             DetailKind::Events => "events",
             DetailKind::Containers => "containers",
+            DetailKind::Diff => "diff",
         }
     }
 }
@@ -71,6 +74,8 @@ pub struct DetailView {
     pub scroll: usize,
     pub selected: usize,
     pub search: Option<Regex>,
+    /// Set while the view is (or was) a diff view: its selection and noise filters.
+    pub diff: Option<super::diffview::DiffState>,
 }
 
 impl DetailView {
@@ -90,6 +95,7 @@ impl DetailView {
             scroll: 0,
             selected: 0,
             search: None,
+            diff: None,
         };
         v.rebuild(0);
         v
@@ -126,6 +132,9 @@ impl DetailView {
     }
 
     pub fn rebuild(&mut self, now: i64) {
+        if self.kind == DetailKind::Diff {
+            return; // its lines come from the history, in `DiffState::refresh`
+        }
         let Some(obj) = &self.object else {
             self.lines = vec![match self.presence {
                 Presence::Missing => format!(
@@ -142,7 +151,7 @@ impl DetailView {
             DetailKind::Yaml => yaml_lines(obj, self.show_managed_fields, self.reveal),
             DetailKind::Describe => describe::describe(obj, &events, now),
             DetailKind::Events => event_table(&events, now),
-            DetailKind::Containers => Vec::new(),
+            DetailKind::Containers | DetailKind::Diff => Vec::new(),
         };
         self.containers = containers(obj);
         self.selected = self.selected.min(self.containers.len().saturating_sub(1));

@@ -128,6 +128,10 @@ pub fn draw_detail(f: &mut Frame, detail: &mut DetailView, theme: &Theme, area: 
         draw_containers(f, detail, theme, area);
         return;
     }
+    if detail.kind == DetailKind::Diff {
+        super::diffview_draw::draw(f, detail, theme, area);
+        return;
+    }
     // Keep the last page full rather than scrolling past the end.
     detail.scroll = detail
         .scroll

@@ -4,10 +4,13 @@
 pub mod describe;
 pub mod detail;
 pub mod detail_view;
+pub mod diffview;
+pub mod diffview_draw;
 pub mod logview;
 pub mod logview_draw;
 pub mod model;
 pub mod state;
+mod state_diff;
 mod state_logs;
 pub mod view;
 
@@ -276,6 +279,8 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
         .collect();
     state.aliases = config.settings.aliases.clone();
     state.favourites = config.settings.favourite_namespaces.clone();
+    let budget = usize::try_from(config.settings.history_budget_mib << 20).unwrap_or(usize::MAX);
+    state.revisions = crate::history::History::new(budget);
     state.warnings = config.warnings.clone();
     state.now = jiff::Timestamp::now().as_second();
 

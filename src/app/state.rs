@@ -150,6 +150,8 @@ pub struct State {
     /// Lines of scrollback a log view keeps.
     pub log_capacity: usize,
     pub stores: HashMap<WatchKey, RowStore>,
+    /// Revisions of the objects kx watches, for diff views.
+    pub revisions: crate::history::History,
     pub prompt: Option<Prompt>,
     pub history: Vec<String>,
     pub message: Option<Message>,
@@ -183,6 +185,7 @@ impl State {
             logs: None,
             log_capacity: 100_000,
             stores: HashMap::new(),
+            revisions: crate::history::History::default(),
             prompt: None,
             history: Vec::new(),
             message: None,
@@ -235,6 +238,12 @@ impl State {
     }
 
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        let effects = self.reduce(action);
+        self.refresh_diff();
+        effects
+    }
+
+    fn reduce(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Tick => {
                 for s in self.stores.values_mut() {
@@ -260,13 +269,22 @@ impl State {
             Action::Watch(key, _) if key.epoch != self.epoch => Vec::new(),
             Action::Watch(key, msg) => {
                 let now = self.now;
-                // No per-event work beyond the store: at 1,000 events/s over 100k rows, ordering
-                // and clamping happen once per frame, in the view.
+                // No per-event work beyond the store and the history: at 1,000 events/s over
+                // 100k rows, ordering and clamping happen once per frame, in the view.
+                self.record_revision(&key, &msg);
                 self.stores.entry(key).or_default().apply(msg, now);
                 Vec::new()
             }
             Action::Object(id, msg) => {
                 if let Some(d) = self.detail.as_mut().filter(|d| d.id == id) {
+                    let key = super::state_diff::history_key(&d.target);
+                    match &msg {
+                        ObjectMsg::Object(o) => {
+                            self.revisions.record(&key, o, self.now);
+                        }
+                        ObjectMsg::Deleted => self.revisions.deleted(&key, self.now),
+                        _ => {}
+                    }
                     d.apply(msg, self.now);
                 }
                 Vec::new()
@@ -287,6 +305,7 @@ impl State {
                 self.detail = None;
                 self.logs = None;
                 self.stores.clear();
+                self.revisions = crate::history::History::new(self.revisions.budget());
                 self.resources.clear();
                 self.discovery_error = None;
                 self.pending_open = Some(reopen);
@@ -391,6 +410,7 @@ impl State {
             KeyAction::Yaml => return self.open_detail(DetailKind::Yaml),
             KeyAction::Describe => return self.open_detail(DetailKind::Describe),
             KeyAction::Events => return self.open_detail(DetailKind::Events),
+            KeyAction::Diff => return self.open_detail(DetailKind::Diff),
             KeyAction::ToggleWide => {
                 if let Some(v) = self.stack.last_mut() {
                     v.wide = !v.wide;
@@ -874,18 +894,35 @@ impl State {
         }
         let id = self.next_detail_id;
         self.next_detail_id += 1;
-        self.detail = Some(DetailView::new(id, target.clone(), kind));
+        let mut detail = DetailView::new(id, target.clone(), kind);
+        if kind == DetailKind::Diff {
+            self.start_diff(&mut detail);
+        }
+        self.detail = Some(detail);
         vec![Effect::Follow(id, Box::new(target))]
     }
 
     fn close_detail(&mut self) -> Vec<Effect> {
-        self.detail = None;
+        if let Some(diff) = self.detail.take().and_then(|d| d.diff) {
+            self.revisions.unpin(&diff.key);
+        }
         vec![Effect::Unfollow]
     }
 
     fn on_detail_action(&mut self, action: KeyAction) -> Vec<Effect> {
         let page = self.page_height.max(1) as isize;
         let now = self.now;
+        if self
+            .detail
+            .as_ref()
+            .is_some_and(|d| d.kind == DetailKind::Diff)
+            && let Some(effects) = self.on_diff_action(action)
+        {
+            return effects;
+        }
+        if action == KeyAction::Diff {
+            return self.switch_to_diff();
+        }
         let Some(d) = self.detail.as_mut() else {
             return Vec::new();
         };

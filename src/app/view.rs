@@ -5,6 +5,7 @@
 use super::model::{self, cell_text};
 use super::state::{Message, Prompt, State};
 use crate::cluster::rows::Row;
+use crate::cluster::store::RowStore;
 use crate::config::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -301,6 +302,16 @@ fn draw_header(f: &mut Frame, state: &State, theme: &Theme, area: Rect, shown: u
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+const CHANGED: &str = "CHANGED";
+
+/// "12s ago" for a row kx saw change live (D shows what changed), else blank.
+fn changed_text(store: Option<&RowStore>, row: &Row, now: i64) -> String {
+    store
+        .and_then(|s| s.changed_at.get(&row.uid))
+        .map(|t| format!("{} ago", crate::age::human_duration(now - t)))
+        .unwrap_or_default()
+}
+
 fn draw_list(f: &mut Frame, state: &State, theme: &Theme, area: Rect, rows: &[Row], offset: usize) {
     let height = area.height.saturating_sub(1) as usize;
     let now = state.now;
@@ -329,7 +340,7 @@ fn draw_list(f: &mut Frame, state: &State, theme: &Theme, area: Rect, rows: &[Ro
             } else {
                 theme.style("row.normal")
             };
-            let cells: Vec<Span> = cols
+            let mut cells: Vec<Span> = cols
                 .iter()
                 .enumerate()
                 .map(|(ci, c)| {
@@ -342,6 +353,7 @@ fn draw_list(f: &mut Frame, state: &State, theme: &Theme, area: Rect, rows: &[Ro
                     }
                 })
                 .collect();
+            cells.push(Span::raw(changed_text(store, row, now)));
             TableRow::new(cells).style(base)
         })
         .collect();
@@ -356,8 +368,24 @@ fn draw_list(f: &mut Frame, state: &State, theme: &Theme, area: Rect, rows: &[Ro
             Constraint::Length(longest.max(c.title.len()).min(60) as u16)
         })
         .collect();
-    let header =
-        TableRow::new(cols.iter().map(|c| c.title.clone())).style(theme.style("table.header"));
+    let mut widths = widths;
+    // CHANGED: when kx saw each row change live; D on the row shows what changed.
+    let marks = !cols.is_empty();
+    widths.extend(marks.then(|| {
+        Constraint::Length(
+            rows.iter()
+                .map(|r| changed_text(store, r, now).len())
+                .max()
+                .unwrap_or(0)
+                .max(CHANGED.len()) as u16,
+        )
+    }));
+    let header = TableRow::new(
+        cols.iter()
+            .map(|c| c.title.clone())
+            .chain(marks.then(|| CHANGED.to_string())),
+    )
+    .style(theme.style("table.header"));
     f.render_widget(
         Table::new(table_rows, widths)
             .header(header)
@@ -440,15 +468,42 @@ fn draw_footer(f: &mut Frame, state: &State, theme: &Theme, area: Rect) {
                 theme.style("status.line"),
             )
         }
+        (None, None, None)
+            if state
+                .detail
+                .as_ref()
+                .is_some_and(|d| d.kind == super::detail::DetailKind::Diff) =>
+        {
+            let key = |a| key_hint(state, a);
+            use crate::config::keys::KeyAction as A;
+            Span::styled(
+                format!(
+                    " {}/{} revision  {} base  hide: {} rv {} managed {} gen {} times {} status  {} scroll  {} yaml  {} back",
+                    key(A::Up),
+                    key(A::Down),
+                    key(A::ToggleMarks),
+                    key(A::ToggleResourceVersion),
+                    key(A::ToggleManagedFields),
+                    key(A::ToggleGeneration),
+                    key(A::ToggleTimestamps),
+                    key(A::ToggleStatus),
+                    key(A::PageDown),
+                    key(A::Yaml),
+                    key(A::Back)
+                ),
+                theme.style("status.line"),
+            )
+        }
         (None, None, None) if state.detail.is_some() => {
             let key = |a| key_hint(state, a);
             use crate::config::keys::KeyAction as A;
             Span::styled(
                 format!(
-                    " {} yaml  {} describe  {} events  {} managedFields  {} reveal secret  {} search  {}/{} next/prev  {} back",
+                    " {} yaml  {} describe  {} events  {} diff  {} managedFields  {} reveal secret  {} search  {}/{} next/prev  {} back",
                     key(A::Yaml),
                     key(A::Describe),
                     key(A::Events),
+                    key(A::Diff),
                     key(A::ToggleManagedFields),
                     key(A::Reveal),
                     key(A::Filter),
@@ -598,6 +653,11 @@ mod tests {
             s.update(Action::Watch(key.clone(), WatchMsg::InitRow(row)));
         }
         s.update(Action::Watch(key.clone(), WatchMsg::InitDone));
+        // A live change 12 s ago: its row says so in the CHANGED column.
+        s.now = 3588;
+        let changed = s.stores[&key].get("dns-1").unwrap().clone();
+        s.update(Action::Watch(key.clone(), WatchMsg::Apply(changed)));
+        s.now = 3600;
         let term = render(&mut s, 90, 9);
         insta::assert_snapshot!(format!("{}", term.backend()));
         let buf = term.backend().buffer();
@@ -692,6 +752,38 @@ mod tests {
         assert_eq!(buf[(x, y)].fg, theme().style("yaml.key").fg.unwrap());
         let text = format!("{}", term.backend());
         assert!(!text.contains("kube-controller-manager"), "{text}");
+    }
+
+    #[test]
+    fn diff_view_lists_revisions_and_colours_what_changed() {
+        use crate::cluster::object::ObjectMsg;
+        let mut first = pod_object();
+        first["metadata"]["resourceVersion"] = "5".into();
+        let mut s = detail_state('D', first.clone());
+        let id = s.detail.as_ref().unwrap().id;
+        let mut second = first.clone();
+        second["metadata"]["resourceVersion"] = "7".into();
+        second["metadata"]["labels"]["app"] = "web-v2".into();
+        s.now += 42;
+        s.update(Action::Object(id, ObjectMsg::Object(second)));
+        let term = render(&mut s, 70, 16);
+        insta::assert_snapshot!(format!("{}", term.backend()));
+        let text = format!("{}", term.backend());
+        assert!(text.contains("MODIFIED   metadata.labels.app web→web-v2"), "{text}");
+        assert!(!text.contains("resourceVersion"), "noise hidden: {text}");
+        let buf = term.backend().buffer();
+        let colour_of = |start: &str| {
+            (2..16u16)
+                .find(|&y| {
+                    let line: String = (0..70u16).map(|x| buf[(x, y)].symbol()).collect();
+                    line.starts_with(start)
+                })
+                .map(|y| buf[(0, y)].fg)
+                .unwrap_or_else(|| panic!("no line starting {start:?} in {text}"))
+        };
+        assert_eq!(colour_of("+    app: web-v2"), theme().style("diff.added").fg.unwrap());
+        assert_eq!(colour_of("-    app: web"), theme().style("diff.removed").fg.unwrap());
+        assert_eq!(colour_of("@@"), theme().style("diff.hunk").fg.unwrap());
     }
 
     #[test]

@@ -33,7 +33,7 @@ impl Noise {
     };
 }
 
-const TIMESTAMP_KEYS: [&str; 4] = [
+pub const TIMESTAMP_KEYS: [&str; 4] = [
     "lastHeartbeatTime",
     "lastTransitionTime",
     "lastUpdateTime",
@@ -82,7 +82,7 @@ pub fn strip(obj: &Value, noise: &Noise) -> Value {
     v
 }
 
-fn short(v: Option<&Value>) -> String {
+pub fn short(v: Option<&Value>) -> String {
     match v {
         None | Some(Value::Null) => "∅".into(),
         Some(Value::String(s)) => s.clone(),

@@ -42,6 +42,29 @@ pub struct WireRow {
     pub object: Option<WireObject>,
 }
 
+/// A watch event's row with the whole object (`includeObject=Object`): the object's text is
+/// kept as it came, for the revision history, and only its metadata parsed.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WireFullRow {
+    pub cells: Vec<Value>,
+    pub object: Option<Box<serde_json::value::RawValue>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WireFullTable {
+    #[serde(default)]
+    pub rows: Vec<WireFullRow>,
+}
+
+impl WireFullRow {
+    /// The row, and the object's text when it parses.
+    pub fn parts(&self) -> Option<(Row, &str)> {
+        let raw = self.object.as_deref()?;
+        let object: WireObject = serde_json::from_str(raw.get()).ok()?;
+        Some((Row::from_parts(&object.metadata, &self.cells), raw.get()))
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ListMeta {
     #[serde(rename = "resourceVersion", default)]
@@ -104,9 +127,12 @@ impl Row {
     }
 
     pub fn from_wire(row: &WireRow) -> Option<Row> {
-        let meta = &row.object.as_ref()?.metadata;
-        let cells: Vec<Box<str>> = row.cells.iter().map(cell_text).collect();
-        Some(Row {
+        Some(Row::from_parts(&row.object.as_ref()?.metadata, &row.cells))
+    }
+
+    pub fn from_parts(meta: &WireMeta, cells: &[Value]) -> Row {
+        let cells: Vec<Box<str>> = cells.iter().map(cell_text).collect();
+        Row {
             search: search_text(&meta.namespace, &cells),
             uid: if meta.uid.is_empty() {
                 format!("{}/{}", meta.namespace, meta.name)
@@ -122,7 +148,7 @@ impl Row {
                 .and_then(crate::age::parse_timestamp),
             deleting: meta.deletion_timestamp.is_some(),
             cells,
-        })
+        }
     }
 }
 

@@ -13,6 +13,9 @@ fn order_key(row: &Row) -> OrderKey {
     (row.namespace.clone(), row.name.clone(), row.uid.clone())
 }
 
+/// How long a row's "changed N ago" mark stays (the list's CHANGED column).
+pub const CHANGE_MARK_SECS: i64 = 600;
+
 #[derive(Debug, Clone, Default)]
 pub struct RowStore {
     pub columns: Vec<Column>,
@@ -51,6 +54,9 @@ impl RowStore {
     }
 
     pub fn apply(&mut self, msg: WatchMsg, now: i64) {
+        if matches!(msg, WatchMsg::Revision(_)) {
+            return; // for the revision history, not the rows
+        }
         self.generation += 1;
         match msg {
             WatchMsg::Columns(c) => self.columns = c,
@@ -92,6 +98,7 @@ impl RowStore {
                 }
             }
             WatchMsg::Error(e) => self.error = Some(e),
+            WatchMsg::Revision(_) => {}
         }
     }
 
@@ -118,7 +125,7 @@ impl RowStore {
     pub fn expire(&mut self, now: i64, keep_secs: i64) {
         self.deleted.retain(|_, (_, at)| now - *at < keep_secs);
         self.changed_at
-            .retain(|_, at| now - *at < keep_secs.max(60));
+            .retain(|_, at| now - *at < keep_secs.max(CHANGE_MARK_SECS));
     }
 }
 

@@ -3,7 +3,7 @@
 //! backs off on errors, and never gives up. It sends typed messages and knows nothing of the UI.
 
 use super::discovery::ResourceInfo;
-use super::rows::{Column, Row, WireTable};
+use super::rows::{Column, Row, WireFullRow, WireFullTable, WireTable};
 use futures::StreamExt;
 use kube::Client;
 use kube::core::WatchEvent;
@@ -25,6 +25,9 @@ pub enum WatchMsg {
     InitRow(Row),
     InitDone,
     Apply(Row),
+    /// A live change's whole object as JSON text (sent just before its `Apply`), for the
+    /// revision history. The list itself carries metadata only, to stay small.
+    Revision(Box<str>),
     Delete(String),
     /// Something failed; the layer retries by itself. The text says what, for the status line.
     Error(String),
@@ -185,13 +188,13 @@ async fn watch(
         ("watch", "true".to_string()),
         ("resourceVersion", rv.clone()),
         ("timeoutSeconds", "290".to_string()),
-        ("includeObject", "Metadata".to_string()),
+        ("includeObject", "Object".to_string()),
     ];
     let req = match table_request(&format!("{path}?{}", query(scope, &extra))) {
         Ok(r) => r,
         Err(e) => return WatchEnd::Failed(e.to_string()),
     };
-    let stream = match client.request_events::<WireTable>(req).await {
+    let stream = match client.request_events::<WireFullTable>(req).await {
         Ok(s) => s,
         Err(kube::Error::Api(s)) if s.code == 410 => return WatchEnd::Gone,
         Err(e) => return WatchEnd::Failed(describe(&e)),
@@ -213,14 +216,19 @@ async fn watch(
             WatchEvent::Added(t) | WatchEvent::Modified(t) => t
                 .rows
                 .iter()
-                .filter_map(Row::from_wire)
-                .map(|r| note_version(rv, r, WatchMsg::Apply))
+                .filter_map(WireFullRow::parts)
+                .flat_map(|(r, text)| {
+                    [
+                        WatchMsg::Revision(text.into()),
+                        note_version(rv, r, WatchMsg::Apply),
+                    ]
+                })
                 .collect(),
             WatchEvent::Deleted(t) => t
                 .rows
                 .iter()
-                .filter_map(Row::from_wire)
-                .map(|r| note_version(rv, r, |r| WatchMsg::Delete(r.uid)))
+                .filter_map(WireFullRow::parts)
+                .map(|(r, _)| note_version(rv, r, |r| WatchMsg::Delete(r.uid)))
                 .collect(),
             WatchEvent::Bookmark(b) => {
                 *rv = b.metadata.resource_version;

@@ -45,9 +45,17 @@ pub struct Settings {
     pub readonly: bool,
     pub favourite_namespaces: Vec<String>,
     pub aliases: Vec<(String, String)>,
+    /// Memory for object revision histories (diff views), in MiB.
+    pub history_budget_mib: u64,
 }
 
-const KNOWN_SETTINGS: &[&str] = &["theme", "readonly", "favourite_namespaces", "aliases"];
+const KNOWN_SETTINGS: &[&str] = &[
+    "theme",
+    "readonly",
+    "favourite_namespaces",
+    "aliases",
+    "history_budget_mib",
+];
 
 impl Settings {
     fn parse(text: &str, origin: &str, warnings: &mut Vec<String>) -> Option<serde_yaml::Mapping> {
@@ -75,6 +83,7 @@ impl Settings {
             readonly: false,
             favourite_namespaces: Vec::new(),
             aliases: Vec::new(),
+            history_budget_mib: 64,
         };
         let mut docs = Vec::new();
         docs.extend(
@@ -97,6 +106,12 @@ impl Settings {
                         None => {
                             warnings.push(format!("{origin}: readonly: expected true or false"))
                         }
+                    },
+                    "history_budget_mib" => match v.as_u64() {
+                        Some(n) => settings.history_budget_mib = n,
+                        None => warnings.push(format!(
+                            "{origin}: history_budget_mib: expected a whole number of MiB"
+                        )),
                     },
                     "favourite_namespaces" => match v.as_sequence() {
                         Some(seq) => {

@@ -35,6 +35,7 @@ pub const SLOTS: &[&str] = &[
     "prompt",
     "diff.added",
     "diff.removed",
+    "diff.hunk",
     "yaml.key",
     "yaml.value",
     "yaml.literal",
