@@ -138,6 +138,79 @@ async fn rows_arrive_complete_then_live_and_survive_dropped_connections_and_gone
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_changes_carry_the_whole_object_just_before_their_row() {
+    let c = TestCluster::start(false).await;
+    let client = client(&c).await;
+    let resources = discover(&client).await.expect("discovery");
+    let deployments = resolve("deploy", &resources, &[]).expect("deploy").clone();
+    let (tx, mut rx) = mpsc::channel(1024);
+    tokio::spawn(run(
+        client.clone(),
+        deployments,
+        Scope {
+            namespace: Some("shop".into()),
+            ..Default::default()
+        },
+        tx,
+        100,
+    ));
+    let mut store = RowStore::default();
+    until(&mut rx, &mut store, 20, "the first list", |s| s.loaded).await;
+    let deploys = c
+        .sim
+        .cluster
+        .find_type("apps", "v1", "deployments")
+        .expect("deployments");
+    let key = kx::history::HistoryKey {
+        resource: "deployments.apps".into(),
+        namespace: "shop".into(),
+        name: "web".into(),
+    };
+    let mut history = kx::history::History::default();
+    // The first live change is the first revision kx sees; the second is diffed against it.
+    for replicas in [4, 6] {
+        c.sim
+            .cluster
+            .modify(&deploys, "shop", "web", None, |mut v| {
+                v["spec"]["replicas"] = serde_json::json!(replicas);
+                Ok(v)
+            })
+            .expect("scale");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let msg = tokio::time::timeout_at(deadline, rx.recv())
+                .await
+                .expect("a live change of web")
+                .expect("watch running");
+            let WatchMsg::Revision(text) = &msg else {
+                continue;
+            };
+            history.record_watched("deployments.apps", text, 0);
+            let object: serde_json::Value = serde_json::from_str(text).expect("JSON");
+            if object["metadata"]["name"] == "web" && object["spec"]["replicas"] == replicas {
+                let next = rx.recv().await.expect("the row follows");
+                assert!(
+                    matches!(&next, WatchMsg::Apply(row) if row.name == "web"
+                        && row.resource_version == object["metadata"]["resourceVersion"]),
+                    "{next:?}"
+                );
+                break;
+            }
+        }
+    }
+    let web = history.get(&key).expect("web has a history");
+    assert_eq!(web.revisions()[0].change, kx::history::Change::FirstSeen);
+    assert!(
+        web.revisions()
+            .iter()
+            .any(|r| r.summary.starts_with("spec.replicas 4→6")),
+        "{:?}",
+        web.revisions()
+    );
+    c.sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_server_is_reported_and_retried() {
     let c = TestCluster::start(false).await;
     let client = client(&c).await;

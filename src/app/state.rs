@@ -1182,6 +1182,87 @@ mod tests {
     }
 
     #[test]
+    fn live_changes_from_a_list_feed_the_history_and_d_on_the_row_shows_them() {
+        let mut s = state();
+        let wk = s.current().unwrap().key.clone();
+        feed(
+            &mut s,
+            &wk,
+            &["Name", "Status"],
+            &[("web-1", &["web-1", "Running"])],
+        );
+        let pod = |rv: &str, image: &str| {
+            serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "web-1", "namespace": "shop", "uid": "web-1", "resourceVersion": rv},
+                "spec": {"containers": [{"name": "app", "image": image}]}})
+            .to_string()
+        };
+        s.now = 100;
+        for (rv, image) in [("2", "web:1"), ("3", "web:2")] {
+            s.update(Action::Watch(
+                wk.clone(),
+                WatchMsg::Revision(pod(rv, image).into()),
+            ));
+            let mut row = s.stores[&wk].get("web-1").unwrap().clone();
+            row.resource_version = rv.into();
+            s.update(Action::Watch(wk.clone(), WatchMsg::Apply(row)));
+        }
+        let effects = press(&mut s, 'D');
+        assert!(matches!(&effects[..], [Effect::Follow(_, t)] if t.name == "web-1"));
+        let d = s.detail.as_ref().unwrap();
+        let diff = d.diff.as_ref().unwrap();
+        assert_eq!(diff.rows.len(), 2);
+        assert_eq!(diff.rows[0].summary, "spec.containers[0].image web:1→web:2");
+        assert!(
+            d.lines.contains(&"-  - image: web:1".to_string()),
+            "{:?}",
+            d.lines
+        );
+        assert!(d.lines.contains(&"+  - image: web:2".to_string()));
+        // Down selects the older revision; S hides the status; Esc unpins and closes.
+        press(&mut s, 'j');
+        assert_eq!(
+            s.detail
+                .as_ref()
+                .unwrap()
+                .diff
+                .as_ref()
+                .unwrap()
+                .selected_index(),
+            1
+        );
+        press(&mut s, 'S');
+        assert!(matches!(&s.message, Some(Message::Info(m)) if m == "the status hidden in diffs"));
+        // A deletion seen by the list ends the history with DELETED.
+        s.update(Action::Watch(wk.clone(), WatchMsg::Delete("web-1".into())));
+        let diff = s.detail.as_ref().unwrap().diff.as_ref().unwrap();
+        assert_eq!(diff.rows[0].change, crate::history::Change::Deleted);
+        let effects = key(&mut s, KeyCode::Esc);
+        assert_eq!(effects, [Effect::Unfollow]);
+    }
+
+    #[test]
+    fn d_in_a_yaml_view_switches_to_the_diff_of_the_same_object() {
+        let mut s = state();
+        let key = s.current().unwrap().key.clone();
+        feed(&mut s, &key, &["Name"], &[("web-1", &["web-1"])]);
+        let effects = press(&mut s, 'y');
+        let [Effect::Follow(id, _)] = &effects[..] else {
+            panic!("{effects:?}");
+        };
+        let obj = serde_json::json!({"metadata": {"name": "web-1", "namespace": "shop", "resourceVersion": "4"}});
+        s.update(Action::Object(*id, ObjectMsg::Object(obj)));
+        assert!(
+            press(&mut s, 'D').is_empty(),
+            "the same object stays followed"
+        );
+        let d = s.detail.as_ref().unwrap();
+        assert_eq!(d.kind, DetailKind::Diff);
+        assert_eq!(d.diff.as_ref().unwrap().rows.len(), 1);
+        assert_eq!(s.breadcrumbs(), "pods › web-1:diff");
+    }
+
+    #[test]
     fn a_command_opens_any_resource_by_short_name_and_replaces_the_stack() {
         let mut s = state();
         press(&mut s, ':');

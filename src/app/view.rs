@@ -769,7 +769,10 @@ mod tests {
         let term = render(&mut s, 70, 16);
         insta::assert_snapshot!(format!("{}", term.backend()));
         let text = format!("{}", term.backend());
-        assert!(text.contains("MODIFIED   metadata.labels.app web→web-v2"), "{text}");
+        assert!(
+            text.contains("MODIFIED   metadata.labels.app web→web-v2"),
+            "{text}"
+        );
         assert!(!text.contains("resourceVersion"), "noise hidden: {text}");
         let buf = term.backend().buffer();
         let colour_of = |start: &str| {
@@ -781,8 +784,14 @@ mod tests {
                 .map(|y| buf[(0, y)].fg)
                 .unwrap_or_else(|| panic!("no line starting {start:?} in {text}"))
         };
-        assert_eq!(colour_of("+    app: web-v2"), theme().style("diff.added").fg.unwrap());
-        assert_eq!(colour_of("-    app: web"), theme().style("diff.removed").fg.unwrap());
+        assert_eq!(
+            colour_of("+    app: web-v2"),
+            theme().style("diff.added").fg.unwrap()
+        );
+        assert_eq!(
+            colour_of("-    app: web"),
+            theme().style("diff.removed").fg.unwrap()
+        );
         assert_eq!(colour_of("@@"), theme().style("diff.hunk").fg.unwrap());
     }
 
