@@ -55,6 +55,9 @@ pub enum Command {
     Changes(ChangesArgs),
     /// The same for the object's `.status` only.
     Status(ChangesArgs),
+    /// A live summary of a rollout (deploy/NAME: conditions, new and old replica sets, pods and
+    /// why they wait) or of a service (svc/NAME: endpoints and the pods behind them).
+    Trace(TraceArgs),
     /// Follow the logs of every matching pod's containers, live, as pods come and go
     /// (stern-compatible flags).
     Logs(Box<LogsArgs>),
@@ -105,6 +108,14 @@ pub struct ChangesArgs {
     /// default (headers and diffs) or json (one record per change).
     #[arg(short = 'o', long, value_enum, default_value = "default")]
     pub output: ChangesOutput,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorWhen,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct TraceArgs {
+    /// deploy/NAME or svc/NAME (any name kubectl takes for the kind).
+    pub target: String,
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorWhen,
 }

@@ -9,3 +9,4 @@ pub mod config;
 pub mod history;
 pub mod logs;
 pub mod sim;
+pub mod trace;

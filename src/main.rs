@@ -31,6 +31,7 @@ fn main() -> ExitCode {
             Some(Command::Logs(args)) => kx::logs::run(cli.connection, *args).await,
             Some(Command::Changes(args)) => kx::changes::run(cli.connection, args, false).await,
             Some(Command::Status(args)) => kx::changes::run(cli.connection, args, true).await,
+            Some(Command::Trace(args)) => kx::trace::run(cli.connection, args).await,
             Some(Command::Config { action }) => run_config(action, cli.theme.as_deref()),
             None => kx::app::run(cli.connection, cli.demo, cli.theme)
                 .await

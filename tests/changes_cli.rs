@@ -174,3 +174,164 @@ async fn unknown_kinds_get_close_matches_and_missing_objects_are_waited_for() {
     .await;
     c.sim.stop().await;
 }
+
+/// The simulator's own record of web's revisions after `after`, oldest first.
+fn recorded_revisions(c: &TestCluster, name: &str, after: u64) -> Vec<u64> {
+    c.sim
+        .cluster
+        .read()
+        .history
+        .iter()
+        .filter(|e| {
+            e.type_key == "apps/deployments"
+                && e.object.namespace == "shop"
+                && e.object.name == name
+                && e.rv > after
+        })
+        .map(|e| e.rv)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_revision_the_simulator_recorded_arrives_once_across_dropped_watches() {
+    let c = TestCluster::start(false).await;
+    let mut child = kx(
+        &c,
+        &[
+            "changes",
+            "deploy/web",
+            "-n",
+            "shop",
+            "--all-fields",
+            "-o",
+            "json",
+        ],
+    )
+    .spawn()
+    .expect("kx starts");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut seen = String::new();
+    until(&mut lines, &mut seen, "ADDED", |s| s.contains("\"ADDED\"")).await;
+    let first: serde_json::Value = serde_json::from_str(seen.lines().next().unwrap()).unwrap();
+    let start: u64 = first["resourceVersion"].as_str().unwrap().parse().unwrap();
+    let deploys = c
+        .sim
+        .cluster
+        .find_type("apps", "v1", "deployments")
+        .expect("deployments");
+    // Changes land while kx's watch is down: each must come back on the resumed watch.
+    for replicas in [4, 5, 6, 2] {
+        c.sim.cluster.faults.drop_all_connections();
+        c.sim
+            .cluster
+            .modify(&deploys, "shop", "web", None, |mut v| {
+                v["spec"]["replicas"] = serde_json::json!(replicas);
+                Ok(v)
+            })
+            .expect("scale");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    // Let the controllers settle, then wait for kx to print the simulator's last revision.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let recorded = recorded_revisions(&c, "web", start);
+    let last = *recorded.last().expect("the simulator recorded the scales");
+    until(&mut lines, &mut seen, "the last recorded revision", |s| {
+        s.contains(&format!("\"resourceVersion\":\"{last}\""))
+    })
+    .await;
+    interrupt(&child);
+    let printed: Vec<u64> = seen
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("JSON record");
+            v["resourceVersion"].as_str().unwrap().parse().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        printed, recorded,
+        "kx printed exactly the simulator's revisions, in order"
+    );
+    assert!(recorded.len() >= 4, "{recorded:?}");
+    c.sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_follows_a_rollout_and_a_services_endpoints() {
+    let c = TestCluster::start(false).await;
+    let mut child = kx(
+        &c,
+        &["trace", "deployment/web", "-n", "shop", "--color", "never"],
+    )
+    .spawn()
+    .expect("kx starts");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut seen = String::new();
+    until(&mut lines, &mut seen, "a complete rollout", |s| {
+        s.contains("rollout: complete") && s.contains("  NEW web-")
+    })
+    .await;
+    assert!(
+        !seen.contains("replica sets (newest first):\n  none yet"),
+        "the first summary waits for the lists:\n{seen}"
+    );
+    c.kubectl_ok(&[
+        "set",
+        "image",
+        "-n",
+        "shop",
+        "deploy/web",
+        "nginx=nginx:1.28",
+    ])
+    .await;
+    until(&mut lines, &mut seen, "the new set next to the old", |s| {
+        s.contains("rollout: in progress") && s.contains("nginx:1.28") && s.contains("  old web-")
+    })
+    .await;
+    until(
+        &mut lines,
+        &mut seen,
+        "pods waiting for their containers",
+        |s| s.contains("waiting (nginx: ContainerCreating)"),
+    )
+    .await;
+    until(&mut lines, &mut seen, "the rollout completing", |s| {
+        s.rsplit("kx trace").next().is_some_and(|last| {
+            last.contains("rollout: complete") && last.contains("rev 2") && !last.contains("  old ")
+        })
+    })
+    .await;
+    interrupt(&child);
+
+    let mut child = kx(&c, &["trace", "svc/web", "-n", "shop", "--color", "never"])
+        .spawn()
+        .expect("kx starts");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut seen = String::new();
+    until(&mut lines, &mut seen, "three ready endpoints", |s| {
+        s.contains("endpoints: 3 ready, 0 not ready")
+    })
+    .await;
+    c.kubectl_ok(&["scale", "-n", "shop", "deploy/web", "--replicas=4"])
+        .await;
+    until(
+        &mut lines,
+        &mut seen,
+        "a fourth pod, not ready, then ready",
+        |s| s.contains("endpoints: 4 ready, 0 not ready"),
+    )
+    .await;
+    interrupt(&child);
+
+    let out = kx(&c, &["trace", "configmap/settings", "-n", "shop"])
+        .output()
+        .await
+        .expect("kx runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("kx trace follows deployments and services, not ConfigMap"),
+        "{err}"
+    );
+    c.sim.stop().await;
+}

@@ -112,14 +112,13 @@ impl Printer {
     }
 }
 
-pub async fn run(conn: Connection, args: ChangesArgs, status_only: bool) -> Result<ExitCode> {
-    let Some((kind, name)) = args.target.split_once('/') else {
-        bail!(
-            "{:?} is not KIND/NAME (for example deploy/web)",
-            args.target
-        );
+/// Connects and resolves KIND/NAME (kinds by any name discovery knows, close matches for
+/// typos) to the object to follow, in `-n` or the context's namespace.
+pub async fn connect_target(conn: &Connection, target: &str) -> Result<(kube::Client, ObjectRef)> {
+    let Some((kind, name)) = target.split_once('/') else {
+        bail!("{target:?} is not KIND/NAME (for example deploy/web)");
     };
-    let config = crate::app::client_config(&conn).await?;
+    let config = crate::app::client_config(conn).await?;
     let default_ns = config.default_namespace.clone();
     let client = crate::cluster::connect(config)?;
     let resources = crate::cluster::discovery::discover(&client).await?;
@@ -134,6 +133,11 @@ pub async fn run(conn: Connection, args: ChangesArgs, status_only: bool) -> Resu
         namespace,
         name: name.to_string(),
     };
+    Ok((client, target))
+}
+
+pub async fn run(conn: Connection, args: ChangesArgs, status_only: bool) -> Result<ExitCode> {
+    let (client, target) = connect_target(&conn, &args.target).await?;
     let mut printer = Printer {
         json: args.output == ChangesOutput::Json,
         colour: args.color.enabled(std::io::stdout().is_terminal()),
