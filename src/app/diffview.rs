@@ -138,24 +138,20 @@ impl DiffState {
             Some(_) => None,
             None => (at + 1 < self.rows.len()).then_some(at + 1),
         };
-        let new = object
-            .object(index_of(at))
-            .map(|o| diff::strip(&o, &self.noise));
-        let Some(new) = new else {
+        let (new, old) = match against {
+            None => (object.object(index_of(at)), None),
+            Some(b) => match object.pair(index_of(at), index_of(b)) {
+                Some((new, old)) => (Some(new), Some(old)),
+                None => (None, None),
+            },
+        };
+        let Some(new) = new.map(|o| diff::strip_owned(o, &self.noise)) else {
             *lines = vec!["this revision cannot be rebuilt (its delta did not fit)".into()];
             return;
         };
-        match against {
-            None => {
-                self.compared =
-                    format!("rv {}, the oldest revision kept", selected.resource_version);
-                *lines = diff::yaml(&new).lines().map(|l| format!(" {l}")).collect();
-            }
-            Some(b) => {
-                let old = object
-                    .object(index_of(b))
-                    .map(|o| diff::strip(&o, &self.noise))
-                    .unwrap_or_default();
+        match (against, old) {
+            (Some(b), Some(old)) => {
+                let old = diff::strip_owned(old, &self.noise);
                 self.compared = format!(
                     "rv {} against rv {}",
                     selected.resource_version, self.rows[b].resource_version
@@ -169,6 +165,11 @@ impl DiffState {
                 } else {
                     text.lines().map(str::to_string).collect()
                 };
+            }
+            _ => {
+                self.compared =
+                    format!("rv {}, the oldest revision kept", selected.resource_version);
+                *lines = diff::yaml(&new).lines().map(|l| format!(" {l}")).collect();
             }
         }
     }

@@ -55,7 +55,11 @@ fn strip_timestamps(v: &mut Value) {
 
 /// The object without the chosen noise.
 pub fn strip(obj: &Value, noise: &Noise) -> Value {
-    let mut v = obj.clone();
+    strip_owned(obj.clone(), noise)
+}
+
+/// `strip` without the copy, for an object the caller owns (a 1 MB object copies in ~10 ms).
+pub fn strip_owned(mut v: Value, noise: &Noise) -> Value {
     if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
         if noise.resource_version {
             meta.remove("resourceVersion");
@@ -98,7 +102,8 @@ fn changes(path: &str, old: Option<&Value>, new: Option<&Value>, out: &mut Vec<S
             let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
             keys.sort();
             keys.dedup();
-            for k in keys {
+            // Equal subtrees are skipped before any path is built: most of a big object is.
+            for k in keys.into_iter().filter(|k| a.get(*k) != b.get(*k)) {
                 let p = if path.is_empty() {
                     k.clone()
                 } else {
@@ -108,7 +113,7 @@ fn changes(path: &str, old: Option<&Value>, new: Option<&Value>, out: &mut Vec<S
             }
         }
         (Some(Value::Array(a)), Some(Value::Array(b))) if a.len() == b.len() => {
-            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            for (i, (x, y)) in a.iter().zip(b).enumerate().filter(|(_, (x, y))| x != y) {
                 changes(&format!("{path}[{i}]"), Some(x), Some(y), out);
             }
         }
@@ -134,20 +139,106 @@ pub fn yaml(v: &Value) -> String {
     serde_yaml::to_string(v).unwrap_or_else(|e| format!("# cannot show as YAML: {e}\n"))
 }
 
-/// A unified diff of the two as YAML, three lines of context, coloured on request.
+/// Objects with more nodes than this are diffed by changed subtree rather than as one text:
+/// serializing and diffing a 1 MB object whole takes ~100 ms, its changed parts well under 10.
+const WHOLE_TEXT_NODES: usize = 4_000;
+
+/// A unified diff of the two as YAML, three lines of context, coloured on request. Large
+/// objects get one hunk per changed subtree, headed by its path (`@@ spec.routes[12] @@`).
 pub fn unified(old: &Value, new: &Value, colour: bool) -> String {
-    let (a, b) = (yaml(old), yaml(new));
-    let diff = TextDiff::from_lines(&a, &b);
+    if nodes_beyond(new, WHOLE_TEXT_NODES) || nodes_beyond(old, WHOLE_TEXT_NODES) {
+        let mut out = String::new();
+        let mut path = String::new();
+        by_subtree(&mut path, None, Some(old), Some(new), colour, &mut out);
+        return out;
+    }
     let mut out = String::new();
+    text_hunks(&yaml(old), &yaml(new), None, colour, &mut out);
+    out
+}
+
+/// Whether `v` has more than `limit` nodes, counting no further than that.
+fn nodes_beyond(v: &Value, limit: usize) -> bool {
+    fn count(v: &Value, left: &mut usize) -> bool {
+        if *left == 0 {
+            return true;
+        }
+        *left -= 1;
+        match v {
+            Value::Object(m) => m.values().any(|c| count(c, left)),
+            Value::Array(a) => a.iter().any(|c| count(c, left)),
+            _ => false,
+        }
+    }
+    let mut left = limit;
+    count(v, &mut left)
+}
+
+/// Walks down to the changed subtrees of a large object and diffs each as its own text.
+fn by_subtree(
+    path: &mut String,
+    key: Option<&str>,
+    old: Option<&Value>,
+    new: Option<&Value>,
+    colour: bool,
+    out: &mut String,
+) {
+    let big = |v: Option<&Value>| v.is_some_and(|v| nodes_beyond(v, 200));
+    match (old, new) {
+        (Some(Value::Object(a)), Some(Value::Object(b))) if big(old) || big(new) => {
+            let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys.into_iter().filter(|k| a.get(*k) != b.get(*k)) {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+                by_subtree(path, Some(k), a.get(k), b.get(k), colour, out);
+                path.truncate(len);
+            }
+        }
+        (Some(Value::Array(a)), Some(Value::Array(b)))
+            if a.len() == b.len() && (big(old) || big(new)) =>
+        {
+            for (i, (x, y)) in a.iter().zip(b).enumerate().filter(|(_, (x, y))| x != y) {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                by_subtree(path, None, Some(x), Some(y), colour, out);
+                path.truncate(len);
+            }
+        }
+        (a, b) if a != b => {
+            // The subtree under its own key (or as a list item), so its lines read as in the
+            // whole object's YAML.
+            let wrap = |v: Option<&Value>| match (v, key) {
+                (None, _) => String::new(),
+                (Some(v), Some(k)) => yaml(&serde_json::json!({ k: v })),
+                (Some(v), None) => yaml(&Value::Array(vec![v.clone()])),
+            };
+            let at = if path.is_empty() { "." } else { path.as_str() };
+            text_hunks(&wrap(a), &wrap(b), Some(at), colour, out);
+        }
+        _ => {}
+    }
+}
+
+/// Hunks of a line diff with three lines of context; headed by line numbers, or by `at`.
+fn text_hunks(a: &str, b: &str, at: Option<&str>, colour: bool, out: &mut String) {
+    let diff = TextDiff::from_lines(a, b);
     for group in diff.grouped_ops(3) {
         let (first, last) = (&group[0], &group[group.len() - 1]);
-        let header = format!(
-            "@@ -{},{} +{},{} @@\n",
-            first.old_range().start + 1,
-            last.old_range().end - first.old_range().start,
-            first.new_range().start + 1,
-            last.new_range().end - first.new_range().start
-        );
+        let header = match at {
+            Some(path) => format!("@@ {path} @@\n"),
+            None => format!(
+                "@@ -{},{} +{},{} @@\n",
+                first.old_range().start + 1,
+                last.old_range().end - first.old_range().start,
+                first.new_range().start + 1,
+                last.new_range().end - first.new_range().start
+            ),
+        };
         out.push_str(&paint(&header, "36", colour));
         for op in &group {
             for change in diff.iter_changes(op) {
@@ -164,7 +255,6 @@ pub fn unified(old: &Value, new: &Value, colour: bool) -> String {
             }
         }
     }
-    out
 }
 
 fn paint(text: &str, code: &str, colour: bool) -> String {
@@ -179,6 +269,25 @@ fn paint(text: &str, code: &str, colour: bool) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_large_object_is_diffed_by_changed_subtree_with_its_path() {
+        let routes = |w: u64| -> Vec<Value> {
+            (0..3000)
+                .map(|i| json!({"name": format!("r{i}"), "weight": if i == 1234 { w } else { 1 }}))
+                .collect()
+        };
+        let a = json!({"spec": {"routes": routes(10), "paused": false}});
+        let b = json!({"spec": {"routes": routes(20), "paused": true}, "extra": "x"});
+        let text = unified(&a, &b, false);
+        let expected = "@@ extra @@\n+extra: x\n@@ spec.paused @@\n-paused: false\n+paused: true\n\
+                        @@ spec.routes[1234] @@\n - name: r1234\n-  weight: 10\n+  weight: 20\n";
+        assert_eq!(text, expected);
+        assert_eq!(
+            summary(&a, &b, 5),
+            "extra ∅→x, spec.paused false→true, spec.routes[1234].weight 10→20"
+        );
+    }
 
     fn deploy(replicas: u64, ready: u64, rv: &str) -> Value {
         json!({"metadata": {"name": "web", "resourceVersion": rv, "generation": replicas,

@@ -53,7 +53,7 @@ impl Printer {
 
     /// What to print for a revision, if anything (a relist repeats revisions; noise-only
     /// changes are not shown unless asked for).
-    fn revision(&mut self, obj: &Value) -> Option<String> {
+    fn revision(&mut self, obj: Value) -> Option<String> {
         let rv = obj["metadata"]["resourceVersion"]
             .as_str()
             .unwrap_or_default()
@@ -68,9 +68,9 @@ impl Printer {
         let view = if self.status_only {
             obj.get("status").cloned().unwrap_or(Value::Null)
         } else {
-            obj.clone()
+            obj
         };
-        let clean = diff::strip(&view, &self.noise);
+        let clean = diff::strip_owned(view, &self.noise);
         let out = match &self.last {
             None => {
                 if self.json {
@@ -163,7 +163,7 @@ pub async fn run(conn: Connection, args: ChangesArgs, status_only: bool) -> Resu
         };
         let Some(msg) = msg else { break };
         let text = match msg {
-            ObjectMsg::Object(obj) => printer.revision(&obj),
+            ObjectMsg::Object(obj) => printer.revision(obj),
             ObjectMsg::Missing if printer.last.is_some() => Some(printer.deleted()),
             ObjectMsg::Missing => {
                 if !said_waiting {

@@ -34,7 +34,11 @@ fn every_revision_is_kept_and_rebuilt_exactly_with_a_summary_of_what_changed() {
     assert_eq!(o.revisions().len(), 4);
     for (i, r) in revs.iter().enumerate() {
         assert_eq!(o.object(i).as_ref(), Some(r), "revision {i}");
+        for (j, q) in revs.iter().enumerate() {
+            assert_eq!(o.pair(i, j), Some((r.clone(), q.clone())), "pair {i} {j}");
+        }
     }
+    assert_eq!(o.pair(4, 0), None, "no such revision");
     let summaries: Vec<(&str, &str)> = o
         .revisions()
         .iter()
