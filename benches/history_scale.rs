@@ -42,7 +42,7 @@ fn big_object(version: u64) -> Value {
     json!({"apiVersion": "demo.kx.dev/v1", "kind": "RouteTable",
            "metadata": {"name": "big", "namespace": "shop", "resourceVersion": version.to_string(),
                         "generation": version},
-           "spec": {"routes": routes, "paused": version % 2 == 0},
+           "spec": {"routes": routes, "paused": version.is_multiple_of(2)},
            "status": {"observedGeneration": version, "ready": version > 1}})
 }
 
@@ -203,7 +203,7 @@ fn history_at_scale() {
             }
             store.apply(msg, 0);
             update_time += t.elapsed();
-            if events % 5000 == 0 {
+            if events.is_multiple_of(5000) {
                 peak_rss = peak_rss.max(rss_kib());
             }
         }

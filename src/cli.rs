@@ -22,6 +22,18 @@ pub struct Cli {
     /// Theme to use (default-dark, light, high-contrast, dracula, or one in your config's themes/).
     #[arg(long, global = true, value_name = "NAME")]
     pub theme: Option<String>,
+    #[command(flatten)]
+    pub writes: WriteFlags,
+}
+
+#[derive(Debug, Clone, Copy, Args, Default)]
+pub struct WriteFlags {
+    /// Turn every write action (edit, delete, scale, restart, cordon) off.
+    #[arg(long, global = true)]
+    pub readonly: bool,
+    /// Apply edits without first showing the server's dry-run diff and asking.
+    #[arg(long, global = true)]
+    pub no_preview: bool,
 }
 
 #[derive(Debug, Clone, Args, Default)]
@@ -58,6 +70,9 @@ pub enum Command {
     /// A live summary of a rollout (deploy/NAME: conditions, new and old replica sets, pods and
     /// why they wait) or of a service (svc/NAME: endpoints and the pods behind them).
     Trace(TraceArgs),
+    /// Edit an object in $KUBE_EDITOR / $EDITOR / vi: only the fields you change are sent, and a
+    /// field someone else changed meanwhile is a conflict to resolve, never overwritten.
+    Edit(EditArgs),
     /// Follow the logs of every matching pod's containers, live, as pods come and go
     /// (stern-compatible flags).
     Logs(Box<LogsArgs>),
@@ -110,6 +125,12 @@ pub struct ChangesArgs {
     pub output: ChangesOutput,
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorWhen,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct EditArgs {
+    /// KIND/NAME, with the kind as kubectl takes it (deploy/web, cm/settings, node/worker-1).
+    pub target: String,
 }
 
 #[derive(Debug, Clone, clap::Args)]

@@ -6,6 +6,7 @@ pub mod changes;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod edit;
 pub mod history;
 pub mod logs;
 pub mod sim;

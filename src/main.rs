@@ -32,8 +32,9 @@ fn main() -> ExitCode {
             Some(Command::Changes(args)) => kx::changes::run(cli.connection, args, false).await,
             Some(Command::Status(args)) => kx::changes::run(cli.connection, args, true).await,
             Some(Command::Trace(args)) => kx::trace::run(cli.connection, args).await,
+            Some(Command::Edit(args)) => kx::edit::run(cli.connection, args, cli.writes).await,
             Some(Command::Config { action }) => run_config(action, cli.theme.as_deref()),
-            None => kx::app::run(cli.connection, cli.demo, cli.theme)
+            None => kx::app::run(cli.connection, cli.demo, cli.theme, cli.writes)
                 .await
                 .map(|_| ExitCode::SUCCESS),
         }

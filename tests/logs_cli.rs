@@ -343,7 +343,7 @@ async fn a_pod_whose_logs_are_forbidden_is_reported_and_the_others_go_on() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(&format!(
-            "! {denied} › nginx: forbidden: pods/log is forbidden"
+            "! {denied} › nginx: forbidden: pods \"{denied}\" is forbidden"
         )) && stderr.contains("cannot get resource \"pods/log\""),
         "the denial is reported with the verb and resource: {stderr}"
     );

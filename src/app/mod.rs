@@ -12,7 +12,9 @@ pub mod model;
 pub mod state;
 mod state_diff;
 mod state_logs;
+mod state_write;
 pub mod view;
+mod writes;
 
 use crate::cli::Connection;
 use crate::cluster::discovery::keep_discovering;
@@ -98,8 +100,13 @@ fn context_info(
     }
 }
 
-pub async fn run(conn: Connection, demo: bool, theme: Option<String>) -> Result<()> {
-    run_with(conn, demo, theme, None).await
+pub async fn run(
+    conn: Connection,
+    demo: bool,
+    theme: Option<String>,
+    writes: crate::cli::WriteFlags,
+) -> Result<()> {
+    run_with(conn, demo, theme, writes, None).await
 }
 
 /// The explorer, opening a log view first when asked (`kx logs … --tui`).
@@ -107,11 +114,16 @@ pub async fn run_with(
     conn: Connection,
     demo: bool,
     theme: Option<String>,
+    writes: crate::cli::WriteFlags,
     initial_logs: Option<logview::LogRequest>,
 ) -> Result<()> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let settings =
+    let mut settings =
         crate::config::Config::load(crate::config::config_dir(), theme.as_deref(), no_color);
+    settings.settings.readonly |= writes.readonly;
+    if writes.no_preview {
+        settings.settings.edit_preview = false;
+    }
     let (config, sim, context, contexts) = if demo {
         let sim = crate::sim::start(crate::sim::SimOptions::default())
             .await
@@ -270,6 +282,10 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
     let mut following: Option<JoinHandle<()>> = None;
     let (log_tx, mut log_rx) = mpsc::channel::<(u64, Vec<LogEvent>)>(16);
     let mut tailing: Option<JoinHandle<()>> = None;
+    let (write_tx, mut write_rx) = mpsc::channel::<Result<String, String>>(16);
+    let edit_options = crate::edit::Options {
+        preview: config.settings.edit_preview,
+    };
     let mut state = State::new(session.context, session.namespace, config.keys.clone());
     state.contexts = session.contexts;
     let mut seed: Vec<Action> = session
@@ -279,6 +295,7 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
         .collect();
     state.aliases = config.settings.aliases.clone();
     state.favourites = config.settings.favourite_namespaces.clone();
+    state.readonly = config.settings.readonly;
     let budget = usize::try_from(config.settings.history_budget_mib << 20).unwrap_or(usize::MAX);
     state.revisions = crate::history::History::new(budget);
     state.warnings = config.warnings.clone();
@@ -339,6 +356,7 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
             },
             Some((id, msg)) = object_rx.recv() => actions.push(Action::Object(id, msg)),
             Some((id, events)) = log_rx.recv() => actions.push(Action::LogBatch(id, events)),
+            Some(result) = write_rx.recv() => actions.push(Action::Written(result)),
             _ = tokio::time::sleep_until((last_draw + MIN_FRAME).into()), if dirty => {}
             _ = tick.tick() => {
                 watches.expire();
@@ -428,6 +446,31 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
                         if let Some(old) = following.take() {
                             old.abort();
                         }
+                    }
+                    Effect::Write(op) => {
+                        let (client, tx) = (watches.client.clone(), write_tx.clone());
+                        tokio::spawn(async move {
+                            let _ = tx.send(writes::perform(client, op).await).await;
+                        });
+                    }
+                    Effect::Edit(target) => {
+                        // The editor owns the terminal meanwhile: no input reader, no
+                        // alternate screen, no raw mode. Watches keep running.
+                        drop(input);
+                        ratatui::restore();
+                        let result =
+                            crate::edit::edit(watches.client.clone(), &target, edit_options).await;
+                        terminal = ratatui::init();
+                        let _ = terminal.clear();
+                        input = EventStream::new();
+                        urgent = true;
+                        queue.push_back(Action::Written(match result {
+                            Ok(outcome) => match &outcome {
+                                crate::edit::Outcome::Cancelled(why) => Err(why.clone()),
+                                _ => Ok(outcome.message(&target.display())),
+                            },
+                            Err(e) => Err(format!("{e:#}")),
+                        }));
                     }
                     Effect::Quit => {}
                 }

@@ -31,6 +31,10 @@ pub enum Effect {
     Unwatch(WatchKey),
     /// Follow one object (and its events) for a detail view; the id tags its messages.
     Follow(u64, Box<ObjectRef>),
+    /// Edit the object in $EDITOR (the runtime suspends the UI around it).
+    Edit(Box<ObjectRef>),
+    /// A confirmed write action.
+    Write(super::state_write::WriteOp),
     /// The detail view closed: stop following.
     Unfollow,
     /// Connect to another kubeconfig context; the runtime answers with `ContextSwitched` or
@@ -81,6 +85,8 @@ pub enum Action {
     Discovered(Vec<ResourceInfo>),
     DiscoveryFailed(String),
     Watch(WatchKey, WatchMsg),
+    /// How an edit or a write action went: a report, or an error.
+    Written(Result<String, String>),
     /// News of the object a detail view follows, tagged with the view's id.
     Object(u64, ObjectMsg),
     /// Connected to another context: everything shown so far belongs to the old one.
@@ -122,6 +128,8 @@ pub enum Prompt {
     LogFilter(String),
     ContainerFilter(String),
     SavePath(String),
+    /// Replicas for `scale`.
+    Scale(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,6 +161,10 @@ pub struct State {
     /// Revisions of the objects kx watches, for diff views.
     pub revisions: crate::history::History,
     pub prompt: Option<Prompt>,
+    /// A write action waiting for y or n.
+    pub confirm: Option<super::state_write::Confirm>,
+    /// Write actions are off (--readonly, or `readonly: true`).
+    pub readonly: bool,
     pub history: Vec<String>,
     pub message: Option<Message>,
     pub help: bool,
@@ -187,6 +199,8 @@ impl State {
             stores: HashMap::new(),
             revisions: crate::history::History::default(),
             prompt: None,
+            confirm: None,
+            readonly: false,
             history: Vec::new(),
             message: None,
             help: false,
@@ -275,6 +289,13 @@ impl State {
                 self.stores.entry(key).or_default().apply(msg, now);
                 Vec::new()
             }
+            Action::Written(result) => {
+                self.message = Some(match result {
+                    Ok(report) => Message::Info(report),
+                    Err(e) => Message::Error(e),
+                });
+                Vec::new()
+            }
             Action::Object(id, msg) => {
                 if let Some(d) = self.detail.as_mut().filter(|d| d.id == id) {
                     let key = super::state_diff::history_key(&d.target);
@@ -339,6 +360,9 @@ impl State {
         if ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL) {
             self.quit = true;
             return vec![Effect::Quit];
+        }
+        if self.confirm.is_some() {
+            return self.on_confirm_key(ev);
         }
         if self.prompt.is_some() {
             return self.on_prompt_key(ev);
@@ -411,6 +435,12 @@ impl State {
             KeyAction::Describe => return self.open_detail(DetailKind::Describe),
             KeyAction::Events => return self.open_detail(DetailKind::Events),
             KeyAction::Diff => return self.open_detail(DetailKind::Diff),
+            KeyAction::Edit => return self.start_edit(),
+            KeyAction::Delete => return self.start_delete(),
+            KeyAction::Scale => return self.start_scale(),
+            KeyAction::Restart => return self.start_restart(),
+            KeyAction::Cordon => return self.start_cordon(true),
+            KeyAction::Uncordon => return self.start_cordon(false),
             KeyAction::ToggleWide => {
                 if let Some(v) = self.stack.last_mut() {
                     v.wide = !v.wide;
@@ -507,7 +537,8 @@ impl State {
             | Prompt::Filter(t)
             | Prompt::LogFilter(t)
             | Prompt::ContainerFilter(t)
-            | Prompt::SavePath(t) => t,
+            | Prompt::SavePath(t)
+            | Prompt::Scale(t) => t,
         };
         match ev.code {
             KeyCode::Esc => {
@@ -566,6 +597,7 @@ impl State {
                         Vec::new()
                     }
                     Some(Prompt::SavePath(t)) => self.log_save(t.trim()),
+                    Some(Prompt::Scale(t)) => self.scale_entered(&t),
                     Some(Prompt::Filter(t)) if self.detail.is_some() => {
                         self.apply_search(t.trim());
                         Vec::new()
@@ -920,8 +952,15 @@ impl State {
         {
             return effects;
         }
-        if action == KeyAction::Diff {
-            return self.switch_to_diff();
+        match action {
+            KeyAction::Diff => return self.switch_to_diff(),
+            KeyAction::Edit => return self.start_edit(),
+            KeyAction::Delete => return self.start_delete(),
+            KeyAction::Scale => return self.start_scale(),
+            KeyAction::Restart => return self.start_restart(),
+            KeyAction::Cordon => return self.start_cordon(true),
+            KeyAction::Uncordon => return self.start_cordon(false),
+            _ => {}
         }
         let Some(d) = self.detail.as_mut() else {
             return Vec::new();

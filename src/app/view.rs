@@ -429,6 +429,11 @@ fn key_hint(state: &State, action: crate::config::keys::KeyAction) -> String {
 }
 
 fn draw_footer(f: &mut Frame, state: &State, theme: &Theme, area: Rect) {
+    if let Some(confirm) = &state.confirm {
+        let question = Span::styled(format!(" {}", confirm.question()), theme.style("prompt"));
+        f.render_widget(Paragraph::new(Line::from(question)), area);
+        return;
+    }
     let line = match (&state.prompt, &state.message, state.warnings.first()) {
         (Some(Prompt::Command(t)), _, _) => Span::styled(format!(":{t}█"), theme.style("prompt")),
         (Some(Prompt::Filter(t)), _, _) => Span::styled(format!("/{t}█"), theme.style("prompt")),
@@ -436,6 +441,10 @@ fn draw_footer(f: &mut Frame, state: &State, theme: &Theme, area: Rect) {
         (Some(Prompt::ContainerFilter(t)), _, _) => {
             Span::styled(format!("containers: {t}█"), theme.style("prompt"))
         }
+        (Some(Prompt::Scale(t)), _, _) => Span::styled(
+            format!("scale to how many replicas? {t}█ (Enter scales, Esc cancels)"),
+            theme.style("prompt"),
+        ),
         (Some(Prompt::SavePath(t)), _, _) => {
             Span::styled(format!("save to: {t}█"), theme.style("prompt"))
         }

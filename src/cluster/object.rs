@@ -65,6 +65,15 @@ where
     }
 }
 
+/// The API of the target's resource, in its namespace (or cluster-wide), for dynamic objects.
+pub fn dynamic_api(client: Client, target: &ObjectRef) -> Api<DynamicObject> {
+    api_of(
+        client,
+        target.namespace.as_deref(),
+        &api_resource(&target.resource),
+    )
+}
+
 /// Runs until the receiver is dropped.
 pub async fn follow(client: Client, target: ObjectRef, tx: mpsc::Sender<ObjectMsg>) {
     follow_with(client, target, true, tx).await

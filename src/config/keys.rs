@@ -65,6 +65,8 @@ key_actions! {
     Delete => "delete", "delete (asks first)";
     Scale => "scale", "scale (asks for replicas)";
     Restart => "restart", "rollout restart (asks first)";
+    Cordon => "cordon", "cordon the node (asks first)";
+    Uncordon => "uncordon", "uncordon the node (asks first)";
     ToggleWide => "toggle_wide", "wide columns on/off";
     ToggleMarks => "toggle_marks", "mark the row";
     SortNextColumn => "sort_next_column", "sort by the next column";

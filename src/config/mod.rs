@@ -47,6 +47,8 @@ pub struct Settings {
     pub aliases: Vec<(String, String)>,
     /// Memory for object revision histories (diff views), in MiB.
     pub history_budget_mib: u64,
+    /// Show the server's dry-run diff of an edit and ask before applying it.
+    pub edit_preview: bool,
 }
 
 const KNOWN_SETTINGS: &[&str] = &[
@@ -55,6 +57,7 @@ const KNOWN_SETTINGS: &[&str] = &[
     "favourite_namespaces",
     "aliases",
     "history_budget_mib",
+    "edit_preview",
 ];
 
 impl Settings {
@@ -84,6 +87,7 @@ impl Settings {
             favourite_namespaces: Vec::new(),
             aliases: Vec::new(),
             history_budget_mib: 64,
+            edit_preview: true,
         };
         let mut docs = Vec::new();
         docs.extend(
@@ -105,6 +109,12 @@ impl Settings {
                         Some(b) => settings.readonly = b,
                         None => {
                             warnings.push(format!("{origin}: readonly: expected true or false"))
+                        }
+                    },
+                    "edit_preview" => match v.as_bool() {
+                        Some(b) => settings.edit_preview = b,
+                        None => {
+                            warnings.push(format!("{origin}: edit_preview: expected true or false"))
                         }
                     },
                     "history_budget_mib" => match v.as_u64() {

@@ -202,7 +202,7 @@ pub async fn run(conn: Connection, args: LogsArgs) -> Result<ExitCode> {
         if namespaces.len() > 1 {
             bail!("--tui follows one namespace or all (-A), not a list");
         }
-        crate::app::run_with(conn, false, None, Some(request)).await?;
+        crate::app::run_with(conn, false, None, Default::default(), Some(request)).await?;
         return Ok(ExitCode::SUCCESS);
     }
     let show_namespace = namespaces.len() > 1 || namespaces == [None];

@@ -187,6 +187,11 @@ impl Cluster {
         if !obj["metadata"].is_object() {
             obj["metadata"] = json!({});
         }
+        validate_replicas(
+            &rt.kind,
+            obj["metadata"]["name"].as_str().unwrap_or_default(),
+            &obj,
+        )?;
         let meta = &mut obj["metadata"];
         if meta["name"].as_str().unwrap_or_default().is_empty() {
             match meta["generateName"].as_str() {
@@ -406,6 +411,7 @@ impl Cluster {
             {
                 return Err(ApiError::conflict(&rt.group, &rt.plural, name));
             }
+            validate_replicas(&rt.kind, name, &new)?;
             let body_name = new["metadata"]["name"].as_str().unwrap_or(name);
             if body_name != name {
                 return Err(ApiError::bad_request(format!(
@@ -636,6 +642,31 @@ impl Cluster {
                 });
             }
         }
+    }
+}
+
+/// The API server's validation of replica counts, which a bad edit or patch runs into.
+fn validate_replicas(kind: &str, name: &str, obj: &Value) -> Result<(), ApiError> {
+    if !matches!(kind, "Deployment" | "StatefulSet" | "ReplicaSet") {
+        return Ok(());
+    }
+    match &obj["spec"]["replicas"] {
+        Value::Null => Ok(()),
+        Value::Number(n) if n.as_i64().is_some_and(|r| r >= 0) => Ok(()),
+        Value::Number(n) => Err(ApiError::invalid(
+            kind,
+            name,
+            format!("spec.replicas: Invalid value: {n}: must be greater than or equal to 0"),
+        )),
+        other => Err(ApiError::bad_request(format!(
+            "{kind} in version \"v1\" cannot be handled as a {kind}: json: cannot unmarshal {} into Go struct field {kind}Spec.spec.replicas of type int32",
+            match other {
+                Value::String(_) => "string",
+                Value::Bool(_) => "bool",
+                Value::Array(_) => "array",
+                _ => "object",
+            }
+        ))),
     }
 }
 

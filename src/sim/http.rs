@@ -302,11 +302,21 @@ async fn route(
         } else {
             format!("in the namespace \"{ns}\"")
         };
+        // As the API server words it: the group-qualified resource, and the name when there is one.
+        let qualified = if rt.group.is_empty() {
+            rt.plural.clone()
+        } else {
+            format!("{}.{}", rt.plural, rt.group)
+        };
+        let subject = match &name {
+            Some(n) => format!("{qualified} \"{n}\""),
+            None => qualified,
+        };
         return Err(ApiError::new(
             403,
             "Forbidden",
             format!(
-                "{resource} is forbidden: User \"kx-sim\" cannot {verb} resource \"{resource}\" in API group \"{}\" {scope}",
+                "{subject} is forbidden: User \"kx-sim\" cannot {verb} resource \"{resource}\" in API group \"{}\" {scope}",
                 rt.group
             ),
         ));

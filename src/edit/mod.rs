@@ -1,0 +1,335 @@
+//! Editing an object in $EDITOR, as `kubectl edit` does but without ever overwriting someone
+//! else's change or losing the user's. Shared by `kx edit` and the TUI's `e` (which suspends
+//! itself around `edit`).
+//!
+//! One attempt: write the latest object's YAML (managedFields left out, a comment header on
+//! top) to a private file, run the editor, read the file back. Then: unchanged → nothing to
+//! do; invalid YAML → reopen with the error on top and the text kept; changed → a merge patch
+//! of only the changed fields, checked against the latest object (a field someone else changed
+//! meanwhile → reopen on the latest object with the user's changes re-applied and the conflict
+//! explained), optionally previewed with a server-side dry run, and sent with the latest
+//! resourceVersion as a precondition (a 409 starts the check again). The file is removed after
+//! success and kept, its path said, after any failure.
+
+pub mod file;
+pub mod patch;
+
+use crate::changes::diff::{self, Noise};
+use crate::cluster::object::{ObjectRef, dynamic_api};
+use anyhow::{Context, Result, anyhow, bail};
+use file::Reason;
+use kube::Client;
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Show the server's dry-run result as a diff and ask before applying.
+    pub preview: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Applied; what changed, in `spec.replicas 3→5` form.
+    Applied(String),
+    Unchanged,
+    /// Nothing applied, and why (with the kept file's path when there is one).
+    Cancelled(String),
+}
+
+impl Outcome {
+    pub fn message(&self, what: &str) -> String {
+        match self {
+            Outcome::Applied(summary) if summary.is_empty() => format!("edited {what}"),
+            Outcome::Applied(summary) => format!("edited {what}: {summary}"),
+            Outcome::Unchanged => "edit cancelled, no changes".into(),
+            Outcome::Cancelled(why) => why.clone(),
+        }
+    }
+}
+
+/// The editor command: `$KUBE_EDITOR`, else `$EDITOR`, else `vi`, split as a shell would.
+pub fn editor_command() -> Result<Vec<String>> {
+    let raw = ["KUBE_EDITOR", "EDITOR"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+        .unwrap_or_else(|| "vi".into());
+    let argv = shell_words::split(&raw)
+        .map_err(|e| anyhow!("cannot split the editor command {raw:?}: {e}"))?;
+    if argv.is_empty() {
+        bail!("the editor command {raw:?} is empty");
+    }
+    Ok(argv)
+}
+
+/// The object as the editor shows it: without managedFields (kubectl leaves them out too).
+fn for_editing(obj: &DynamicObject) -> Result<Value> {
+    let mut v = serde_json::to_value(obj)?;
+    if let Some(meta) = v["metadata"].as_object_mut() {
+        meta.remove("managedFields");
+    }
+    Ok(v)
+}
+
+fn rv_of(v: &Value) -> String {
+    v["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Why a request failed, in the API server's words plus what kx was doing.
+pub fn api_error(e: &kube::Error, verb: &str, what: &str) -> String {
+    match e {
+        kube::Error::Api(s) if s.code == 403 => {
+            format!("forbidden: cannot {verb} {what}: {}", s.message)
+        }
+        kube::Error::Api(s) if s.code == 404 => format!("{what} not found: {}", s.message),
+        kube::Error::Api(s) => format!("{} ({} {})", s.message, s.code, s.reason),
+        other => format!("cannot {verb} {what}: {other}"),
+    }
+}
+
+fn rejected(e: &kube::Error) -> Option<String> {
+    match e {
+        kube::Error::Api(s) if s.code == 400 || s.code == 422 => Some(format!(
+            "the server rejected it ({} {}): {}",
+            s.code, s.reason, s.message
+        )),
+        _ => None,
+    }
+}
+
+/// A private place for the file: a 0700 directory, the file 0600.
+struct Workspace {
+    dir: Option<tempfile::TempDir>,
+    path: PathBuf,
+}
+
+impl Workspace {
+    fn new(target: &ObjectRef) -> Result<Workspace> {
+        let dir = tempfile::Builder::new()
+            .prefix("kx-edit-")
+            .tempdir()
+            .context("cannot create a private directory for the edit")?;
+        set_mode(dir.path(), 0o700)?;
+        let file_name = format!(
+            "{}-{}.yaml",
+            target.resource.kind.to_lowercase(),
+            target.name.replace(['/', '\\'], "_")
+        );
+        let path = dir.path().join(file_name);
+        Ok(Workspace {
+            dir: Some(dir),
+            path,
+        })
+    }
+
+    fn write(&self, text: &str) -> Result<()> {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut f = options
+            .open(&self.path)
+            .with_context(|| format!("cannot write {}", self.path.display()))?;
+        f.write_all(text.as_bytes())?;
+        Ok(())
+    }
+
+    fn read(&self) -> Result<String> {
+        std::fs::read_to_string(&self.path)
+            .with_context(|| format!("cannot read {}", self.path.display()))
+    }
+
+    /// Keeps the file for the user and says where it is.
+    fn keep(&mut self) -> String {
+        if let Some(dir) = self.dir.take() {
+            let _ = dir.keep();
+        }
+        format!("your edit is kept in {}", self.path.display())
+    }
+}
+
+fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    let _ = (path, mode);
+    Ok(())
+}
+
+async fn run_editor(path: &Path) -> Result<std::process::ExitStatus> {
+    let argv = editor_command()?;
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(&argv[0])
+            .args(&argv[1..])
+            .arg(&path)
+            .status()
+            .map_err(|e| anyhow!("cannot run the editor {:?}: {e}", argv.join(" ")))
+    })
+    .await?
+}
+
+/// Shows the preview and asks on the terminal; anything but yes is no.
+async fn confirm_on_terminal(preview: String, question: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        let mut err = std::io::stderr();
+        let _ = write!(err, "{preview}{question} [y/N] ");
+        let _ = err.flush();
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer).is_ok()
+            && matches!(answer.trim(), "y" | "Y" | "yes" | "YES")
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// `kx edit KIND/NAME`: exits 0 when applied or unchanged, 1 when cancelled or failed.
+pub async fn run(
+    conn: crate::cli::Connection,
+    args: crate::cli::EditArgs,
+    writes: crate::cli::WriteFlags,
+) -> Result<std::process::ExitCode> {
+    let config = crate::config::Config::load(crate::config::config_dir(), None, true);
+    if writes.readonly || config.settings.readonly {
+        bail!("kx is read-only (--readonly, or readonly: true in the config): edit is off");
+    }
+    let (client, target) = crate::changes::connect_target(&conn, &args.target).await?;
+    let options = Options {
+        preview: !writes.no_preview && config.settings.edit_preview,
+    };
+    let outcome = edit(client, &target, options).await?;
+    let message = outcome.message(&target.display());
+    Ok(match outcome {
+        Outcome::Applied(_) | Outcome::Unchanged => {
+            println!("{message}");
+            std::process::ExitCode::SUCCESS
+        }
+        Outcome::Cancelled(_) => {
+            eprintln!("kx: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    })
+}
+
+/// Edits `target` in the user's editor until it is applied, unchanged or cancelled.
+pub async fn edit(client: Client, target: &ObjectRef, options: Options) -> Result<Outcome> {
+    let api: Api<DynamicObject> = dynamic_api(client, target);
+    let what = target.display();
+    let latest = api
+        .get(&target.name)
+        .await
+        .map_err(|e| anyhow!(api_error(&e, "get", &what)))?;
+    let mut original = for_editing(&latest)?;
+    let mut work = Workspace::new(target)?;
+    let mut text = file::header(&what, &rv_of(&original), Reason::First) + &diff::yaml(&original);
+    loop {
+        work.write(&text)?;
+        let status = run_editor(&work.path).await.map_err(|e| {
+            let kept = work.keep();
+            anyhow!("{e}; {kept}")
+        })?;
+        if !status.success() {
+            return Ok(Outcome::Cancelled(format!(
+                "the editor exited with {status}: edit cancelled, nothing applied ({})",
+                work.keep()
+            )));
+        }
+        let saved = work.read()?;
+        let user = file::body(&saved).to_string();
+        if file::is_blank(&saved) {
+            return Ok(Outcome::Cancelled(
+                "the file was emptied: edit cancelled, nothing applied".into(),
+            ));
+        }
+        let edited: Value = match serde_yaml::from_str(&user) {
+            Ok(v) => v,
+            Err(e) => {
+                let why = format!("invalid YAML: {e}");
+                text = file::header(&what, &rv_of(&original), Reason::Rejected(&why)) + &user;
+                continue;
+            }
+        };
+        if edited == original {
+            return Ok(Outcome::Unchanged);
+        }
+        let change = patch::merge_patch(&original, &edited);
+        // Check and send, again after a 409: the object may change between the two.
+        let next = loop {
+            let latest = api
+                .get(&target.name)
+                .await
+                .map_err(|e| anyhow!("{}; {}", api_error(&e, "get", &what), work.keep()))?;
+            let latest = for_editing(&latest)?;
+            let conflicts = patch::conflicts(&original, &latest, &edited, &change);
+            if !conflicts.is_empty() {
+                let mut merged = latest.clone();
+                json_patch::merge(&mut merged, &change);
+                let head = file::header(&what, &rv_of(&latest), Reason::Conflicts(&conflicts));
+                original = latest;
+                break head + &diff::yaml(&merged);
+            }
+            // The resourceVersion makes the server refuse (409) if anything changed since.
+            let mut guarded = change.clone();
+            guarded["metadata"]["resourceVersion"] = Value::String(rv_of(&latest));
+            if options.preview {
+                let dry = PatchParams {
+                    dry_run: true,
+                    ..Default::default()
+                };
+                match api.patch(&target.name, &dry, &Patch::Merge(&guarded)).await {
+                    Ok(result) => {
+                        let after = diff::strip_owned(for_editing(&result)?, &Noise::DEFAULT);
+                        let before = diff::strip(&latest, &Noise::DEFAULT);
+                        let preview = format!(
+                            "What the server will change (dry run):\n{}",
+                            diff::unified(&before, &after, true)
+                        );
+                        if !confirm_on_terminal(preview, format!("Apply to {what}?")).await {
+                            return Ok(Outcome::Cancelled(format!(
+                                "not applied ({})",
+                                work.keep()
+                            )));
+                        }
+                    }
+                    Err(kube::Error::Api(s)) if s.code == 409 => continue,
+                    Err(e) => match rejected(&e) {
+                        Some(why) => {
+                            break file::header(&what, &rv_of(&latest), Reason::Rejected(&why))
+                                + &user;
+                        }
+                        None => bail!("{}; {}", api_error(&e, "patch", &what), work.keep()),
+                    },
+                }
+            }
+            match api
+                .patch(
+                    &target.name,
+                    &PatchParams::default(),
+                    &Patch::Merge(&guarded),
+                )
+                .await
+            {
+                Ok(result) => {
+                    let after = diff::strip_owned(for_editing(&result)?, &Noise::DEFAULT);
+                    let before = diff::strip(&latest, &Noise::DEFAULT);
+                    return Ok(Outcome::Applied(diff::summary(&before, &after, 3)));
+                }
+                Err(kube::Error::Api(s)) if s.code == 409 => continue,
+                Err(e) => match rejected(&e) {
+                    Some(why) => {
+                        break file::header(&what, &rv_of(&latest), Reason::Rejected(&why)) + &user;
+                    }
+                    None => bail!("{}; {}", api_error(&e, "patch", &what), work.keep()),
+                },
+            }
+        };
+        text = next;
+    }
+}
