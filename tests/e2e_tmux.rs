@@ -349,3 +349,84 @@ fn demo_log_view_follows_pauses_and_filters() {
     tmux.keys(&["q"]);
     tmux.wait_for("kx gone after q", 10, |s| !s.contains("UP-TO-DATE"));
 }
+
+#[test]
+fn demo_edit_in_the_editor_previews_applies_and_the_diff_view_shows_it_live() {
+    let config_dir = tempfile::tempdir().expect("temp dir");
+    // The editor: 3 → 4 replicas on the first run, 4 → 5 on the second.
+    let script = config_dir.path().join("editor.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "n=$(($(cat {d}/runs 2>/dev/null || echo 0) + 1)); echo $n > {d}/runs\n\
+             case $n in 1) sed -i 's/replicas: 3$/replicas: 4/' \"$1\" ;; 2) sed -i 's/replicas: 4$/replicas: 5/' \"$1\" ;; esac\n",
+            d = config_dir.path().display()
+        ),
+    )
+    .expect("editor script");
+    let tmux = Tmux::start(
+        "edit",
+        &format!(
+            "KX_CONFIG_DIR={} KUBE_EDITOR='sh {}' {} --demo; sleep 30",
+            config_dir.path().display(),
+            script.display(),
+            kx_binary().display()
+        ),
+    );
+    tmux.wait_for("the demo pods", 30, |s| {
+        s.contains("web-") && s.contains("Running")
+    });
+    tmux.keys(&[":deploy", "Enter"]);
+    tmux.wait_for("the deployments", 10, |s| s.contains("UP-TO-DATE"));
+    tmux.keys(&["/^web$", "Enter"]);
+    tmux.wait_for("the web deployment alone", 10, |s| {
+        !s.contains("coredns") && s.contains("3/3")
+    });
+    tmux.keys(&["e"]);
+    // The TUI steps aside: the server's dry run is shown on the plain terminal and asked about.
+    let screen = tmux.wait_for("the preview", 20, |s| {
+        s.contains("Apply to deployments/web") && s.contains("[y/N]")
+    });
+    assert!(
+        screen.contains("What the server will change (dry run):"),
+        "{screen}"
+    );
+    assert!(screen.contains("+  replicas: 4"), "{screen}");
+    tmux.keys(&["y", "Enter"]);
+    tmux.wait_for(
+        "the TUI back with the report and the new replicas",
+        20,
+        |s| {
+            s.contains("edited deployments/web")
+                && s.contains("spec.replicas 3→4")
+                && s.contains("4/4")
+        },
+    );
+    // The diff view follows the object; a second edit from inside it appears there live.
+    tmux.keys(&["D"]);
+    tmux.wait_for("the diff view", 10, |s| {
+        s.contains("web:diff") && s.contains("rv ")
+    });
+    tmux.keys(&["e"]);
+    tmux.wait_for("the second preview", 20, |s| {
+        s.contains("+  replicas: 5") && s.contains("[y/N]")
+    });
+    tmux.keys(&["y", "Enter"]);
+    let screen = tmux.wait_for("the change as a revision with its diff", 20, |s| {
+        s.contains("MODIFIED   spec.replicas 4→5") && s.contains("+  replicas: 5")
+    });
+    assert!(screen.contains("-  replicas: 4"), "{screen}");
+    // Scale from the list: a prompt, then the write.
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("back at the deployments", 10, |s| s.contains("UP-TO-DATE"));
+    tmux.keys(&["s"]);
+    tmux.wait_for("the scale prompt", 10, |s| {
+        s.contains("scale to how many replicas?")
+    });
+    tmux.keys(&["2", "Enter"]);
+    tmux.wait_for("scaled to 2", 20, |s| {
+        s.contains("scaled deployments/web -n shop to 2") && s.contains("2/2")
+    });
+    tmux.keys(&["q"]);
+    tmux.wait_for("kx gone after q", 10, |s| !s.contains("UP-TO-DATE"));
+}

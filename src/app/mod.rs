@@ -12,9 +12,9 @@ pub mod model;
 pub mod state;
 mod state_diff;
 mod state_logs;
-mod state_write;
+pub mod state_write;
 pub mod view;
-mod writes;
+pub mod writes;
 
 use crate::cli::Connection;
 use crate::cluster::discovery::keep_discovering;

@@ -63,6 +63,8 @@ pub struct Controllers {
     timers: BinaryHeap<Reverse<(Instant, Task)>>,
     /// owner uid → (type key, namespace, name) of its dependents.
     dependents: HashMap<String, BTreeSet<(String, String, String)>>,
+    /// Owners being deleted in the foreground, by uid: rechecked as their dependents go.
+    foreground: HashMap<String, (String, String, String)>,
     dirty: BTreeSet<Dirty>,
     pod_keys: Vec<(String, String)>,
     pod_slot: HashMap<(String, String), usize>,
@@ -152,6 +154,7 @@ impl Controllers {
             t,
             timers: BinaryHeap::new(),
             dependents: HashMap::new(),
+            foreground: HashMap::new(),
             dirty: BTreeSet::new(),
             pod_keys: Vec::new(),
             pod_slot: HashMap::new(),
@@ -228,6 +231,7 @@ impl Controllers {
     /// Rebuilds the indexes from the store and reconciles everything (at start, or after falling behind).
     fn resync(&mut self) {
         self.dependents.clear();
+        self.foreground.clear();
         self.pod_keys.clear();
         self.pod_slot.clear();
         let types = self.cluster.types();
@@ -286,6 +290,17 @@ impl Controllers {
             for owner in owner_uids(&prev.metadata()) {
                 if let Some(set) = self.dependents.get_mut(&owner) {
                     set.remove(&(e.type_key.clone(), ns.clone(), name.clone()));
+                }
+            }
+        }
+        // A dependent gone: an owner waiting for it in the foreground may now finish.
+        if e.type_ == EventType::Deleted {
+            for owner in owner_uids(&meta) {
+                if let Some(set) = self.dependents.get_mut(&owner) {
+                    set.remove(&(e.type_key.clone(), ns.clone(), name.clone()));
+                }
+                if let Some((k, n, o)) = self.foreground.get(&owner).cloned() {
+                    self.dirty.insert(Dirty::Foreground(k, n, o));
                 }
             }
         }
@@ -365,6 +380,10 @@ impl Controllers {
                 .as_array()
                 .is_some_and(|f| f.iter().any(|x| x == "foregroundDeletion"))
         {
+            self.foreground.insert(
+                s.uid.clone(),
+                (e.type_key.clone(), ns.clone(), name.clone()),
+            );
             self.dirty
                 .insert(Dirty::Foreground(e.type_key.clone(), ns, name));
         }
@@ -1034,6 +1053,7 @@ impl Controllers {
             .map(|d| d.iter().cloned().collect())
             .unwrap_or_default();
         if deps.is_empty() {
+            self.foreground.remove(&obj.uid);
             let _ = self.cluster.modify(rt, ns, name, None, |mut v| {
                 if let Some(f) = v["metadata"]["finalizers"].as_array_mut() {
                     f.retain(|x| x != "foregroundDeletion");
