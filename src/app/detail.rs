@@ -224,6 +224,31 @@ pub fn yaml_lines(obj: &Value, show_managed_fields: bool, reveal: bool) -> Vec<S
     }
 }
 
+/// A Secret's values as the diff view shows them: size and a fingerprint, so that a changed
+/// value shows as changed without being shown.
+pub fn fingerprint_secret(obj: &mut Value) {
+    if obj["kind"] != "Secret" || obj["apiVersion"] != "v1" {
+        return;
+    }
+    for field in ["data", "stringData"] {
+        let Some(data) = obj[field].as_object_mut() else {
+            continue;
+        };
+        for value in data.values_mut() {
+            let text = value.as_str().unwrap_or_default();
+            // FNV-1a: enough to tell two values apart on screen, and reveals nothing useful.
+            let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+            });
+            *value = Value::String(format!(
+                "<hidden: {} chars, #{:08x}>",
+                text.len(),
+                hash as u32
+            ));
+        }
+    }
+}
+
 /// Replaces `data` values with a mask naming their size, or with the decoded text.
 fn mask_secret(obj: &mut Value, reveal: bool) {
     let Some(data) = obj["data"].as_object_mut() else {

@@ -145,13 +145,17 @@ impl DiffState {
                 None => (None, None),
             },
         };
-        let Some(new) = new.map(|o| diff::strip_owned(o, &self.noise)) else {
+        let hide = |mut o: serde_json::Value| {
+            super::detail::fingerprint_secret(&mut o);
+            diff::strip_owned(o, &self.noise)
+        };
+        let Some(new) = new.map(hide) else {
             *lines = vec!["this revision cannot be rebuilt (its delta did not fit)".into()];
             return;
         };
         match (against, old) {
             (Some(b), Some(old)) => {
-                let old = diff::strip_owned(old, &self.noise);
+                let old = hide(old);
                 self.compared = format!(
                     "rv {} against rv {}",
                     selected.resource_version, self.rows[b].resource_version
@@ -266,6 +270,35 @@ mod tests {
             "hiding status",
             "only the status is hidden now"
         );
+    }
+
+    #[test]
+    fn a_secrets_values_are_never_shown_but_a_change_is() {
+        let mut h = History::default();
+        let k = HistoryKey {
+            resource: "secrets".into(),
+            namespace: "shop".into(),
+            name: "db".into(),
+        };
+        let secret = |rv: &str, pw: &str| {
+            json!({"apiVersion": "v1", "kind": "Secret",
+                   "metadata": {"name": "db", "resourceVersion": rv}, "data": {"password": pw}})
+        };
+        h.record(&k, &secret("1", "aHVudGVyMg=="), 1);
+        h.record(&k, &secret("2", "c2VjcmV0"), 2);
+        let mut d = DiffState::new(k);
+        let mut lines = Vec::new();
+        d.refresh(&h, &mut lines);
+        let text = lines.join("\n");
+        assert!(
+            !text.contains("aHVudGVyMg==") && !text.contains("c2VjcmV0"),
+            "{text}"
+        );
+        assert!(
+            text.contains("-  password: '<hidden: 12 chars, #"),
+            "{text}"
+        );
+        assert!(text.contains("+  password: '<hidden: 8 chars, #"), "{text}");
     }
 
     #[test]

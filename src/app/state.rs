@@ -435,12 +435,12 @@ impl State {
             KeyAction::Describe => return self.open_detail(DetailKind::Describe),
             KeyAction::Events => return self.open_detail(DetailKind::Events),
             KeyAction::Diff => return self.open_detail(DetailKind::Diff),
-            KeyAction::Edit => return self.start_edit(),
-            KeyAction::Delete => return self.start_delete(),
-            KeyAction::Scale => return self.start_scale(),
-            KeyAction::Restart => return self.start_restart(),
-            KeyAction::Cordon => return self.start_cordon(true),
-            KeyAction::Uncordon => return self.start_cordon(false),
+            KeyAction::Edit
+            | KeyAction::Delete
+            | KeyAction::Scale
+            | KeyAction::Restart
+            | KeyAction::Cordon
+            | KeyAction::Uncordon => return self.start_write(action),
             KeyAction::ToggleWide => {
                 if let Some(v) = self.stack.last_mut() {
                     v.wide = !v.wide;
@@ -954,12 +954,12 @@ impl State {
         }
         match action {
             KeyAction::Diff => return self.switch_to_diff(),
-            KeyAction::Edit => return self.start_edit(),
-            KeyAction::Delete => return self.start_delete(),
-            KeyAction::Scale => return self.start_scale(),
-            KeyAction::Restart => return self.start_restart(),
-            KeyAction::Cordon => return self.start_cordon(true),
-            KeyAction::Uncordon => return self.start_cordon(false),
+            KeyAction::Edit
+            | KeyAction::Delete
+            | KeyAction::Scale
+            | KeyAction::Restart
+            | KeyAction::Cordon
+            | KeyAction::Uncordon => return self.start_write(action),
             _ => {}
         }
         let Some(d) = self.detail.as_mut() else {

@@ -5,6 +5,7 @@
 
 use super::state::{Effect, Message, Prompt, State};
 use crate::cluster::object::ObjectRef;
+use crate::config::keys::KeyAction;
 use crossterm::event::{KeyCode, KeyEvent};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,7 +145,20 @@ impl State {
             .collect()
     }
 
-    pub(super) fn start_edit(&mut self) -> Vec<Effect> {
+    /// The write action bound to a key, from a list or a detail view.
+    pub(super) fn start_write(&mut self, action: KeyAction) -> Vec<Effect> {
+        match action {
+            KeyAction::Edit => self.start_edit(),
+            KeyAction::Delete => self.start_delete(),
+            KeyAction::Scale => self.start_scale(),
+            KeyAction::Restart => self.start_restart(),
+            KeyAction::Cordon => self.start_cordon(true),
+            KeyAction::Uncordon => self.start_cordon(false),
+            _ => Vec::new(),
+        }
+    }
+
+    fn start_edit(&mut self) -> Vec<Effect> {
         if !self.writable("edit") {
             return Vec::new();
         }
@@ -157,7 +171,7 @@ impl State {
         }
     }
 
-    pub(super) fn start_delete(&mut self) -> Vec<Effect> {
+    fn start_delete(&mut self) -> Vec<Effect> {
         if !self.writable("delete") {
             return Vec::new();
         }
@@ -192,7 +206,7 @@ impl State {
         }
     }
 
-    pub(super) fn start_scale(&mut self) -> Vec<Effect> {
+    fn start_scale(&mut self) -> Vec<Effect> {
         if self.writable("scale") && self.target_of_kind(SCALABLE, "scale").is_some() {
             self.prompt = Some(Prompt::Scale(String::new()));
         }
@@ -216,7 +230,7 @@ impl State {
         }
     }
 
-    pub(super) fn start_restart(&mut self) -> Vec<Effect> {
+    fn start_restart(&mut self) -> Vec<Effect> {
         if self.writable("restart")
             && let Some(target) = self.target_of_kind(RESTARTABLE, "rollout restart")
         {
@@ -227,7 +241,7 @@ impl State {
         Vec::new()
     }
 
-    pub(super) fn start_cordon(&mut self, unschedulable: bool) -> Vec<Effect> {
+    fn start_cordon(&mut self, unschedulable: bool) -> Vec<Effect> {
         let what = if unschedulable { "cordon" } else { "uncordon" };
         if self.writable(what)
             && let Some(target) = self.target_of_kind(&["Node"], what)

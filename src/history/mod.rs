@@ -198,16 +198,9 @@ impl History {
         self.objects.get(key)
     }
 
-    /// Records a revision given as JSON text (as a watch event carries it). Returns whether it
-    /// was new: a revision already seen, or older than the newest, is ignored.
-    pub fn record_text(&mut self, key: &HistoryKey, text: &str, at: i64) -> bool {
-        match serde_json::from_str::<Value>(text) {
-            Ok(value) => self.record_parsed(key, &value, text.into(), at),
-            Err(_) => false,
-        }
-    }
-
-    /// Records a watch event's object of `resource`, keyed by its own namespace and name.
+    /// Records a watch event's object of `resource` (JSON text, kept as it came), keyed by its
+    /// own namespace and name. Returns whether it was new: a revision already seen, or older
+    /// than the newest (from a second stream of the same object), is ignored.
     pub fn record_watched(&mut self, resource: &str, text: &str, at: i64) -> bool {
         let Ok(value) = serde_json::from_str::<Value>(text) else {
             return false;
@@ -394,9 +387,14 @@ impl History {
 /// Noise (versions, managedFields, generations, heartbeat and transition times) is left out
 /// unless it is all that changed.
 fn summarise(old: &Value, forward: &[Op]) -> (String, bool) {
+    let secret = old["kind"] == "Secret" && old["apiVersion"] == "v1";
     let render = |ops: &mut dyn Iterator<Item = &Op>| -> String {
         let all: Vec<String> = ops
             .map(|Op(path, new)| {
+                // A Secret's values never reach the screen, not even in a summary.
+                if secret && matches!(path.first(), Some(Step::Key(k)) if k == "data" || k == "stringData") {
+                    return format!("{} changed", dotted(path));
+                }
                 let before = lookup(old, path);
                 format!(
                     "{} {}→{}",

@@ -174,3 +174,23 @@ fn a_pinned_object_keeps_every_revision_and_is_trimmed_again_once_unpinned() {
     assert!(h.used() <= h.budget());
     assert!(h.get(&a).is_none_or(|o| o.trimmed > 0));
 }
+
+#[test]
+fn a_secrets_values_stay_out_of_summaries() {
+    let mut h = History::default();
+    let k = HistoryKey {
+        resource: "secrets".into(),
+        namespace: "shop".into(),
+        name: "db".into(),
+    };
+    let secret = |rv: &str, pw: &str| {
+        json!({"apiVersion": "v1", "kind": "Secret",
+               "metadata": {"name": "db", "resourceVersion": rv}, "data": {"password": pw}})
+    };
+    h.record(&k, &secret("1", "aHVudGVyMg=="), 1);
+    h.record(&k, &secret("2", "c2VjcmV0"), 2);
+    assert_eq!(
+        &*h.get(&k).unwrap().newest().summary,
+        "data.password changed"
+    );
+}
