@@ -150,12 +150,18 @@ async fn unknown_kinds_get_close_matches_and_missing_objects_are_waited_for() {
     .expect("kx starts");
     let mut stderr = child.stderr.take().expect("stderr");
     let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let mut buf = vec![0u8; 512];
-    let n = tokio::time::timeout(Duration::from_secs(10), stderr.read(&mut buf))
-        .await
-        .expect("a notice in time")
-        .expect("stderr");
-    let notice = String::from_utf8_lossy(&buf[..n]);
+    // The notice may arrive in several writes: read until its line is complete.
+    let mut notice = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !notice.contains('\n') {
+        let mut buf = vec![0u8; 512];
+        let n = tokio::time::timeout_at(deadline, stderr.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| panic!("a notice in time; got {notice:?}"))
+            .expect("stderr");
+        assert!(n > 0, "stderr closed after {notice:?}");
+        notice.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
     assert!(notice.contains("does not exist (yet); waiting"), "{notice}");
     let configmaps: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
         kube::Api::namespaced(c.client().await, "shop");

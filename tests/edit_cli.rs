@@ -367,7 +367,10 @@ async fn the_preview_shows_the_servers_dry_run_and_applies_only_on_yes() {
         text.contains("Apply to deployments/web -n shop? [y/N]"),
         "{text}"
     );
-    assert!(text.contains("not applied (your edit is kept in"), "{text}");
+    assert!(
+        text.contains("not applied: no yes to the preview (--no-preview applies without asking); your edit is kept in"),
+        "{text}"
+    );
     assert_eq!(replicas(&c).await, "3", "the dry run changed nothing");
     let (ok, text) = with_stdin(&mut run.kx(&c, &ed, &["deploy/web", "-n", "shop"]), "y\n").await;
     assert!(ok, "{text}");

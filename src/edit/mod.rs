@@ -293,7 +293,7 @@ pub async fn edit(client: Client, target: &ObjectRef, options: Options) -> Resul
                         );
                         if !confirm_on_terminal(preview, format!("Apply to {what}?")).await {
                             return Ok(Outcome::Cancelled(format!(
-                                "not applied ({})",
+                                "not applied: no yes to the preview (--no-preview applies without asking); {}",
                                 work.keep()
                             )));
                         }

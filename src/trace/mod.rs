@@ -280,6 +280,9 @@ fn apply(traced: &mut Traced, msg: SetMsg, generation: u64) -> bool {
             Which::Endpoints => traced.endpoints = None,
         },
         SetMsg::Apply(g, which, v) if current(g, which) => {
+            if traced.state.starts_with("reconnecting") {
+                traced.state = "live".into();
+            }
             let name = v["metadata"]["name"]
                 .as_str()
                 .unwrap_or_default()
