@@ -3,23 +3,12 @@
 //! list through `kubectl get pods -A` for the ratio. `cargo bench --bench explorer_scale`
 //! (KX_BENCH_PODS sets the pod count, default 100000). Under `cargo test` it only says how to run.
 
+mod common;
+
+use common::{ScaleSim, first_list, status_kib};
 use kx::app::model::{RowFilter, columns, ordered_rows};
-use kx::cluster::discovery::{discover, resolve};
-use kx::cluster::store::RowStore;
-use kx::cluster::watch::{Scope, WatchMsg, run};
-use std::io::BufRead;
 use std::process::{Command, Stdio};
 use std::time::Instant;
-
-fn status_kib(pid: &str, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
 
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
@@ -30,61 +19,15 @@ fn main() {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(100_000);
-    let dir = std::env::temp_dir().join(format!("kx-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let kubeconfig = dir.join("kubeconfig");
-    let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/kx");
-    let mut sim = Command::new(&bin)
-        .args([
-            "sim",
-            "--scenario",
-            "scale",
-            "--namespaces",
-            "100",
-            "--pods",
-            &pods.to_string(),
-            "--kubeconfig-out",
-        ])
-        .arg(&kubeconfig)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("target/release/kx exists (cargo build --release)");
-    let mut first = String::new();
-    std::io::BufReader::new(sim.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("address");
-
+    let sim = ScaleSim::start(pods, 0);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
     let rss_before = status_kib("self", "VmRSS:");
     let (first_list, store) = runtime.block_on(async {
-        let kc = kube::config::Kubeconfig::read_from(&kubeconfig).expect("kubeconfig");
-        let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-            .await
-            .expect("config");
-        let client = kx::cluster::connect(config).expect("client");
-        let resources = discover(&client).await.expect("discovery");
-        let pods_type = resolve("pods", &resources, &[]).expect("pods").clone();
-        let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
-        let started = Instant::now();
-        tokio::spawn(run(
-            client,
-            pods_type,
-            Scope::default(),
-            tx,
-            kx::cluster::watch::PAGE_SIZE,
-        ));
-        let mut store = RowStore::default();
-        while !store.loaded {
-            match rx.recv().await {
-                Some(msg @ WatchMsg::Error(_)) => panic!("{msg:?}"),
-                Some(msg) => store.apply(msg, 0),
-                None => panic!("the watch ended"),
-            }
-        }
-        (started.elapsed(), store)
+        let (took, store, _rx) = first_list(sim.client().await).await;
+        (took, store)
     });
     let rss_after = status_kib("self", "VmRSS:");
     // The simulator's controllers settle after start-up; time the view model on a quiet machine.
@@ -107,7 +50,7 @@ fn main() {
     let t = Instant::now();
     let out = Command::new("/usr/bin/time")
         .args(["-f", "%M", "kubectl", "get", "pods", "-A", "--no-headers"])
-        .env("KUBECONFIG", &kubeconfig)
+        .env("KUBECONFIG", &sim.kubeconfig)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .output()
@@ -119,9 +62,7 @@ fn main() {
         .last()
         .and_then(|l| l.trim().parse().ok())
         .unwrap_or(0);
-    let _ = sim.kill();
-    let _ = sim.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(sim);
 
     let kx_s = first_list.as_secs_f64();
     let held_mib = (rss_after.saturating_sub(rss_before)) as f64 / 1024.0;

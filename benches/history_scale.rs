@@ -9,25 +9,15 @@
 //!    budget for KX_BENCH_SECS (default 60) seconds; the history's own count and the process
 //!    RSS it adds are reported against the budget.
 
+mod common;
+
+use common::{ScaleSim, first_list, status_kib};
 use kx::changes::diff::{self, Noise};
-use kx::cluster::discovery::{discover, resolve};
-use kx::cluster::store::RowStore;
-use kx::cluster::watch::{Scope, WatchMsg, run};
+use kx::cluster::watch::WatchMsg;
 use kx::history::{DEFAULT_BUDGET, History, HistoryKey};
 use serde_json::{Value, json};
-use std::io::BufRead;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
 
 /// A custom resource of about 1 MB: 4,000 routes with a few fields each.
 fn big_object(version: u64) -> Value {
@@ -145,50 +135,14 @@ fn history_at_scale() {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(60);
-    let dir = std::env::temp_dir().join(format!("kx-history-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let kubeconfig = dir.join("kubeconfig");
-    let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/kx");
-    let mut sim = Command::new(&bin)
-        .args(["sim", "--scenario", "scale", "--namespaces", "100"])
-        .args(["--pods", &pods.to_string(), "--churn", "1000"])
-        .arg("--kubeconfig-out")
-        .arg(&kubeconfig)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("target/release/kx exists (cargo build --release)");
-    let mut first = String::new();
-    std::io::BufReader::new(sim.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("address");
+    let sim = ScaleSim::start(pods, 1000);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
     let report = runtime.block_on(async {
-        let kc = kube::config::Kubeconfig::read_from(&kubeconfig).expect("kubeconfig");
-        let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-            .await
-            .expect("config");
-        let client = kx::cluster::connect(config).expect("client");
-        let resources = discover(&client).await.expect("discovery");
-        let pods_type = resolve("pods", &resources, &[]).expect("pods").clone();
-        let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
-        tokio::spawn(run(
-            client,
-            pods_type,
-            Scope::default(),
-            tx,
-            kx::cluster::watch::PAGE_SIZE,
-        ));
-        let mut store = RowStore::default();
-        while !store.loaded {
-            match rx.recv().await {
-                Some(msg) => store.apply(msg, 0),
-                None => panic!("the watch ended"),
-            }
-        }
-        let rss_listed = rss_kib();
+        let (_, mut store, mut rx) = first_list(sim.client().await).await;
+        let rss_listed = status_kib("self", "VmRSS:");
         let mut history = History::new(DEFAULT_BUDGET);
         let (mut events, mut peak_used, mut peak_rss) = (0u64, 0usize, 0u64);
         let mut update_time = Duration::ZERO;
@@ -204,10 +158,10 @@ fn history_at_scale() {
             store.apply(msg, 0);
             update_time += t.elapsed();
             if events.is_multiple_of(5000) {
-                peak_rss = peak_rss.max(rss_kib());
+                peak_rss = peak_rss.max(status_kib("self", "VmRSS:"));
             }
         }
-        peak_rss = peak_rss.max(rss_kib());
+        peak_rss = peak_rss.max(status_kib("self", "VmRSS:"));
         (
             events,
             started.elapsed(),
@@ -218,9 +172,7 @@ fn history_at_scale() {
             update_time,
         )
     });
-    let _ = sim.kill();
-    let _ = sim.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(sim);
     let (events, took, history, peak_used, rss_listed, peak_rss, update_time) = report;
     let mib = |b: f64| b / (1024.0 * 1024.0);
     println!(

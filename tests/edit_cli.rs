@@ -67,6 +67,28 @@ impl Run {
         walk(&self.tmp)
     }
 
+    /// Runs `kx edit ARGS` with an editor that touches `$D/ready` and waits for `$D/go`, and
+    /// runs kubectl `meanwhile` while the editor waits. Whether kx succeeded, and its output.
+    async fn edit_while(
+        &self,
+        c: &TestCluster,
+        editor: &str,
+        args: &[&str],
+        meanwhile: &[&str],
+    ) -> (bool, String) {
+        let child = self.kx(c, editor, args).spawn().expect("kx starts");
+        self.wait_for_file("ready").await;
+        c.kubectl_ok(meanwhile).await;
+        std::fs::write(self.scratch.join("go"), "").expect("go");
+        let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+            .await
+            .expect("kx ends")
+            .expect("kx runs");
+        let text = String::from_utf8_lossy(&out.stderr).into_owned()
+            + &String::from_utf8_lossy(&out.stdout);
+        (out.status.success(), text)
+    }
+
     async fn wait_for_file(&self, name: &str) {
         let path = self.scratch.join(name);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
@@ -104,16 +126,8 @@ async fn output(cmd: &mut Command) -> (bool, String) {
 }
 
 async fn replicas(c: &TestCluster) -> String {
-    c.kubectl_ok(&[
-        "get",
-        "deploy",
-        "web",
-        "-n",
-        "shop",
-        "-o",
-        "jsonpath={.spec.replicas}",
-    ])
-    .await
+    c.jsonpath(&["deploy", "web", "-n", "shop"], "{.spec.replicas}")
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -205,20 +219,15 @@ async fn a_concurrent_change_of_the_same_field_is_a_conflict_and_is_never_overwr
            exit 1\n\
          fi",
     );
-    let child = run
-        .kx(&c, &ed, &["deploy/web", "-n", "shop", "--no-preview"])
-        .spawn()
-        .expect("kx starts");
-    run.wait_for_file("ready").await;
-    c.kubectl_ok(&["scale", "-n", "shop", "deploy/web", "--replicas=5"])
+    let (ok, text) = run
+        .edit_while(
+            &c,
+            &ed,
+            &["deploy/web", "-n", "shop", "--no-preview"],
+            &["scale", "-n", "shop", "deploy/web", "--replicas=5"],
+        )
         .await;
-    std::fs::write(run.scratch.join("go"), "").expect("go");
-    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-        .await
-        .expect("kx ends")
-        .expect("kx runs");
-    let text = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "cancelled on the second run: {text}");
+    assert!(!ok, "cancelled on the second run: {text}");
     assert_eq!(
         replicas(&c).await,
         "5",
@@ -258,33 +267,19 @@ async fn a_concurrent_change_of_another_field_survives_alongside_the_edit() {
          touch $D/ready\n\
          while [ ! -f $D/go ]; do sleep 0.05; done",
     );
-    let child = run
-        .kx(&c, &ed, &["deployment/web", "-n", "shop", "--no-preview"])
-        .spawn()
-        .expect("kx starts");
-    run.wait_for_file("ready").await;
-    c.kubectl_ok(&["label", "-n", "shop", "deploy/web", "team=blue"])
+    let (ok, text) = run
+        .edit_while(
+            &c,
+            &ed,
+            &["deployment/web", "-n", "shop", "--no-preview"],
+            &["label", "-n", "shop", "deploy/web", "team=blue"],
+        )
         .await;
-    std::fs::write(run.scratch.join("go"), "").expect("go");
-    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-        .await
-        .expect("kx ends")
-        .expect("kx runs");
-    let text =
-        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
+    assert!(ok, "{text}");
     assert_eq!(run.runs(), 1, "no conflict, no reopening");
     assert_eq!(replicas(&c).await, "6");
     let team = c
-        .kubectl_ok(&[
-            "get",
-            "deploy",
-            "web",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.metadata.labels.team}",
-        ])
+        .jsonpath(&["deploy", "web", "-n", "shop"], "{.metadata.labels.team}")
         .await;
     assert_eq!(team, "blue", "the concurrent label survives");
     c.sim.stop().await;

@@ -57,21 +57,14 @@ async fn writes_do_what_kubectl_would_and_denials_name_verb_and_object() {
     .await;
     assert_eq!(report, Ok("restarted deployments/web -n shop".into()));
     let stamp = c
-        .kubectl_ok(&[
-            "get",
-            "deploy",
-            "web",
-            "-n",
-            "shop",
-            "-o",
-            "jsonpath={.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}",
-        ])
+        .jsonpath(
+            &["deploy", "web", "-n", "shop"],
+            "{.spec.template.metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}",
+        )
         .await;
     assert!(stamp.ends_with('Z') && stamp.len() == 20, "{stamp:?}");
 
-    let nodes = c
-        .kubectl_ok(&["get", "nodes", "-o", "jsonpath={.items[0].metadata.name}"])
-        .await;
+    let nodes = c.jsonpath(&["nodes"], "{.items[0].metadata.name}").await;
     let node = target(&c, "node", None, &nodes).await;
     let report = perform(
         c.client().await,
@@ -82,15 +75,7 @@ async fn writes_do_what_kubectl_would_and_denials_name_verb_and_object() {
     )
     .await;
     assert_eq!(report, Ok(format!("cordoned nodes/{nodes}")));
-    let flag = c
-        .kubectl_ok(&[
-            "get",
-            "node",
-            &nodes,
-            "-o",
-            "jsonpath={.spec.unschedulable}",
-        ])
-        .await;
+    let flag = c.jsonpath(&["node", &nodes], "{.spec.unschedulable}").await;
     assert_eq!(flag, "true");
     perform(
         c.client().await,
@@ -101,15 +86,7 @@ async fn writes_do_what_kubectl_would_and_denials_name_verb_and_object() {
     )
     .await
     .expect("uncordon");
-    let flag = c
-        .kubectl_ok(&[
-            "get",
-            "node",
-            &nodes,
-            "-o",
-            "jsonpath={.spec.unschedulable}",
-        ])
-        .await;
+    let flag = c.jsonpath(&["node", &nodes], "{.spec.unschedulable}").await;
     assert_eq!(flag, "", "uncordoned");
 
     // Deleting the deployment in the foreground; then its pods go too.

@@ -11,7 +11,7 @@ use ratatui::widgets::{Paragraph, Row as TableRow, Table};
 use regex::Regex;
 
 /// The pieces of one line with their styles, before search highlighting.
-type Pieces = Vec<(String, Style)>;
+pub(crate) type Pieces = Vec<(String, Style)>;
 
 fn yaml_scalar_slot(value: &str) -> &'static str {
     let v = value.trim();
@@ -123,7 +123,6 @@ pub(crate) fn highlight<'a>(pieces: Pieces, search: Option<&Regex>, matched: Sty
 }
 
 pub fn draw_detail(f: &mut Frame, detail: &mut DetailView, theme: &Theme, area: Rect) {
-    let height = area.height as usize;
     if detail.kind == DetailKind::Containers {
         draw_containers(f, detail, theme, area);
         return;
@@ -132,7 +131,24 @@ pub fn draw_detail(f: &mut Frame, detail: &mut DetailView, theme: &Theme, area: 
         super::diffview_draw::draw(f, detail, theme, area);
         return;
     }
-    // Keep the last page full rather than scrolling past the end.
+    let kind = detail.kind;
+    draw_lines(f, detail, theme, area, |i, l| match kind {
+        DetailKind::Yaml => yaml_pieces(l, theme),
+        DetailKind::Describe => describe_pieces(l, theme),
+        _ => event_pieces(l, i, theme),
+    });
+}
+
+/// The visible slice of a text view's lines, styled by `pieces` (line index, text) and with
+/// search matches highlighted. The last page stays full rather than scrolling past the end.
+pub(crate) fn draw_lines(
+    f: &mut Frame,
+    detail: &mut DetailView,
+    theme: &Theme,
+    area: Rect,
+    pieces: impl Fn(usize, &str) -> Pieces,
+) {
+    let height = area.height as usize;
     detail.scroll = detail
         .scroll
         .min(detail.lines.len().saturating_sub(height.max(1)));
@@ -143,14 +159,7 @@ pub fn draw_detail(f: &mut Frame, detail: &mut DetailView, theme: &Theme, area: 
         .enumerate()
         .skip(detail.scroll)
         .take(height)
-        .map(|(i, l)| {
-            let pieces = match detail.kind {
-                DetailKind::Yaml => yaml_pieces(l, theme),
-                DetailKind::Describe => describe_pieces(l, theme),
-                _ => event_pieces(l, i, theme),
-            };
-            highlight(pieces, detail.search.as_ref(), matched)
-        })
+        .map(|(i, l)| highlight(pieces(i, l), detail.search.as_ref(), matched))
         .collect();
     f.render_widget(Paragraph::new(lines), area);
 }

@@ -3,7 +3,7 @@
 //! is hidden and whether the history was trimmed. Drawing only.
 
 use super::detail::DetailView;
-use super::detail_view::highlight;
+use super::detail_view::draw_lines;
 use crate::config::theme::Theme;
 use crate::history::Change;
 use ratatui::Frame;
@@ -110,20 +110,7 @@ pub fn draw(f: &mut Frame, detail: &mut DetailView, theme: &Theme, area: Rect) {
         rule,
     );
 
-    let height = body.height as usize;
-    detail.scroll = detail
-        .scroll
-        .min(detail.lines.len().saturating_sub(height.max(1)));
-    let matched = theme.style("search.match");
-    let lines: Vec<Line> = detail
-        .lines
-        .iter()
-        .skip(detail.scroll)
-        .take(height)
-        .map(|l| {
-            let pieces = vec![(l.clone(), line_style(l, theme))];
-            highlight(pieces, detail.search.as_ref(), matched)
-        })
-        .collect();
-    f.render_widget(Paragraph::new(lines), body);
+    draw_lines(f, detail, theme, body, |_, l| {
+        vec![(l.to_string(), line_style(l, theme))]
+    });
 }

@@ -171,7 +171,12 @@ async fn run_editor(path: &Path) -> Result<std::process::ExitStatus> {
             .args(&argv[1..])
             .arg(&path)
             .status()
-            .map_err(|e| anyhow!("cannot run the editor {:?}: {e}", argv.join(" ")))
+            .map_err(|e| {
+                anyhow!(
+                    "cannot run the editor {:?}: {e} (set $KUBE_EDITOR or $EDITOR to one that is installed)",
+                    argv.join(" ")
+                )
+            })
     })
     .await?
 }

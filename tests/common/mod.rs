@@ -75,6 +75,15 @@ impl TestCluster {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// `kubectl get WHAT -o jsonpath=PATH`: one field of an object, as kubectl reads it.
+    pub async fn jsonpath(&self, what: &[&str], path: &str) -> String {
+        let mut args = vec!["get"];
+        args.extend_from_slice(what);
+        let path = format!("jsonpath={path}");
+        args.extend(["-o", path.as_str()]);
+        self.kubectl_ok(&args).await
+    }
+
     /// Polls `check` with kubectl output until it holds, or fails after `secs`.
     pub async fn wait_for(&self, args: &[&str], secs: u64, check: impl Fn(&str) -> bool) -> String {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
