@@ -4,6 +4,7 @@ use crate::sim::Scenario;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,7 +37,7 @@ pub struct WriteFlags {
     pub no_preview: bool,
 }
 
-#[derive(Debug, Clone, Args, Default)]
+#[derive(Debug, Clone, Args)]
 pub struct Connection {
     /// Path to a kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).
     #[arg(long, global = true, value_name = "PATH")]
@@ -56,6 +57,42 @@ pub struct Connection {
     /// Start across all namespaces.
     #[arg(short = 'A', long, global = true)]
     pub all_namespaces: bool,
+    /// How long one-shot commands (`kx logs --no-follow`, `kx edit`, a first contact) keep
+    /// trying before they give up with exit code 1; also bounds each connection attempt.
+    #[arg(long, global = true, default_value = "30s", value_parser = parse_timeout, value_name = "DURATION")]
+    pub request_timeout: Duration,
+}
+
+impl Default for Connection {
+    fn default() -> Self {
+        Connection {
+            kubeconfig: None,
+            context: None,
+            namespace: Vec::new(),
+            all_namespaces: false,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+        }
+    }
+}
+
+pub use crate::cluster::backoff::DEFAULT_REQUEST_TIMEOUT;
+
+impl Connection {
+    /// Where to find the cluster, for the connection layer.
+    pub fn source(&self) -> crate::cluster::connect::Source {
+        crate::cluster::connect::Source {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            request_timeout: Some(self.request_timeout),
+        }
+    }
+}
+
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    match crate::duration::parse("--request-timeout", text)? {
+        d if d.is_zero() => Err("--request-timeout must be more than 0".into()),
+        d => Ok(d),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,6 +162,10 @@ pub struct ChangesArgs {
     pub output: ChangesOutput,
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorWhen,
+    /// Print a Secret's values (otherwise each shows as its size and a fingerprint, so a
+    /// change is still seen).
+    #[arg(long)]
+    pub show_secrets: bool,
 }
 
 #[derive(Debug, Clone, clap::Args)]

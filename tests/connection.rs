@@ -30,8 +30,8 @@ async fn list_namespaces_with(path: std::path::PathBuf) -> anyhow::Result<usize>
         kubeconfig: Some(path),
         ..Default::default()
     };
-    let config = kx::app::client_config(&conn).await?;
-    let client = kx::cluster::connect(config)?;
+    let found = kx::cluster::connect::find(&conn.source()).await?;
+    let client = kx::cluster::connect::client(found.config)?;
     let namespaces: kube::Api<k8s_openapi::api::core::v1::Namespace> = kube::Api::all(client);
     Ok(namespaces.list(&Default::default()).await?.items.len())
 }
@@ -136,9 +136,11 @@ async fn a_forbidden_list_says_forbidden_with_the_verb_and_resource_in_the_heade
         }
     };
     task.abort();
-    assert!(
-        error.starts_with("forbidden") && error.contains("cannot list resource \"secrets\""),
-        "{error}"
+    let said = error.error.to_string();
+    assert!(error.error.is_forbidden(), "{said}");
+    assert_eq!(
+        said,
+        "forbidden: user \"kx-sim\" cannot list secrets cluster-wide (RBAC); ask for access or use another context"
     );
     // The explorer shows it in its header instead of an empty "no rows" table.
     use kx::app::state::{Action, State};
@@ -161,13 +163,13 @@ async fn a_forbidden_list_says_forbidden_with_the_verb_and_resource_in_the_heade
         .expect("draw");
     let screen = format!("{}", term.backend());
     assert!(
-        screen.contains("forbidden: secrets is forbidden: User \"kx-sim\" cannot list"),
+        screen.contains("forbidden: user \"kx-sim\" cannot list secrets cluster-wide (RBAC)"),
         "{screen}"
     );
     c.sim.stop().await;
 }
 
-type Discovered = Result<Vec<kx::cluster::discovery::ResourceInfo>, String>;
+type Discovered = Result<Vec<kx::cluster::discovery::ResourceInfo>, kx::cluster::backoff::Trouble>;
 
 async fn next_discovery(
     rx: &mut mpsc::Receiver<Discovered>,

@@ -391,7 +391,7 @@ async fn an_rbac_denial_names_the_verb_and_the_object_and_keeps_the_edit() {
     assert!(!ok);
     assert!(
         text.contains(
-            "forbidden: cannot patch deployments/web -n shop: deployments.apps \"web\" is forbidden"
+            "forbidden: user \"kx-sim\" cannot patch deployments.apps/web in namespace shop (RBAC)"
         ),
         "{text}"
     );

@@ -343,9 +343,18 @@ async fn a_pod_whose_logs_are_forbidden_is_reported_and_the_others_go_on() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(&format!(
-            "! {denied} › nginx: forbidden: pods \"{denied}\" is forbidden"
-        )) && stderr.contains("cannot get resource \"pods/log\""),
+            "! {denied} › nginx: forbidden: user \"kx-sim\" cannot get the log of pods/{denied} in namespace shop (RBAC)"
+        )),
         "the denial is reported with the verb and resource: {stderr}"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a log that could not be read makes the exit code 1: {stderr}"
+    );
+    assert!(
+        stderr.contains("kx logs: 1 container's log could not be read"),
+        "{stderr}"
     );
     assert!(
         stderr.contains(&format!("- {denied} › nginx")),

@@ -119,7 +119,9 @@ async fn writes_do_what_kubectl_would_and_denials_name_verb_and_object() {
     .await;
     let err = report.expect_err("forbidden");
     assert!(
-        err.contains("forbidden: cannot delete deployments/api -n shop: deployments.apps \"api\" is forbidden"),
+        err.contains(
+            "forbidden: user \"kx-sim\" cannot delete deployments.apps/api in namespace shop (RBAC)"
+        ),
         "{err}"
     );
     c.sim.stop().await;

@@ -54,7 +54,7 @@ impl ScaleSim {
         let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
             .await
             .expect("config");
-        kx::cluster::connect(config).expect("client")
+        kx::cluster::connect::client(config).expect("client")
     }
 }
 

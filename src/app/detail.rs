@@ -64,7 +64,7 @@ pub struct DetailView {
     /// Events about the object, by uid.
     pub events: BTreeMap<String, Value>,
     pub presence: Presence,
-    pub error: Option<String>,
+    pub error: Option<crate::cluster::backoff::Trouble>,
     pub show_managed_fields: bool,
     /// Secret values shown decoded instead of masked.
     pub reveal: bool,
@@ -215,7 +215,7 @@ pub fn yaml_lines(obj: &Value, show_managed_fields: bool, reveal: bool) -> Vec<S
     if !show_managed_fields && let Some(meta) = obj["metadata"].as_object_mut() {
         meta.remove("managedFields");
     }
-    if obj["kind"] == "Secret" && obj["apiVersion"] == "v1" {
+    if crate::cluster::secrets::is_secret(&obj) {
         mask_secret(&mut obj, reveal);
     }
     match serde_yaml::to_string(&obj) {
@@ -224,33 +224,11 @@ pub fn yaml_lines(obj: &Value, show_managed_fields: bool, reveal: bool) -> Vec<S
     }
 }
 
-/// A Secret's values as the diff view shows them: size and a fingerprint, so that a changed
-/// value shows as changed without being shown.
-pub fn fingerprint_secret(obj: &mut Value) {
-    if obj["kind"] != "Secret" || obj["apiVersion"] != "v1" {
-        return;
-    }
-    for field in ["data", "stringData"] {
-        let Some(data) = obj[field].as_object_mut() else {
-            continue;
-        };
-        for value in data.values_mut() {
-            let text = value.as_str().unwrap_or_default();
-            // FNV-1a: enough to tell two values apart on screen, and reveals nothing useful.
-            let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-            });
-            *value = Value::String(format!(
-                "<hidden: {} chars, #{:08x}>",
-                text.len(),
-                hash as u32
-            ));
-        }
-    }
-}
-
 /// Replaces `data` values with a mask naming their size, or with the decoded text.
 fn mask_secret(obj: &mut Value, reveal: bool) {
+    if !reveal {
+        crate::cluster::secrets::hide_last_applied(obj);
+    }
     let Some(data) = obj["data"].as_object_mut() else {
         return;
     };

@@ -146,7 +146,7 @@ impl DiffState {
             },
         };
         let hide = |mut o: serde_json::Value| {
-            super::detail::fingerprint_secret(&mut o);
+            crate::cluster::secrets::hide_secret_values(&mut o);
             diff::strip_owned(o, &self.noise)
         };
         let Some(new) = new.map(hide) else {

@@ -10,7 +10,7 @@ use regex::Regex;
 use std::collections::VecDeque;
 
 /// Containers a log view follows at most, as `kx logs` does when following.
-pub const DEFAULT_MAX_REQUESTS: usize = 100;
+pub use crate::logs::tail::DEFAULT_MAX_REQUESTS;
 
 /// What a log view follows; the runtime turns it into a `logs::tail::TailSpec`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,8 +56,13 @@ impl LogRequest {
                 tail: (!self.previous).then_some(1000),
                 previous: self.previous,
                 idle_timeout: std::time::Duration::from_secs(30),
+                // A previous log is read once: it gets the one-shot deadline.
+                give_up_after: self
+                    .previous
+                    .then_some(crate::cluster::backoff::DEFAULT_REQUEST_TIMEOUT),
             },
             max_requests: self.max_requests,
+            request_timeout: crate::cluster::backoff::DEFAULT_REQUEST_TIMEOUT,
             query: self
                 .title
                 .rsplit_once(':')
@@ -65,6 +70,11 @@ impl LogRequest {
                 .to_string(),
         })
     }
+}
+
+/// `pod › container`, as the header and notes name a container.
+fn who(t: &crate::logs::select::Target) -> String {
+    format!("{} › {}", t.pod, t.container)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +130,12 @@ pub struct LogView {
     pub notices: VecDeque<String>,
     /// Lines that arrived while paused, for the header.
     pub unseen: u64,
+    /// Containers whose log requests are failing now (kx retries them): container → why.
+    pub failing: std::collections::BTreeMap<String, String>,
+    /// Containers whose log could not be read at all: lines are missing from the view.
+    pub unreadable: std::collections::BTreeMap<String, String>,
+    /// The pod watch cannot reach the server (its report, for the header).
+    pub watch_trouble: Option<crate::cluster::backoff::Trouble>,
 }
 
 impl LogView {
@@ -145,6 +161,9 @@ impl LogView {
             members: 0,
             notices: VecDeque::new(),
             unseen: 0,
+            failing: Default::default(),
+            unreadable: Default::default(),
+            watch_trouble: None,
         }
     }
 
@@ -165,10 +184,47 @@ impl LogView {
             LogEvent::Left(t, _) => {
                 self.palette.leave(&t.namespace, &t.pod);
                 self.members = self.members.saturating_sub(1);
+                self.failing.remove(&who(&t));
             }
             LogEvent::Problem(t, why) => self.note(format!("{} › {}: {why}", t.pod, t.container)),
+            LogEvent::Retrying(t, trouble) => {
+                let why = trouble.error.to_string();
+                self.note(format!("{} › {}: {why}; retrying", t.pod, t.container));
+                self.failing.insert(who(&t), why);
+            }
+            LogEvent::Recovered(t) => {
+                self.failing.remove(&who(&t));
+            }
+            LogEvent::Failed(t, e) => {
+                let why = e.to_string();
+                self.note(format!("{} › {}: {why}", t.pod, t.container));
+                self.failing.remove(&who(&t));
+                self.unreadable.insert(who(&t), why);
+            }
+            LogEvent::WatchTrouble(trouble) => self.watch_trouble = trouble,
             LogEvent::Notice(what) => self.note(what),
         }
+    }
+
+    /// What the header says about failing reads, most serious first; None when all is well.
+    pub fn trouble_summary(&self, now: jiff::Timestamp) -> Option<String> {
+        if let Some(t) = &self.watch_trouble {
+            return Some(t.line(now));
+        }
+        let mut parts = Vec::new();
+        if let Some((first, why)) = self.unreadable.iter().next() {
+            parts.push(match self.unreadable.len() {
+                1 => format!("{first} unreadable: {why}"),
+                n => format!("{n} containers unreadable ({first}: {why})"),
+            });
+        }
+        if let Some((first, why)) = self.failing.iter().next() {
+            parts.push(match self.failing.len() {
+                1 => format!("{first} failing, retrying: {why}"),
+                n => format!("{n} containers failing, retrying ({first}: {why})"),
+            });
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
     }
 
     fn passes(&self, entry: &Entry) -> bool {

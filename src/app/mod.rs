@@ -37,69 +37,6 @@ const LINGER: Duration = Duration::from_secs(30);
 /// The shortest time between two frames drawn for watch events (about 30 frames a second).
 const MIN_FRAME: Duration = Duration::from_millis(33);
 
-/// Builds the client config the way kubectl does: --kubeconfig, else $KUBECONFIG, else
-/// ~/.kube/config, else in-cluster.
-pub async fn client_config(conn: &Connection) -> Result<Config> {
-    let options = kube::config::KubeConfigOptions {
-        context: conn.context.clone(),
-        ..Default::default()
-    };
-    match &conn.kubeconfig {
-        Some(path) => {
-            let kc = kube::config::Kubeconfig::read_from(path)
-                .with_context(|| format!("reading the kubeconfig {}", path.display()))?;
-            Config::from_custom_kubeconfig(kc, &options)
-                .await
-                .with_context(|| format!("using the kubeconfig {}", path.display()))
-        }
-        None if conn.context.is_some() => Config::from_kubeconfig(&options)
-            .await
-            .context("loading the kubeconfig"),
-        None => Config::infer()
-            .await
-            .context("finding a cluster (no kubeconfig, no in-cluster config); try --demo"),
-    }
-}
-
-/// The kubeconfig kx reads contexts from: --kubeconfig, else $KUBECONFIG (a list, merged),
-/// else ~/.kube/config. None in a pod using in-cluster config.
-fn read_kubeconfig(conn: &Connection) -> Option<kube::config::Kubeconfig> {
-    match &conn.kubeconfig {
-        Some(path) => kube::config::Kubeconfig::read_from(path).ok(),
-        None => kube::config::Kubeconfig::read().ok(),
-    }
-}
-
-/// The header's context, cluster and user for a context of the kubeconfig.
-fn context_info(
-    kc: Option<&kube::config::Kubeconfig>,
-    chosen: Option<&str>,
-    url: &str,
-) -> ContextInfo {
-    let name = chosen
-        .map(str::to_string)
-        .or_else(|| kc.and_then(|k| k.current_context.clone()));
-    let found = kc.zip(name.as_ref()).and_then(|(k, n)| {
-        k.contexts
-            .iter()
-            .find(|c| c.name == *n)
-            .and_then(|c| c.context.as_ref())
-    });
-    match (name, found) {
-        (Some(name), Some(ctx)) => ContextInfo {
-            name,
-            cluster: ctx.cluster.clone(),
-            user: ctx.user.clone().unwrap_or_default(),
-        },
-        // In-cluster, or a kubeconfig without contexts: the server is all there is to show.
-        (name, _) => ContextInfo {
-            name: name.unwrap_or_else(|| url.to_string()),
-            cluster: url.to_string(),
-            user: String::new(),
-        },
-    }
-}
-
 pub async fn run(
     conn: Connection,
     demo: bool,
@@ -138,20 +75,8 @@ pub async fn run_with(
         };
         (config, Some(sim), info.clone(), vec![info.name])
     } else {
-        let config = client_config(&conn).await?;
-        let kc = read_kubeconfig(&conn);
-        let info = context_info(
-            kc.as_ref(),
-            conn.context.as_deref(),
-            &config.cluster_url.to_string(),
-        );
-        let mut contexts: Vec<String> = kc
-            .map(|k| k.contexts.into_iter().map(|c| c.name).collect())
-            .unwrap_or_default();
-        if contexts.is_empty() {
-            contexts.push(info.name.clone());
-        }
-        (config, None, info, contexts)
+        let found = crate::cluster::connect::find(&conn.source()).await?;
+        (found.config, None, found.context, found.contexts)
     };
     // kubectl's rule: -n wins, -A means all, else the context's namespace (the demo shows everything).
     let namespace = if conn.all_namespaces || (demo && conn.namespace.is_empty()) {
@@ -164,7 +89,7 @@ pub async fn run_with(
                 .unwrap_or_else(|| config.default_namespace.clone()),
         )
     };
-    let client = crate::cluster::connect(config)?;
+    let client = crate::cluster::connect::client(config)?;
     let session = Session {
         context,
         contexts,
@@ -193,19 +118,18 @@ async fn connect_context(
     base: &Connection,
     name: &str,
     all_namespaces: bool,
-) -> Result<(Client, ContextInfo, Option<String>)> {
+) -> Result<(Client, ContextInfo, Option<String>), crate::cluster::errors::KxError> {
     let conn = Connection {
         context: Some(name.to_string()),
         ..base.clone()
     };
-    let config = client_config(&conn).await?;
-    let info = context_info(
-        read_kubeconfig(&conn).as_ref(),
-        Some(name),
-        &config.cluster_url.to_string(),
-    );
-    let namespace = (!all_namespaces).then(|| config.default_namespace.clone());
-    Ok((crate::cluster::connect(config)?, info, namespace))
+    let found = crate::cluster::connect::find(&conn.source()).await?;
+    let namespace = (!all_namespaces).then(|| found.config.default_namespace.clone());
+    Ok((
+        crate::cluster::connect::client(found.config)?,
+        found.context,
+        namespace,
+    ))
 }
 
 struct Watches {
@@ -409,7 +333,7 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
                                 queue.push_back(Action::ContextSwitched { info, namespace });
                             }
                             Err(e) => queue.push_back(Action::ContextFailed(format!(
-                                "cannot switch to context {name}: {e:#}"
+                                "cannot switch to context {name}: {e}"
                             ))),
                         }
                     }

@@ -48,23 +48,7 @@ pub enum Effect {
     Quit,
 }
 
-/// Where kx is connected, for the header.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ContextInfo {
-    pub name: String,
-    pub cluster: String,
-    pub user: String,
-}
-
-impl From<&str> for ContextInfo {
-    /// A context known by name only (the cluster and user are shown when known).
-    fn from(name: &str) -> ContextInfo {
-        ContextInfo {
-            name: name.to_string(),
-            ..Default::default()
-        }
-    }
-}
+pub use crate::cluster::connect::ContextInfo;
 
 /// A list to choose one item from, over the current view (contexts, for one).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +67,7 @@ pub struct Picker {
 pub enum Action {
     Key(KeyEvent),
     Discovered(Vec<ResourceInfo>),
-    DiscoveryFailed(String),
+    DiscoveryFailed(crate::cluster::backoff::Trouble),
     Watch(WatchKey, WatchMsg),
     /// How an edit or a write action went: a report, or an error.
     Written(Result<String, String>),
@@ -148,7 +132,7 @@ pub struct State {
     /// The namespace new lists open in; None: all namespaces.
     pub namespace: Option<String>,
     pub resources: Vec<ResourceInfo>,
-    pub discovery_error: Option<String>,
+    pub discovery_error: Option<crate::cluster::backoff::Trouble>,
     pub stack: Vec<ListView>,
     /// A detail view over the top list, when one is open.
     pub detail: Option<DetailView>,
@@ -273,11 +257,12 @@ impl State {
                     None => Vec::new(),
                 }
             }
-            Action::DiscoveryFailed(e) => {
-                self.discovery_error = Some(e.clone());
-                self.message = Some(Message::Error(format!(
-                    "cannot discover the cluster's resources: {e}"
-                )));
+            Action::DiscoveryFailed(trouble) => {
+                // The header counts the failures; the footer says it once, not per retry.
+                if self.discovery_error.is_none() {
+                    self.message = Some(Message::Error(trouble.error.to_string()));
+                }
+                self.discovery_error = Some(trouble);
                 Vec::new()
             }
             Action::Watch(key, _) if key.epoch != self.epoch => Vec::new(),

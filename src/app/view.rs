@@ -224,8 +224,18 @@ fn draw_logs_header(
     if let Some(c) = &logs.container_filter {
         spans.push(Span::raw(format!("  containers: {}", c.as_str())));
     }
-    if let Some(n) = logs.notices.back() {
-        spans.push(Span::styled(format!("  {n}"), theme.style("status.error")));
+    let now = jiff::Timestamp::from_second(state.now).unwrap_or_else(|_| jiff::Timestamp::now());
+    // Failing reads outrank the latest note: lines may be missing, and the header says so.
+    match logs.trouble_summary(now) {
+        Some(trouble) => spans.push(Span::styled(
+            format!("  {trouble}"),
+            theme.style("status.error"),
+        )),
+        None => {
+            if let Some(n) = logs.notices.back() {
+                spans.push(Span::styled(format!("  {n}"), theme.style("status.error")));
+            }
+        }
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
@@ -235,7 +245,11 @@ fn draw_detail_header(f: &mut Frame, state: &State, theme: &Theme, area: Rect) {
     let mut spans = header_start(state, theme);
     if let Some(d) = &state.detail {
         let (text, slot) = match (&d.error, &d.presence) {
-            (Some(e), _) => (format!("  reconnecting… ({e})"), "status.error"),
+            (Some(t), _) => {
+                let now = jiff::Timestamp::from_second(state.now)
+                    .unwrap_or_else(|_| jiff::Timestamp::now());
+                (format!("  {}", t.line(now)), "status.error")
+            }
             (None, Presence::Loading) => ("  loading…".to_string(), "status.warn"),
             (None, Presence::Missing) => ("  not found; waiting for it".to_string(), "status.warn"),
             (None, Presence::Deleted) => {
@@ -262,25 +276,29 @@ fn draw_detail_header(f: &mut Frame, state: &State, theme: &Theme, area: Rect) {
 fn draw_header(f: &mut Frame, state: &State, theme: &Theme, area: Rect, shown: usize) {
     let mut spans = header_start(state, theme);
     let store = state.current().and_then(|v| state.store_of(v));
+    let now = jiff::Timestamp::from_second(state.now).unwrap_or_else(|_| jiff::Timestamp::now());
     match (store, &state.discovery_error) {
-        (_, Some(e)) => spans.push(Span::styled(
-            format!("  API unreachable: {e}"),
+        (_, Some(trouble)) => spans.push(Span::styled(
+            format!("  {}", trouble.line(now)),
             theme.style("status.error"),
         )),
-        (Some(s), _)
-            if s.error
-                .as_deref()
-                .is_some_and(|e| e.starts_with("forbidden")) =>
-        {
+        // RBAC is not fixed by waiting: say what is denied, not that kx is reconnecting.
+        (Some(s), _) if s.error.as_ref().is_some_and(|t| t.error.is_forbidden()) => {
             spans.push(Span::styled(
-                format!("  {}", s.error.as_deref().unwrap_or_default()),
+                format!(
+                    "  {}",
+                    s.error
+                        .as_ref()
+                        .map(|t| t.error.to_string())
+                        .unwrap_or_default()
+                ),
                 theme.style("status.error"),
             ))
         }
         (Some(s), _) if s.error.is_some() => spans.push(Span::styled(
             format!(
-                "  reconnecting… ({})",
-                s.error.as_deref().unwrap_or_default()
+                "  {}",
+                s.error.as_ref().map(|t| t.line(now)).unwrap_or_default()
             ),
             theme.style("status.error"),
         )),

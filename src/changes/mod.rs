@@ -7,6 +7,7 @@
 pub mod diff;
 
 use crate::cli::{ChangesArgs, ChangesOutput, Connection};
+use crate::cluster::backoff::{Policy, retry_until};
 use crate::cluster::object::{ObjectMsg, ObjectRef, follow_with};
 use anyhow::{Result, anyhow, bail};
 use diff::Noise;
@@ -20,6 +21,10 @@ struct Printer {
     colour: bool,
     status_only: bool,
     noise: Noise,
+    /// Show a Secret's values (`--show-secrets`); otherwise sizes and fingerprints.
+    show_secrets: bool,
+    /// Escape control characters in the object's text (stdout is a terminal).
+    escape: bool,
     what: String,
     /// The last revision printed, noise taken out, and its resourceVersion.
     last: Option<(Value, String)>,
@@ -29,6 +34,32 @@ fn now() -> String {
     jiff::Timestamp::now()
         .strftime("%Y-%m-%dT%H:%M:%SZ")
         .to_string()
+}
+
+/// Makes every string of the object (keys too) safe to print on a terminal.
+fn escape_strings(v: &mut Value) {
+    match v {
+        Value::String(s) => {
+            if let std::borrow::Cow::Owned(safe) = crate::term::visible(s) {
+                *s = safe;
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(escape_strings),
+        Value::Object(m) => {
+            let risky: Vec<String> = m
+                .keys()
+                .filter(|k| matches!(crate::term::visible(k), std::borrow::Cow::Owned(_)))
+                .cloned()
+                .collect();
+            for k in risky {
+                if let Some(val) = m.remove(&k) {
+                    m.insert(crate::term::visible(&k).into_owned(), val);
+                }
+            }
+            m.values_mut().for_each(escape_strings);
+        }
+        _ => {}
+    }
 }
 
 impl Printer {
@@ -53,7 +84,7 @@ impl Printer {
 
     /// What to print for a revision, if anything (a relist repeats revisions; noise-only
     /// changes are not shown unless asked for).
-    fn revision(&mut self, obj: Value) -> Option<String> {
+    fn revision(&mut self, mut obj: Value) -> Option<String> {
         let rv = obj["metadata"]["resourceVersion"]
             .as_str()
             .unwrap_or_default()
@@ -64,6 +95,12 @@ impl Printer {
             .is_some_and(|(_, last_rv)| *last_rv == rv)
         {
             return None;
+        }
+        if !self.show_secrets {
+            crate::cluster::secrets::hide_secret_values(&mut obj);
+        }
+        if self.escape {
+            escape_strings(&mut obj);
         }
         let view = if self.status_only {
             obj.get("status").cloned().unwrap_or(Value::Null)
@@ -113,15 +150,32 @@ impl Printer {
 }
 
 /// Connects and resolves KIND/NAME (kinds by any name discovery knows, close matches for
-/// typos) to the object to follow, in `-n` or the context's namespace.
+/// typos) to the object to follow, in `-n` or the context's namespace. The first contact is a
+/// one-shot request: it is retried while the server is away, for at most `--request-timeout`.
 pub async fn connect_target(conn: &Connection, target: &str) -> Result<(kube::Client, ObjectRef)> {
     let Some((kind, name)) = target.split_once('/') else {
         bail!("{target:?} is not KIND/NAME (for example deploy/web)");
     };
-    let config = crate::app::client_config(conn).await?;
-    let default_ns = config.default_namespace.clone();
-    let client = crate::cluster::connect(config)?;
-    let resources = crate::cluster::discovery::discover(&client).await?;
+    let found = crate::cluster::connect::find(&conn.source()).await?;
+    let default_ns = found.config.default_namespace.clone();
+    let url = found.config.cluster_url.to_string();
+    let client = crate::cluster::connect::client(found.config)?;
+    let mut said = false;
+    let resources = retry_until(
+        url.trim_end_matches('/'),
+        conn.request_timeout,
+        || crate::cluster::discovery::discover(&client),
+        |trouble| {
+            if !std::mem::replace(&mut said, true) {
+                eprintln!(
+                    "kx: {}; retrying for up to {} (--request-timeout)",
+                    trouble.error,
+                    crate::duration::human(conn.request_timeout)
+                );
+            }
+        },
+    )
+    .await?;
     let resource = crate::cluster::discovery::resolve(&kind.to_lowercase(), &resources, &[])
         .map_err(|e| anyhow!(e))?
         .clone();
@@ -138,23 +192,33 @@ pub async fn connect_target(conn: &Connection, target: &str) -> Result<(kube::Cl
 
 pub async fn run(conn: Connection, args: ChangesArgs, status_only: bool) -> Result<ExitCode> {
     let (client, target) = connect_target(&conn, &args.target).await?;
+    let tty = std::io::stdout().is_terminal();
     let mut printer = Printer {
         json: args.output == ChangesOutput::Json,
-        colour: args.color.enabled(std::io::stdout().is_terminal()),
+        colour: args.color.enabled(tty),
         status_only,
         noise: if args.all_fields {
             Noise::NONE
         } else {
             Noise::DEFAULT
         },
+        show_secrets: args.show_secrets,
+        escape: tty,
         what: target.display(),
         last: None,
     };
     let (tx, mut rx) = mpsc::channel(64);
-    let task = tokio::spawn(follow_with(client, target.clone(), false, tx));
+    let task = tokio::spawn(follow_with(
+        client,
+        target.clone(),
+        false,
+        tx,
+        Policy::FOLLOWING,
+    ));
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     let mut said_waiting = false;
+    let mut reconnects = crate::term::Reconnects::on_stderr("kx");
     let mut stdout = std::io::stdout();
     loop {
         let msg = tokio::select! {
@@ -162,9 +226,13 @@ pub async fn run(conn: Connection, args: ChangesArgs, status_only: bool) -> Resu
             _ = &mut ctrl_c => None,
         };
         let Some(msg) = msg else { break };
+        if !matches!(msg, ObjectMsg::Error(_)) {
+            reconnects.recovered();
+        }
         let text = match msg {
             ObjectMsg::Object(obj) => printer.revision(obj),
             ObjectMsg::Missing if printer.last.is_some() => Some(printer.deleted()),
+            // The server's complete list said there is no such object: only now is that known.
             ObjectMsg::Missing => {
                 if !said_waiting {
                     said_waiting = true;
@@ -176,8 +244,8 @@ pub async fn run(conn: Connection, args: ChangesArgs, status_only: bool) -> Resu
                 None
             }
             ObjectMsg::Deleted => Some(printer.deleted()),
-            ObjectMsg::Error(e) => {
-                eprintln!("kx: watch of {} failed ({e}); retrying", target.display());
+            ObjectMsg::Error(trouble) => {
+                reconnects.failed(&trouble);
                 None
             }
             ObjectMsg::EventSeen(..) | ObjectMsg::EventGone(_) => None,

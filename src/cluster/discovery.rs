@@ -2,7 +2,8 @@
 //! a user types — plural, singular, short name, kind, `plural.group`, `group/version/resource`,
 //! or an alias from config — with close matches when nothing fits.
 
-use anyhow::{Context, Result};
+use super::backoff::{Policy, Retry, Trouble};
+use super::errors::{KxError, classify};
 use futures::future::join_all;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{APIGroupList, APIResourceList};
 use kube::Client;
@@ -97,23 +98,23 @@ fn from_list(list: &APIResourceList) -> Vec<ResourceInfo> {
 }
 
 /// Asks the API server what it serves: the core group and the preferred version of every group.
-pub async fn discover(client: &Client) -> Result<Vec<ResourceInfo>> {
+pub async fn discover(client: &Client) -> Result<Vec<ResourceInfo>, KxError> {
     let get = |path: String| {
         let client = client.clone();
         async move {
             let req = http::Request::get(&path)
                 .body(Vec::new())
-                .context("building a discovery request")?;
+                .map_err(|e| KxError::Other(format!("building a discovery request: {e}")))?;
             client
                 .request::<APIResourceList>(req)
                 .await
-                .with_context(|| format!("discovery of {path}"))
+                .map_err(|e| classify(&e))
         }
     };
-    let groups: APIGroupList = client
-        .request(http::Request::get("/apis").body(Vec::new())?)
-        .await
-        .context("listing API groups")?;
+    let req = http::Request::get("/apis")
+        .body(Vec::new())
+        .map_err(|e| KxError::Other(format!("building a discovery request: {e}")))?;
+    let groups: APIGroupList = client.request(req).await.map_err(|e| classify(&e))?;
     let mut paths = vec!["/api/v1".to_string()];
     for g in &groups.groups {
         let v = g
@@ -127,44 +128,50 @@ pub async fn discover(client: &Client) -> Result<Vec<ResourceInfo>> {
     }
     let lists = join_all(paths.into_iter().map(get)).await;
     let mut out = Vec::new();
-    let mut failures = Vec::new();
+    let mut failure = None;
     for l in lists {
         match l {
             Ok(list) => out.extend(from_list(&list)),
             // One broken aggregated API must not hide every other resource.
-            Err(e) => failures.push(format!("{e:#}")),
+            Err(e) => failure = Some(e),
         }
     }
-    if out.is_empty() && !failures.is_empty() {
-        anyhow::bail!("discovery failed: {}", failures.join("; "));
+    match failure {
+        Some(e) if out.is_empty() => Err(e),
+        _ => Ok(out),
     }
-    Ok(out)
 }
 
 /// Discovers, and discovers again whenever a CustomResourceDefinition appears, changes or goes,
-/// so new CRDs can be opened without a restart. Failures are sent too (for the status line) and
-/// retried with backoff. Runs until the receiver is dropped.
+/// so new CRDs can be opened without a restart. Failures are sent too (for the status line,
+/// with the count and the next attempt) and retried by the one policy. Runs until the
+/// receiver is dropped.
 pub async fn keep_discovering(
     client: Client,
-    tx: tokio::sync::mpsc::Sender<std::result::Result<Vec<ResourceInfo>, String>>,
+    tx: tokio::sync::mpsc::Sender<std::result::Result<Vec<ResourceInfo>, Trouble>>,
 ) {
-    let mut backoff = Duration::from_millis(500);
+    let retry = Retry::new(Policy::FOLLOWING);
     loop {
         match discover(&client).await {
             Ok(resources) => {
-                backoff = Duration::from_millis(500);
+                retry.succeeded();
                 if tx.send(Ok(resources)).await.is_err() {
                     return;
                 }
                 wait_for_crd_change(&client).await;
             }
-            Err(e) => {
-                if tx.send(Err(format!("{e:#}"))).await.is_err() {
+            Err(e) => match retry.failed(e) {
+                Ok((delay, trouble)) => {
+                    if tx.send(Err(trouble)).await.is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(delay).await;
+                }
+                Err(gave_up) => {
+                    let _ = tx.send(Err(*gave_up)).await;
                     return;
                 }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(30));
-            }
+            },
         }
     }
 }

@@ -3,7 +3,9 @@
 //! history are fed from here. Like the list watch layer, it never gives up: errors are reported
 //! and the watchers back off and carry on.
 
+use super::backoff::{Policy, Retry, Trouble};
 use super::discovery::ResourceInfo;
+use super::errors::{KxError, classify_watcher};
 use futures::{Stream, StreamExt};
 use k8s_openapi::api::core::v1::Event as CoreEvent;
 use kube::api::{Api, ApiResource, DynamicObject};
@@ -41,8 +43,8 @@ pub enum ObjectMsg {
     /// An Event about the object appeared or changed, keyed by the Event's uid.
     EventSeen(String, Value),
     EventGone(String),
-    /// Something failed; the watchers retry by themselves.
-    Error(String),
+    /// Something failed; the watchers retry by themselves (the report counts the failures).
+    Error(Trouble),
 }
 
 fn api_resource(r: &ResourceInfo) -> ApiResource {
@@ -76,24 +78,34 @@ pub fn dynamic_api(client: Client, target: &ObjectRef) -> Api<DynamicObject> {
 
 /// Runs until the receiver is dropped.
 pub async fn follow(client: Client, target: ObjectRef, tx: mpsc::Sender<ObjectMsg>) {
-    follow_with(client, target, true, tx).await
+    follow_with(client, target, true, tx, Policy::FOLLOWING).await
 }
 
-/// Follows the object, and its Events only when asked.
+/// Follows the object, and its Events only when asked. With a bounded policy, the object's
+/// watcher gives up after the deadline and the last message is an `Error` whose report has
+/// no next attempt.
 pub async fn follow_with(
     client: Client,
     target: ObjectRef,
     with_events: bool,
     tx: mpsc::Sender<ObjectMsg>,
+    policy: Policy,
 ) {
     let ar = api_resource(&target.resource);
     let objects: Api<DynamicObject> = api_of(client.clone(), target.namespace.as_deref(), &ar);
     let by_name = format!("metadata.name={}", target.name);
     // Whether the current (re)list has found the object, so an empty relist reads as "gone".
     let mut found = false;
+    let retry = Retry::new(policy);
+    let reader = retry.clone();
     let object_stream = watch_stream(objects, watcher::Config::default().fields(&by_name))
-        .default_backoff()
-        .map(move |ev| object_msgs(ev.map_err(|e| e.to_string()), &mut found));
+        .backoff(retry)
+        .map(move |ev| {
+            object_msgs(
+                ev.map_err(|e| reader.trouble(classify_watcher(&e))),
+                &mut found,
+            )
+        });
     if !with_events {
         let mut only = std::pin::pin!(object_stream);
         forward(&mut only, &tx).await;
@@ -111,9 +123,11 @@ pub async fn follow_with(
         Some(ns) => Api::namespaced(client, ns),
         None => Api::all(client),
     };
+    let event_retry = Retry::new(policy);
+    let event_reader = event_retry.clone();
     let event_stream = watch_stream(events, watcher::Config::default().fields(&involved))
-        .default_backoff()
-        .map(|ev| event_msgs(ev.map_err(|e| e.to_string())));
+        .backoff(event_retry)
+        .map(move |ev| event_msgs(ev.map_err(|e| event_reader.trouble(classify_watcher(&e)))));
 
     let mut merged = std::pin::pin!(futures::stream::select(object_stream, event_stream));
     forward(&mut merged, &tx).await;
@@ -136,7 +150,7 @@ fn to_value<T: serde::Serialize>(obj: &T) -> Option<Value> {
     serde_json::to_value(obj).ok()
 }
 
-fn object_msgs(ev: Result<Event<DynamicObject>, String>, found: &mut bool) -> Vec<ObjectMsg> {
+fn object_msgs(ev: Result<Event<DynamicObject>, Trouble>, found: &mut bool) -> Vec<ObjectMsg> {
     match ev {
         Err(e) => vec![ObjectMsg::Error(e)],
         Ok(Event::Init) => {
@@ -157,10 +171,13 @@ fn object_msgs(ev: Result<Event<DynamicObject>, String>, found: &mut bool) -> Ve
     }
 }
 
-fn event_msgs(ev: Result<Event<CoreEvent>, String>) -> Vec<ObjectMsg> {
+fn event_msgs(ev: Result<Event<CoreEvent>, Trouble>) -> Vec<ObjectMsg> {
     match ev {
         // Event lists failing (RBAC, say) must not hide the object: report and carry on.
-        Err(e) => vec![ObjectMsg::Error(format!("events: {e}"))],
+        Err(mut t) => {
+            t.error = KxError::Other(format!("events: {}", t.error));
+            vec![ObjectMsg::Error(t)]
+        }
         Ok(Event::Init | Event::InitDone) => Vec::new(),
         Ok(Event::Apply(e) | Event::InitApply(e)) => {
             let uid = e.uid().unwrap_or_default();

@@ -30,7 +30,7 @@ pub struct RowStore {
     /// Rows deleted recently, kept to show "deleted" for a moment: uid → (row, when).
     pub deleted: HashMap<String, (Row, i64)>,
     pub loaded: bool,
-    pub error: Option<String>,
+    pub error: Option<super::backoff::Trouble>,
     /// Bumped on every change, so views rebuild derived data only when it moved.
     pub generation: u64,
 }
@@ -177,8 +177,11 @@ mod tests {
     #[test]
     fn live_changes_are_marked_and_errors_clear_on_the_next_event() {
         let mut s = RowStore::default();
-        s.apply(WatchMsg::Error("connection refused".into()), 1);
-        assert_eq!(s.error.as_deref(), Some("connection refused"));
+        let refused = super::super::backoff::Trouble::once(super::super::errors::KxError::Other(
+            "connection refused".into(),
+        ));
+        s.apply(WatchMsg::Error(refused.clone()), 1);
+        assert_eq!(s.error, Some(refused));
         s.apply(WatchMsg::Apply(row("a", "Pending")), 5);
         assert_eq!(s.error, None);
         assert_eq!(s.changed_at["a"], 5);

@@ -2,7 +2,9 @@
 //! a watch from the list's version; resumes after a closed watch, relists after 410 Gone,
 //! backs off on errors, and never gives up. It sends typed messages and knows nothing of the UI.
 
+use super::backoff::{Policy, Retry, Trouble};
 use super::discovery::ResourceInfo;
+use super::errors::{KxError, classify};
 use super::rows::{Column, Row, WireFullRow, WireFullTable, WireTable};
 use futures::StreamExt;
 use kube::Client;
@@ -29,8 +31,9 @@ pub enum WatchMsg {
     /// revision history. The list itself carries metadata only, to stay small.
     Revision(Box<str>),
     Delete(String),
-    /// Something failed; the layer retries by itself. The text says what, for the status line.
-    Error(String),
+    /// Something failed; the layer retries by itself. The report counts the failures and says
+    /// when the next attempt is, for the status line; the rows known so far stay.
+    Error(Trouble),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -71,7 +74,7 @@ enum WatchEnd {
     Resume,
     /// The version is too old: list again.
     Gone,
-    Failed(String),
+    Failed(KxError),
     /// Nobody listens any more.
     Closed,
 }
@@ -85,46 +88,43 @@ pub async fn run(
     page_size: u32,
 ) {
     let path = resource.collection_path(scope.namespace.as_deref());
-    let mut backoff = Duration::from_millis(250);
+    let retry = Retry::new(Policy::FOLLOWING);
+    // Reports one failure and waits; false when nobody listens any more.
+    let fail = async |e: KxError| -> bool {
+        let Ok((delay, trouble)) = retry.failed(e) else {
+            return false;
+        };
+        if tx.send(WatchMsg::Error(trouble)).await.is_err() {
+            return false;
+        }
+        tokio::time::sleep(delay).await;
+        true
+    };
     loop {
         let rv = match list(&client, &path, &scope, &tx, page_size).await {
             Ok(Some(rv)) => rv,
             Ok(None) => return,
             Err(e) => {
-                if tx.send(WatchMsg::Error(e)).await.is_err() {
+                if !fail(e).await {
                     return;
                 }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(30));
                 continue;
             }
         };
-        backoff = Duration::from_millis(250);
+        retry.succeeded();
         let mut rv = rv;
         loop {
             match watch(&client, &path, &scope, &tx, &mut rv).await {
-                WatchEnd::Resume => {
-                    backoff = Duration::from_millis(250);
-                }
+                WatchEnd::Resume => retry.succeeded(),
                 WatchEnd::Gone => break,
                 WatchEnd::Closed => return,
                 WatchEnd::Failed(e) => {
-                    if tx.send(WatchMsg::Error(e)).await.is_err() {
+                    if !fail(e).await {
                         return;
                     }
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
                 }
             }
         }
-    }
-}
-
-fn describe(e: &kube::Error) -> String {
-    match e {
-        kube::Error::Api(s) if s.code == 403 => format!("forbidden: {}", s.message),
-        kube::Error::Api(s) => format!("{} ({})", s.message, s.code),
-        other => format!("{other}"),
     }
 }
 
@@ -135,7 +135,7 @@ async fn list(
     scope: &Scope,
     tx: &mpsc::Sender<WatchMsg>,
     page_size: u32,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, KxError> {
     let mut token: Option<String> = None;
     let mut first = true;
     loop {
@@ -147,8 +147,8 @@ async fn list(
             extra.push(("continue", t.clone()));
         }
         let req = table_request(&format!("{path}?{}", query(scope, &extra)))
-            .map_err(|e| e.to_string())?;
-        let table: WireTable = client.request(req).await.map_err(|e| describe(&e))?;
+            .map_err(|e| KxError::Other(e.to_string()))?;
+        let table: WireTable = client.request(req).await.map_err(|e| classify(&e))?;
         if first {
             first = false;
             if tx
@@ -192,12 +192,12 @@ async fn watch(
     ];
     let req = match table_request(&format!("{path}?{}", query(scope, &extra))) {
         Ok(r) => r,
-        Err(e) => return WatchEnd::Failed(e.to_string()),
+        Err(e) => return WatchEnd::Failed(KxError::Other(e.to_string())),
     };
     let stream = match client.request_events::<WireFullTable>(req).await {
         Ok(s) => s,
         Err(kube::Error::Api(s)) if s.code == 410 => return WatchEnd::Gone,
-        Err(e) => return WatchEnd::Failed(describe(&e)),
+        Err(e) => return WatchEnd::Failed(classify(&e)),
     };
     let mut stream = stream.boxed();
     // Watch streams have no idle timeout of their own; the server's timeoutSeconds plus a margin bounds this one.
@@ -209,7 +209,7 @@ async fn watch(
         };
         let event = match next {
             None => return WatchEnd::Resume,
-            Some(Err(e)) => return WatchEnd::Failed(describe(&e)),
+            Some(Err(e)) => return WatchEnd::Failed(classify(&e)),
             Some(Ok(ev)) => ev,
         };
         let msgs: Vec<WatchMsg> = match event {
@@ -235,7 +235,7 @@ async fn watch(
                 Vec::new()
             }
             WatchEvent::Error(e) if e.code == 410 => return WatchEnd::Gone,
-            WatchEvent::Error(e) => return WatchEnd::Failed(format!("{} ({})", e.message, e.code)),
+            WatchEvent::Error(e) => return WatchEnd::Failed(KxError::from_status(&e)),
         };
         for m in msgs {
             if tx.send(m).await.is_err() {

@@ -80,14 +80,12 @@ fn rv_of(v: &Value) -> String {
         .to_string()
 }
 
-/// Why a request failed, in the API server's words plus what kx was doing.
+/// Why a request failed, worded as everywhere in kx, with what kx was doing when it is not
+/// already said (a 403 names the verb and the object itself).
 pub fn api_error(e: &kube::Error, verb: &str, what: &str) -> String {
-    match e {
-        kube::Error::Api(s) if s.code == 403 => {
-            format!("forbidden: cannot {verb} {what}: {}", s.message)
-        }
-        kube::Error::Api(s) if s.code == 404 => format!("{what} not found: {}", s.message),
-        kube::Error::Api(s) => format!("{} ({} {})", s.message, s.code, s.reason),
+    match crate::cluster::errors::classify(e) {
+        denied @ crate::cluster::errors::KxError::Forbidden(_) => denied.to_string(),
+        crate::cluster::errors::KxError::NotFound { .. } => format!("{what} not found"),
         other => format!("cannot {verb} {what}: {other}"),
     }
 }

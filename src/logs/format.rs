@@ -39,6 +39,9 @@ pub struct Formatter {
     pub include: Vec<Regex>,
     pub exclude: Vec<Regex>,
     pub highlight: Vec<Regex>,
+    /// Show control characters in messages as `^[` and the like (stdout is a terminal), so a
+    /// log line cannot drive the terminal. Off for pipes, which get the bytes as they are.
+    pub escape: bool,
 }
 
 /// 12 foreground colours that read on dark and light backgrounds alike.
@@ -100,7 +103,11 @@ impl Formatter {
             && self.stamp.is_none()
             && (self.highlight.is_empty() || !self.colour)
         {
-            out.extend_from_slice(line.text.as_bytes());
+            if self.escape {
+                out.extend_from_slice(crate::term::visible(&line.text).as_bytes());
+            } else {
+                out.extend_from_slice(line.text.as_bytes());
+            }
         } else {
             out.extend_from_slice(self.format(line, colour).as_bytes());
         }
@@ -110,13 +117,18 @@ impl Formatter {
     /// The printed line (no newline). `colour` is the pod's palette index.
     pub fn format(&self, line: &LogLine, colour: usize) -> String {
         let t = &line.target;
+        let text = if self.escape && self.output != Output::Json {
+            crate::term::visible(&line.text)
+        } else {
+            std::borrow::Cow::Borrowed(line.text.as_str())
+        };
         match self.output {
             Output::Raw => {
                 let stamp = self.stamp_text(&line.ts);
                 if stamp.is_empty() {
-                    self.highlighted(&line.text)
+                    self.highlighted(&text)
                 } else {
-                    format!("{stamp} {}", self.highlighted(&line.text))
+                    format!("{stamp} {}", self.highlighted(&text))
                 }
             }
             Output::Json => {
@@ -155,7 +167,7 @@ impl Formatter {
                     out.push_str(&stamp);
                     out.push(' ');
                 }
-                out.push_str(&self.highlighted(&line.text));
+                out.push_str(&self.highlighted(&text));
                 out
             }
         }
@@ -247,7 +259,24 @@ mod tests {
             include: vec![],
             exclude: vec![],
             highlight: vec![],
+            escape: false,
         }
+    }
+
+    #[test]
+    fn on_a_terminal_escapes_show_and_in_a_pipe_raw_bytes_pass() {
+        let title = "\u{1b}]0;pwned\u{7}after";
+        let mut f = formatter();
+        f.escape = true;
+        assert_eq!(f.format(&line(title), 0), "web-1 nginx ^[]0;pwned^Gafter");
+        f.output = Output::Raw;
+        let mut out = Vec::new();
+        f.format_into(&line(title), 0, &mut out);
+        assert_eq!(out, b"^[]0;pwned^Gafter\n");
+        f.escape = false;
+        out.clear();
+        f.format_into(&line(title), 0, &mut out);
+        assert_eq!(out, "\u{1b}]0;pwned\u{7}after\n".as_bytes());
     }
 
     #[test]

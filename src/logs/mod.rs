@@ -11,6 +11,8 @@ pub mod stream;
 pub mod tail;
 
 use crate::cli::{Connection, LogsArgs};
+use crate::cluster::backoff::retry_until;
+use crate::cluster::errors::{KxError, classify};
 use anyhow::{Context, Result, anyhow, bail};
 use format::{Formatter, LogLine, Palette};
 use select::{Selection, compile};
@@ -23,16 +25,7 @@ use tokio::sync::mpsc;
 
 /// `5s`, `2m`, `1h30m`, `500ms`, or a bare number of seconds.
 pub fn parse_duration(flag: &str, text: &str) -> Result<Duration> {
-    let parsed = text
-        .parse::<u64>()
-        .map(Duration::from_secs)
-        .ok()
-        .or_else(|| {
-            text.parse::<jiff::SignedDuration>()
-                .ok()
-                .and_then(|d| Duration::try_from(d).ok())
-        });
-    parsed.ok_or_else(|| anyhow!("{flag} {text:?} is not a duration (like 30s, 5m, 1h30m, 500ms)"))
+    crate::duration::parse(flag, text).map_err(|e| anyhow!(e))
 }
 
 /// The kinds `KIND/NAME` accepts, as (names, api path prefix, plural).
@@ -76,7 +69,7 @@ async fn resolve_query(
     client: &kube::Client,
     query: &str,
     namespace: Option<&str>,
-) -> Result<(String, Option<String>)> {
+) -> Result<(String, Option<String>), KxError> {
     let Some((kind, name)) = query.split_once('/') else {
         return Ok((query.to_string(), None));
     };
@@ -84,25 +77,29 @@ async fn resolve_query(
     let Some((_, prefix, plural, kind_name)) =
         KINDS.iter().find(|(n, ..)| n.contains(&lower.as_str()))
     else {
-        bail!(
+        return Err(KxError::Other(format!(
             "unknown kind {kind:?} in {query:?}: use pod, deploy, rs, sts, ds, job or svc (or a regex on pod names, which has no '/')"
-        );
+        )));
     };
     if *plural == "pods" {
         return Ok((format!("^{}$", regex::escape(name)), None));
     }
     let Some(ns) = namespace else {
-        bail!("{query} needs one namespace: give -n NAMESPACE instead of -A");
+        return Err(KxError::Other(format!(
+            "{query} needs one namespace: give -n NAMESPACE instead of -A"
+        )));
     };
     let path = format!("{prefix}/namespaces/{ns}/{plural}/{name}");
-    let req = http::Request::get(&path).body(Vec::new())?;
-    let obj: serde_json::Value = client.request(req).await.map_err(|e| match e {
-        kube::Error::Api(s) if s.code == 404 => {
-            anyhow!("{kind_name} {name:?} not found in namespace {ns}")
-        }
-        other => anyhow!("reading {query}: {other}"),
+    let req = http::Request::get(&path)
+        .body(Vec::new())
+        .map_err(|e| KxError::Other(e.to_string()))?;
+    let obj: serde_json::Value = client.request(req).await.map_err(|e| match classify(&e) {
+        KxError::NotFound { .. } => KxError::NotFound {
+            message: format!("{kind_name} {name:?} not found in namespace {ns}"),
+        },
+        other => other,
     })?;
-    let selector = select::selector_of(kind_name, &obj).map_err(|e| anyhow!(e))?;
+    let selector = select::selector_of(kind_name, &obj).map_err(KxError::Other)?;
     Ok((".*".to_string(), Some(selector)))
 }
 
@@ -141,10 +138,13 @@ fn formatter(args: &LogsArgs, show_namespace: bool) -> Result<Formatter> {
         include: all("--include", &args.include)?,
         exclude: all("--exclude", &args.exclude)?,
         highlight: all("--highlight", &args.highlight)?,
+        escape: std::io::stdout().is_terminal(),
     })
 }
 
-/// Runs `kx logs`; the exit code says whether it ended well.
+/// Runs `kx logs`; the exit code says whether it ended well: 1 when a container's log could
+/// not be read (each is named on stderr), when the query matched nothing without follow, or
+/// when the server could not be reached in time.
 pub async fn run(conn: Connection, args: LogsArgs) -> Result<ExitCode> {
     // Every regex and duration is checked before anything connects.
     selection(
@@ -159,9 +159,10 @@ pub async fn run(conn: Connection, args: LogsArgs) -> Result<ExitCode> {
     let since = parse_duration("--since", &args.since)?;
     let idle = parse_duration("--idle-timeout", &args.idle_timeout)?;
     let window = parse_duration("--order-window", &args.order_window)?;
-    let config = crate::app::client_config(&conn).await?;
-    let default_ns = config.default_namespace.clone();
-    let client = crate::cluster::connect(config)?;
+    let found = crate::cluster::connect::find(&conn.source()).await?;
+    let default_ns = found.config.default_namespace.clone();
+    let url = found.config.cluster_url.to_string();
+    let client = crate::cluster::connect::client(found.config)?;
     let namespaces: Vec<Option<String>> = if conn.all_namespaces {
         vec![None]
     } else if conn.namespace.is_empty() {
@@ -173,7 +174,23 @@ pub async fn run(conn: Connection, args: LogsArgs) -> Result<ExitCode> {
         [Some(n)] => Some(n.as_str()),
         _ => None,
     };
-    let (pod_regex, workload_selector) = resolve_query(&client, &args.query, single_ns).await?;
+    let follow = !args.no_follow && !args.previous;
+    let mut said = false;
+    let (pod_regex, workload_selector) = retry_until(
+        url.trim_end_matches('/'),
+        conn.request_timeout,
+        || resolve_query(&client, &args.query, single_ns),
+        |trouble| {
+            if !std::mem::replace(&mut said, true) {
+                eprintln!(
+                    "kx logs: {}; retrying for up to {} (--request-timeout)",
+                    trouble.error,
+                    crate::duration::human(conn.request_timeout)
+                );
+            }
+        },
+    )
+    .await?;
     let label_selector = match (workload_selector, args.selector.clone()) {
         (Some(w), Some(l)) => Some(format!("{w},{l}")),
         (w, l) => w.or(l),
@@ -183,7 +200,6 @@ pub async fn run(conn: Connection, args: LogsArgs) -> Result<ExitCode> {
         (Some(n), None) => Some(format!("spec.nodeName={n}")),
         (None, f) => f.clone(),
     };
-    let follow = !args.no_follow && !args.previous;
     if args.tui {
         // The TUI view follows every container state and keeps its own filters; the line
         // filters and output flags of the command line do not apply there.
@@ -194,9 +210,7 @@ pub async fn run(conn: Connection, args: LogsArgs) -> Result<ExitCode> {
             label_selector,
             previous: args.previous,
             one_pod: false,
-            max_requests: args
-                .max_log_requests
-                .unwrap_or(crate::app::logview::DEFAULT_MAX_REQUESTS),
+            max_requests: args.max_log_requests.unwrap_or(tail::DEFAULT_MAX_REQUESTS),
             title: format!("{}:logs", args.query),
         };
         if namespaces.len() > 1 {
@@ -217,11 +231,14 @@ pub async fn run(conn: Connection, args: LogsArgs) -> Result<ExitCode> {
             tail: (args.tail >= 0).then_some(args.tail),
             previous: args.previous,
             idle_timeout: idle,
+            give_up_after: (!follow).then_some(conn.request_timeout),
         },
-        // Only enforced when following (see tail::run).
-        max_requests: args
-            .max_log_requests
-            .unwrap_or(crate::app::logview::DEFAULT_MAX_REQUESTS),
+        max_requests: args.max_log_requests.unwrap_or(if follow {
+            tail::DEFAULT_MAX_REQUESTS
+        } else {
+            tail::DEFAULT_NO_FOLLOW_REQUESTS
+        }),
+        request_timeout: conn.request_timeout,
         query: args.query.clone(),
     };
     let fmt = formatter(&args, show_namespace)?;
@@ -230,14 +247,23 @@ pub async fn run(conn: Connection, args: LogsArgs) -> Result<ExitCode> {
     let printed = print(rx, fmt, args.ordered.then_some(window)).await;
     pods.abort();
     let outcome = pods.await;
-    printed.context("writing the logs")?;
-    match outcome {
-        Ok(Err(e)) => {
-            eprintln!("kx logs: {e}");
-            Ok(ExitCode::from(1))
-        }
-        _ => Ok(ExitCode::SUCCESS),
+    let unread = printed.context("writing the logs")?;
+    if let Ok(Err(e)) = outcome {
+        eprintln!("kx logs: {e}");
+        return Ok(ExitCode::from(1));
     }
+    if unread > 0 {
+        let what = if unread == 1 {
+            "1 container's log".to_string()
+        } else {
+            format!("{unread} containers' logs")
+        };
+        eprintln!(
+            "kx logs: {what} could not be read (each is named above with `!`): their lines are missing"
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn membership(fmt: &Formatter, palette: &Palette, sign: char, line: &LogLine) -> String {
@@ -251,15 +277,18 @@ fn membership(fmt: &Formatter, palette: &Palette, sign: char, line: &LogLine) ->
 }
 
 /// Prints until every sender is gone (or ctrl-c). A closed stdout (`| head`) ends it quietly.
+/// Returns how many containers' logs could not be read.
 async fn print(
     mut rx: mpsc::Receiver<LogEvent>,
     fmt: Formatter,
     ordered: Option<Duration>,
-) -> Result<()> {
+) -> Result<usize> {
     let mut out = tokio::io::BufWriter::with_capacity(1 << 18, tokio::io::stdout());
     let mut palette = Palette::default();
     let mut reorder = ordered.map(order::Reorder::new);
     let mut tick = tokio::time::interval(Duration::from_millis(50));
+    let mut reconnects = crate::term::Reconnects::on_stderr("kx logs");
+    let mut unread = 0usize;
     let write = |palette: &Palette, line: &LogLine, buf: &mut Vec<u8>| {
         if fmt.keep(&line.text) {
             // The palette lookup builds a key: only pay for it when colours are printed.
@@ -297,6 +326,19 @@ async fn print(
                             palette.leave(&t.namespace, &t.pod);
                         }
                         LogEvent::Problem(t, why) => eprintln!("! {} › {}: {why}", t.pod, t.container),
+                        LogEvent::Retrying(t, trouble) => eprintln!(
+                            "! {} › {}: {}; retrying, and reading on from the last line",
+                            t.pod, t.container, trouble.error
+                        ),
+                        LogEvent::Recovered(_) => {}
+                        LogEvent::Failed(t, e) => {
+                            unread += 1;
+                            eprintln!("! {} › {}: {e}", t.pod, t.container);
+                        }
+                        LogEvent::WatchTrouble(Some(trouble)) => {
+                            reconnects.failed(&trouble);
+                        }
+                        LogEvent::WatchTrouble(None) => reconnects.recovered(),
                         LogEvent::Notice(what) => eprintln!("kx logs: {what}"),
                     }
                 }
@@ -333,38 +375,9 @@ async fn print(
             if e.downcast_ref::<std::io::Error>()
                 .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
         {
-            Ok(())
+            Ok(unread)
         }
-        other => other,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_like_stern_and_kubectl() {
-        assert_eq!(
-            parse_duration("--since", "5s").unwrap(),
-            Duration::from_secs(5)
-        );
-        assert_eq!(
-            parse_duration("--since", "1h30m").unwrap(),
-            Duration::from_secs(5400)
-        );
-        assert_eq!(
-            parse_duration("--order-window", "500ms").unwrap(),
-            Duration::from_millis(500)
-        );
-        assert_eq!(
-            parse_duration("--since", "90").unwrap(),
-            Duration::from_secs(90)
-        );
-        let err = parse_duration("--since", "soon").unwrap_err().to_string();
-        assert!(
-            err.starts_with("--since \"soon\" is not a duration"),
-            "{err}"
-        );
+        Err(e) => Err(e),
+        Ok(()) => Ok(unread),
     }
 }

@@ -5,6 +5,8 @@
 
 use super::format::LogLine;
 use super::select::Target;
+use crate::cluster::backoff::{Policy, Retry, Trouble};
+use crate::cluster::errors::{KxError, classify};
 use futures::{AsyncBufReadExt, StreamExt};
 use kube::Client;
 use std::sync::Arc;
@@ -20,6 +22,18 @@ pub struct StreamOpts {
     pub previous: bool,
     /// A stream with no line for this long is reopened from its last line.
     pub idle_timeout: Duration,
+    /// How long a container's log may keep failing before kx gives up on it; None: for as
+    /// long as the container lives (following).
+    pub give_up_after: Option<Duration>,
+}
+
+impl StreamOpts {
+    fn policy(&self) -> Policy {
+        match self.give_up_after {
+            Some(limit) => Policy::bounded(limit),
+            None => Policy::FOLLOWING,
+        }
+    }
 }
 
 /// What the log layer reports, in order per container.
@@ -31,7 +45,16 @@ pub enum LogEvent {
     Left(Arc<Target>, String),
     /// Something about one container the user should know; its stream carries on or has left.
     Problem(Arc<Target>, String),
-    /// Something about the whole query (the pod watch failing, no pods matching yet).
+    /// Reading the container's log failed; kx retries (and says so once per run of failures).
+    Retrying(Arc<Target>, Trouble),
+    /// The log flows again after `Retrying`.
+    Recovered(Arc<Target>),
+    /// The container's log could not be read, for good: lines are missing. Counts against the
+    /// exit code.
+    Failed(Arc<Target>, KxError),
+    /// The pod watch cannot reach the server (None: it can again).
+    WatchTrouble(Option<Trouble>),
+    /// Something about the whole query (no pods matching yet, a limit reached).
     Notice(String),
 }
 
@@ -129,25 +152,23 @@ fn log_path(t: &Target, opts: &StreamOpts, resume: &Resume) -> String {
 
 enum Opened {
     Stream(Box<dyn futures::io::AsyncBufRead + Unpin + Send>),
-    /// Retry later (the container has not started, the server is unreachable).
-    Retry(String),
-    /// Stop following (gone, forbidden).
-    Stop(String),
+    /// The container has not started yet (the kubelet's 400): nothing to read so far.
+    NotStarted(String),
+    /// The pod is gone.
+    Gone,
+    Failed(KxError),
 }
 
 async fn open(client: &Client, path: &str) -> Opened {
     let req = match http::Request::get(path).body(Vec::new()) {
         Ok(r) => r,
-        Err(e) => return Opened::Stop(format!("building the log request: {e}")),
+        Err(e) => return Opened::Failed(KxError::Other(format!("building the log request: {e}"))),
     };
     match client.request_stream(req).await {
         Ok(body) => Opened::Stream(Box::new(body)),
-        Err(kube::Error::Api(s)) if s.code == 403 => {
-            Opened::Stop(format!("forbidden: {}", s.message))
-        }
-        Err(kube::Error::Api(s)) if s.code == 404 => Opened::Stop("the pod is gone".into()),
-        Err(kube::Error::Api(s)) => Opened::Retry(s.message.clone()),
-        Err(e) => Opened::Retry(e.to_string()),
+        Err(kube::Error::Api(s)) if s.code == 404 => Opened::Gone,
+        Err(kube::Error::Api(s)) if s.code == 400 => Opened::NotStarted(s.message.clone()),
+        Err(e) => Opened::Failed(classify(&e)),
     }
 }
 
@@ -167,7 +188,8 @@ async fn pod_goes_on(client: &Client, t: &Target) -> Result<bool, String> {
 }
 
 /// Follows one container until it is gone (or, without follow, to the end of its log).
-/// Lines are sent as they come; a slow receiver slows the stream, nothing is dropped.
+/// Lines are sent as they come; a slow receiver slows the stream, nothing is dropped. A failed
+/// or broken request is retried with backoff and resumed after the last line delivered.
 pub async fn follow_container(
     client: Client,
     target: Arc<Target>,
@@ -175,53 +197,71 @@ pub async fn follow_container(
     tx: mpsc::Sender<LogEvent>,
 ) {
     let _ = tx.send(LogEvent::Joined(target.clone())).await;
-    let reason = follow_inner(&client, &target, &opts, &tx).await;
+    let reason = match follow_inner(&client, &target, &opts, &tx).await {
+        Ok(reason) => reason,
+        Err(e) => {
+            let why = e.to_string();
+            let _ = tx.send(LogEvent::Failed(target.clone(), e)).await;
+            why
+        }
+    };
     let _ = tx.send(LogEvent::Left(target, reason)).await;
 }
 
+/// Runs until the container's log is done (Ok: why it was left) or cannot be read (Err).
 async fn follow_inner(
     client: &Client,
     target: &Arc<Target>,
     opts: &StreamOpts,
     tx: &mpsc::Sender<LogEvent>,
-) -> String {
+) -> Result<String, KxError> {
     let mut resume = Resume::default();
-    let mut backoff = Duration::from_millis(250);
-    let mut reported: Option<String> = None;
+    let retry = Retry::new(opts.policy());
+    // Whether a `Retrying` was sent and not yet followed by `Recovered`.
+    let mut troubled = false;
+    // Waits before the next attempt; Err when it is time to give up.
+    let fail = async |error: KxError, troubled: &mut bool| -> Result<(), KxError> {
+        match retry.failed(error.clone()) {
+            Ok((delay, trouble)) => {
+                if !*troubled {
+                    *troubled = true;
+                    let _ = tx.send(LogEvent::Retrying(target.clone(), trouble)).await;
+                }
+                tokio::time::sleep(delay).await;
+                Ok(())
+            }
+            Err(trouble) => Err(KxError::GaveUp {
+                after: opts.give_up_after.unwrap_or_default(),
+                last: Box::new(trouble.error),
+            }),
+        }
+    };
     loop {
         resume.reopen();
         let body = match open(client, &log_path(target, opts, &resume)).await {
             Opened::Stream(b) => b,
-            Opened::Stop(why) => {
-                // A forbidden log is news; a pod that went away is not.
-                if why.starts_with("forbidden") {
-                    let _ = tx
-                        .send(LogEvent::Problem(target.clone(), why.clone()))
-                        .await;
-                }
-                return why;
+            Opened::Gone => return Ok("the pod is gone".into()),
+            Opened::NotStarted(why) if !opts.follow => return Ok(format!("no log yet: {why}")),
+            Opened::NotStarted(_) => {
+                // Waiting to start is not a failure: look again shortly, without counting.
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
             }
-            Opened::Retry(why) if !opts.follow => return why,
-            Opened::Retry(why) => {
-                // Said once per kind of trouble, not on every retry.
-                if reported.as_deref() != Some(why.as_str()) {
-                    let _ = tx
-                        .send(LogEvent::Problem(target.clone(), why.clone()))
-                        .await;
-                    reported = Some(why);
-                }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
+            // Waiting will not fix RBAC or credentials.
+            Opened::Failed(e) if !e.is_transient() => return Err(e),
+            Opened::Failed(e) => {
+                fail(e, &mut troubled).await?;
                 continue;
             }
         };
         let mut lines = body.lines();
-        loop {
+        let mut progressed = false;
+        let broke = loop {
             let next = if opts.follow {
                 match tokio::time::timeout(opts.idle_timeout, lines.next()).await {
                     Ok(n) => n,
                     // Quiet for too long: reopen from the last line, in case the stream stalled.
-                    Err(_) => break,
+                    Err(_) => break None,
                 }
             } else {
                 lines.next().await
@@ -234,17 +274,22 @@ async fn follow_inner(
                         target.pod,
                         target.container
                     );
-                    break;
+                    break Some(KxError::Other(format!("the log stream broke off: {e}")));
                 }
-                None if !opts.follow => return "end of log".into(),
+                None if !opts.follow => return Ok("end of log".into()),
                 None => match pod_goes_on(client, target).await {
-                    Ok(true) => break,
-                    Ok(false) => return "the pod is gone or finished".into(),
-                    Err(_) => break,
+                    Ok(true) => break None,
+                    Ok(false) => return Ok("the pod is gone or finished".into()),
+                    Err(_) => break None,
                 },
             };
-            backoff = Duration::from_millis(250);
-            reported = None;
+            if !progressed {
+                progressed = true;
+                retry.succeeded();
+                if std::mem::take(&mut troubled) {
+                    let _ = tx.send(LogEvent::Recovered(target.clone())).await;
+                }
+            }
             // The line's own allocation becomes the timestamp; only the message is copied.
             let mut ts = line;
             let text = match ts.find(' ') {
@@ -264,11 +309,15 @@ async fn follow_inner(
                 text,
             });
             if tx.send(event).await.is_err() {
-                return "stopped".into();
+                return Ok("stopped".into());
             }
+        };
+        match broke {
+            // A broken stream is a failure like a failed request: counted, and resumed.
+            Some(e) => fail(e, &mut troubled).await?,
+            // Give a restarting container a moment before asking again.
+            None => tokio::time::sleep(Duration::from_millis(100)).await,
         }
-        // Give a restarting container a moment before asking again.
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -320,6 +369,7 @@ mod tests {
             tail: Some(10),
             previous: false,
             idle_timeout: Duration::from_secs(30),
+            give_up_after: None,
         };
         let mut r = Resume::default();
         assert_eq!(

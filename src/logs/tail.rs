@@ -1,10 +1,15 @@
 //! The live set of containers a log query follows: a pod watch per namespace (with the query's
 //! label and field selectors) attaches new pods' containers as they appear — a rollout, a
 //! scale-up — and each container's stream detaches itself when its pod is gone. A broken pod
-//! watch is re-established by kube-runtime's backoff; kx never exits because of one.
+//! watch is re-established with kx's retry policy; following never exits because of one, and
+//! a one-shot read (`--no-follow`) gives up after `--request-timeout`. Without follow, logs
+//! are read a few at a time (`--max-log-requests`): opening thousands at once is what makes
+//! kubelets refuse.
 
 use super::select::{Selection, Target};
 use super::stream::{LogEvent, StreamOpts, follow_container};
+use crate::cluster::backoff::{Policy, Retry, Trouble};
+use crate::cluster::errors::{KxError, classify_watcher};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use kube::runtime::watcher::{self, Event};
@@ -12,8 +17,15 @@ use kube::runtime::{WatchStreamExt, watcher as watch_stream};
 use kube::{Api, Client};
 use std::collections::HashSet;
 use std::sync::Arc;
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
+
+/// Containers followed at most (following), unless `--max-log-requests` says otherwise.
+pub const DEFAULT_MAX_REQUESTS: usize = 100;
+
+/// Logs read at once without follow. Opening thousands at once made a real cluster's kubelets
+/// refuse most of them (see README); twenty keeps a 10,000-container read quick.
+pub const DEFAULT_NO_FOLLOW_REQUESTS: usize = 20;
 
 pub struct TailSpec {
     /// None: all namespaces.
@@ -22,8 +34,11 @@ pub struct TailSpec {
     pub field_selector: Option<String>,
     pub selection: Selection,
     pub stream: StreamOpts,
-    /// At most this many containers followed at once (only enforced when following).
+    /// Following: at most this many containers at once (more is an error). Not following:
+    /// how many logs are read at once (all are read, this many at a time).
     pub max_requests: usize,
+    /// Not following: how long the pod list may keep failing before kx gives up.
+    pub request_timeout: std::time::Duration,
     /// How the query was written, for messages.
     pub query: String,
 }
@@ -39,14 +54,31 @@ pub async fn run(client: Client, spec: TailSpec, tx: mpsc::Sender<LogEvent>) -> 
     if let Some(f) = spec.field_selector.as_deref().filter(|f| !f.is_empty()) {
         config = config.fields(f);
     }
+    let policy = if spec.stream.follow {
+        Policy::FOLLOWING
+    } else {
+        Policy::bounded(spec.request_timeout)
+    };
     let streams = spec.namespaces.iter().map(|ns| {
         let api: Api<Pod> = match ns {
             Some(n) => Api::namespaced(client.clone(), n),
             None => Api::all(client.clone()),
         };
-        watch_stream(api, config.clone()).default_backoff().boxed()
+        let retry = Retry::new(policy);
+        let reader = retry.clone();
+        watch_stream(api, config.clone())
+            .backoff(retry)
+            .map(move |ev| match ev {
+                Ok(ev) => PodNews::Event(Box::new(ev)),
+                Err(e) => PodNews::Trouble(reader.trouble(classify_watcher(&e))),
+            })
+            // A bounded watch that gives up ends: say so, so that the run can end with it.
+            .chain(futures::stream::once(async { PodNews::Ended }))
+            .boxed()
     });
     let mut pods = futures::stream::select_all(streams);
+    // Not following, logs are read this many at a time; following, each has its own stream.
+    let permits = (!spec.stream.follow).then(|| Arc::new(Semaphore::new(spec.max_requests.max(1))));
     // Namespaces whose first list has not finished yet.
     let mut listing = spec.namespaces.len();
     let mut followed: HashSet<Target> = HashSet::new();
@@ -57,14 +89,43 @@ pub async fn run(client: Client, spec: TailSpec, tx: mpsc::Sender<LogEvent>) -> 
     let mut initial: Vec<(Target, String)> = Vec::new();
     let mut said_waiting = false;
     let mut said_limit = false;
+    let mut watch_troubled = false;
+    let mut last_trouble: Option<Trouble> = None;
     loop {
         tokio::select! {
             ev = pods.next() => {
                 let Some(ev) = ev else { return Ok(()) };
                 let pod = match ev {
-                    Ok(Event::Apply(p) | Event::InitApply(p)) => p,
-                    Ok(Event::Init | Event::Delete(_)) => continue,
-                    Ok(Event::InitDone) => {
+                    // A watch stream ended; only a bounded one does (it gave up).
+                    PodNews::Ended if spec.stream.follow => continue,
+                    PodNews::Ended => {
+                        let last = last_trouble
+                            .take()
+                            .map(|t| t.error)
+                            .unwrap_or_else(|| KxError::Other("the pod list failed".into()));
+                        return Err(KxError::GaveUp {
+                            after: spec.request_timeout,
+                            last: Box::new(last),
+                        }
+                        .to_string());
+                    }
+                    PodNews::Trouble(t) => {
+                        watch_troubled = true;
+                        last_trouble = Some(t.clone());
+                        let _ = tx.send(LogEvent::WatchTrouble(Some(t))).await;
+                        continue;
+                    }
+                    PodNews::Event(ev) => {
+                        if std::mem::take(&mut watch_troubled) {
+                            let _ = tx.send(LogEvent::WatchTrouble(None)).await;
+                        }
+                        ev
+                    }
+                };
+                let pod = match *pod {
+                    Event::Apply(p) | Event::InitApply(p) => p,
+                    Event::Init | Event::Delete(_) => continue,
+                    Event::InitDone => {
                         listing = listing.saturating_sub(1);
                         if listing > 0 {
                             continue;
@@ -81,7 +142,7 @@ pub async fn run(client: Client, spec: TailSpec, tx: mpsc::Sender<LogEvent>) -> 
                                 ));
                             }
                             for (t, uid) in found {
-                                start(&client, &spec, t, uid, &mut followed, &mut tasks, &tx);
+                                start(&client, &spec, t, uid, &mut followed, &mut tasks, &tx, permits.clone());
                             }
                         } else if !spec.stream.follow {
                             return Err(format!("no pods match {}", spec.query));
@@ -95,12 +156,6 @@ pub async fn run(client: Client, spec: TailSpec, tx: mpsc::Sender<LogEvent>) -> 
                         if !spec.stream.follow && tasks.is_empty() {
                             return Ok(());
                         }
-                        continue;
-                    }
-                    Err(e) => {
-                        let _ = tx.send(LogEvent::Notice(format!(
-                            "the pod watch failed ({e}); retrying"
-                        ))).await;
                         continue;
                     }
                 };
@@ -126,7 +181,7 @@ pub async fn run(client: Client, spec: TailSpec, tx: mpsc::Sender<LogEvent>) -> 
                             ))).await;
                         }
                     } else {
-                        start(&client, &spec, t, uid.clone(), &mut followed, &mut tasks, &tx);
+                        start(&client, &spec, t, uid.clone(), &mut followed, &mut tasks, &tx, None);
                     }
                 }
             }
@@ -146,6 +201,15 @@ pub async fn run(client: Client, spec: TailSpec, tx: mpsc::Sender<LogEvent>) -> 
     }
 }
 
+/// What a pod watch stream says.
+enum PodNews {
+    Event(Box<Event<Pod>>),
+    Trouble(Trouble),
+    /// The stream ended: its retries gave up (only a bounded watch does).
+    Ended,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn start(
     client: &Client,
     spec: &TailSpec,
@@ -154,10 +218,16 @@ fn start(
     followed: &mut HashSet<Target>,
     tasks: &mut JoinSet<(Target, String)>,
     tx: &mpsc::Sender<LogEvent>,
+    permits: Option<Arc<Semaphore>>,
 ) {
     followed.insert(target.clone());
     let (client, opts, tx) = (client.clone(), spec.stream.clone(), tx.clone());
     tasks.spawn(async move {
+        // Held for the whole read: at most `max_requests` logs are open at once.
+        let _permit = match permits {
+            Some(p) => p.acquire_owned().await.ok(),
+            None => None,
+        };
         follow_container(client, Arc::new(target.clone()), opts, tx).await;
         (target, uid)
     });

@@ -7,6 +7,8 @@
 pub mod render;
 
 use crate::cli::{Connection, TraceArgs};
+use crate::cluster::backoff::{Policy, Retry, Trouble};
+use crate::cluster::errors::classify_watcher;
 use crate::cluster::object::{ObjectMsg, follow_with};
 use anyhow::{Result, bail};
 use futures::StreamExt;
@@ -44,7 +46,7 @@ enum SetMsg {
     Listed(u64, Which),
     Apply(u64, Which, Value),
     Delete(u64, Which, String),
-    Error(String),
+    Error(Trouble),
 }
 
 async fn watch_set(
@@ -57,10 +59,12 @@ async fn watch_set(
     tx: mpsc::Sender<SetMsg>,
 ) {
     let api: Api<DynamicObject> = Api::namespaced_with(client, &namespace, &ar);
-    let mut stream = std::pin::pin!(watch_stream(api, config).default_backoff());
+    let retry = Retry::new(Policy::FOLLOWING);
+    let reader = retry.clone();
+    let mut stream = std::pin::pin!(watch_stream(api, config).backoff(retry));
     while let Some(ev) = stream.next().await {
         let msg = match ev {
-            Err(e) => SetMsg::Error(e.to_string()),
+            Err(e) => SetMsg::Error(reader.trouble(classify_watcher(&e))),
             Ok(Event::Init) => SetMsg::Relist(generation, which),
             Ok(Event::InitDone) => SetMsg::Listed(generation, which),
             Ok(Event::Apply(o) | Event::InitApply(o)) => match serde_json::to_value(&o) {
@@ -80,7 +84,9 @@ async fn watch_set(
 #[derive(Default)]
 struct Traced {
     main: Option<Value>,
-    /// "live", "waiting for it to exist", "deleted", or the last error.
+    /// The server's complete list said there is no such object (until then, nothing is known).
+    missing: bool,
+    /// "live", "waiting for it to exist", "deleted", or the reconnect report.
     state: String,
     sets: Objects,
     pods: Objects,
@@ -93,7 +99,12 @@ impl Traced {
     fn lines(&self, kind: Kind, what: &str, now: i64) -> Vec<String> {
         let mut out = vec![format!("kx trace {what} · {}", self.state)];
         match &self.main {
-            None => out.push(format!("{what} does not exist (yet); waiting for it")),
+            None if self.missing => {
+                out.push(format!("{what} does not exist (yet); waiting for it"))
+            }
+            None => out.push(format!(
+                "waiting for the API server's first answer about {what}"
+            )),
             Some(d) if kind == Kind::Deployment => {
                 out.extend(render::deployment(d, &self.sets, &self.pods, now))
             }
@@ -134,7 +145,13 @@ pub async fn run(conn: Connection, args: TraceArgs) -> Result<ExitCode> {
     let namespace = target.namespace.clone().unwrap_or_default();
     let what = target.display();
     let (main_tx, mut main_rx) = mpsc::channel(64);
-    let main_task = tokio::spawn(follow_with(client.clone(), target.clone(), false, main_tx));
+    let main_task = tokio::spawn(follow_with(
+        client.clone(),
+        target.clone(),
+        false,
+        main_tx,
+        Policy::FOLLOWING,
+    ));
     let (set_tx, mut set_rx) = mpsc::channel::<SetMsg>(1024);
     let endpoints_task = (kind == Kind::Service).then(|| {
         let by_name = watcher::Config::default().fields(&format!("metadata.name={}", target.name));
@@ -190,12 +207,16 @@ pub async fn run(conn: Connection, args: TraceArgs) -> Result<ExitCode> {
                             narrowed = start_narrowed(&client, kind, &namespace, selector.as_deref(), generation, &set_tx);
                         }
                         traced.main = Some(o);
+                        traced.missing = false;
                         traced.state = "live".into();
                     }
                     ObjectMsg::Missing if traced.main.is_some() => traced.state = "deleted (last known state)".into(),
-                    ObjectMsg::Missing => traced.state = "waiting for it to exist".into(),
+                    ObjectMsg::Missing => {
+                        traced.missing = true;
+                        traced.state = "waiting for it to exist".into();
+                    }
                     ObjectMsg::Deleted => traced.state = "deleted (last known state)".into(),
-                    ObjectMsg::Error(e) => traced.state = format!("reconnecting… ({e})"),
+                    ObjectMsg::Error(t) => traced.state = t.line(jiff::Timestamp::now()),
                     ObjectMsg::EventSeen(..) | ObjectMsg::EventGone(_) => {}
                 }
             }
@@ -280,7 +301,7 @@ fn apply(traced: &mut Traced, msg: SetMsg, generation: u64) -> bool {
             Which::Endpoints => traced.endpoints = None,
         },
         SetMsg::Apply(g, which, v) if current(g, which) => {
-            if traced.state.starts_with("reconnecting") {
+            if traced.state.starts_with("reconnecting") && traced.main.is_some() {
                 traced.state = "live".into();
             }
             let name = v["metadata"]["name"]
@@ -306,7 +327,7 @@ fn apply(traced: &mut Traced, msg: SetMsg, generation: u64) -> bool {
             }
             Which::Endpoints => traced.endpoints = None,
         },
-        SetMsg::Error(e) => traced.state = format!("reconnecting… ({e})"),
+        SetMsg::Error(t) => traced.state = t.line(jiff::Timestamp::now()),
         _ => return false,
     }
     true
@@ -319,7 +340,11 @@ fn draw(out: &mut impl Write, lines: &[String], tty: bool, colour: bool) -> std:
         text.push_str("\x1b[H\x1b[2J");
         let (width, height) = crossterm::terminal::size().unwrap_or((200, 100));
         for line in lines.iter().take(height.saturating_sub(1) as usize) {
-            let cut: String = line.chars().take(width as usize).collect();
+            // Cluster text (names, messages) must not drive the terminal.
+            let cut: String = crate::term::visible(line)
+                .chars()
+                .take(width as usize)
+                .collect();
             text.push_str(&if colour { paint(&cut) } else { cut });
             text.push_str("\r\n");
         }

@@ -40,7 +40,7 @@ impl TestCluster {
         let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
             .await
             .expect("config");
-        kx::cluster::connect(config).expect("client")
+        kx::cluster::connect::client(config).expect("client")
     }
 
     pub fn kubeconfig(&self) -> PathBuf {

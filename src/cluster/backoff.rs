@@ -1,0 +1,330 @@
+//! One retry policy for everything kx asks of the API server — lists and watches, discovery,
+//! object followers, log streams — with jitter, so that a thousand streams failing together do
+//! not come back together. A following task retries for as long as it runs; a one-shot command
+//! gives up after its `--request-timeout`. Each retrier keeps a count, the time trouble began
+//! and the next attempt, so that people are told once and then shown a counter
+//! ("reconnecting: 5 failures since 01:02:03, next in 8 s").
+
+use super::errors::KxError;
+use backon::BackoffBuilder;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long one-shot work keeps trying (`--request-timeout`). kubectl's own default is no
+/// timeout at all; 30 s is long enough for a slow credential plugin and short enough for a
+/// person at 3 a.m.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long to wait between attempts, and when to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    pub first: Duration,
+    pub longest: Duration,
+    /// None: never give up (following); Some: a one-shot command's `--request-timeout`.
+    pub give_up_after: Option<Duration>,
+}
+
+impl Policy {
+    /// For what runs until the user stops it: the TUI, `kx logs`, `kx changes`, `kx trace`.
+    pub const FOLLOWING: Policy = Policy {
+        first: Duration::from_millis(500),
+        longest: Duration::from_secs(30),
+        give_up_after: None,
+    };
+
+    /// For one-shot work, bounded by `--request-timeout`.
+    pub fn bounded(limit: Duration) -> Policy {
+        Policy {
+            first: Duration::from_millis(250),
+            longest: Duration::from_secs(5),
+            give_up_after: Some(limit),
+        }
+    }
+
+    fn builder(&self) -> backon::ExponentialBuilder {
+        backon::ExponentialBuilder::default()
+            .with_min_delay(self.first)
+            .with_max_delay(self.longest)
+            .with_factor(2.0)
+            .with_jitter()
+            .without_max_times()
+    }
+}
+
+/// What a retrying task reports while it cannot get through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trouble {
+    pub error: KxError,
+    pub failures: u32,
+    /// When the first failure of this run of failures happened.
+    pub since: jiff::Timestamp,
+    /// When the next attempt is due; None when the task gave up.
+    pub next_at: Option<jiff::Timestamp>,
+}
+
+impl Trouble {
+    /// A single failure with nothing scheduled after it.
+    pub fn once(error: KxError) -> Trouble {
+        Trouble {
+            error,
+            failures: 1,
+            since: jiff::Timestamp::now(),
+            next_at: None,
+        }
+    }
+
+    /// `reconnecting: 5 failures since 01:02:03, next in 8 s — <what failed>`.
+    pub fn line(&self, now: jiff::Timestamp) -> String {
+        let since = self
+            .since
+            .to_zoned(jiff::tz::TimeZone::system())
+            .strftime("%H:%M:%S");
+        let count = if self.failures == 1 {
+            "1 failure".to_string()
+        } else {
+            format!("{} failures", self.failures)
+        };
+        match self.next_at {
+            Some(at) => {
+                let wait = Duration::try_from(at.duration_since(now)).unwrap_or_default();
+                format!(
+                    "reconnecting: {count} since {since}, next in {} — {}",
+                    crate::duration::human(wait),
+                    self.error
+                )
+            }
+            None => format!("gave up: {count} since {since} — {}", self.error),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Count {
+    failures: u32,
+    since: Option<(Instant, jiff::Timestamp)>,
+    next_at: Option<jiff::Timestamp>,
+}
+
+/// A retrier: `failed` says how long to wait (or that it is time to give up), `succeeded`
+/// starts over. Cloning shares the count, so a stream's backoff and its reader agree.
+#[derive(Clone)]
+pub struct Retry {
+    policy: Policy,
+    builder: backon::ExponentialBuilder,
+    delays: Arc<Mutex<backon::ExponentialBackoff>>,
+    count: Arc<Mutex<Count>>,
+}
+
+impl Retry {
+    pub fn new(policy: Policy) -> Retry {
+        let builder = policy.builder();
+        Retry {
+            policy,
+            delays: Arc::new(Mutex::new(builder.build())),
+            builder,
+            count: Arc::new(Mutex::new(Count::default())),
+        }
+    }
+
+    fn count(&self) -> std::sync::MutexGuard<'_, Count> {
+        self.count.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Notes a failure; the delay before the next attempt, or None when the policy gives up.
+    pub fn next_delay(&self) -> Option<Duration> {
+        let delay = self
+            .delays
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .next()
+            .unwrap_or(self.policy.longest);
+        let mut count = self.count();
+        count.failures += 1;
+        let (began, _) = *count
+            .since
+            .get_or_insert_with(|| (Instant::now(), jiff::Timestamp::now()));
+        if let Some(limit) = self.policy.give_up_after {
+            let spent = began.elapsed();
+            if spent >= limit {
+                count.next_at = None;
+                return None;
+            }
+            // The last wait ends at the deadline, for one final attempt.
+            let delay = delay.min(limit - spent);
+            count.next_at = Some(after(delay));
+            return Some(delay);
+        }
+        count.next_at = Some(after(delay));
+        Some(delay)
+    }
+
+    /// Notes a failure and reports it: the delay to wait, or Err when giving up.
+    pub fn failed(&self, error: KxError) -> Result<(Duration, Trouble), Box<Trouble>> {
+        let delay = self.next_delay();
+        let trouble = self.trouble(error);
+        match delay {
+            Some(d) => Ok((d, trouble)),
+            None => Err(Box::new(trouble)),
+        }
+    }
+
+    /// The current run of failures with this error, as a report.
+    pub fn trouble(&self, error: KxError) -> Trouble {
+        let count = self.count();
+        Trouble {
+            error,
+            failures: count.failures.max(1),
+            since: count
+                .since
+                .map(|(_, t)| t)
+                .unwrap_or_else(jiff::Timestamp::now),
+            next_at: count.next_at,
+        }
+    }
+
+    /// How many failures in a row so far.
+    pub fn failures(&self) -> u32 {
+        self.count().failures
+    }
+
+    /// Got through: the next failure starts a new count, with short waits again.
+    pub fn succeeded(&self) {
+        *self.delays.lock().unwrap_or_else(|e| e.into_inner()) = self.builder.build();
+        *self.count() = Count::default();
+    }
+}
+
+/// Runs a one-shot request until it succeeds, fails for good (bad credentials, RBAC, not
+/// found: waiting will not help), or `limit` has passed; `on_retry` hears each transient failure
+/// (a command says the first one on stderr). `server` names the API server when an attempt
+/// hangs past the deadline.
+pub async fn retry_until<T, Fut>(
+    server: &str,
+    limit: Duration,
+    mut attempt: impl FnMut() -> Fut,
+    mut on_retry: impl FnMut(&Trouble),
+) -> Result<T, KxError>
+where
+    Fut: std::future::Future<Output = Result<T, KxError>>,
+{
+    let retry = Retry::new(Policy::bounded(limit));
+    let started = Instant::now();
+    loop {
+        let remaining = limit.saturating_sub(started.elapsed());
+        let outcome =
+            match tokio::time::timeout(remaining.max(Duration::from_millis(1)), attempt()).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(KxError::Unreachable {
+                    url: server.to_string(),
+                    cause: super::errors::Unreachable::TimedOut,
+                }),
+            };
+        let error = match outcome {
+            Ok(v) => return Ok(v),
+            Err(e) if !e.is_transient() => return Err(e),
+            Err(e) => e,
+        };
+        match retry.failed(error.clone()) {
+            Ok((delay, trouble)) => {
+                on_retry(&trouble);
+                tokio::time::sleep(delay).await;
+            }
+            Err(_) => {
+                return Err(KxError::GaveUp {
+                    after: limit,
+                    last: Box::new(error),
+                });
+            }
+        }
+    }
+}
+
+fn after(d: Duration) -> jiff::Timestamp {
+    let now = jiff::Timestamp::now();
+    jiff::SignedDuration::try_from(d)
+        .ok()
+        .and_then(|sd| now.checked_add(sd).ok())
+        .unwrap_or(now)
+}
+
+/// kube-runtime's watcher streams take their backoff as an iterator of delays; this one is
+/// the same policy, sharing its count with whoever reads the stream's errors.
+impl Iterator for Retry {
+    type Item = Duration;
+    fn next(&mut self) -> Option<Duration> {
+        self.next_delay()
+    }
+}
+
+impl kube::runtime::utils::Backoff for Retry {
+    fn reset(&mut self) {
+        self.succeeded();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused() -> KxError {
+        KxError::Unreachable {
+            url: "https://k:6443".into(),
+            cause: super::super::errors::Unreachable::Refused,
+        }
+    }
+
+    #[test]
+    fn delays_grow_within_bounds_and_a_success_starts_over() {
+        let retry = Retry::new(Policy::FOLLOWING);
+        let delays: Vec<Duration> = (0..12).filter_map(|_| retry.next_delay()).collect();
+        assert_eq!(delays.len(), 12, "following never gives up");
+        // Jitter adds up to the delay itself on top of it.
+        assert!(delays[0] >= Duration::from_millis(500) && delays[0] <= Duration::from_secs(1));
+        assert!(delays.iter().all(|d| *d <= Duration::from_secs(60)));
+        assert!(delays[11] >= Duration::from_secs(30), "{delays:?}");
+        assert_eq!(retry.failures(), 12);
+        retry.succeeded();
+        assert_eq!(retry.failures(), 0);
+        let again = retry.next_delay().unwrap_or_default();
+        assert!(again <= Duration::from_secs(1), "{again:?}");
+    }
+
+    #[test]
+    fn a_bounded_policy_gives_up_at_its_deadline() {
+        let retry = Retry::new(Policy::bounded(Duration::ZERO));
+        let report = retry.failed(refused()).unwrap_err();
+        assert_eq!(report.failures, 1);
+        assert_eq!(report.next_at, None);
+        assert!(
+            report
+                .line(jiff::Timestamp::now())
+                .starts_with("gave up: 1 failure since ")
+        );
+        let roomy = Retry::new(Policy::bounded(Duration::from_secs(60)));
+        let (delay, report) = roomy.failed(refused()).expect("within the deadline");
+        assert!(delay <= Duration::from_millis(500));
+        assert!(report.next_at.is_some());
+    }
+
+    #[test]
+    fn the_trouble_line_counts_and_says_when_next() {
+        let since: jiff::Timestamp = "2026-11-30T01:02:03Z".parse().unwrap();
+        let t = Trouble {
+            error: refused(),
+            failures: 5,
+            since,
+            next_at: Some(since + jiff::SignedDuration::from_secs(20)),
+        };
+        let now = since + jiff::SignedDuration::from_secs(12);
+        let local = since
+            .to_zoned(jiff::tz::TimeZone::system())
+            .strftime("%H:%M:%S")
+            .to_string();
+        assert_eq!(
+            t.line(now),
+            format!(
+                "reconnecting: 5 failures since {local}, next in 8 s — cannot reach the API server at https://k:6443: connection refused; is the cluster running, and is this the right context?"
+            )
+        );
+    }
+}
