@@ -319,6 +319,10 @@ pub struct SimArgs {
     /// Fault: the status code of injected failures.
     #[arg(long, default_value_t = 503, value_parser = parse_error_code)]
     pub error_code: u16,
+    /// Fault: fail this fraction (0..1) of log requests as an overloaded kubelet does (a 500
+    /// naming the kubelet's URL).
+    #[arg(long, default_value_t = 0.0, value_parser = parse_fraction)]
+    pub log_error_rate: f64,
     /// Fault: added latency per request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,

@@ -158,6 +158,8 @@ async fn run_sim(args: SimArgs) -> anyhow::Result<ExitCode> {
             latency_ms: args.latency_ms,
             stall_logs: false,
             forbidden: args.forbid.clone(),
+            log_error_rate: args.log_error_rate,
+            failing_logs: Vec::new(),
         },
         token: args.token.clone(),
         history: args.history,

@@ -124,7 +124,7 @@ async fn a_forbidden_list_says_forbidden_with_the_verb_and_resource_in_the_heade
         secrets.clone(),
         Scope::default(),
         tx,
-        500,
+        kx::cluster::watch::Paging::rows(500),
     ));
     let error = loop {
         let msg = tokio::time::timeout(Duration::from_secs(10), rx.recv())

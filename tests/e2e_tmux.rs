@@ -222,12 +222,30 @@ fn demo_yaml_search_describe_and_containers_of_a_pod() {
 }
 
 /// A simulator process, stopped when the test ends however it ends.
-struct Sim(std::process::Child);
+struct Sim {
+    child: std::process::Child,
+    /// host:port it listens on.
+    addr: String,
+}
 
 impl Drop for Sim {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Sim {
+    /// POSTs to one of the simulator's `/sim/…` knobs (a bare HTTP/1.1 request).
+    fn post(&self, path_and_query: &str) {
+        use std::io::Write;
+        let mut conn = std::net::TcpStream::connect(&self.addr).expect("the simulator listens");
+        let _ = write!(
+            conn,
+            "POST {path_and_query} HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            self.addr
+        );
+        let _ = conn.flush();
     }
 }
 
@@ -252,9 +270,11 @@ fn start_sim(dir: &std::path::Path, name: &str, scenario: &str) -> Sim {
     std::io::BufReader::new(stdout)
         .read_line(&mut first)
         .expect("the address line");
-    let sim = Sim(child);
     assert!(first.contains("127.0.0.1"), "{first}");
-    sim
+    Sim {
+        child,
+        addr: first.trim().to_string(),
+    }
 }
 
 #[test]
@@ -429,4 +449,43 @@ fn demo_edit_in_the_editor_previews_applies_and_the_diff_view_shows_it_live() {
     });
     tmux.keys(&["q"]);
     tmux.wait_for("kx gone after q", 10, |s| !s.contains("UP-TO-DATE"));
+}
+
+#[test]
+fn a_server_that_goes_away_keeps_the_rows_on_screen_and_counts_the_reconnects() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sim = start_sim(dir.path(), "flaky", "demo");
+    let tmux = Tmux::start(
+        "outage",
+        &format!(
+            "KX_CONFIG_DIR={} KUBECONFIG={} {} -A; sleep 30",
+            dir.path().display(),
+            dir.path().join("flaky").display(),
+            kx_binary().display()
+        ),
+    );
+    tmux.wait_for("the pods", 30, |s| {
+        s.contains("web-") && s.contains("Running")
+    });
+    // The API server goes away for 8 s: connections are refused.
+    sim.post("/sim/drop-connections?downSecs=8");
+    let screen = tmux.wait_for("the reconnect report", 20, |s| {
+        s.lines()
+            .next()
+            .is_some_and(|h| h.contains("reconnecting: ") && h.contains("failure"))
+    });
+    let header = screen.lines().next().unwrap_or_default();
+    assert!(header.contains(", next in "), "{screen}");
+    assert!(
+        screen.contains("web-") && screen.contains("Running"),
+        "the last known rows stay on screen: {screen}"
+    );
+    // Back: the report goes and the list is live again.
+    tmux.wait_for("the list live again", 40, |s| {
+        s.lines()
+            .next()
+            .is_some_and(|h| !h.contains("reconnecting") && h.contains(" rows"))
+    });
+    tmux.keys(&["q"]);
+    tmux.wait_for("kx gone after q", 10, |s| !s.contains("web-"));
 }

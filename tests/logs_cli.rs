@@ -111,6 +111,176 @@ async fn no_follow_prints_exactly_what_each_container_wrote() {
     c.sim.stop().await;
 }
 
+/// Whether `lines` are the record's lines from its first on, with none skipped or repeated.
+fn is_prefix_of_record(lines: &[(String, String)], written: &[(String, String)]) -> bool {
+    lines.len() <= written.len() && lines[..] == written[..lines.len()]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_follow_under_half_the_requests_failing_prints_exactly_the_record() {
+    let c = quick_logs().await;
+    running(&c, "app=web", 3).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // What each container had written before kx starts: all of it must come out.
+    let pods: Vec<String> = c
+        .kubectl_ok(&["get", "pods", "-n", "shop", "-o", "name"])
+        .await
+        .lines()
+        .map(|l| l.trim_start_matches("pod/").to_string())
+        .collect();
+    let before: BTreeMap<String, usize> = pods
+        .iter()
+        .map(|p| (p.clone(), record(&c, p, "nginx").len()))
+        .collect();
+    // Every other request of any kind fails, as do every other log request's kubelet.
+    c.sim.cluster.faults.update(|f| {
+        f.error_rate = 0.5;
+        f.error_code = 500;
+        f.log_error_rate = 0.5;
+    });
+    let out = kx(&c, &["web-", "-n", "shop", "--no-follow", "-o", "json"])
+        .output()
+        .await
+        .expect("kx runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "every read succeeds in the end: {stderr}"
+    );
+    let printed = group(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(printed.len(), 3, "three web pods: {stderr}");
+    for ((pod, container), lines) in &printed {
+        let written = record(&c, pod, container);
+        assert!(
+            is_prefix_of_record(lines, &written),
+            "{pod}/{container}: a line lost or repeated"
+        );
+        assert!(
+            lines.len() >= before[pod],
+            "{pod}: {} printed, {} written before kx started",
+            lines.len(),
+            before[pod]
+        );
+    }
+    assert!(
+        stderr.contains("retrying, and reading on from the last line"),
+        "the retries are said: {stderr}"
+    );
+    c.sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_container_whose_kubelet_never_answers_is_named_and_the_exit_code_is_1() {
+    let c = quick_logs().await;
+    running(&c, "app=web", 3).await;
+    let pods: Vec<String> = c
+        .kubectl_ok(&["get", "pods", "-n", "shop", "-l", "app=web", "-o", "name"])
+        .await
+        .lines()
+        .map(|l| l.trim_start_matches("pod/").to_string())
+        .collect();
+    let down = pods[1].clone();
+    c.sim
+        .cluster
+        .faults
+        .update(|f| f.failing_logs = vec![down.clone()]);
+    let out = kx(
+        &c,
+        &[
+            "web-",
+            "-n",
+            "shop",
+            "--no-follow",
+            "-o",
+            "json",
+            "--request-timeout",
+            "2s",
+        ],
+    )
+    .output()
+    .await
+    .expect("kx runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "! {down} › nginx: gave up after 2 s: the API server answered 500 InternalError: Get \"https://10.0.0.17:10250/containerLogs/shop/{down}/nginx\""
+        )),
+        "the container is named with the kubelet's failure: {stderr}"
+    );
+    assert!(
+        stderr.contains("kx logs: 1 container's log could not be read"),
+        "{stderr}"
+    );
+    let printed = group(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(printed.len(), 2, "the others print: {stderr}");
+    for ((pod, container), lines) in &printed {
+        assert!(is_prefix_of_record(lines, &record(&c, pod, container)));
+    }
+    c.sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn following_under_half_the_requests_failing_loses_and_repeats_nothing() {
+    let c = quick_logs().await;
+    running(&c, "app=web", 3).await;
+    c.sim.cluster.faults.update(|f| {
+        f.error_rate = 0.5;
+        f.error_code = 503;
+        f.log_error_rate = 0.5;
+    });
+    let mut child = kx(
+        &c,
+        &["web-", "-n", "shop", "-o", "json", "--idle-timeout", "2s"],
+    )
+    .spawn()
+    .expect("kx starts");
+    let out = read_all(child.stdout.take().expect("stdout"));
+    let err = read_all(child.stderr.take().expect("stderr"));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Broken streams come back through failing requests.
+    c.sim.cluster.faults.drop_all_connections();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    c.sim.cluster.faults.drop_all_connections();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    c.sim.cluster.faults.update(|f| {
+        f.error_rate = 0.0;
+        f.log_error_rate = 0.0;
+    });
+    // Streams that were waiting out their backoff (8 s at most) catch up.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    interrupt(&child);
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("kx stops on ctrl-c")
+        .expect("status");
+    let stderr = err.await.expect("stderr");
+    assert!(status.success(), "{status:?}: {stderr}");
+    let printed = group(&out.await.expect("stdout"));
+    assert_eq!(printed.len(), 3, "{stderr}");
+    for ((pod, container), lines) in &printed {
+        let written = record(&c, pod, container);
+        // Following starts from the end of each log (no --since window passes here), so
+        // compare from the first printed line on.
+        let first = written
+            .iter()
+            .position(|w| *w == lines[0])
+            .unwrap_or_else(|| panic!("{pod}: the first printed line is not in its record"));
+        let rest = &written[first..];
+        assert!(
+            is_prefix_of_record(lines, rest),
+            "{pod}/{container}: a line lost or repeated"
+        );
+        assert!(
+            rest.len() - lines.len() < 60,
+            "{pod}: {} of {} lines printed by the end",
+            lines.len(),
+            rest.len()
+        );
+    }
+    c.sim.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn following_survives_drops_stalls_and_rollouts_without_losing_or_repeating_a_line() {
     let c = quick_logs().await;

@@ -7,7 +7,7 @@ use common::TestCluster;
 use kube::Client;
 use kx::cluster::discovery::{discover, resolve};
 use kx::cluster::store::RowStore;
-use kx::cluster::watch::{Scope, WatchMsg, run};
+use kx::cluster::watch::{Paging, Scope, WatchMsg, run};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -74,7 +74,7 @@ async fn rows_arrive_complete_then_live_and_survive_dropped_connections_and_gone
             ..Default::default()
         },
         tx,
-        3,
+        Paging::rows(3),
     ));
     let mut store = RowStore::default();
     until(&mut rx, &mut store, 20, "the first complete list", |s| {
@@ -152,7 +152,7 @@ async fn live_changes_carry_the_whole_object_just_before_their_row() {
             ..Default::default()
         },
         tx,
-        100,
+        Paging::rows(100),
     ));
     let mut store = RowStore::default();
     until(&mut rx, &mut store, 20, "the first list", |s| s.loaded).await;
@@ -221,7 +221,7 @@ async fn a_failing_server_is_reported_and_retried() {
         f.error_code = 503;
     });
     let (tx, mut rx) = mpsc::channel(64);
-    tokio::spawn(run(client, nodes, Scope::default(), tx, 500));
+    tokio::spawn(run(client, nodes, Scope::default(), tx, Paging::rows(500)));
     let mut store = RowStore::default();
     until(&mut rx, &mut store, 60, "an error report", |s| {
         s.error.is_some()
@@ -234,5 +234,138 @@ async fn a_failing_server_is_reported_and_retried() {
     })
     .await;
     assert_eq!(store.error, None);
+    c.sim.stop().await;
+}
+
+/// Types keys into the explorer's state, as a person would.
+fn typed(state: &mut kx::app::state::State, text: &str) {
+    use crossterm::event::{KeyCode, KeyEvent};
+    for ch in text.chars() {
+        let code = match ch {
+            '\r' => KeyCode::Enter,
+            c => KeyCode::Char(c),
+        };
+        state.update(kx::app::state::Action::Key(KeyEvent::from(code)));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_list_takes_whole_objects_so_its_first_change_is_diffed_in_the_tui() {
+    use kx::app::state::{Action, State};
+    let c = TestCluster::start(false).await;
+    let client = client(&c).await;
+    let resources = discover(&client).await.expect("discovery");
+    let mut state = State::new(
+        "kx-sim".into(),
+        Some("shop".into()),
+        kx::config::keys::KeyMap::load(None),
+    );
+    state.revisions = kx::history::History::new(64 << 20);
+    state.update(Action::Discovered(resources.clone()));
+    typed(&mut state, ":deploy\r");
+    let view = state.current().expect("the deployments list");
+    let (key, resource) = (view.key.clone(), view.resource.clone());
+    let (tx, mut rx) = mpsc::channel(1024);
+    let watch = tokio::spawn(run(
+        client.clone(),
+        resource,
+        Scope {
+            namespace: Some("shop".into()),
+            ..Default::default()
+        },
+        tx,
+        Paging {
+            page_size: 100,
+            whole_up_to: 2000,
+        },
+    ));
+    // Feeds the watch into the state until `done` holds.
+    let seen = std::cell::RefCell::new(Vec::new());
+    let mut feed = async |state: &mut State, what: &str, done: &dyn Fn(&State) -> bool| {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !done(state) {
+            let msg = tokio::time::timeout_at(deadline, rx.recv())
+                .await
+                .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+                .expect("watch running");
+            seen.borrow_mut().push(std::mem::discriminant(&msg));
+            state.update(Action::Watch(key.clone(), msg));
+        }
+    };
+    feed(&mut state, "the first list", &|s: &State| {
+        s.current()
+            .and_then(|v| s.store_of(v))
+            .is_some_and(|st| st.loaded)
+    })
+    .await;
+    let store = state
+        .current()
+        .and_then(|v| state.store_of(v))
+        .expect("store");
+    assert_eq!(
+        store.whole_objects,
+        Some(true),
+        "a small list takes whole objects"
+    );
+    assert!(
+        seen.borrow()
+            .contains(&std::mem::discriminant(&WatchMsg::Revision("".into()))),
+        "each row came with its object"
+    );
+    c.kubectl_ok(&["scale", "deploy/web", "-n", "shop", "--replicas=5"])
+        .await;
+    feed(&mut state, "the scale-up", &|s: &State| {
+        s.current().and_then(|v| s.store_of(v)).is_some_and(|st| {
+            st.ordered()
+                .any(|r| r.name == "web" && r.cells[1].contains("/5"))
+        })
+    })
+    .await;
+    // The very first change of the list is a diff already: D on the row shows it.
+    typed(&mut state, "/^web$\rD");
+    let detail = state.detail.as_ref().expect("the diff view");
+    let diff = detail.diff.as_ref().expect("its revisions");
+    let newest = diff.rows.first().expect("a revision");
+    assert_eq!(
+        (newest.change.label(), newest.summary.as_str()),
+        ("MODIFIED", "spec.replicas 3→5"),
+        "{:?}",
+        diff.rows
+    );
+    let text = detail.lines.join("\n");
+    assert!(
+        text.contains("-  replicas: 3") && text.contains("+  replicas: 5"),
+        "{text}"
+    );
+    watch.abort();
+
+    // A list over the size takes rows only, as before (100k pods stay fast).
+    let pods = resolve("pods", &resources, &[]).expect("pods").clone();
+    let (tx, mut rx) = mpsc::channel(1024);
+    let watch = tokio::spawn(run(
+        client.clone(),
+        pods,
+        Scope::default(),
+        tx,
+        Paging {
+            page_size: 100,
+            whole_up_to: 3,
+        },
+    ));
+    let mut store = RowStore::default();
+    let mut revisions = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !store.loaded {
+        let msg = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .expect("the pod list in time")
+            .expect("watch running");
+        revisions += usize::from(matches!(msg, WatchMsg::Revision(_)));
+        store.apply(msg, 0);
+    }
+    assert!(store.len() > 3);
+    assert_eq!(store.whole_objects, Some(false));
+    assert_eq!(revisions, 0, "rows only");
+    watch.abort();
     c.sim.stop().await;
 }

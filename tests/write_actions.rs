@@ -32,7 +32,20 @@ async fn writes_do_what_kubectl_would_and_denials_name_verb_and_object() {
         },
     )
     .await;
-    assert_eq!(report, Ok("scaled deployments/web -n shop to 1".into()));
+    assert_eq!(
+        report.result,
+        Ok("scaled deployments/web -n shop to 1".into())
+    );
+    // The object before and after, for the revision history: the change kx made.
+    let replicas: Vec<i64> = report
+        .revisions
+        .iter()
+        .map(|(t, o)| {
+            assert_eq!(t, &web);
+            o["spec"]["replicas"].as_i64().unwrap_or(-1)
+        })
+        .collect();
+    assert_eq!(replicas, [3, 1], "before and after the scale");
     c.wait_for(
         &[
             "get",
@@ -55,7 +68,16 @@ async fn writes_do_what_kubectl_would_and_denials_name_verb_and_object() {
         },
     )
     .await;
-    assert_eq!(report, Ok("restarted deployments/web -n shop".into()));
+    assert_eq!(
+        report.result,
+        Ok("restarted deployments/web -n shop".into())
+    );
+    assert_eq!(report.revisions.len(), 2, "before and after the restart");
+    assert!(
+        report.revisions[1].1["spec"]["template"]["metadata"]["annotations"]
+            ["kubectl.kubernetes.io/restartedAt"]
+            .is_string()
+    );
     let stamp = c
         .jsonpath(
             &["deploy", "web", "-n", "shop"],
@@ -74,7 +96,11 @@ async fn writes_do_what_kubectl_would_and_denials_name_verb_and_object() {
         },
     )
     .await;
-    assert_eq!(report, Ok(format!("cordoned nodes/{nodes}")));
+    assert_eq!(report.result, Ok(format!("cordoned nodes/{nodes}")));
+    assert_eq!(
+        report.revisions[1].1["spec"]["unschedulable"], true,
+        "after the cordon"
+    );
     let flag = c.jsonpath(&["node", &nodes], "{.spec.unschedulable}").await;
     assert_eq!(flag, "true");
     perform(
@@ -85,6 +111,7 @@ async fn writes_do_what_kubectl_would_and_denials_name_verb_and_object() {
         },
     )
     .await
+    .result
     .expect("uncordon");
     let flag = c.jsonpath(&["node", &nodes], "{.spec.unschedulable}").await;
     assert_eq!(flag, "", "uncordoned");
@@ -98,7 +125,11 @@ async fn writes_do_what_kubectl_would_and_denials_name_verb_and_object() {
         },
     )
     .await;
-    assert_eq!(report, Ok("deleted deployments/web -n shop".into()));
+    assert_eq!(report.result, Ok("deleted deployments/web -n shop".into()));
+    assert!(
+        report.revisions[1].1["metadata"]["deletionTimestamp"].is_string(),
+        "after a foreground delete: the object, being deleted"
+    );
     c.wait_for(&["get", "deploy", "-n", "shop", "-o", "name"], 20, |o| {
         !o.contains("deployment.apps/web")
     })
@@ -117,7 +148,7 @@ async fn writes_do_what_kubectl_would_and_denials_name_verb_and_object() {
         },
     )
     .await;
-    let err = report.expect_err("forbidden");
+    let err = report.result.expect_err("forbidden");
     assert!(
         err.contains(
             "forbidden: user \"kx-sim\" cannot delete deployments.apps/api in namespace shop (RBAC)"

@@ -89,7 +89,7 @@ pub async fn first_list(
         pods,
         kx::cluster::watch::Scope::default(),
         tx,
-        kx::cluster::watch::PAGE_SIZE,
+        kx::cluster::watch::Paging::rows(kx::cluster::watch::PAGE_SIZE),
     ));
     let mut store = kx::cluster::store::RowStore::default();
     while !store.loaded {

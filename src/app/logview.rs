@@ -63,6 +63,7 @@ impl LogRequest {
             },
             max_requests: self.max_requests,
             request_timeout: crate::cluster::backoff::DEFAULT_REQUEST_TIMEOUT,
+            server: "the API server".into(),
             query: self
                 .title
                 .rsplit_once(':')

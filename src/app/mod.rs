@@ -10,7 +10,7 @@ pub mod logview;
 pub mod logview_draw;
 pub mod model;
 pub mod state;
-mod state_diff;
+pub(crate) mod state_diff;
 mod state_logs;
 pub mod state_write;
 pub mod view;
@@ -134,6 +134,8 @@ async fn connect_context(
 
 struct Watches {
     client: Client,
+    /// Page size, and the list size up to which lists take whole objects (history_full_list_max).
+    paging: watch::Paging,
     tx: mpsc::Sender<(WatchKey, WatchMsg)>,
     running: HashMap<WatchKey, (Vec<JoinHandle<()>>, Option<Instant>)>,
 }
@@ -151,7 +153,7 @@ impl Watches {
         }
         let (tx, mut rx) = mpsc::channel(1024);
         let client = self.client.clone();
-        let watcher = tokio::spawn(watch::run(client, resource, scope, tx, watch::PAGE_SIZE));
+        let watcher = tokio::spawn(watch::run(client, resource, scope, tx, self.paging));
         let out = self.tx.clone();
         let tagged = key.clone();
         let forward = tokio::spawn(async move {
@@ -199,6 +201,10 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
     let mut discovery = tokio::spawn(keep_discovering(client.clone(), disc_tx.clone()));
     let mut watches = Watches {
         client,
+        paging: watch::Paging {
+            page_size: watch::PAGE_SIZE,
+            whole_up_to: config.settings.history_full_list_max,
+        },
         tx: watch_tx,
         running: HashMap::new(),
     };
@@ -206,9 +212,10 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
     let mut following: Option<JoinHandle<()>> = None;
     let (log_tx, mut log_rx) = mpsc::channel::<(u64, Vec<LogEvent>)>(16);
     let mut tailing: Option<JoinHandle<()>> = None;
-    let (write_tx, mut write_rx) = mpsc::channel::<Result<String, String>>(16);
+    let (write_tx, mut write_rx) = mpsc::channel::<writes::WriteReport>(16);
     let edit_options = crate::edit::Options {
         preview: config.settings.edit_preview,
+        request_timeout: crate::cluster::backoff::DEFAULT_REQUEST_TIMEOUT,
     };
     let mut state = State::new(session.context, session.namespace, config.keys.clone());
     state.contexts = session.contexts;
@@ -388,13 +395,19 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
                         let _ = terminal.clear();
                         input = EventStream::new();
                         urgent = true;
-                        queue.push_back(Action::Written(match result {
-                            Ok(outcome) => match &outcome {
-                                crate::edit::Outcome::Cancelled(why) => Err(why.clone()),
-                                _ => Ok(outcome.message(&target.display())),
-                            },
-                            Err(e) => Err(format!("{e:#}")),
-                        }));
+                        let (result, revisions) = match result {
+                            Ok(outcome) => {
+                                let (report, objects) = outcome.report(&target.display());
+                                let revisions = objects
+                                    .map(|(before, after)| {
+                                        vec![((*target).clone(), before), (*target, after)]
+                                    })
+                                    .unwrap_or_default();
+                                (report, revisions)
+                            }
+                            Err(e) => (Err(format!("{e:#}")), Vec::new()),
+                        };
+                        queue.push_back(Action::Written(writes::WriteReport { result, revisions }));
                     }
                     Effect::Quit => {}
                 }

@@ -69,8 +69,9 @@ pub enum Action {
     Discovered(Vec<ResourceInfo>),
     DiscoveryFailed(crate::cluster::backoff::Trouble),
     Watch(WatchKey, WatchMsg),
-    /// How an edit or a write action went: a report, or an error.
-    Written(Result<String, String>),
+    /// How an edit or a write action went: a report or an error, and the objects before and
+    /// after for the revision history.
+    Written(super::writes::WriteReport),
     /// News of the object a detail view follows, tagged with the view's id.
     Object(u64, ObjectMsg),
     /// Connected to another context: everything shown so far belongs to the old one.
@@ -274,8 +275,12 @@ impl State {
                 self.stores.entry(key).or_default().apply(msg, now);
                 Vec::new()
             }
-            Action::Written(result) => {
-                self.message = Some(match result {
+            Action::Written(report) => {
+                for (target, object) in &report.revisions {
+                    let key = super::state_diff::history_key(target);
+                    self.revisions.record(&key, object, self.now);
+                }
+                self.message = Some(match report.result {
                     Ok(report) => Message::Info(report),
                     Err(e) => Message::Error(e),
                 });

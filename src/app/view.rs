@@ -313,6 +313,14 @@ fn draw_header(f: &mut Frame, state: &State, theme: &Theme, area: Rect, shown: u
                 format!("  {shown}/{total} rows")
             };
             spans.push(Span::raw(count));
+            // Which history this list feeds: whole objects from the start (small lists), or
+            // rows only, so an object's first change is its first revision (large lists).
+            let mode = match store.and_then(|s| s.whole_objects) {
+                Some(true) => " · diffs from open",
+                Some(false) => " · diffs from 2nd change (large list)",
+                None => "",
+            };
+            spans.push(Span::styled(mode, theme.style("status.line")));
         }
         (None, _) => spans.push(Span::styled("  discovering…", theme.style("status.warn"))),
     }

@@ -32,6 +32,14 @@ impl Policy {
         give_up_after: None,
     };
 
+    /// For a followed container's log: one stream per container, so a long wait would leave
+    /// that container's lines far behind once the server recovers.
+    pub const LOG_STREAM: Policy = Policy {
+        first: Duration::from_millis(250),
+        longest: Duration::from_secs(8),
+        give_up_after: None,
+    };
+
     /// For one-shot work, bounded by `--request-timeout`.
     pub fn bounded(limit: Duration) -> Policy {
         Policy {
@@ -239,6 +247,28 @@ where
     }
 }
 
+/// `retry_until` for callers that branch on the kube error itself (a 409, a 422): transient
+/// failures are retried until `limit`; the last error is returned as it came.
+pub async fn retry_kube<T, Fut>(
+    limit: Duration,
+    mut attempt: impl FnMut() -> Fut,
+) -> Result<T, kube::Error>
+where
+    Fut: std::future::Future<Output = Result<T, kube::Error>>,
+{
+    let retry = Retry::new(Policy::bounded(limit));
+    loop {
+        match attempt().await {
+            Ok(v) => return Ok(v),
+            Err(e) if !super::errors::classify(&e).is_transient() => return Err(e),
+            Err(e) => match retry.next_delay() {
+                Some(delay) => tokio::time::sleep(delay).await,
+                None => return Err(e),
+            },
+        }
+    }
+}
+
 fn after(d: Duration) -> jiff::Timestamp {
     let now = jiff::Timestamp::now();
     jiff::SignedDuration::try_from(d)
@@ -256,10 +286,40 @@ impl Iterator for Retry {
     }
 }
 
+/// kube-runtime resets a stream's backoff on every item it passes on, and a watcher passes on
+/// its own `Init` marker before each (re)list is even sent — so resetting here would keep the
+/// count at one and a bounded policy from ever giving up. `watched` resets on real news instead.
 impl kube::runtime::utils::Backoff for Retry {
-    fn reset(&mut self) {
-        self.succeeded();
-    }
+    fn reset(&mut self) {}
+}
+
+/// A kube-runtime watcher retried by this policy: errors come out as reports (count, since,
+/// next attempt); the count starts over when the server sends something. With a bounded
+/// policy the stream ends once it gives up.
+pub fn watched<K>(
+    api: kube::Api<K>,
+    config: kube::runtime::watcher::Config,
+    policy: Policy,
+) -> impl futures::Stream<Item = Result<kube::runtime::watcher::Event<K>, Box<Trouble>>> + Send
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
+{
+    use futures::StreamExt;
+    use kube::runtime::WatchStreamExt;
+    let retry = Retry::new(policy);
+    let reader = retry.clone();
+    kube::runtime::watcher(api, config)
+        .backoff(retry)
+        .map(move |ev| match ev {
+            Ok(kube::runtime::watcher::Event::Init) => Ok(kube::runtime::watcher::Event::Init),
+            Ok(news) => {
+                reader.succeeded();
+                Ok(news)
+            }
+            Err(e) => Err(Box::new(
+                reader.trouble(super::errors::classify_watcher(&e)),
+            )),
+        })
 }
 
 #[cfg(test)]

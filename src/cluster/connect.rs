@@ -280,12 +280,9 @@ pub fn client(mut config: kube::Config) -> Result<kube::Client, KxError> {
     config.default_retry = false;
     let url = config.cluster_url.to_string();
     let url = url.trim_end_matches('/').to_string();
-    let builder = kube::client::ClientBuilder::try_from(config).map_err(|e| {
-        KxError::Other(format!(
-            "cannot set up a client for {url}: {}",
-            super::errors::one_line(&e.to_string())
-        ))
-    })?;
+    // Building the client runs a credential plugin, so this can fail as a request would.
+    let builder =
+        kube::client::ClientBuilder::try_from(config).map_err(|e| super::errors::classify(&e))?;
     let tag = tower::util::MapErrLayer::new(move |source: tower::BoxError| -> tower::BoxError {
         Box::new(AtServer {
             url: url.clone(),

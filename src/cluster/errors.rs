@@ -461,7 +461,7 @@ fn from_auth(auth: &kube::client::AuthError) -> KxError {
     use kube::client::AuthError as A;
     match auth {
         A::AuthExecRun { cmd, out } => KxError::CredentialPlugin {
-            command: cmd.clone(),
+            command: plugin_command(cmd),
             code: out.status.code(),
             stderr: one_line(&String::from_utf8_lossy(&out.stderr)),
         },
@@ -478,11 +478,46 @@ fn from_auth(auth: &kube::client::AuthError) -> KxError {
     }
 }
 
+/// kube words a plugin's command with its environment in front
+/// (`KUBERNETES_EXEC_INFO="{…}" "/usr/bin/aws" "eks" …`); people know it as `/usr/bin/aws eks …`.
+fn plugin_command(cmd: &str) -> String {
+    match shell_words::split(cmd) {
+        Ok(words) => words
+            .into_iter()
+            .skip_while(|w| {
+                w.split_once('=').is_some_and(|(name, _)| {
+                    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                })
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        Err(_) => cmd.to_string(),
+    }
+}
+
 fn unix_date(t: &rustls::pki_types::UnixTime) -> Option<String> {
     let secs = i64::try_from(t.as_secs()).ok()?;
     jiff::Timestamp::from_second(secs)
         .ok()
         .map(|ts| ts.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
+}
+
+/// rustls names a certificate's subjects as `DnsName("localhost")` and `IpAddress(0::1)`;
+/// people know them as `localhost` and `::1`.
+fn plain_name(presented: &str) -> String {
+    let inner = presented
+        .strip_prefix("DnsName(\"")
+        .and_then(|r| r.strip_suffix("\")"))
+        .or_else(|| {
+            presented
+                .strip_prefix("IpAddress(")
+                .and_then(|r| r.strip_suffix(')'))
+        })
+        .unwrap_or(presented);
+    match inner.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.to_string(),
+        Err(_) => inner.to_string(),
+    }
 }
 
 fn tls_problem(e: &rustls::Error) -> TlsProblem {
@@ -507,7 +542,11 @@ fn tls_problem(e: &rustls::Error) -> TlsProblem {
                 presented,
             } => TlsProblem::WrongHost {
                 expected: expected.to_str().into_owned(),
-                presented: presented.join(", "),
+                presented: presented
+                    .iter()
+                    .map(|p| plain_name(p))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             },
             other => TlsProblem::Other(format!("{other:?}")),
         },
@@ -671,6 +710,16 @@ mod tests {
         assert_eq!(
             classify(&kube::Error::Api(Box::new(status(401, "Unauthorized", "")))).to_string(),
             "the API server rejected kx's credentials (401 Unauthorized): the token or certificate is wrong or has expired; log in again or refresh the kubeconfig"
+        );
+    }
+
+    #[test]
+    fn a_plugin_is_named_by_its_command_not_its_environment() {
+        assert_eq!(
+            plugin_command(
+                r#"KUBERNETES_EXEC_INFO="{\"kind\":\"ExecCredential\"}" "/usr/bin/aws" "eks" "get-token""#
+            ),
+            "/usr/bin/aws eks get-token"
         );
     }
 

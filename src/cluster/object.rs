@@ -3,14 +3,13 @@
 //! history are fed from here. Like the list watch layer, it never gives up: errors are reported
 //! and the watchers back off and carry on.
 
-use super::backoff::{Policy, Retry, Trouble};
+use super::backoff::{Policy, Trouble, watched};
 use super::discovery::ResourceInfo;
-use super::errors::{KxError, classify_watcher};
+use super::errors::KxError;
 use futures::{Stream, StreamExt};
 use k8s_openapi::api::core::v1::Event as CoreEvent;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::runtime::watcher::{self, Event};
-use kube::runtime::{WatchStreamExt, watcher as watch_stream};
 use kube::{Client, ResourceExt};
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -96,16 +95,8 @@ pub async fn follow_with(
     let by_name = format!("metadata.name={}", target.name);
     // Whether the current (re)list has found the object, so an empty relist reads as "gone".
     let mut found = false;
-    let retry = Retry::new(policy);
-    let reader = retry.clone();
-    let object_stream = watch_stream(objects, watcher::Config::default().fields(&by_name))
-        .backoff(retry)
-        .map(move |ev| {
-            object_msgs(
-                ev.map_err(|e| reader.trouble(classify_watcher(&e))),
-                &mut found,
-            )
-        });
+    let object_stream = watched(objects, watcher::Config::default().fields(&by_name), policy)
+        .map(move |ev| object_msgs(ev, &mut found));
     if !with_events {
         let mut only = std::pin::pin!(object_stream);
         forward(&mut only, &tx).await;
@@ -123,11 +114,8 @@ pub async fn follow_with(
         Some(ns) => Api::namespaced(client, ns),
         None => Api::all(client),
     };
-    let event_retry = Retry::new(policy);
-    let event_reader = event_retry.clone();
-    let event_stream = watch_stream(events, watcher::Config::default().fields(&involved))
-        .backoff(event_retry)
-        .map(move |ev| event_msgs(ev.map_err(|e| event_reader.trouble(classify_watcher(&e)))));
+    let event_stream =
+        watched(events, watcher::Config::default().fields(&involved), policy).map(event_msgs);
 
     let mut merged = std::pin::pin!(futures::stream::select(object_stream, event_stream));
     forward(&mut merged, &tx).await;
@@ -150,9 +138,9 @@ fn to_value<T: serde::Serialize>(obj: &T) -> Option<Value> {
     serde_json::to_value(obj).ok()
 }
 
-fn object_msgs(ev: Result<Event<DynamicObject>, Trouble>, found: &mut bool) -> Vec<ObjectMsg> {
+fn object_msgs(ev: Result<Event<DynamicObject>, Box<Trouble>>, found: &mut bool) -> Vec<ObjectMsg> {
     match ev {
-        Err(e) => vec![ObjectMsg::Error(e)],
+        Err(e) => vec![ObjectMsg::Error(*e)],
         Ok(Event::Init) => {
             *found = false;
             Vec::new()
@@ -171,12 +159,12 @@ fn object_msgs(ev: Result<Event<DynamicObject>, Trouble>, found: &mut bool) -> V
     }
 }
 
-fn event_msgs(ev: Result<Event<CoreEvent>, Trouble>) -> Vec<ObjectMsg> {
+fn event_msgs(ev: Result<Event<CoreEvent>, Box<Trouble>>) -> Vec<ObjectMsg> {
     match ev {
         // Event lists failing (RBAC, say) must not hide the object: report and carry on.
         Err(mut t) => {
             t.error = KxError::Other(format!("events: {}", t.error));
-            vec![ObjectMsg::Error(t)]
+            vec![ObjectMsg::Error(*t)]
         }
         Ok(Event::Init | Event::InitDone) => Vec::new(),
         Ok(Event::Apply(e) | Event::InitApply(e)) => {

@@ -56,6 +56,17 @@ pub struct WireFullTable {
     pub rows: Vec<WireFullRow>,
 }
 
+/// A list page with whole objects (`includeObject=Object`), for small lists.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WireFullList {
+    #[serde(rename = "columnDefinitions", default)]
+    pub columns: Vec<Column>,
+    #[serde(default)]
+    pub rows: Vec<WireFullRow>,
+    #[serde(default)]
+    pub metadata: ListMeta,
+}
+
 impl WireFullRow {
     /// The row, and the object's text when it parses.
     pub fn parts(&self) -> Option<(Row, &str)> {

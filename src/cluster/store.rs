@@ -30,6 +30,9 @@ pub struct RowStore {
     /// Rows deleted recently, kept to show "deleted" for a moment: uid → (row, when).
     pub deleted: HashMap<String, (Row, i64)>,
     pub loaded: bool,
+    /// Whether the list came with whole objects (history from the moment it opened); None
+    /// until the first list says.
+    pub whole_objects: Option<bool>,
     pub error: Option<super::backoff::Trouble>,
     /// Bumped on every change, so views rebuild derived data only when it moved.
     pub generation: u64,
@@ -60,6 +63,7 @@ impl RowStore {
         self.generation += 1;
         match msg {
             WatchMsg::Columns(c) => self.columns = c,
+            WatchMsg::WholeObjects(whole) => self.whole_objects = Some(whole),
             WatchMsg::Init => self.relist = Some(HashMap::with_capacity(self.rows.len())),
             WatchMsg::InitRow(row) => match self.relist.as_mut() {
                 Some(fresh) => {

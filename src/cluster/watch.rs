@@ -5,7 +5,7 @@
 use super::backoff::{Policy, Retry, Trouble};
 use super::discovery::ResourceInfo;
 use super::errors::{KxError, classify};
-use super::rows::{Column, Row, WireFullRow, WireFullTable, WireTable};
+use super::rows::{Column, Row, WireFullList, WireFullRow, WireFullTable, WireTable};
 use futures::StreamExt;
 use kube::Client;
 use kube::core::WatchEvent;
@@ -18,10 +18,14 @@ pub const PAGE_SIZE: u32 = 2000;
 
 const TABLE_ACCEPT: &str = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
 
-/// What a watch reports, in order: `Columns`, `Init`, rows, `InitDone`, then changes.
+/// What a watch reports, in order: `Columns`, `WholeObjects`, `Init`, rows, `InitDone`, then
+/// changes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WatchMsg {
     Columns(Vec<Column>),
+    /// Whether this list came with whole objects (each row preceded by its `Revision`), so the
+    /// revision history has every object from the moment the list opened.
+    WholeObjects(bool),
     /// A (re)list starts: rows until `InitDone` replace everything known.
     Init,
     InitRow(Row),
@@ -79,13 +83,31 @@ enum WatchEnd {
     Closed,
 }
 
+/// How a list is fetched: rows per page, and up to how many objects the list takes whole
+/// objects (see `WatchMsg::WholeObjects`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    pub page_size: u32,
+    pub whole_up_to: usize,
+}
+
+impl Paging {
+    /// Rows only, in pages of `page_size`.
+    pub fn rows(page_size: u32) -> Paging {
+        Paging {
+            page_size,
+            whole_up_to: 0,
+        }
+    }
+}
+
 /// Runs until the receiver is dropped.
 pub async fn run(
     client: Client,
     resource: ResourceInfo,
     scope: Scope,
     tx: mpsc::Sender<WatchMsg>,
-    page_size: u32,
+    paging: Paging,
 ) {
     let path = resource.collection_path(scope.namespace.as_deref());
     let retry = Retry::new(Policy::FOLLOWING);
@@ -101,7 +123,7 @@ pub async fn run(
         true
     };
     loop {
-        let rv = match list(&client, &path, &scope, &tx, page_size).await {
+        let rv = match list(&client, &path, &scope, &tx, paging).await {
             Ok(Some(rv)) => rv,
             Ok(None) => return,
             Err(e) => {
@@ -134,13 +156,13 @@ async fn list(
     path: &str,
     scope: &Scope,
     tx: &mpsc::Sender<WatchMsg>,
-    page_size: u32,
+    paging: Paging,
 ) -> Result<Option<String>, KxError> {
     let mut token: Option<String> = None;
     let mut first = true;
     loop {
         let mut extra = vec![
-            ("limit", page_size.to_string()),
+            ("limit", paging.page_size.to_string()),
             ("includeObject", "Metadata".to_string()),
         ];
         if let Some(t) = &token {
@@ -149,12 +171,26 @@ async fn list(
         let req = table_request(&format!("{path}?{}", query(scope, &extra)))
             .map_err(|e| KxError::Other(e.to_string()))?;
         let table: WireTable = client.request(req).await.map_err(|e| classify(&e))?;
+        let complete = table
+            .metadata
+            .continue_
+            .as_deref()
+            .is_none_or(str::is_empty);
+        if first && complete && paging.whole_up_to > 0 && table.rows.len() <= paging.whole_up_to {
+            // Small: list again with whole objects, so every object's history starts now.
+            // Rows came first because a list's size is only known once it is listed, and a
+            // big one must not pay for objects (at 100k pods, 35 times the bytes).
+            if let Some(rv) = list_whole(client, path, scope, tx, paging.whole_up_to).await? {
+                return Ok(Some(rv));
+            }
+        }
         if first {
             first = false;
             if tx
                 .send(WatchMsg::Columns(table.columns.clone()))
                 .await
                 .is_err()
+                || tx.send(WatchMsg::WholeObjects(false)).await.is_err()
                 || tx.send(WatchMsg::Init).await.is_err()
             {
                 return Ok(None);
@@ -175,6 +211,48 @@ async fn list(
             }
         }
     }
+}
+
+/// The list with whole objects, each sent as a `Revision` before its row. Ok(None) when it
+/// grew past `up_to` meanwhile (the caller lists rows only) or nobody listens any more.
+async fn list_whole(
+    client: &Client,
+    path: &str,
+    scope: &Scope,
+    tx: &mpsc::Sender<WatchMsg>,
+    up_to: usize,
+) -> Result<Option<String>, KxError> {
+    let extra = [
+        ("limit", (up_to + 1).to_string()),
+        ("includeObject", "Object".to_string()),
+    ];
+    let req = table_request(&format!("{path}?{}", query(scope, &extra)))
+        .map_err(|e| KxError::Other(e.to_string()))?;
+    let list: WireFullList = client.request(req).await.map_err(|e| classify(&e))?;
+    if list
+        .metadata
+        .continue_
+        .as_deref()
+        .is_some_and(|c| !c.is_empty())
+    {
+        return Ok(None);
+    }
+    let mut msgs = vec![
+        WatchMsg::Columns(list.columns.clone()),
+        WatchMsg::WholeObjects(true),
+        WatchMsg::Init,
+    ];
+    for (row, text) in list.rows.iter().filter_map(WireFullRow::parts) {
+        msgs.push(WatchMsg::Revision(text.into()));
+        msgs.push(WatchMsg::InitRow(row));
+    }
+    msgs.push(WatchMsg::InitDone);
+    for m in msgs {
+        if tx.send(m).await.is_err() {
+            return Ok(None);
+        }
+    }
+    Ok(Some(list.metadata.resource_version))
 }
 
 async fn watch(

@@ -47,6 +47,9 @@ pub struct Settings {
     pub aliases: Vec<(String, String)>,
     /// Memory for object revision histories (diff views), in MiB.
     pub history_budget_mib: u64,
+    /// Lists of at most this many objects take whole objects in their first list, so the
+    /// first change already has a diff; larger ones list rows only (0: never).
+    pub history_full_list_max: usize,
     /// Show the server's dry-run diff of an edit and ask before applying it.
     pub edit_preview: bool,
 }
@@ -57,6 +60,7 @@ const KNOWN_SETTINGS: &[&str] = &[
     "favourite_namespaces",
     "aliases",
     "history_budget_mib",
+    "history_full_list_max",
     "edit_preview",
 ];
 
@@ -87,6 +91,7 @@ impl Settings {
             favourite_namespaces: Vec::new(),
             aliases: Vec::new(),
             history_budget_mib: 64,
+            history_full_list_max: 2000,
             edit_preview: true,
         };
         let mut docs = Vec::new();
@@ -121,6 +126,12 @@ impl Settings {
                         Some(n) => settings.history_budget_mib = n,
                         None => warnings.push(format!(
                             "{origin}: history_budget_mib: expected a whole number of MiB"
+                        )),
+                    },
+                    "history_full_list_max" => match v.as_u64() {
+                        Some(n) => settings.history_full_list_max = n as usize,
+                        None => warnings.push(format!(
+                            "{origin}: history_full_list_max: expected a whole number of objects"
                         )),
                     },
                     "favourite_namespaces" => match v.as_sequence() {

@@ -15,6 +15,7 @@ pub mod file;
 pub mod patch;
 
 use crate::changes::diff::{self, Noise};
+use crate::cluster::backoff::retry_kube;
 use crate::cluster::object::{ObjectRef, dynamic_api};
 use anyhow::{Context, Result, anyhow, bail};
 use file::Reason;
@@ -28,22 +29,40 @@ use std::path::{Path, PathBuf};
 pub struct Options {
     /// Show the server's dry-run result as a diff and ask before applying.
     pub preview: bool,
+    /// How long each request keeps being retried while the server is away (`--request-timeout`).
+    pub request_timeout: std::time::Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Applied; what changed, in `spec.replicas 3→5` form.
-    Applied(String),
+    /// Applied; what changed, in `spec.replicas 3→5` form, and the object before and after
+    /// (for the TUI's revision history).
+    Applied {
+        summary: String,
+        before: Box<Value>,
+        after: Box<Value>,
+    },
     Unchanged,
     /// Nothing applied, and why (with the kept file's path when there is one).
     Cancelled(String),
 }
 
 impl Outcome {
+    /// What to tell the user (Err when nothing was applied for a reason), and the object before
+    /// and after when the edit was applied.
+    pub fn report(self, what: &str) -> (Result<String, String>, Option<(Value, Value)>) {
+        let message = self.message(what);
+        match self {
+            Outcome::Applied { before, after, .. } => (Ok(message), Some((*before, *after))),
+            Outcome::Unchanged => (Ok(message), None),
+            Outcome::Cancelled(_) => (Err(message), None),
+        }
+    }
+
     pub fn message(&self, what: &str) -> String {
         match self {
-            Outcome::Applied(summary) if summary.is_empty() => format!("edited {what}"),
-            Outcome::Applied(summary) => format!("edited {what}: {summary}"),
+            Outcome::Applied { summary, .. } if summary.is_empty() => format!("edited {what}"),
+            Outcome::Applied { summary, .. } => format!("edited {what}: {summary}"),
             Outcome::Unchanged => "edit cancelled, no changes".into(),
             Outcome::Cancelled(why) => why.clone(),
         }
@@ -206,11 +225,12 @@ pub async fn run(
     let (client, target) = crate::changes::connect_target(&conn, &args.target).await?;
     let options = Options {
         preview: !writes.no_preview && config.settings.edit_preview,
+        request_timeout: conn.request_timeout,
     };
     let outcome = edit(client, &target, options).await?;
     let message = outcome.message(&target.display());
     Ok(match outcome {
-        Outcome::Applied(_) | Outcome::Unchanged => {
+        Outcome::Applied { .. } | Outcome::Unchanged => {
             println!("{message}");
             std::process::ExitCode::SUCCESS
         }
@@ -225,8 +245,8 @@ pub async fn run(
 pub async fn edit(client: Client, target: &ObjectRef, options: Options) -> Result<Outcome> {
     let api: Api<DynamicObject> = dynamic_api(client, target);
     let what = target.display();
-    let latest = api
-        .get(&target.name)
+    let limit = options.request_timeout;
+    let latest = retry_kube(limit, || api.get(&target.name))
         .await
         .map_err(|e| anyhow!(api_error(&e, "get", &what)))?;
     let mut original = for_editing(&latest)?;
@@ -265,8 +285,7 @@ pub async fn edit(client: Client, target: &ObjectRef, options: Options) -> Resul
         let change = patch::merge_patch(&original, &edited);
         // Check and send, again after a 409: the object may change between the two.
         let next = loop {
-            let latest = api
-                .get(&target.name)
+            let latest = retry_kube(limit, || api.get(&target.name))
                 .await
                 .map_err(|e| anyhow!("{}; {}", api_error(&e, "get", &what), work.keep()))?;
             let latest = for_editing(&latest)?;
@@ -286,7 +305,8 @@ pub async fn edit(client: Client, target: &ObjectRef, options: Options) -> Resul
                     dry_run: true,
                     ..Default::default()
                 };
-                match api.patch(&target.name, &dry, &Patch::Merge(&guarded)).await {
+                let body = Patch::Merge(&guarded);
+                match retry_kube(limit, || api.patch(&target.name, &dry, &body)).await {
                     Ok(result) => {
                         let after = diff::strip_owned(for_editing(&result)?, &Noise::DEFAULT);
                         let before = diff::strip(&latest, &Noise::DEFAULT);
@@ -311,18 +331,20 @@ pub async fn edit(client: Client, target: &ObjectRef, options: Options) -> Resul
                     },
                 }
             }
-            match api
-                .patch(
-                    &target.name,
-                    &PatchParams::default(),
-                    &Patch::Merge(&guarded),
-                )
-                .await
-            {
+            // A retried patch is safe: the resourceVersion precondition turns a repeat into a
+            // 409, and the check above then finds the object already as the user wrote it.
+            let apply = PatchParams::default();
+            let body = Patch::Merge(&guarded);
+            match retry_kube(limit, || api.patch(&target.name, &apply, &body)).await {
                 Ok(result) => {
-                    let after = diff::strip_owned(for_editing(&result)?, &Noise::DEFAULT);
+                    let whole = for_editing(&result)?;
+                    let after = diff::strip(&whole, &Noise::DEFAULT);
                     let before = diff::strip(&latest, &Noise::DEFAULT);
-                    return Ok(Outcome::Applied(diff::summary(&before, &after, 3)));
+                    return Ok(Outcome::Applied {
+                        summary: diff::summary(&before, &after, 3),
+                        before: Box::new(latest),
+                        after: Box::new(whole),
+                    });
                 }
                 Err(kube::Error::Api(s)) if s.code == 409 => continue,
                 Err(e) => match rejected(&e) {

@@ -239,6 +239,7 @@ pub async fn run(conn: Connection, args: LogsArgs) -> Result<ExitCode> {
             tail::DEFAULT_NO_FOLLOW_REQUESTS
         }),
         request_timeout: conn.request_timeout,
+        server: url.trim_end_matches('/').to_string(),
         query: args.query.clone(),
     };
     let fmt = formatter(&args, show_namespace)?;

@@ -31,7 +31,7 @@ impl StreamOpts {
     fn policy(&self) -> Policy {
         match self.give_up_after {
             Some(limit) => Policy::bounded(limit),
-            None => Policy::FOLLOWING,
+            None => Policy::LOG_STREAM,
         }
     }
 }
@@ -238,7 +238,19 @@ async fn follow_inner(
     };
     loop {
         resume.reopen();
-        let body = match open(client, &log_path(target, opts, &resume)).await {
+        // A request the server never answers is a failure like any other.
+        let opened = tokio::time::timeout(
+            opts.idle_timeout,
+            open(client, &log_path(target, opts, &resume)),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Opened::Failed(KxError::Other(format!(
+                "no answer to the log request in {}",
+                crate::duration::human(opts.idle_timeout)
+            )))
+        });
+        let body = match opened {
             Opened::Stream(b) => b,
             Opened::Gone => return Ok("the pod is gone".into()),
             Opened::NotStarted(why) if !opts.follow => return Ok(format!("no log yet: {why}")),
@@ -257,14 +269,17 @@ async fn follow_inner(
         let mut lines = body.lines();
         let mut progressed = false;
         let broke = loop {
-            let next = if opts.follow {
-                match tokio::time::timeout(opts.idle_timeout, lines.next()).await {
-                    Ok(n) => n,
-                    // Quiet for too long: reopen from the last line, in case the stream stalled.
-                    Err(_) => break None,
+            let next = match tokio::time::timeout(opts.idle_timeout, lines.next()).await {
+                Ok(n) => n,
+                // Quiet for too long: reopen from the last line, in case the stream stalled.
+                // Following, a quiet container is normal; a finished log that stops mid-way is not.
+                Err(_) if opts.follow => break None,
+                Err(_) => {
+                    break Some(KxError::Other(format!(
+                        "the log stream stalled for {}",
+                        crate::duration::human(opts.idle_timeout)
+                    )));
                 }
-            } else {
-                lines.next().await
             };
             let line = match next {
                 Some(Ok(l)) => l,

@@ -8,12 +8,11 @@
 
 use super::select::{Selection, Target};
 use super::stream::{LogEvent, StreamOpts, follow_container};
-use crate::cluster::backoff::{Policy, Retry, Trouble};
-use crate::cluster::errors::{KxError, classify_watcher};
+use crate::cluster::backoff::{Policy, Trouble, watched};
+use crate::cluster::errors::KxError;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use kube::runtime::watcher::{self, Event};
-use kube::runtime::{WatchStreamExt, watcher as watch_stream};
 use kube::{Api, Client};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -37,8 +36,11 @@ pub struct TailSpec {
     /// Following: at most this many containers at once (more is an error). Not following:
     /// how many logs are read at once (all are read, this many at a time).
     pub max_requests: usize,
-    /// Not following: how long the pod list may keep failing before kx gives up.
+    /// Not following: how long the first pod list may take (failing or silent) before kx
+    /// gives up.
     pub request_timeout: std::time::Duration,
+    /// The API server's URL, for messages.
+    pub server: String,
     /// How the query was written, for messages.
     pub query: String,
 }
@@ -64,13 +66,10 @@ pub async fn run(client: Client, spec: TailSpec, tx: mpsc::Sender<LogEvent>) -> 
             Some(n) => Api::namespaced(client.clone(), n),
             None => Api::all(client.clone()),
         };
-        let retry = Retry::new(policy);
-        let reader = retry.clone();
-        watch_stream(api, config.clone())
-            .backoff(retry)
-            .map(move |ev| match ev {
+        watched(api, config.clone(), policy)
+            .map(|ev| match ev {
                 Ok(ev) => PodNews::Event(Box::new(ev)),
-                Err(e) => PodNews::Trouble(reader.trouble(classify_watcher(&e))),
+                Err(t) => PodNews::Trouble(*t),
             })
             // A bounded watch that gives up ends: say so, so that the run can end with it.
             .chain(futures::stream::once(async { PodNews::Ended }))
@@ -91,8 +90,22 @@ pub async fn run(client: Client, spec: TailSpec, tx: mpsc::Sender<LogEvent>) -> 
     let mut said_limit = false;
     let mut watch_troubled = false;
     let mut last_trouble: Option<Trouble> = None;
+    // A server that accepts and never answers fails no request: the first list has a deadline.
+    let list_deadline = tokio::time::sleep(spec.request_timeout);
+    tokio::pin!(list_deadline);
     loop {
         tokio::select! {
+            _ = &mut list_deadline, if !spec.stream.follow && listing > 0 => {
+                let last = last_trouble.take().map(|t| t.error).unwrap_or(KxError::Unreachable {
+                    url: spec.server.clone(),
+                    cause: crate::cluster::errors::Unreachable::TimedOut,
+                });
+                return Err(KxError::GaveUp {
+                    after: spec.request_timeout,
+                    last: Box::new(last),
+                }
+                .to_string());
+            }
             ev = pods.next() => {
                 let Some(ev) = ev else { return Ok(()) };
                 let pod = match ev {
@@ -109,6 +122,10 @@ pub async fn run(client: Client, spec: TailSpec, tx: mpsc::Sender<LogEvent>) -> 
                         }
                         .to_string());
                     }
+                    // Without follow, waiting does not fix RBAC or credentials: say it now.
+                    PodNews::Trouble(t) if !spec.stream.follow && !t.error.is_transient() => {
+                        return Err(t.error.to_string());
+                    }
                     PodNews::Trouble(t) => {
                         watch_troubled = true;
                         last_trouble = Some(t.clone());
@@ -116,7 +133,8 @@ pub async fn run(client: Client, spec: TailSpec, tx: mpsc::Sender<LogEvent>) -> 
                         continue;
                     }
                     PodNews::Event(ev) => {
-                        if std::mem::take(&mut watch_troubled) {
+                        // The watcher's own marker before a (re)list is no news from the server.
+                        if !matches!(*ev, Event::Init) && std::mem::take(&mut watch_troubled) {
                             let _ = tx.send(LogEvent::WatchTrouble(None)).await;
                         }
                         ev

@@ -21,6 +21,11 @@ pub struct FaultSettings {
     /// RBAC denials, as `VERB RESOURCE [NAME]` (`list secrets`, `get pods/log`, `* nodes`,
     /// `get pods/log db-0`): matching requests get 403 Forbidden as a real API server words it.
     pub forbidden: Vec<String>,
+    /// Fraction of log requests (0..1) that fail as an overloaded kubelet's do: a 500 whose
+    /// message names the kubelet URL, as a real API server relays it.
+    pub log_error_rate: f64,
+    /// Pods whose log requests always fail that way (a kubelet that is down).
+    pub failing_logs: Vec<String>,
 }
 
 impl FaultSettings {
@@ -41,8 +46,11 @@ pub struct Faults {
     settings: Mutex<FaultSettings>,
     gone_watches: AtomicU32,
     request_counter: AtomicU64,
+    log_counter: AtomicU64,
     /// Woken to drop every connection; the listener comes back on the same port.
     pub drop_connections: Notify,
+    /// How long the port stays closed after the next drop, in milliseconds (an outage).
+    outage_ms: AtomicU64,
 }
 
 impl Faults {
@@ -85,8 +93,37 @@ impl Faults {
         (after > before).then_some(if s.error_code == 0 { 500 } else { s.error_code })
     }
 
+    /// Whether this log request should fail as a kubelet that refuses (see `log_error_rate`).
+    pub fn should_fail_log(&self, pod: &str) -> bool {
+        let s = self.settings();
+        if s.failing_logs.iter().any(|p| p == pod || p == "*") {
+            return true;
+        }
+        if s.log_error_rate <= 0.0 {
+            return false;
+        }
+        let n = self.log_counter.fetch_add(1, Ordering::SeqCst) + 1;
+        let rate = s.log_error_rate.min(1.0);
+        ((n - 1) as f64 * rate).floor() < (n as f64 * rate).floor()
+    }
+
     pub fn drop_all_connections(&self) {
         self.drop_connections.notify_waiters();
+    }
+
+    /// Drops every connection and refuses new ones for `down` (an API server restart), then
+    /// listens again on the same port with the state kept.
+    pub fn outage(&self, down: std::time::Duration) {
+        self.outage_ms.store(
+            down.as_millis().min(u64::MAX as u128) as u64,
+            Ordering::SeqCst,
+        );
+        self.drop_connections.notify_waiters();
+    }
+
+    /// How long the port stays closed for the drop now under way.
+    pub fn take_outage(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.outage_ms.swap(0, Ordering::SeqCst))
     }
 }
 

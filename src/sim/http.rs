@@ -60,7 +60,12 @@ pub async fn handle(State(state): State<Arc<ServerState>>, req: Request<Body>) -
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
-        if given != Some(token.as_str()) {
+        // A verified client certificate authenticates as well as the token does.
+        let by_certificate = parts
+            .extensions
+            .get::<super::server::ClientIdentity>()
+            .is_some_and(|id| id.0.is_some());
+        if given != Some(token.as_str()) && !by_certificate {
             return error_response(&ApiError::new(401, "Unauthorized", "Unauthorized"));
         }
     }
@@ -151,7 +156,14 @@ fn admin(
             value_response(StatusCode::OK, &json!({}))
         }
         ("POST", "drop-connections") => {
-            faults.drop_all_connections();
+            // `?downSecs=N`: the port stays closed that long (connections refused), as when an
+            // API server restarts.
+            match params.get("downSecs").and_then(|s| s.parse::<f64>().ok()) {
+                Some(secs) if secs > 0.0 => {
+                    faults.outage(std::time::Duration::from_secs_f64(secs.min(3600.0)))
+                }
+                _ => faults.drop_all_connections(),
+            }
             value_response(StatusCode::OK, &json!({}))
         }
         ("GET", "logs") => {
@@ -352,6 +364,17 @@ async fn route(
             cluster.get(&rt, &ns, name)?.json.clone(),
         )),
         ("GET", Some(name), Some("log")) if rt.kind == "Pod" => {
+            if cluster.faults.should_fail_log(name) {
+                // As a real API server relays a kubelet that refused the connection.
+                let container = params.get("container").cloned().unwrap_or_default();
+                return Err(ApiError::new(
+                    500,
+                    "InternalError",
+                    format!(
+                        "Get \"https://10.0.0.17:10250/containerLogs/{ns}/{name}/{container}\": dial tcp 10.0.0.17:10250: connect: connection refused"
+                    ),
+                ));
+            }
             logstream::serve(cluster.clone(), &ns, name, params)
         }
         ("GET", Some(name), Some("scale")) => Ok(value_response(

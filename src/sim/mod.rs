@@ -17,7 +17,7 @@ pub mod patch;
 pub mod registry;
 pub mod scenario;
 pub mod selector;
-mod server;
+pub mod server;
 pub mod store;
 pub mod table;
 mod watch;
@@ -89,6 +89,8 @@ pub struct SimHandle {
     pub kubeconfig: String,
     pub token: Option<String>,
     pub ca_pem: Option<String>,
+    /// With TLS: the CA, to issue client certificates it accepts.
+    pub ca: Option<Arc<server::ClientCa>>,
     shutdown: tokio_watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -154,15 +156,20 @@ pub async fn start(opts: SimOptions) -> Result<SimHandle> {
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         }
     }
-    let (tls, ca_pem, token) = if opts.tls {
+    let (tls, ca_pem, token, ca) = if opts.tls {
         let material = server::make_tls()?;
         let token = opts
             .token
             .clone()
             .unwrap_or_else(|| format!("kx-sim-{}", cluster.random_suffix(24)));
-        (Some(material.acceptor), Some(material.ca_pem), Some(token))
+        (
+            Some(material.acceptor),
+            Some(material.ca_pem),
+            Some(token),
+            Some(material.ca),
+        )
     } else {
-        (None, None, None)
+        (None, None, None, None)
     };
     let scheme = if opts.tls { "https" } else { "http" };
     let kubeconfig = kubeconfig_yaml(
@@ -197,6 +204,7 @@ pub async fn start(opts: SimOptions) -> Result<SimHandle> {
         kubeconfig,
         token,
         ca_pem,
+        ca,
         shutdown,
         tasks,
     })

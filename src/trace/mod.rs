@@ -7,8 +7,7 @@
 pub mod render;
 
 use crate::cli::{Connection, TraceArgs};
-use crate::cluster::backoff::{Policy, Retry, Trouble};
-use crate::cluster::errors::classify_watcher;
+use crate::cluster::backoff::{Policy, Trouble, watched};
 use crate::cluster::object::{ObjectMsg, follow_with};
 use anyhow::{Result, bail};
 use futures::StreamExt;
@@ -17,7 +16,6 @@ use k8s_openapi::api::core::v1::{Endpoints, Pod};
 use kube::Client;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::runtime::watcher::{self, Event};
-use kube::runtime::{WatchStreamExt, watcher as watch_stream};
 use render::Objects;
 use serde_json::Value;
 use std::io::{IsTerminal, Write};
@@ -59,12 +57,10 @@ async fn watch_set(
     tx: mpsc::Sender<SetMsg>,
 ) {
     let api: Api<DynamicObject> = Api::namespaced_with(client, &namespace, &ar);
-    let retry = Retry::new(Policy::FOLLOWING);
-    let reader = retry.clone();
-    let mut stream = std::pin::pin!(watch_stream(api, config).backoff(retry));
+    let mut stream = std::pin::pin!(watched(api, config, Policy::FOLLOWING));
     while let Some(ev) = stream.next().await {
         let msg = match ev {
-            Err(e) => SetMsg::Error(reader.trouble(classify_watcher(&e))),
+            Err(t) => SetMsg::Error(*t),
             Ok(Event::Init) => SetMsg::Relist(generation, which),
             Ok(Event::InitDone) => SetMsg::Listed(generation, which),
             Ok(Event::Apply(o) | Event::InitApply(o)) => match serde_json::to_value(&o) {

@@ -209,12 +209,51 @@ fn read_only_mode_turns_every_write_off_and_says_so() {
 #[test]
 fn a_write_result_is_reported() {
     let (mut s, _) = state_with("pods", "Pod", "", &["web-1"]);
-    s.update(Action::Written(Err(
-        "forbidden: cannot delete pods/web-1 -n shop: pods \"web-1\" is forbidden".into(),
-    )));
+    let report = |result| crate::app::writes::WriteReport {
+        result,
+        revisions: Vec::new(),
+    };
+    s.update(Action::Written(report(Err(
+        "forbidden: user \"ops\" cannot delete pods/web-1 in namespace shop (RBAC)".into(),
+    ))));
     assert!(
-        matches!(&s.message, Some(Message::Error(m)) if m.starts_with("forbidden: cannot delete pods/web-1"))
+        matches!(&s.message, Some(Message::Error(m)) if m.starts_with("forbidden: user \"ops\" cannot delete pods/web-1"))
     );
-    s.update(Action::Written(Ok("deleted pods/web-1 -n shop".into())));
+    s.update(Action::Written(report(Ok(
+        "deleted pods/web-1 -n shop".into()
+    ))));
     assert!(matches!(&s.message, Some(Message::Info(m)) if m == "deleted pods/web-1 -n shop"));
+}
+
+#[test]
+fn a_write_records_the_object_before_and_after_so_d_shows_the_change() {
+    let (mut s, _) = state_with("deployments", "Deployment", "apps", &["web"]);
+    let target = crate::cluster::object::ObjectRef {
+        resource: crate::cluster::discovery::ResourceInfo::example(
+            "apps",
+            "deployments",
+            "Deployment",
+            &["deploy"],
+        ),
+        namespace: Some("shop".into()),
+        name: "web".into(),
+    };
+    let revision = |rv: &str, replicas: i64| {
+        serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "shop", "resourceVersion": rv},
+            "spec": {"replicas": replicas}})
+    };
+    s.update(Action::Written(crate::app::writes::WriteReport {
+        result: Ok("scaled deployments/web -n shop to 5".into()),
+        revisions: vec![
+            (target.clone(), revision("10", 3)),
+            (target.clone(), revision("11", 5)),
+        ],
+    }));
+    let history = s
+        .revisions
+        .get(&crate::app::state_diff::history_key(&target))
+        .expect("the object's history");
+    assert_eq!(&*history.newest().summary, "spec.replicas 3→5");
+    assert_eq!(history.revisions().len(), 2);
 }
