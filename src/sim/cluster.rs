@@ -50,6 +50,18 @@ impl DeleteOptions {
     }
 }
 
+/// Who a write's changed fields belong to, in `metadata.managedFields`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ownership<'a> {
+    /// An ordinary write by this field manager: what it changed becomes its own.
+    Record(&'a str),
+    /// The object comes with its managedFields worked out already (server-side apply).
+    Keep,
+}
+
+/// The field manager of the simulator's own controllers, as a real cluster's are.
+pub const CONTROLLERS: &str = "kube-controller-manager";
+
 pub struct Cluster {
     store: RwLock<Store>,
     events: broadcast::Sender<Arc<Event>>,
@@ -58,6 +70,9 @@ pub struct Cluster {
     pub logs: LogBook,
     /// Seconds a deleted pod takes to terminate here, whatever grace period it asked for.
     pub pod_termination_secs: f64,
+    /// Seconds the simulator's clock runs ahead of the real one (`POST /sim/clock`), for
+    /// schedules: a test can see a CronJob fire without waiting a minute.
+    clock_ahead: std::sync::atomic::AtomicI64,
 }
 
 pub fn now_rfc3339() -> String {
@@ -89,7 +104,22 @@ impl Cluster {
             faults: Faults::default(),
             logs: LogBook::new(seed, log_rate),
             pod_termination_secs: 1.0,
+            clock_ahead: std::sync::atomic::AtomicI64::new(0),
         })
+    }
+
+    /// The simulator's clock: real time plus however far it was moved ahead.
+    pub fn clock(&self) -> jiff::Timestamp {
+        let ahead = self.clock_ahead.load(std::sync::atomic::Ordering::SeqCst);
+        jiff::Timestamp::now()
+            .checked_add(jiff::SignedDuration::from_secs(ahead))
+            .unwrap_or_else(|_| jiff::Timestamp::now())
+    }
+
+    /// Moves the simulator's clock ahead (schedules see the time pass; nothing else does).
+    pub fn advance_clock(&self, secs: i64) {
+        self.clock_ahead
+            .fetch_add(secs, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn read(&self) -> RwLockReadGuard<'_, Store> {
@@ -163,12 +193,19 @@ impl Cluster {
             .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))
     }
 
-    /// Creates an object in namespace `ns` (ignored for cluster-scoped types).
-    pub fn create(
+    /// Creates an object in namespace `ns` (ignored for cluster-scoped types), as the
+    /// simulator's own controllers do.
+    pub fn create(&self, rt: &ResourceType, ns: &str, obj: Value) -> Result<Arc<Stored>, ApiError> {
+        self.create_as(rt, ns, obj, Ownership::Record(CONTROLLERS))
+    }
+
+    /// Creates an object, recording who set its fields (see `Ownership`).
+    pub fn create_as(
         &self,
         rt: &ResourceType,
         ns: &str,
         mut obj: Value,
+        owner: Ownership<'_>,
     ) -> Result<Arc<Stored>, ApiError> {
         if !obj.is_object() {
             return Err(ApiError::bad_request(
@@ -259,7 +296,16 @@ impl Cluster {
             }
             let rv = store.next_rv();
             obj["metadata"]["resourceVersion"] = json!(rv.to_string());
-            add_managed_fields(&mut obj, &rt.api_version());
+            if let Ownership::Record(manager) = owner {
+                super::fields::record_update(
+                    None,
+                    &mut obj,
+                    manager,
+                    None,
+                    &rt.api_version(),
+                    &now_rfc3339(),
+                );
+            }
             let event = store.put(&key, Stored::new(rt, &obj));
             if rt.kind == "CustomResourceDefinition" {
                 refresh_types(&mut store);
@@ -378,10 +424,31 @@ impl Cluster {
         subresource: Option<&str>,
         change: impl FnOnce(Value) -> Result<Value, ApiError>,
     ) -> Result<Arc<Stored>, ApiError> {
-        self.write_object(rt, ns, name, subresource, false, change)
+        self.modify_as(
+            rt,
+            ns,
+            name,
+            subresource,
+            Ownership::Record(CONTROLLERS),
+            change,
+        )
+    }
+
+    /// `modify`, recording who changed which fields (see `Ownership`).
+    pub fn modify_as(
+        &self,
+        rt: &ResourceType,
+        ns: &str,
+        name: &str,
+        subresource: Option<&str>,
+        owner: Ownership<'_>,
+        change: impl FnOnce(Value) -> Result<Value, ApiError>,
+    ) -> Result<Arc<Stored>, ApiError> {
+        self.write_object(rt, ns, name, subresource, false, owner, change)
     }
 
     /// The write path of `modify`; only `delete` may set the deletion fields.
+    #[allow(clippy::too_many_arguments)]
     fn write_object(
         &self,
         rt: &ResourceType,
@@ -389,6 +456,7 @@ impl Cluster {
         name: &str,
         subresource: Option<&str>,
         deleting: bool,
+        owner: Ownership<'_>,
         change: impl FnOnce(Value) -> Result<Value, ApiError>,
     ) -> Result<Arc<Stored>, ApiError> {
         let ns = if rt.namespaced { ns } else { "" };
@@ -460,12 +528,35 @@ impl Cluster {
                 generation
             });
             new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"].clone();
+            let applied_fields = new["metadata"]["managedFields"].clone();
             new["metadata"]["managedFields"] = old["metadata"]["managedFields"].clone();
             let mut new = normalize(&rt.kind, new)
                 .map_err(|e| ApiError::bad_request(format!("decoding {}: {e}", rt.kind)))?;
-            if new == old {
-                // A no-op write keeps the resourceVersion and sends no event, as the API server does.
-                return Ok(current);
+            match owner {
+                // A no-op write keeps the resourceVersion and sends no event, as the API server
+                // does: nothing changed, so no one's fields changed either.
+                Ownership::Record(_) if new == old => return Ok(current),
+                Ownership::Record(manager) => super::fields::record_update(
+                    Some(&old),
+                    &mut new,
+                    manager,
+                    subresource,
+                    &rt.api_version(),
+                    &now_rfc3339(),
+                ),
+                // Server-side apply worked out the owners itself; re-applying the same
+                // configuration is a no-op too.
+                Ownership::Keep => {
+                    let unchanged = new == old
+                        && super::fields::same_owners(
+                            &applied_fields,
+                            &old["metadata"]["managedFields"],
+                        );
+                    if unchanged {
+                        return Ok(current);
+                    }
+                    new["metadata"]["managedFields"] = applied_fields;
+                }
             }
             let rv = store.next_rv();
             new["metadata"]["resourceVersion"] = json!(rv.to_string());
@@ -549,29 +640,37 @@ impl Cluster {
         let grace = grace_seconds
             .or_else(|| value["spec"]["terminationGracePeriodSeconds"].as_i64())
             .unwrap_or(30);
-        self.write_object(rt, ns, name, None, true, |mut v| {
-            v["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
-            if rt.kind == "Pod" {
-                v["metadata"]["deletionGracePeriodSeconds"] = json!(grace);
-            } else {
-                v["metadata"]["deletionGracePeriodSeconds"] = json!(0);
-            }
-            if propagation == Propagation::Foreground && rt.kind != "Pod" {
-                let fins = v["metadata"]["finalizers"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default();
-                if !fins.iter().any(|f| f == "foregroundDeletion") {
-                    let mut fins = fins;
-                    fins.push(json!("foregroundDeletion"));
-                    v["metadata"]["finalizers"] = json!(fins);
+        self.write_object(
+            rt,
+            ns,
+            name,
+            None,
+            true,
+            Ownership::Record(CONTROLLERS),
+            |mut v| {
+                v["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
+                if rt.kind == "Pod" {
+                    v["metadata"]["deletionGracePeriodSeconds"] = json!(grace);
+                } else {
+                    v["metadata"]["deletionGracePeriodSeconds"] = json!(0);
                 }
-            }
-            if rt.kind == "Namespace" {
-                v["status"]["phase"] = json!("Terminating");
-            }
-            Ok(v)
-        })
+                if propagation == Propagation::Foreground && rt.kind != "Pod" {
+                    let fins = v["metadata"]["finalizers"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default();
+                    if !fins.iter().any(|f| f == "foregroundDeletion") {
+                        let mut fins = fins;
+                        fins.push(json!("foregroundDeletion"));
+                        v["metadata"]["finalizers"] = json!(fins);
+                    }
+                }
+                if rt.kind == "Namespace" {
+                    v["status"]["phase"] = json!("Terminating");
+                }
+                Ok(v)
+            },
+        )
         .inspect(|s| {
             if propagation == Propagation::Orphan {
                 self.orphan_dependents(ns, &s.uid);

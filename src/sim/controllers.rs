@@ -3,6 +3,8 @@
 //! crash-loop), services get endpoints, namespaces empty before they go, dependents are
 //! collected, notable transitions become Events, and `--churn` modifies pods at a set rate.
 
+mod cron;
+
 use super::cluster::{Cluster, DeleteOptions, Propagation, now_rfc3339};
 use super::logs::{Flavour, now_ns};
 use super::objects::{ObjectRef, running_status};
@@ -31,6 +33,8 @@ enum Task {
     FinishDelete(String, String, String),
     NamespaceCleanup(String),
     DemoPulse,
+    /// Check every CronJob's schedule (once a second).
+    CronTick,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -40,6 +44,7 @@ enum Dirty {
     StatefulSet(String, String),
     DaemonSet(String, String),
     Job(String, String),
+    CronJob(String, String),
     Endpoints(String),
     AllDaemonSets,
     Foreground(String, String, String),
@@ -52,6 +57,7 @@ struct Types {
     sts: ResourceType,
     ds: ResourceType,
     jobs: ResourceType,
+    cronjobs: ResourceType,
     endpoints: ResourceType,
     events: ResourceType,
     namespaces: ResourceType,
@@ -145,6 +151,7 @@ impl Controllers {
             sts: find(&types, "statefulsets"),
             ds: find(&types, "daemonsets"),
             jobs: find(&types, "jobs"),
+            cronjobs: find(&types, "cronjobs"),
             endpoints: find(&types, "endpoints"),
             events: find(&types, "events"),
             namespaces: find(&types, "namespaces"),
@@ -180,6 +187,7 @@ impl Controllers {
         if self.demo_pulse {
             self.at(Duration::from_secs(20), Task::DemoPulse);
         }
+        self.at(Duration::from_secs(1), Task::CronTick);
         let churn_tick = Duration::from_millis(20);
         let mut churn = tokio::time::interval(churn_tick);
         churn.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -322,6 +330,7 @@ impl Controllers {
                 "StatefulSet" => Some(Dirty::StatefulSet(ns, oname)),
                 "DaemonSet" => Some(Dirty::DaemonSet(ns, oname)),
                 "Job" => Some(Dirty::Job(ns, oname)),
+                "CronJob" => Some(Dirty::CronJob(ns, oname)),
                 _ => None,
             }
         });
@@ -350,8 +359,15 @@ impl Controllers {
                 self.dirty
                     .insert(Dirty::DaemonSet(ns.clone(), name.clone()));
             }
-            "batch/jobs" if e.type_ != EventType::Deleted => {
-                self.dirty.insert(Dirty::Job(ns.clone(), name.clone()));
+            "batch/jobs" => {
+                if e.type_ != EventType::Deleted {
+                    self.dirty.insert(Dirty::Job(ns.clone(), name.clone()));
+                }
+                // A CronJob's job finished or went: its active list and history change.
+                mark_owner(&mut self.dirty);
+            }
+            "batch/cronjobs" if e.type_ == EventType::Added => {
+                self.dirty.insert(Dirty::CronJob(ns.clone(), name.clone()));
             }
             "/nodes" if e.type_ != EventType::Modified => {
                 self.dirty.insert(Dirty::AllDaemonSets);
@@ -471,6 +487,7 @@ impl Controllers {
                 Dirty::StatefulSet(ns, name) => self.reconcile_statefulset(&ns, &name),
                 Dirty::DaemonSet(ns, name) => self.reconcile_daemonset(&ns, &name),
                 Dirty::Job(ns, name) => self.reconcile_job(&ns, &name),
+                Dirty::CronJob(ns, name) => self.reconcile_cronjob(&ns, &name),
                 Dirty::Endpoints(ns) => self.reconcile_endpoints(&ns),
                 Dirty::AllDaemonSets => {
                     let all = self.cluster.read().list("apps/daemonsets", "");
@@ -1116,6 +1133,10 @@ impl Controllers {
                         });
                 }
                 self.at(Duration::from_secs(30), Task::DemoPulse);
+            }
+            Task::CronTick => {
+                self.tick_cronjobs();
+                self.at(Duration::from_secs(1), Task::CronTick);
             }
         }
     }

@@ -1,7 +1,7 @@
 //! The Kubernetes API over HTTP: discovery, list/watch/get/create/update/patch/delete, the
 //! subresources, and the simulator's own `/sim/…` knobs.
 
-use super::cluster::{Cluster, DeleteOptions, Propagation};
+use super::cluster::{Cluster, DeleteOptions, Ownership, Propagation};
 use super::errors::ApiError;
 use super::faults::FaultSettings;
 use super::format::{Format, list_body, object_body};
@@ -155,6 +155,17 @@ fn admin(
             faults.gone_next_watches(params.get("n").and_then(|n| n.parse().ok()).unwrap_or(1));
             value_response(StatusCode::OK, &json!({}))
         }
+        ("POST", "clock") => {
+            let secs = params
+                .get("advanceSecs")
+                .and_then(|s| s.parse::<i64>().ok())
+                .unwrap_or(0);
+            state.cluster.advance_clock(secs);
+            value_response(
+                StatusCode::OK,
+                &json!({"now": state.cluster.clock().to_string()}),
+            )
+        }
         ("POST", "drop-connections") => {
             // `?downSecs=N`: the port stays closed that long (connections refused), as when an
             // API server restarts.
@@ -304,6 +315,7 @@ async fn route(
         Some(sub) => format!("{}/{sub}", rt.plural),
         None => rt.plural.clone(),
     };
+    let manager = field_manager(params, headers);
     if cluster
         .faults
         .settings()
@@ -342,14 +354,25 @@ async fn route(
             }
         }
         ("POST", None, _) => {
-            let obj = parse_body(&body, content_type)?;
+            let mut obj = parse_body(&body, content_type)?;
+            // Status is the controllers' to write: a create starts without one, as the API
+            // server's strategies reset it (a pod's becomes Pending).
+            if rt.subresources.iter().any(|s| s == "status")
+                && let Some(m) = obj.as_object_mut()
+            {
+                m.remove("status");
+            }
             if dry_run {
                 let mut v = obj;
                 v["metadata"]["namespace"] = json!(ns);
                 return Ok(value_response(StatusCode::CREATED, &v));
             }
-            let stored = cluster.create(&rt, &ns, obj)?;
+            let stored = cluster.create_as(&rt, &ns, obj, Ownership::Record(&manager))?;
             Ok(json_response(StatusCode::CREATED, stored.json.clone()))
+        }
+        ("POST", Some(name), Some("token")) => {
+            let request = parse_body(&body, content_type)?;
+            token_request(cluster, &rt, &ns, name, request)
         }
         ("DELETE", None, _) => delete_collection(cluster, &rt, &ns, params),
         ("GET", Some(name), None) => {
@@ -389,6 +412,7 @@ async fn route(
                     &rt,
                     &ns,
                     name,
+                    &manager,
                     |_| Ok(obj["spec"]["replicas"].as_i64()),
                     dry_run,
                 );
@@ -396,7 +420,10 @@ async fn route(
             if dry_run {
                 return Ok(value_response(StatusCode::OK, &obj));
             }
-            let stored = cluster.update(&rt, &ns, name, obj, sub)?;
+            let stored =
+                cluster.modify_as(&rt, &ns, name, sub, Ownership::Record(&manager), |_| {
+                    Ok(obj)
+                })?;
             Ok(json_response(StatusCode::OK, stored.json.clone()))
         }
         ("PATCH", Some(name), sub) => {
@@ -408,6 +435,7 @@ async fn route(
                     &rt,
                     &ns,
                     name,
+                    &manager,
                     |current| {
                         let mut scale = current;
                         apply_patch(&mut scale, &patch_body, kind)?;
@@ -416,13 +444,10 @@ async fn route(
                     dry_run,
                 );
             }
-            let create_if_missing =
-                kind == PatchKind::Apply && cluster.get(&rt, &ns, name).is_err();
-            if create_if_missing {
-                let mut obj = patch_body.clone();
-                obj["metadata"]["name"] = json!(name);
-                let stored = cluster.create(&rt, &ns, obj)?;
-                return Ok(json_response(StatusCode::CREATED, stored.json.clone()));
+            if kind == PatchKind::Apply {
+                return server_side_apply(
+                    cluster, &rt, &ns, name, sub, params, patch_body, dry_run,
+                );
             }
             if dry_run {
                 let mut v = cluster.get(&rt, &ns, name)?.value();
@@ -430,10 +455,11 @@ async fn route(
                 let v = super::normalize::normalize(&rt.kind, v).map_err(ApiError::bad_request)?;
                 return Ok(value_response(StatusCode::OK, &v));
             }
-            let stored = cluster.modify(&rt, &ns, name, sub, |mut v| {
-                apply_patch(&mut v, &patch_body, kind)?;
-                Ok(v)
-            })?;
+            let stored =
+                cluster.modify_as(&rt, &ns, name, sub, Ownership::Record(&manager), |mut v| {
+                    apply_patch(&mut v, &patch_body, kind)?;
+                    Ok(v)
+                })?;
             Ok(json_response(StatusCode::OK, stored.json.clone()))
         }
         ("DELETE", Some(name), None) => {
@@ -593,8 +619,20 @@ fn parse_body(body: &[u8], content_type: &str) -> Result<Value, ApiError> {
     if body.is_empty() {
         return Err(ApiError::bad_request("the request body is empty"));
     }
-    // kubectl's typed clients send protobuf first; 415 tells client-go to send JSON instead.
-    if content_type.contains("protobuf") || content_type.contains("cbor") {
+    // kubectl's typed clients (`kubectl create deployment`, …) send protobuf.
+    if content_type.contains("protobuf") {
+        return super::protobuf::decode(body).map_err(|why| {
+            ApiError::new(
+                415,
+                "UnsupportedMediaType",
+                format!(
+                    "the protobuf body could not be used: {}; send it as JSON instead (kubectl create -f, kubectl apply)",
+                    why.0
+                ),
+            )
+        });
+    }
+    if content_type.contains("cbor") {
         return Err(ApiError::new(
             415,
             "UnsupportedMediaType",
@@ -645,6 +683,8 @@ impl PatchKind {
 
 fn apply_patch(target: &mut Value, patch: &Value, kind: PatchKind) -> Result<(), ApiError> {
     match kind {
+        // An apply patch on the scale subresource merges as JSON; applies elsewhere go
+        // through `server_side_apply`.
         PatchKind::Merge | PatchKind::Apply => {
             json_patch::merge(target, patch);
             Ok(())
@@ -662,6 +702,156 @@ fn apply_patch(target: &mut Value, patch: &Value, kind: PatchKind) -> Result<(),
             })
         }
     }
+}
+
+/// Who is writing, for managedFields: `?fieldManager=`, else the client's name from its
+/// User-Agent (`kubectl/v1.32 …` → `kubectl`), as the API server defaults it.
+fn field_manager(params: &Params, headers: &HeaderMap) -> String {
+    if let Some(m) = params.get("fieldManager").filter(|m| !m.is_empty()) {
+        return m.clone();
+    }
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ua| ua.split('/').next())
+        .filter(|m| !m.is_empty())
+        .unwrap_or("unknown")
+        .to_string()
+}
+
+/// `PATCH` with `application/apply-patch+yaml`: the configuration is merged in and its fields
+/// become the manager's; fields another manager set to something else are a 409 listing each
+/// conflict, unless `force=true`.
+#[allow(clippy::too_many_arguments)]
+fn server_side_apply(
+    cluster: &Cluster,
+    rt: &ResourceType,
+    ns: &str,
+    name: &str,
+    sub: Option<&str>,
+    params: &Params,
+    mut config: Value,
+    dry_run: bool,
+) -> Result<Response, ApiError> {
+    let Some(manager) = params.get("fieldManager").filter(|m| !m.is_empty()) else {
+        return Err(ApiError::bad_request(
+            "PATCH, fieldManager is required for apply requests",
+        ));
+    };
+    let force = params.get("force").is_some_and(|f| f == "true");
+    let body_name = config["metadata"]["name"].as_str().unwrap_or(name);
+    if body_name != name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({body_name}) does not match the name on the URL ({name})"
+        )));
+    }
+    // Status goes through its own subresource; through the object it is ignored.
+    if sub.is_none()
+        && rt.subresources.iter().any(|s| s == "status")
+        && let Some(m) = config.as_object_mut()
+    {
+        m.remove("status");
+    }
+    let now = super::cluster::now_rfc3339();
+    let conflict = |conflicts: Vec<super::fields::Conflict>| {
+        let lines: Vec<String> = conflicts
+            .iter()
+            .map(|c| format!("{}: {}", c.owner(), c.path))
+            .collect();
+        let plural = if conflicts.len() == 1 { "" } else { "s" };
+        let causes: Vec<Value> = conflicts
+            .iter()
+            .map(|c| json!({"reason": "FieldManagerConflict", "message": c.owner(), "field": c.path}))
+            .collect();
+        ApiError {
+            details: json!({"causes": causes}),
+            ..ApiError::new(
+                409,
+                "Conflict",
+                if conflicts.len() == 1 {
+                    format!("Apply failed with 1 conflict: {}", lines[0])
+                } else {
+                    format!(
+                        "Apply failed with {} conflict{plural}: {}",
+                        conflicts.len(),
+                        lines.join("\n")
+                    )
+                },
+            )
+        }
+    };
+    let Ok(current) = cluster.get(rt, ns, name) else {
+        config["metadata"]["name"] = json!(name);
+        let obj = super::fields::apply(None, &config, manager, &rt.api_version(), force, &now)
+            .map_err(conflict)?;
+        if dry_run {
+            return Ok(value_response(StatusCode::CREATED, &obj));
+        }
+        let stored = cluster.create_as(rt, ns, obj, Ownership::Keep)?;
+        return Ok(json_response(StatusCode::CREATED, stored.json.clone()));
+    };
+    if dry_run {
+        let merged = super::fields::apply(
+            Some(&current.value()),
+            &config,
+            manager,
+            &rt.api_version(),
+            force,
+            &now,
+        )
+        .map_err(conflict)?;
+        return Ok(value_response(StatusCode::OK, &merged));
+    }
+    let stored = cluster.modify_as(rt, ns, name, sub, Ownership::Keep, |old| {
+        super::fields::apply(Some(&old), &config, manager, &rt.api_version(), force, &now)
+            .map_err(conflict)
+    })?;
+    Ok(json_response(StatusCode::OK, stored.json.clone()))
+}
+
+/// `serviceaccounts/NAME/token` (`kubectl create token`): a TokenRequest with a token.
+fn token_request(
+    cluster: &Cluster,
+    rt: &ResourceType,
+    ns: &str,
+    name: &str,
+    mut request: Value,
+) -> Result<Response, ApiError> {
+    if rt.kind != "ServiceAccount" {
+        return Err(ApiError::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        ));
+    }
+    let account = cluster.get(rt, ns, name)?;
+    let seconds = request["spec"]["expirationSeconds"]
+        .as_i64()
+        .unwrap_or(3600);
+    let expires = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_secs(seconds))
+        .unwrap_or_else(|_| jiff::Timestamp::now());
+    // Shaped like a JWT; the simulator does not check it (it authenticates by its own token).
+    let claims = json!({"iss": "https://kx-sim", "sub": format!("system:serviceaccount:{ns}:{name}"),
+        "aud": request["spec"]["audiences"], "exp": expires.as_second(),
+        "kubernetes.io": {"namespace": ns, "serviceaccount": {"name": name, "uid": account.uid}}});
+    use base64::Engine;
+    let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let token = format!(
+        "{}.{}.{}",
+        b64(&json!({"alg": "RS256", "kid": "kx-sim"})),
+        b64(&claims),
+        cluster.random_suffix(43)
+    );
+    request["apiVersion"] = json!("authentication.k8s.io/v1");
+    request["kind"] = json!("TokenRequest");
+    request["metadata"]["name"] = json!(name);
+    request["metadata"]["namespace"] = json!(ns);
+    request["metadata"]["creationTimestamp"] = Value::Null;
+    request["spec"]["expirationSeconds"] = json!(seconds);
+    request["status"] = json!({"token": token,
+        "expirationTimestamp": expires.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()});
+    Ok(value_response(StatusCode::CREATED, &request))
 }
 
 fn list(
@@ -791,6 +981,7 @@ fn set_scale(
     rt: &ResourceType,
     ns: &str,
     name: &str,
+    manager: &str,
     replicas: impl FnOnce(Value) -> Result<Option<i64>, ApiError>,
     dry_run: bool,
 ) -> Result<Response, ApiError> {
@@ -809,10 +1000,17 @@ fn set_scale(
         v["spec"]["replicas"] = json!(wanted);
         return Ok(value_response(StatusCode::OK, &scale_of(rt, &v)));
     }
-    let stored = cluster.modify(rt, ns, name, None, |mut v| {
-        v["spec"]["replicas"] = json!(wanted);
-        Ok(v)
-    })?;
+    let stored = cluster.modify_as(
+        rt,
+        ns,
+        name,
+        Some("scale"),
+        Ownership::Record(manager),
+        |mut v| {
+            v["spec"]["replicas"] = json!(wanted);
+            Ok(v)
+        },
+    )?;
     Ok(value_response(
         StatusCode::OK,
         &scale_of(rt, &stored.value()),

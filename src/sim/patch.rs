@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 /// The merge key of a list field, by the field's name and where it sits; `None` means the
 /// list is replaced whole, like the API server does for atomic lists.
-fn merge_key(parent: &str, field: &str) -> Option<&'static str> {
+pub(super) fn merge_key(parent: &str, field: &str) -> Option<&'static str> {
     match field {
         "containers"
         | "initContainers"
@@ -28,12 +28,12 @@ fn merge_key(parent: &str, field: &str) -> Option<&'static str> {
 }
 
 /// Lists of scalars that merge as sets rather than being replaced.
-fn merges_as_set(field: &str) -> bool {
+pub(super) fn merges_as_set(field: &str) -> bool {
     field == "finalizers"
 }
 
 /// What the elements of a list field are, for the merge keys of lists inside them.
-fn element_context(field: &str) -> &'static str {
+pub(super) fn element_context(field: &str) -> &'static str {
     match field {
         "containers" | "initContainers" | "ephemeralContainers" => "container",
         _ => "item",

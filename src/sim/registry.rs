@@ -70,6 +70,12 @@ impl ResourceType {
                     "v1",
                 ),
                 "log" => ("Pod", json!(["get"]), "", "v1"),
+                "token" => (
+                    "TokenRequest",
+                    json!(["create"]),
+                    "authentication.k8s.io",
+                    "v1",
+                ),
                 _ => (
                     self.kind.as_str(),
                     json!(["get", "patch", "update"]),
@@ -112,7 +118,13 @@ fn in_category_all(plural: &str) -> bool {
 fn builtin_group(group: &str) -> bool {
     matches!(
         group,
-        "" | "apps" | "batch" | "networking.k8s.io" | "apiextensions.k8s.io"
+        "" | "apps"
+            | "batch"
+            | "networking.k8s.io"
+            | "apiextensions.k8s.io"
+            | "policy"
+            | "scheduling.k8s.io"
+            | "rbac.authorization.k8s.io"
     )
 }
 
@@ -212,7 +224,17 @@ pub fn builtin_types() -> Vec<ResourceType> {
             "ServiceAccount",
             true,
             &["sa"],
-            &[],
+            &["token"],
+        ),
+        builtin(
+            "",
+            "v1",
+            "resourcequotas",
+            "resourcequota",
+            "ResourceQuota",
+            true,
+            &["quota"],
+            &["status"],
         ),
         builtin("", "v1", "events", "event", "Event", true, &["ev"], &[]),
         builtin(
@@ -285,6 +307,66 @@ pub fn builtin_types() -> Vec<ResourceType> {
             true,
             &["cj"],
             &["status"],
+        ),
+        builtin(
+            "policy",
+            "v1",
+            "poddisruptionbudgets",
+            "poddisruptionbudget",
+            "PodDisruptionBudget",
+            true,
+            &["pdb"],
+            &["status"],
+        ),
+        builtin(
+            "scheduling.k8s.io",
+            "v1",
+            "priorityclasses",
+            "priorityclass",
+            "PriorityClass",
+            false,
+            &["pc"],
+            &[],
+        ),
+        builtin(
+            "rbac.authorization.k8s.io",
+            "v1",
+            "roles",
+            "role",
+            "Role",
+            true,
+            &[],
+            &[],
+        ),
+        builtin(
+            "rbac.authorization.k8s.io",
+            "v1",
+            "rolebindings",
+            "rolebinding",
+            "RoleBinding",
+            true,
+            &[],
+            &[],
+        ),
+        builtin(
+            "rbac.authorization.k8s.io",
+            "v1",
+            "clusterroles",
+            "clusterrole",
+            "ClusterRole",
+            false,
+            &[],
+            &[],
+        ),
+        builtin(
+            "rbac.authorization.k8s.io",
+            "v1",
+            "clusterrolebindings",
+            "clusterrolebinding",
+            "ClusterRoleBinding",
+            false,
+            &[],
+            &[],
         ),
         builtin(
             "networking.k8s.io",
