@@ -256,8 +256,8 @@ pub struct LogsArgs {
     pub output: crate::logs::format::Output,
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorWhen,
-    /// When following: at most this many containers (default 100); more is an error that says
-    /// how many matched. Without follow every matching container is read.
+    /// Following: at most this many containers (default 100); more is an error that says how
+    /// many matched. Without follow: how many logs are read at once (default 20); all are read.
     #[arg(long, value_name = "N")]
     pub max_log_requests: Option<usize>,
     /// Merge lines of all containers into timestamp order (held up to --order-window).

@@ -246,6 +246,10 @@ impl Sim {
             self.addr
         );
         let _ = conn.flush();
+        // Wait for the answer: a connection closed first may cancel the request.
+        let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut answer = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut conn, &mut answer);
     }
 }
 

@@ -232,6 +232,10 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
     state.warnings = config.warnings.clone();
     state.now = jiff::Timestamp::now().as_second();
 
+    // For the soak run (benches/soak.sh): SIGUSR1 writes the list's rows to $KX_DUMP_DIR.
+    let mut dumps = dump_signal();
+    let mut dumped = 0u32;
+
     let mut terminal = ratatui::init();
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -292,6 +296,10 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
             _ = tick.tick() => {
                 watches.expire();
                 actions.push(Action::Tick);
+            }
+            Some(dir) = next_dump(&mut dumps) => {
+                dumped += 1;
+                actions.push(Action::DumpRows(format!("{dir}/rows-{dumped:04}.tsv")));
             }
         }
         state.now = jiff::Timestamp::now().as_second();
@@ -435,6 +443,42 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
     discovery.abort();
     ratatui::restore();
     outcome
+}
+
+/// The dump signal, when `KX_DUMP_DIR` asks for one (Unix only).
+struct DumpSignal {
+    dir: String,
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+}
+
+fn dump_signal() -> Option<DumpSignal> {
+    let dir = std::env::var("KX_DUMP_DIR")
+        .ok()
+        .filter(|d| !d.is_empty())?;
+    #[cfg(unix)]
+    {
+        let signal =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1()).ok()?;
+        Some(DumpSignal { dir, signal })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        None
+    }
+}
+
+/// Resolves with the dump directory each time the signal arrives; never without one.
+async fn next_dump(dumps: &mut Option<DumpSignal>) -> Option<String> {
+    match dumps {
+        #[cfg(unix)]
+        Some(d) => {
+            d.signal.recv().await;
+            Some(d.dir.clone())
+        }
+        _ => std::future::pending().await,
+    }
 }
 
 /// Follows one object for a detail view, tagging its news with the view's id so that news of

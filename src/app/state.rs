@@ -86,6 +86,9 @@ pub enum Action {
     Saved(Result<String, String>),
     /// Open a log view (`kx logs … --tui` starts with one).
     OpenLogs(super::logview::LogRequest),
+    /// Write the rows of the list on screen (namespace, name, uid, resourceVersion; one per
+    /// line, in order) to this file: how the soak run compares kx's store with the server's.
+    DumpRows(String),
     Tick,
 }
 
@@ -331,6 +334,24 @@ impl State {
                 Vec::new()
             }
             Action::OpenLogs(request) => self.open_logs(request),
+            Action::DumpRows(path) => {
+                let text: String = self
+                    .current()
+                    .and_then(|v| self.store_of(v))
+                    .map(|store| {
+                        store
+                            .ordered()
+                            .map(|r| {
+                                format!(
+                                    "{}\t{}\t{}\t{}\n",
+                                    r.namespace, r.name, r.uid, r.resource_version
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                vec![Effect::Save(path, text)]
+            }
             Action::Saved(result) => {
                 self.message = Some(match result {
                     Ok(m) => Message::Info(m),

@@ -278,7 +278,8 @@ fn draw_header(f: &mut Frame, state: &State, theme: &Theme, area: Rect, shown: u
     let store = state.current().and_then(|v| state.store_of(v));
     let now = jiff::Timestamp::from_second(state.now).unwrap_or_else(|_| jiff::Timestamp::now());
     match (store, &state.discovery_error) {
-        (_, Some(trouble)) => spans.push(Span::styled(
+        // Without a list, discovery's trouble is all there is to say.
+        (None, Some(trouble)) => spans.push(Span::styled(
             format!("  {}", trouble.line(now)),
             theme.style("status.error"),
         )),
@@ -300,6 +301,11 @@ fn draw_header(f: &mut Frame, state: &State, theme: &Theme, area: Rect, shown: u
                 "  {}",
                 s.error.as_ref().map(|t| t.line(now)).unwrap_or_default()
             ),
+            theme.style("status.error"),
+        )),
+        // The list's own watch is fine, but discovery is not (a CRD may be missing).
+        (Some(s), Some(trouble)) if s.loaded => spans.push(Span::styled(
+            format!("  {} rows · {}", s.len(), trouble.line(now)),
             theme.style("status.error"),
         )),
         (Some(s), _) if !s.loaded => {

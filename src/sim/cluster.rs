@@ -73,6 +73,8 @@ pub struct Cluster {
     /// Seconds the simulator's clock runs ahead of the real one (`POST /sim/clock`), for
     /// schedules: a test can see a CronJob fire without waiting a minute.
     clock_ahead: std::sync::atomic::AtomicI64,
+    /// A churn rate set while running (`/sim/churn`), as f64 bits; `u64::MAX` when unset.
+    churn_override: std::sync::atomic::AtomicU64,
 }
 
 pub fn now_rfc3339() -> String {
@@ -105,6 +107,7 @@ impl Cluster {
             logs: LogBook::new(seed, log_rate),
             pod_termination_secs: 1.0,
             clock_ahead: std::sync::atomic::AtomicI64::new(0),
+            churn_override: std::sync::atomic::AtomicU64::new(u64::MAX),
         })
     }
 
@@ -114,6 +117,24 @@ impl Cluster {
         jiff::Timestamp::now()
             .checked_add(jiff::SignedDuration::from_secs(ahead))
             .unwrap_or_else(|_| jiff::Timestamp::now())
+    }
+
+    /// Pod modifications per second set while running, if any.
+    pub fn churn_rate(&self) -> Option<f64> {
+        match self
+            .churn_override
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            u64::MAX => None,
+            bits => Some(f64::from_bits(bits)),
+        }
+    }
+
+    pub fn set_churn_rate(&self, per_sec: f64) {
+        self.churn_override.store(
+            per_sec.max(0.0).to_bits(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     /// Moves the simulator's clock ahead (schedules see the time pass; nothing else does).

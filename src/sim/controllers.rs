@@ -225,7 +225,13 @@ impl Controllers {
                         }
                     }
                 }
-                _ = churn.tick(), if self.churn_per_sec > 0.0 => {
+                _ = churn.tick() => {
+                    // The rate can change while running (`/sim/churn`, the soak pauses it).
+                    self.churn_per_sec = self.cluster.churn_rate().unwrap_or(self.churn_per_sec);
+                    if self.churn_per_sec <= 0.0 {
+                        churn_budget = 0.0;
+                        continue;
+                    }
                     churn_budget += self.churn_per_sec * churn_tick.as_secs_f64();
                     while churn_budget >= 1.0 {
                         churn_budget -= 1.0;

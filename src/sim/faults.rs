@@ -108,7 +108,8 @@ impl Faults {
     }
 
     pub fn drop_all_connections(&self) {
-        self.drop_connections.notify_waiters();
+        // A stored permit: the listener may be busy accepting when this is asked.
+        self.drop_connections.notify_one();
     }
 
     /// Drops every connection and refuses new ones for `down` (an API server restart), then
@@ -118,7 +119,8 @@ impl Faults {
             down.as_millis().min(u64::MAX as u128) as u64,
             Ordering::SeqCst,
         );
-        self.drop_connections.notify_waiters();
+        // A stored permit: the listener may be busy accepting when this is asked.
+        self.drop_connections.notify_one();
     }
 
     /// How long the port stays closed for the drop now under way.

@@ -155,6 +155,15 @@ fn admin(
             faults.gone_next_watches(params.get("n").and_then(|n| n.parse().ok()).unwrap_or(1));
             value_response(StatusCode::OK, &json!({}))
         }
+        ("PUT", "churn") => match params.get("perSec").and_then(|r| r.parse::<f64>().ok()) {
+            Some(rate) => {
+                state.cluster.set_churn_rate(rate);
+                value_response(StatusCode::OK, &json!({"perSec": rate}))
+            }
+            None => error_response(&ApiError::bad_request(
+                "expected ?perSec=N (pod modifications per second)",
+            )),
+        },
         ("POST", "clock") => {
             let secs = params
                 .get("advanceSecs")
