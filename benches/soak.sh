@@ -43,16 +43,31 @@ addr=$(head -1 "$dir/sim.out")
 api="http://$addr"
 export KUBECONFIG="$dir/kc"
 
+# The simulator's knobs, asked until they answer (an outage may be under way).
+knob() {
+  local args=(-sf --retry 30 --retry-connrefused --retry-delay 1 -X "$1" "$api$2")
+  if [ -n "${3:-}" ]; then args+=(-d "$3"); fi
+  curl "${args[@]}" > /dev/null || true
+}
 faults() { # error code, stalled
-  curl -s -X PUT "$api/sim/faults" -d "{\"watchCloseAfterSecs\": 5, \"errorRate\": 0.1, \"errorCode\": $1, \"stallLogs\": $2, \"logErrorRate\": 0.05}" > /dev/null || true
+  knob PUT /sim/faults "{\"watchCloseAfterSecs\": 5, \"errorRate\": 0.1, \"errorCode\": $1, \"stallLogs\": $2, \"logErrorRate\": 0.05}"
 }
 quiet() {
-  curl -s -X PUT "$api/sim/faults" -d '{}' > /dev/null || true
-  curl -s -X PUT "$api/sim/churn?perSec=0" > /dev/null || true
+  knob PUT /sim/faults '{}'
+  knob PUT "/sim/churn?perSec=0"
 }
 loud() {
-  curl -s -X PUT "$api/sim/churn?perSec=$churn" > /dev/null || true
+  knob PUT "/sim/churn?perSec=$churn"
   faults "$1" false
+}
+# The server's pods, listed until a list succeeds.
+server_rows() {
+  for _ in $(seq 10); do
+    if kubectl get pods -A -o jsonpath='{range .items[*]}{.metadata.namespace}{"\t"}{.metadata.name}{"\t"}{.metadata.uid}{"\t"}{.metadata.resourceVersion}{"\n"}{end}' > "$dir/server.raw" 2>> "$dir/kubectl.err"; then
+      sort "$dir/server.raw"; return
+    fi
+    sleep 2
+  done
 }
 
 # kx's TUI on every pod, logging its frames; SIGUSR1 dumps its rows.
@@ -80,10 +95,10 @@ for ((m = 1; m <= minutes; m++)); do
     t=$(( $(date +%s) - start ))
     (( t % 20 == 0 )) && faults "${codes[$(( (t / 20) % 3 ))]}" false
     (( t % 240 == 30 )) && { faults 500 true; sleep 20; faults 500 false; }
-    (( t % 180 == 90 )) && curl -s -X POST "$api/sim/drop-connections?downSecs=5" > /dev/null || true
+    (( t % 180 == 90 )) && knob POST "/sim/drop-connections?downSecs=5"
     sleep 1
   done
-  curl -s -X POST "$api/sim/gone?n=50" > /dev/null || true
+  knob POST "/sim/gone?n=50"
   # Quiet: no churn, no faults; then kx's rows against the simulator's.
   quiet
   sleep 15
@@ -92,8 +107,7 @@ for ((m = 1; m <= minutes; m++)); do
   until [ "$(ls "$dir/dumps" | wc -l)" -gt "$before" ]; do sleep 0.1; done
   sleep 0.5
   dump=$(ls -t "$dir/dumps" | head -1)
-  kubectl get pods -A -o jsonpath='{range .items[*]}{.metadata.namespace}{"\t"}{.metadata.name}{"\t"}{.metadata.uid}{"\t"}{.metadata.resourceVersion}{"\n"}{end}' \
-    | sort > "$dir/server.tsv"
+  server_rows > "$dir/server.tsv"
   sort "$dir/dumps/$dump" > "$dir/kx.tsv"
   diff_lines=$(diff "$dir/kx.tsv" "$dir/server.tsv" | grep -c '^[<>]' || true)
   checks=$((checks + 1))

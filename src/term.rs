@@ -4,7 +4,6 @@
 
 use crate::cluster::backoff::Trouble;
 use std::borrow::Cow;
-use std::io::{IsTerminal, Write};
 
 /// Control characters shown the way `cat -v` shows them (`ESC` as `^[`, `BEL` as `^G`; C1
 /// controls as `<U+009B>`), so that text from the cluster cannot drive the terminal. Tabs stay.
@@ -47,51 +46,49 @@ pub fn visible_bytes(bytes: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
-/// Tells a following command's user that the API server cannot be reached: the first failure
-/// is said in full; on a terminal the line then keeps its count and next attempt current (one
-/// line rewritten in place), elsewhere nothing more is said until it is over.
+/// Tells a following command's user that the API server cannot be reached. A single failure
+/// that the next attempt gets past is a blip, and is not worth a line; from the second failure
+/// in a row it is said once, with the count and the next attempt, and when it is over, that it
+/// is (and after how many failed attempts). Whole lines only: other messages may follow.
 pub struct Reconnects {
     program: &'static str,
-    tty: bool,
-    /// The failures reported in the current run of trouble.
-    failing: Option<u32>,
+    /// Whether the current run of failures was reported.
+    reported: bool,
+    failures: u32,
 }
 
 impl Reconnects {
     pub fn on_stderr(program: &'static str) -> Reconnects {
         Reconnects {
             program,
-            tty: std::io::stderr().is_terminal(),
-            failing: None,
+            reported: false,
+            failures: 0,
         }
     }
 
-    /// Reports a failure; returns what was written (for tests), if anything.
+    /// Reports a failure; returns the line written, if one was.
     pub fn failed(&mut self, trouble: &Trouble) -> Option<String> {
+        self.failures = trouble.failures;
+        if trouble.failures < 2 || self.reported {
+            return None;
+        }
+        self.reported = true;
         let line = format!("{}: {}", self.program, trouble.line(jiff::Timestamp::now()));
-        let text = match (self.failing, self.tty) {
-            (None, false) => format!("{line}\n"),
-            (Some(_), false) => {
-                self.failing = Some(trouble.failures);
-                return None;
-            }
-            (_, true) => format!("\r\x1b[2K{}", visible(&line)),
-        };
-        self.failing = Some(trouble.failures);
-        let mut err = std::io::stderr();
-        let _ = err.write_all(text.as_bytes()).and_then(|_| err.flush());
-        Some(text)
+        let line = visible(&line).into_owned();
+        eprintln!("{line}");
+        Some(line)
     }
 
     /// The connection is back: says so once, with how many attempts failed.
     pub fn recovered(&mut self) {
-        let Some(failures) = self.failing.take() else {
+        if !std::mem::take(&mut self.reported) {
+            self.failures = 0;
             return;
-        };
-        let end = if self.tty { "\r\x1b[2K" } else { "" };
+        }
+        let failures = std::mem::take(&mut self.failures);
         let plural = if failures == 1 { "" } else { "s" };
         eprintln!(
-            "{end}{}: connected again after {failures} failed attempt{plural}",
+            "{}: connected again after {failures} failed attempt{plural}",
             self.program
         );
     }

@@ -435,9 +435,9 @@ async fn a_following_command_says_a_lost_server_once_and_then_that_it_is_back() 
     let reconnecting: Vec<&str> = err.lines().filter(|l| l.contains("reconnecting")).collect();
     assert_eq!(reconnecting.len(), 1, "said once: {err}");
     assert!(
-        reconnecting[0].starts_with("kx: reconnecting: 1 failure since ")
+        reconnecting[0].starts_with("kx: reconnecting: 2 failures since ")
             && reconnecting[0].contains(", next in "),
-        "{err}"
+        "said from the second failure in a row: {err}"
     );
     assert!(
         err.lines()

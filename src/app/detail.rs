@@ -65,6 +65,8 @@ pub struct DetailView {
     pub events: BTreeMap<String, Value>,
     pub presence: Presence,
     pub error: Option<crate::cluster::backoff::Trouble>,
+    /// Why the object's Events cannot be listed, if they cannot (shown in the events view).
+    pub events_error: Option<crate::cluster::backoff::Trouble>,
     pub show_managed_fields: bool,
     /// Secret values shown decoded instead of masked.
     pub reveal: bool,
@@ -88,6 +90,7 @@ impl DetailView {
             events: BTreeMap::new(),
             presence: Presence::Loading,
             error: None,
+            events_error: None,
             show_managed_fields: false,
             reveal: false,
             lines: Vec::new(),
@@ -113,11 +116,13 @@ impl DetailView {
             ObjectMsg::Deleted => self.presence = Presence::Deleted,
             ObjectMsg::EventSeen(uid, e) => {
                 self.events.insert(uid, e);
+                self.events_error = None;
             }
             ObjectMsg::EventGone(uid) => {
                 self.events.remove(&uid);
             }
             ObjectMsg::Error(e) => self.error = Some(e),
+            ObjectMsg::EventsError(e) => self.events_error = Some(e),
         }
         self.rebuild(now);
     }
@@ -150,7 +155,10 @@ impl DetailView {
         self.lines = match self.kind {
             DetailKind::Yaml => yaml_lines(obj, self.show_managed_fields, self.reveal),
             DetailKind::Describe => describe::describe(obj, &events, now),
-            DetailKind::Events => event_table(&events, now),
+            DetailKind::Events => match &self.events_error {
+                Some(t) => vec![format!("cannot list this object's events: {}", t.error)],
+                None => event_table(&events, now),
+            },
             DetailKind::Containers | DetailKind::Diff => Vec::new(),
         };
         self.containers = containers(obj);

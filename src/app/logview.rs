@@ -63,6 +63,8 @@ impl LogRequest {
             },
             max_requests: self.max_requests,
             request_timeout: crate::cluster::backoff::DEFAULT_REQUEST_TIMEOUT,
+            deadline: tokio::time::Instant::now()
+                + crate::cluster::backoff::DEFAULT_REQUEST_TIMEOUT,
             server: "the API server".into(),
             query: self
                 .title

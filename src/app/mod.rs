@@ -245,6 +245,8 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
     // and resizes draw at once.
     let mut urgent = true;
     let mut last_draw = Instant::now();
+    // When the key being answered arrived, for the key-to-frame time in the debug log.
+    let mut key_at: Option<Instant> = None;
     let outcome: Result<()> = loop {
         if dirty && (urgent || last_draw.elapsed() >= MIN_FRAME) {
             let started = Instant::now();
@@ -255,6 +257,9 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
             }
             // For the scale runs (benches/explorer_churn.sh): KX_LOG=kx=debug records each frame.
             tracing::debug!(draw_ms = started.elapsed().as_secs_f64() * 1000.0, "frame");
+            if let Some(at) = key_at.take() {
+                tracing::debug!(key_ms = at.elapsed().as_secs_f64() * 1000.0, "key to frame");
+            }
             dirty = false;
         }
         let mut actions = Vec::new();
@@ -262,6 +267,7 @@ async fn run_ui(client: Client, session: Session, config: crate::config::Config)
             ev = input.next() => match ev {
                 Some(Ok(TermEvent::Key(key))) if key.kind == KeyEventKind::Press => {
                     urgent = true;
+                    key_at.get_or_insert_with(Instant::now);
                     actions.push(Action::Key(key));
                 }
                 Some(Ok(TermEvent::Resize(_, _))) => {

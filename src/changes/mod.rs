@@ -226,7 +226,10 @@ pub async fn run(conn: Connection, args: ChangesArgs, status_only: bool) -> Resu
             _ = &mut ctrl_c => None,
         };
         let Some(msg) = msg else { break };
-        if !matches!(msg, ObjectMsg::Error(_)) {
+        if matches!(
+            msg,
+            ObjectMsg::Object(_) | ObjectMsg::Missing | ObjectMsg::Deleted
+        ) {
             reconnects.recovered();
         }
         let text = match msg {
@@ -248,7 +251,7 @@ pub async fn run(conn: Connection, args: ChangesArgs, status_only: bool) -> Resu
                 reconnects.failed(&trouble);
                 None
             }
-            ObjectMsg::EventSeen(..) | ObjectMsg::EventGone(_) => None,
+            ObjectMsg::EventSeen(..) | ObjectMsg::EventGone(_) | ObjectMsg::EventsError(_) => None,
         };
         if let Some(t) = text {
             // A reader that went away (`| head`) ends the run quietly.

@@ -111,7 +111,15 @@ struct Count {
     failures: u32,
     since: Option<(Instant, jiff::Timestamp)>,
     next_at: Option<jiff::Timestamp>,
+    /// When the next attempt was due: a failure long after it means that attempt got
+    /// through (a quiet watch says nothing when it does), so a new run of failures begins.
+    due: Option<Instant>,
+    /// The last failure will not pass by waiting (RBAC, credentials, TLS): wait the longest.
+    lasting: bool,
 }
+
+/// How long after an attempt was due a new failure counts as a new run of trouble.
+const NEW_RUN_AFTER: Duration = Duration::from_secs(10);
 
 /// A retrier: `failed` says how long to wait (or that it is time to give up), `succeeded`
 /// starts over. Cloning shares the count, so a stream's backoff and its reader agree.
@@ -138,8 +146,22 @@ impl Retry {
         self.count.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Notes what the coming failure is, before `next_delay` counts it: errors that waiting
+    /// will not fix are retried at the longest interval (a credential plugin is not run
+    /// every half second, and RBAC is asked again now and then, in case access was granted).
+    pub fn note(&self, error: &KxError) {
+        self.count().lasting = !error.is_transient();
+    }
+
     /// Notes a failure; the delay before the next attempt, or None when the policy gives up.
     pub fn next_delay(&self) -> Option<Duration> {
+        let stale = self
+            .count()
+            .due
+            .is_some_and(|due| due.elapsed() > NEW_RUN_AFTER);
+        if stale {
+            self.restart();
+        }
         let delay = self
             .delays
             .lock()
@@ -147,27 +169,36 @@ impl Retry {
             .next()
             .unwrap_or(self.policy.longest);
         let mut count = self.count();
+        let delay = if std::mem::take(&mut count.lasting) {
+            self.policy.longest
+        } else {
+            delay
+        };
         count.failures += 1;
         let (began, _) = *count
             .since
             .get_or_insert_with(|| (Instant::now(), jiff::Timestamp::now()));
-        if let Some(limit) = self.policy.give_up_after {
-            let spent = began.elapsed();
-            if spent >= limit {
-                count.next_at = None;
-                return None;
+        let delay = match self.policy.give_up_after {
+            Some(limit) => {
+                let spent = began.elapsed();
+                if spent >= limit {
+                    count.next_at = None;
+                    count.due = None;
+                    return None;
+                }
+                // The last wait ends at the deadline, for one final attempt.
+                delay.min(limit - spent)
             }
-            // The last wait ends at the deadline, for one final attempt.
-            let delay = delay.min(limit - spent);
-            count.next_at = Some(after(delay));
-            return Some(delay);
-        }
+            None => delay,
+        };
         count.next_at = Some(after(delay));
+        count.due = Some(Instant::now() + delay);
         Some(delay)
     }
 
     /// Notes a failure and reports it: the delay to wait, or Err when giving up.
     pub fn failed(&self, error: KxError) -> Result<(Duration, Trouble), Box<Trouble>> {
+        self.note(&error);
         let delay = self.next_delay();
         let trouble = self.trouble(error);
         match delay {
@@ -197,8 +228,15 @@ impl Retry {
 
     /// Got through: the next failure starts a new count, with short waits again.
     pub fn succeeded(&self) {
+        self.restart();
+    }
+
+    fn restart(&self) {
         *self.delays.lock().unwrap_or_else(|e| e.into_inner()) = self.builder.build();
-        *self.count() = Count::default();
+        let mut count = self.count();
+        let lasting = count.lasting;
+        *count = Count::default();
+        count.lasting = lasting;
     }
 }
 
@@ -215,29 +253,29 @@ pub async fn retry_until<T, Fut>(
 where
     Fut: std::future::Future<Output = Result<T, KxError>>,
 {
+    let deadline = tokio::time::Instant::now() + limit;
     let retry = Retry::new(Policy::bounded(limit));
-    let started = Instant::now();
     loop {
-        let remaining = limit.saturating_sub(started.elapsed());
-        let outcome =
-            match tokio::time::timeout(remaining.max(Duration::from_millis(1)), attempt()).await {
-                Ok(outcome) => outcome,
-                Err(_) => Err(KxError::Unreachable {
-                    url: server.to_string(),
-                    cause: super::errors::Unreachable::TimedOut,
-                }),
-            };
-        let error = match outcome {
-            Ok(v) => return Ok(v),
-            Err(e) if !e.is_transient() => return Err(e),
-            Err(e) => e,
+        // Every attempt, a hanging one too, ends by the deadline.
+        let error = match tokio::time::timeout_at(deadline, attempt()).await {
+            Ok(Ok(v)) => return Ok(v),
+            Ok(Err(e)) if !e.is_transient() => return Err(e),
+            Ok(Err(e)) => e,
+            Err(_) => KxError::Unreachable {
+                url: server.to_string(),
+                cause: super::errors::Unreachable::TimedOut,
+            },
         };
+        // The last attempt goes out just before the deadline, so it can still answer.
+        let left = deadline
+            .saturating_duration_since(tokio::time::Instant::now())
+            .saturating_sub(LAST_CALL);
         match retry.failed(error.clone()) {
-            Ok((delay, trouble)) => {
+            Ok((delay, trouble)) if !left.is_zero() => {
                 on_retry(&trouble);
-                tokio::time::sleep(delay).await;
+                tokio::time::sleep(delay.min(left)).await;
             }
-            Err(_) => {
+            _ => {
                 return Err(KxError::GaveUp {
                     after: limit,
                     last: Box::new(error),
@@ -247,24 +285,35 @@ where
     }
 }
 
+/// Time left for the last attempt before a deadline.
+const LAST_CALL: Duration = Duration::from_millis(100);
+
 /// `retry_until` for callers that branch on the kube error itself (a 409, a 422): transient
-/// failures are retried until `limit`; the last error is returned as it came.
+/// failures are retried until `limit`, each attempt ends by then too, and the last error is
+/// returned as it came (`None` when the last attempt got no answer in time).
 pub async fn retry_kube<T, Fut>(
     limit: Duration,
     mut attempt: impl FnMut() -> Fut,
-) -> Result<T, kube::Error>
+) -> Result<T, Option<kube::Error>>
 where
     Fut: std::future::Future<Output = Result<T, kube::Error>>,
 {
+    let deadline = tokio::time::Instant::now() + limit;
     let retry = Retry::new(Policy::bounded(limit));
     loop {
-        match attempt().await {
-            Ok(v) => return Ok(v),
-            Err(e) if !super::errors::classify(&e).is_transient() => return Err(e),
-            Err(e) => match retry.next_delay() {
-                Some(delay) => tokio::time::sleep(delay).await,
-                None => return Err(e),
-            },
+        match tokio::time::timeout_at(deadline, attempt()).await {
+            Ok(Ok(v)) => return Ok(v),
+            Ok(Err(e)) if !super::errors::classify(&e).is_transient() => return Err(Some(e)),
+            Err(_) => return Err(None),
+            Ok(Err(e)) => {
+                let left = deadline
+                    .saturating_duration_since(tokio::time::Instant::now())
+                    .saturating_sub(LAST_CALL);
+                match retry.next_delay() {
+                    Some(delay) if !left.is_zero() => tokio::time::sleep(delay.min(left)).await,
+                    _ => return Err(Some(e)),
+                }
+            }
         }
     }
 }
@@ -308,7 +357,14 @@ where
     use kube::runtime::WatchStreamExt;
     let retry = Retry::new(policy);
     let reader = retry.clone();
+    let noter = retry.clone();
     kube::runtime::watcher(api, config)
+        // The error is classified before the backoff asks for its delay.
+        .inspect(move |ev| {
+            if let Err(e) = ev {
+                noter.note(&super::errors::classify_watcher(e));
+            }
+        })
         .backoff(retry)
         .map(move |ev| match ev {
             Ok(kube::runtime::watcher::Event::Init) => Ok(kube::runtime::watcher::Event::Init),

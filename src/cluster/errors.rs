@@ -65,6 +65,8 @@ pub enum KxError {
     Conflict { message: String },
     #[error("rejected by the API server: {message}")]
     Invalid { message: String },
+    #[error("the API server's answer could not be read: {message}")]
+    Decode { message: String },
     /// 429 and 5xx: the server is there but overloaded or failing; worth retrying.
     #[error("the API server answered {code} {reason}: {message}")]
     Busy {
@@ -202,9 +204,8 @@ impl KxError {
     /// connection. Bad credentials, RBAC and bad kubeconfigs are not fixed by waiting.
     pub fn is_transient(&self) -> bool {
         match self {
-            KxError::Unreachable { cause, .. } => !matches!(cause, Unreachable::Other(_)),
-            KxError::Busy { .. } | KxError::Gone { .. } => true,
-            KxError::GaveUp { .. } => false,
+            KxError::Unreachable { .. } | KxError::Busy { .. } | KxError::Gone { .. } => true,
+            // Not recognised: waiting may help, and a following command would rather retry.
             KxError::Other(_) => true,
             _ => false,
         }
@@ -300,14 +301,19 @@ pub fn denial_of(message: &str) -> Denial {
     }
 }
 
-/// Server text on one line: no newlines, no repeated "error:" prefixes.
+/// Server text on one line: no newlines, and no control characters (a message must not drive
+/// the terminal it is printed on).
 pub fn one_line(text: &str) -> String {
     let joined: Vec<&str> = text
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
-    joined.join(" ")
+    joined
+        .join(" ")
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// The server URL a failure happened at: `connect` wraps every failed request in this, so
@@ -356,10 +362,13 @@ fn causes<'a>(
 /// Classifies a kube client error. Never fails: what is not recognised keeps its own words,
 /// on one line.
 pub fn classify(e: &kube::Error) -> KxError {
-    if let kube::Error::Api(status) = e {
-        return KxError::from_status(status);
+    match e {
+        kube::Error::Api(status) => KxError::from_status(status),
+        kube::Error::SerdeError(d) => KxError::Decode {
+            message: one_line(&d.to_string()),
+        },
+        _ => classify_chain(e),
     }
-    classify_chain(e)
 }
 
 /// Classifies a kube-runtime watcher's error (a list, a watch start, a watch event).
@@ -733,10 +742,10 @@ mod tests {
                 ..
             }
         ));
-        let odd = wrapped(std::io::Error::other("line one\nline two"));
+        let odd = wrapped(std::io::Error::other("line one\nline\u{1b}[2J two"));
         assert_eq!(
             classify(&odd).to_string(),
-            "cannot reach the API server at https://10.0.0.1:6443: line one line two"
+            "cannot reach the API server at https://10.0.0.1:6443: line one line [2J two"
         );
     }
 

@@ -5,7 +5,6 @@
 
 use super::backoff::{Policy, Trouble, watched};
 use super::discovery::ResourceInfo;
-use super::errors::KxError;
 use futures::{Stream, StreamExt};
 use k8s_openapi::api::core::v1::Event as CoreEvent;
 use kube::api::{Api, ApiResource, DynamicObject};
@@ -44,6 +43,8 @@ pub enum ObjectMsg {
     EventGone(String),
     /// Something failed; the watchers retry by themselves (the report counts the failures).
     Error(Trouble),
+    /// The object's Events cannot be listed (RBAC, say); the object itself is unaffected.
+    EventsError(Trouble),
 }
 
 fn api_resource(r: &ResourceInfo) -> ApiResource {
@@ -95,8 +96,18 @@ pub async fn follow_with(
     let by_name = format!("metadata.name={}", target.name);
     // Whether the current (re)list has found the object, so an empty relist reads as "gone".
     let mut found = false;
-    let object_stream = watched(objects, watcher::Config::default().fields(&by_name), policy)
-        .map(move |ev| object_msgs(ev, &mut found));
+    let object_stream =
+        watched(objects, watcher::Config::default().fields(&by_name), policy).map(move |ev| {
+            let mut msgs = object_msgs(ev, &mut found);
+            // A real API server's list items carry no apiVersion and kind; without them a
+            // Secret would not be known as one (and its values not hidden).
+            for m in &mut msgs {
+                if let ObjectMsg::Object(o) = m {
+                    with_type(o, &ar);
+                }
+            }
+            msgs
+        });
     if !with_events {
         let mut only = std::pin::pin!(object_stream);
         forward(&mut only, &tx).await;
@@ -134,12 +145,26 @@ async fn forward(
     }
 }
 
+/// Sets `apiVersion` and `kind` from the resource where the object came without them.
+fn with_type(obj: &mut Value, ar: &ApiResource) {
+    if let Some(m) = obj.as_object_mut() {
+        if !m.get("apiVersion").is_some_and(Value::is_string) {
+            m.insert("apiVersion".into(), Value::String(ar.api_version.clone()));
+        }
+        if !m.get("kind").is_some_and(Value::is_string) {
+            m.insert("kind".into(), Value::String(ar.kind.clone()));
+        }
+    }
+}
+
 fn to_value<T: serde::Serialize>(obj: &T) -> Option<Value> {
     serde_json::to_value(obj).ok()
 }
 
 fn object_msgs(ev: Result<Event<DynamicObject>, Box<Trouble>>, found: &mut bool) -> Vec<ObjectMsg> {
     match ev {
+        // 410 Gone is routine: the watcher lists again by itself.
+        Err(e) if e.error.is_gone() => Vec::new(),
         Err(e) => vec![ObjectMsg::Error(*e)],
         Ok(Event::Init) => {
             *found = false;
@@ -162,10 +187,8 @@ fn object_msgs(ev: Result<Event<DynamicObject>, Box<Trouble>>, found: &mut bool)
 fn event_msgs(ev: Result<Event<CoreEvent>, Box<Trouble>>) -> Vec<ObjectMsg> {
     match ev {
         // Event lists failing (RBAC, say) must not hide the object: report and carry on.
-        Err(mut t) => {
-            t.error = KxError::Other(format!("events: {}", t.error));
-            vec![ObjectMsg::Error(*t)]
-        }
+        Err(t) if t.error.is_gone() => Vec::new(),
+        Err(t) => vec![ObjectMsg::EventsError(*t)],
         Ok(Event::Init | Event::InitDone) => Vec::new(),
         Ok(Event::Apply(e) | Event::InitApply(e)) => {
             let uid = e.uid().unwrap_or_default();

@@ -111,6 +111,7 @@ pub async fn run(
 ) {
     let path = resource.collection_path(scope.namespace.as_deref());
     let retry = Retry::new(Policy::FOLLOWING);
+    let quick = Retry::new(Policy::FOLLOWING);
     // Reports one failure and waits; false when nobody listens any more.
     let fail = async |e: KxError| -> bool {
         let Ok((delay, trouble)) = retry.failed(e) else {
@@ -136,9 +137,21 @@ pub async fn run(
         retry.succeeded();
         let mut rv = rv;
         loop {
+            let started = tokio::time::Instant::now();
             match watch(&client, &path, &scope, &tx, &mut rv).await {
-                WatchEnd::Resume => retry.succeeded(),
-                WatchEnd::Gone => break,
+                // A server that ends every watch at once (or answers every one with 410) must
+                // not get a tight loop of requests: quick ends wait a little, growing, quietly.
+                WatchEnd::Resume if started.elapsed() < QUICK_END => quick_end(&quick).await,
+                WatchEnd::Resume => {
+                    retry.succeeded();
+                    quick.succeeded();
+                }
+                WatchEnd::Gone => {
+                    if started.elapsed() < QUICK_END {
+                        quick_end(&quick).await;
+                    }
+                    break;
+                }
                 WatchEnd::Closed => return,
                 WatchEnd::Failed(e) => {
                     if !fail(e).await {
@@ -147,6 +160,15 @@ pub async fn run(
                 }
             }
         }
+    }
+}
+
+/// A watch that ends sooner than this after it began counts as a quick end.
+const QUICK_END: Duration = Duration::from_secs(1);
+
+async fn quick_end(quick: &Retry) {
+    if let Some(delay) = quick.next_delay() {
+        tokio::time::sleep(delay).await;
     }
 }
 

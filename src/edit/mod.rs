@@ -99,6 +99,21 @@ fn rv_of(v: &Value) -> String {
         .to_string()
 }
 
+/// A request that failed or got no answer in time (`retry_kube`), worded as `api_error`.
+fn failed(e: &Option<kube::Error>, verb: &str, what: &str, limit: std::time::Duration) -> String {
+    match e {
+        Some(e) => api_error(e, verb, what),
+        None => format!(
+            "cannot {verb} {what}: no answer from the API server in {} (--request-timeout)",
+            crate::duration::human(limit)
+        ),
+    }
+}
+
+/// How many times the object may change between kx's check and its write before kx stops
+/// and says so (a controller rewriting it without pause).
+const MAX_RACES: u32 = 10;
+
 /// Why a request failed, worded as everywhere in kx, with what kx was doing when it is not
 /// already said (a 403 names the verb and the object itself).
 pub fn api_error(e: &kube::Error, verb: &str, what: &str) -> String {
@@ -248,7 +263,7 @@ pub async fn edit(client: Client, target: &ObjectRef, options: Options) -> Resul
     let limit = options.request_timeout;
     let latest = retry_kube(limit, || api.get(&target.name))
         .await
-        .map_err(|e| anyhow!(api_error(&e, "get", &what)))?;
+        .map_err(|e| anyhow!(failed(&e, "get", &what, limit)))?;
     let mut original = for_editing(&latest)?;
     let mut work = Workspace::new(target)?;
     let mut text = file::header(&what, &rv_of(&original), Reason::First) + &diff::yaml(&original);
@@ -284,10 +299,21 @@ pub async fn edit(client: Client, target: &ObjectRef, options: Options) -> Resul
         }
         let change = patch::merge_patch(&original, &edited);
         // Check and send, again after a 409: the object may change between the two.
+        let mut races = 0u32;
         let next = loop {
+            races += 1;
+            if races > MAX_RACES {
+                bail!(
+                    "{what} changed {MAX_RACES} times while kx was writing; something rewrites it constantly (a controller?); {}",
+                    work.keep()
+                );
+            }
+            if races > 1 {
+                tokio::time::sleep(std::time::Duration::from_millis(100 * u64::from(races))).await;
+            }
             let latest = retry_kube(limit, || api.get(&target.name))
                 .await
-                .map_err(|e| anyhow!("{}; {}", api_error(&e, "get", &what), work.keep()))?;
+                .map_err(|e| anyhow!("{}; {}", failed(&e, "get", &what, limit), work.keep()))?;
             let latest = for_editing(&latest)?;
             let conflicts = patch::conflicts(&original, &latest, &edited, &change);
             if !conflicts.is_empty() {
@@ -321,13 +347,13 @@ pub async fn edit(client: Client, target: &ObjectRef, options: Options) -> Resul
                             )));
                         }
                     }
-                    Err(kube::Error::Api(s)) if s.code == 409 => continue,
-                    Err(e) => match rejected(&e) {
+                    Err(Some(kube::Error::Api(s))) if s.code == 409 => continue,
+                    Err(e) => match e.as_ref().and_then(rejected) {
                         Some(why) => {
                             break file::header(&what, &rv_of(&latest), Reason::Rejected(&why))
                                 + &user;
                         }
-                        None => bail!("{}; {}", api_error(&e, "patch", &what), work.keep()),
+                        None => bail!("{}; {}", failed(&e, "patch", &what, limit), work.keep()),
                     },
                 }
             }
@@ -346,12 +372,12 @@ pub async fn edit(client: Client, target: &ObjectRef, options: Options) -> Resul
                         after: Box::new(whole),
                     });
                 }
-                Err(kube::Error::Api(s)) if s.code == 409 => continue,
-                Err(e) => match rejected(&e) {
+                Err(Some(kube::Error::Api(s))) if s.code == 409 => continue,
+                Err(e) => match e.as_ref().and_then(rejected) {
                     Some(why) => {
                         break file::header(&what, &rv_of(&latest), Reason::Rejected(&why)) + &user;
                     }
-                    None => bail!("{}; {}", api_error(&e, "patch", &what), work.keep()),
+                    None => bail!("{}; {}", failed(&e, "patch", &what, limit), work.keep()),
                 },
             }
         };

@@ -142,7 +142,13 @@ impl Formatter {
                 if self.stamp.is_some() {
                     obj["timestamp"] = serde_json::Value::String(self.stamp_text(&line.ts));
                 }
-                obj.to_string()
+                // JSON escapes C0 controls itself; on a terminal, DEL and C1 are shown too.
+                let text = obj.to_string();
+                if self.escape {
+                    crate::term::visible(&text).into_owned()
+                } else {
+                    text
+                }
             }
             Output::Default => {
                 let mut out = String::with_capacity(line.text.len() + 64);

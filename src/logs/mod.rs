@@ -18,6 +18,7 @@ use format::{Formatter, LogLine, Palette};
 use select::{Selection, compile};
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use stream::{LogEvent, StreamOpts};
 use tokio::io::AsyncWriteExt;
@@ -175,10 +176,12 @@ pub async fn run(conn: Connection, args: LogsArgs) -> Result<ExitCode> {
         _ => None,
     };
     let follow = !args.no_follow && !args.previous;
+    // One deadline for everything a one-shot read does before its first list.
+    let deadline = tokio::time::Instant::now() + conn.request_timeout;
     let mut said = false;
     let (pod_regex, workload_selector) = retry_until(
         url.trim_end_matches('/'),
-        conn.request_timeout,
+        deadline.saturating_duration_since(tokio::time::Instant::now()),
         || resolve_query(&client, &args.query, single_ns),
         |trouble| {
             if !std::mem::replace(&mut said, true) {
@@ -239,6 +242,7 @@ pub async fn run(conn: Connection, args: LogsArgs) -> Result<ExitCode> {
             tail::DEFAULT_NO_FOLLOW_REQUESTS
         }),
         request_timeout: conn.request_timeout,
+        deadline,
         server: url.trim_end_matches('/').to_string(),
         query: args.query.clone(),
     };
@@ -267,6 +271,33 @@ pub async fn run(conn: Connection, args: LogsArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Says which containers' reads are being retried: one line per reason, naming the first
+/// container and how many more share it.
+fn say_retrying(pending: &mut Vec<(Arc<select::Target>, String)>) {
+    let mut by_reason: Vec<(String, Vec<Arc<select::Target>>)> = Vec::new();
+    for (t, why) in pending.drain(..) {
+        match by_reason.iter_mut().find(|(w, _)| *w == why) {
+            Some((_, targets)) => targets.push(t),
+            None => by_reason.push((why, vec![t])),
+        }
+    }
+    for (why, targets) in by_reason {
+        let first = &targets[0];
+        match targets.len() {
+            1 => eprintln!(
+                "! {} › {}: {why}; retrying, and reading on from the last line",
+                first.pod, first.container
+            ),
+            n => eprintln!(
+                "! {} › {} and {} more containers: {why}; retrying, and reading on from their last lines",
+                first.pod,
+                first.container,
+                n - 1
+            ),
+        }
+    }
+}
+
 fn membership(fmt: &Formatter, palette: &Palette, sign: char, line: &LogLine) -> String {
     let t = &line.target;
     let colour = format::PALETTE[palette.colour_of(&t.namespace, &t.pod) % format::PALETTE.len()];
@@ -290,6 +321,8 @@ async fn print(
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     let mut reconnects = crate::term::Reconnects::on_stderr("kx logs");
     let mut unread = 0usize;
+    let mut retrying: Vec<(Arc<select::Target>, String)> = Vec::new();
+    let mut gather = tokio::time::interval(Duration::from_secs(1));
     let write = |palette: &Palette, line: &LogLine, buf: &mut Vec<u8>| {
         if fmt.keep(&line.text) {
             // The palette lookup builds a key: only pay for it when colours are printed.
@@ -327,10 +360,9 @@ async fn print(
                             palette.leave(&t.namespace, &t.pod);
                         }
                         LogEvent::Problem(t, why) => eprintln!("! {} › {}: {why}", t.pod, t.container),
-                        LogEvent::Retrying(t, trouble) => eprintln!(
-                            "! {} › {}: {}; retrying, and reading on from the last line",
-                            t.pod, t.container, trouble.error
-                        ),
+                        // Held a moment: when the whole server is away, every container
+                        // fails together, and that is one line, not a hundred.
+                        LogEvent::Retrying(t, trouble) => retrying.push((t, trouble.error.to_string())),
                         LogEvent::Recovered(_) => {}
                         LogEvent::Failed(t, e) => {
                             unread += 1;
@@ -350,6 +382,7 @@ async fn print(
                         }
                     }
                 }
+                _ = gather.tick(), if !retrying.is_empty() => say_retrying(&mut retrying),
                 _ = &mut ctrl_c => break,
             }
             // Write in batches while lines keep coming; flush whenever the queue runs dry.
@@ -361,6 +394,7 @@ async fn print(
                 }
             }
         }
+        say_retrying(&mut retrying);
         if let Some(r) = reorder.as_mut() {
             for line in r.drain() {
                 write(&palette, &line, &mut buf);

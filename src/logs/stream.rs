@@ -154,9 +154,32 @@ enum Opened {
     Stream(Box<dyn futures::io::AsyncBufRead + Unpin + Send>),
     /// The container has not started yet (the kubelet's 400): nothing to read so far.
     NotStarted(String),
+    /// `--previous` of a container that never restarted: there is no such log.
+    NoPrevious,
     /// The pod is gone.
     Gone,
     Failed(KxError),
+}
+
+/// What a 400 to a log request means. The API server words these only in its message (its
+/// reason is a bare BadRequest), so the message is all there is to read.
+fn bad_request(message: &str) -> Opened {
+    if message.contains("is waiting to start") || message.contains("PodInitializing") {
+        Opened::NotStarted(message.to_string())
+    } else if message.starts_with("previous terminated container") {
+        Opened::NoPrevious
+    } else {
+        Opened::Failed(KxError::Invalid {
+            message: crate::cluster::errors::one_line(message),
+        })
+    }
+}
+
+/// Whether a line's first word is the kubelet's RFC 3339 timestamp
+/// (`2026-11-22T05:00:01.123456789Z`): checked by shape, which is cheap on the hot path.
+fn looks_like_timestamp(word: &str) -> bool {
+    let b = word.as_bytes();
+    b.len() >= 20 && b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':'
 }
 
 async fn open(client: &Client, path: &str) -> Opened {
@@ -167,7 +190,7 @@ async fn open(client: &Client, path: &str) -> Opened {
     match client.request_stream(req).await {
         Ok(body) => Opened::Stream(Box::new(body)),
         Err(kube::Error::Api(s)) if s.code == 404 => Opened::Gone,
-        Err(kube::Error::Api(s)) if s.code == 400 => Opened::NotStarted(s.message.clone()),
+        Err(kube::Error::Api(s)) if s.code == 400 => bad_request(&s.message),
         Err(e) => Opened::Failed(classify(&e)),
     }
 }
@@ -217,13 +240,15 @@ async fn follow_inner(
 ) -> Result<String, KxError> {
     let mut resume = Resume::default();
     let retry = Retry::new(opts.policy());
+    let mut waiting = Duration::ZERO;
     // Whether a `Retrying` was sent and not yet followed by `Recovered`.
     let mut troubled = false;
     // Waits before the next attempt; Err when it is time to give up.
     let fail = async |error: KxError, troubled: &mut bool| -> Result<(), KxError> {
         match retry.failed(error.clone()) {
             Ok((delay, trouble)) => {
-                if !*troubled {
+                // One failure that the next attempt gets past is a blip: not worth a word.
+                if !*troubled && trouble.failures >= 2 {
                     *troubled = true;
                     let _ = tx.send(LogEvent::Retrying(target.clone(), trouble)).await;
                 }
@@ -253,10 +278,12 @@ async fn follow_inner(
         let body = match opened {
             Opened::Stream(b) => b,
             Opened::Gone => return Ok("the pod is gone".into()),
+            Opened::NoPrevious => return Ok("no previous instance".into()),
             Opened::NotStarted(why) if !opts.follow => return Ok(format!("no log yet: {why}")),
             Opened::NotStarted(_) => {
-                // Waiting to start is not a failure: look again shortly, without counting.
-                tokio::time::sleep(Duration::from_millis(500)).await;
+                // Waiting to start is not a failure: look again, less often as it goes on.
+                waiting = (waiting * 2).clamp(Duration::from_millis(500), Duration::from_secs(5));
+                tokio::time::sleep(waiting).await;
                 continue;
             }
             // Waiting will not fix RBAC or credentials.
@@ -268,12 +295,20 @@ async fn follow_inner(
         };
         let mut lines = body.lines();
         let mut progressed = false;
+        waiting = Duration::ZERO;
         let broke = loop {
             let next = match tokio::time::timeout(opts.idle_timeout, lines.next()).await {
                 Ok(n) => n,
                 // Quiet for too long: reopen from the last line, in case the stream stalled.
-                // Following, a quiet container is normal; a finished log that stops mid-way is not.
-                Err(_) if opts.follow => break None,
+                // Following, a quiet container is normal, and a stream that stayed open that
+                // long is a healthy one: whatever trouble there was is over.
+                Err(_) if opts.follow => {
+                    retry.succeeded();
+                    if std::mem::take(&mut troubled) {
+                        let _ = tx.send(LogEvent::Recovered(target.clone())).await;
+                    }
+                    break None;
+                }
                 Err(_) => {
                     break Some(KxError::Other(format!(
                         "the log stream stalled for {}",
@@ -308,12 +343,25 @@ async fn follow_inner(
             // The line's own allocation becomes the timestamp; only the message is copied.
             let mut ts = line;
             let text = match ts.find(' ') {
-                Some(i) => {
+                Some(i) if looks_like_timestamp(&ts[..i]) => {
                     let text = ts[i + 1..].to_string();
                     ts.truncate(i);
                     text
                 }
-                None => String::new(),
+                _ if looks_like_timestamp(&ts) => String::new(),
+                // No timestamp (not from the kubelet): the whole line is text, and it is
+                // nothing to resume from.
+                _ => {
+                    let event = LogEvent::Line(LogLine {
+                        target: target.clone(),
+                        ts: String::new(),
+                        text: std::mem::take(&mut ts),
+                    });
+                    if tx.send(event).await.is_err() {
+                        return Ok("stopped".into());
+                    }
+                    continue;
+                }
             };
             if !resume.admit(&ts) {
                 continue;
@@ -369,6 +417,25 @@ mod tests {
             r.admit("not-a-timestamp"),
             "unreadable lines are never dropped"
         );
+    }
+
+    #[test]
+    fn timestamps_are_told_by_shape_and_400s_by_what_they_say() {
+        assert!(looks_like_timestamp("2026-11-22T05:00:01.123456789Z"));
+        assert!(!looks_like_timestamp("error:"));
+        assert!(!looks_like_timestamp("2026-11-22"));
+        assert!(matches!(
+            bad_request("container \"app\" in pod \"x\" is waiting to start: ContainerCreating"),
+            Opened::NotStarted(_)
+        ));
+        assert!(matches!(
+            bad_request("previous terminated container \"app\" in pod \"x\" not found"),
+            Opened::NoPrevious
+        ));
+        assert!(matches!(
+            bad_request("parsing time \"x\" as \"2006-01-02\": cannot parse"),
+            Opened::Failed(KxError::Invalid { .. })
+        ));
     }
 
     #[test]

@@ -36,9 +36,10 @@ pub struct TailSpec {
     /// Following: at most this many containers at once (more is an error). Not following:
     /// how many logs are read at once (all are read, this many at a time).
     pub max_requests: usize,
-    /// Not following: how long the first pod list may take (failing or silent) before kx
-    /// gives up.
+    /// Not following: how long the command may take to get its first pod list (failing or
+    /// silent) before kx gives up, and when that time is up (it started before the tail did).
     pub request_timeout: std::time::Duration,
+    pub deadline: tokio::time::Instant,
     /// The API server's URL, for messages.
     pub server: String,
     /// How the query was written, for messages.
@@ -91,7 +92,7 @@ pub async fn run(client: Client, spec: TailSpec, tx: mpsc::Sender<LogEvent>) -> 
     let mut watch_troubled = false;
     let mut last_trouble: Option<Trouble> = None;
     // A server that accepts and never answers fails no request: the first list has a deadline.
-    let list_deadline = tokio::time::sleep(spec.request_timeout);
+    let list_deadline = tokio::time::sleep_until(spec.deadline);
     tokio::pin!(list_deadline);
     loop {
         tokio::select! {
@@ -106,7 +107,9 @@ pub async fn run(client: Client, spec: TailSpec, tx: mpsc::Sender<LogEvent>) -> 
                 }
                 .to_string());
             }
-            ev = pods.next() => {
+            // Without follow only the first list matters: once it is in, the watch is no longer
+            // read, so nothing it does can end the reads under way.
+            ev = pods.next(), if spec.stream.follow || listing > 0 => {
                 let Some(ev) = ev else { return Ok(()) };
                 let pod = match ev {
                     // A watch stream ended; only a bounded one does (it gave up).
@@ -126,6 +129,9 @@ pub async fn run(client: Client, spec: TailSpec, tx: mpsc::Sender<LogEvent>) -> 
                     PodNews::Trouble(t) if !spec.stream.follow && !t.error.is_transient() => {
                         return Err(t.error.to_string());
                     }
+                    // 410 Gone: the watch's version was too old; the watcher lists again by
+                    // itself, and there is nothing to tell.
+                    PodNews::Trouble(t) if t.error.is_gone() => continue,
                     PodNews::Trouble(t) => {
                         watch_troubled = true;
                         last_trouble = Some(t.clone());

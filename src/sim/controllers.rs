@@ -80,6 +80,8 @@ pub struct Controllers {
     churn_count: u64,
     demo_pulse: bool,
     pub start_delay: Duration,
+    /// CronJob runs already told about (missed or held back), by CronJob uid and due second.
+    cron_said: std::collections::HashSet<(String, i64)>,
 }
 
 fn find(types: &[ResourceType], plural: &str) -> ResourceType {
@@ -171,6 +173,7 @@ impl Controllers {
             churn_count: 0,
             demo_pulse,
             start_delay: Duration::from_millis(1500),
+            cron_said: Default::default(),
         }
     }
 

@@ -161,13 +161,24 @@ pub fn from_fields_v1(v: &Value) -> FieldSet {
     out
 }
 
-/// The key of a list item by its list's merge key, as `k:{"name":"web"}`.
-fn item_key(item: &Value, key: &str) -> Option<String> {
-    let value = item.get(key)?;
+/// The key of a list item by its list's merge key, as `k:{"name":"web"}`. Ports are keyed by
+/// their number and protocol together, as the API server keys them.
+fn item_key(item: &Value, field: &str, key: &str) -> Option<String> {
     let mut m = Map::new();
-    m.insert(key.to_string(), value.clone());
+    m.insert(key.to_string(), item.get(key)?.clone());
+    if field == "ports"
+        && let Some(protocol) = item.get("protocol")
+    {
+        m.insert("protocol".into(), protocol.clone());
+    }
     Some(format!("k:{}", Value::Object(m)))
 }
+
+/// Maps whose entries are owned one by one, and which are owned themselves (`.`).
+const GRANULAR_MAPS: &[&str] = &["labels", "annotations"];
+
+/// Fields owned whole, never field by field (the API server's atomic types).
+const ATOMIC: &[&str] = &["selector"];
 
 /// Every field an object sets, as paths (what an applied configuration claims).
 pub fn of_object(obj: &Value) -> FieldSet {
@@ -198,7 +209,13 @@ pub fn of_object(obj: &Value) -> FieldSet {
 
 fn walk_value(v: &Value, context: &str, field: &str, path: &mut Path, out: &mut FieldSet) {
     match v {
+        _ if ATOMIC.contains(&field) => {
+            out.insert(path.clone());
+        }
         Value::Object(m) if !m.is_empty() => {
+            if GRANULAR_MAPS.contains(&field) {
+                out.insert(path.clone());
+            }
             for (k, child) in m {
                 path.push(format!("f:{k}"));
                 walk_value(child, context, k, path, out);
@@ -221,7 +238,7 @@ fn walk_value(v: &Value, context: &str, field: &str, path: &mut Path, out: &mut 
             };
             let inner = element_context(field);
             for item in items {
-                let Some(step) = item_key(item, key) else {
+                let Some(step) = item_key(item, field, key) else {
                     out.insert(path.clone());
                     return;
                 };
@@ -422,9 +439,12 @@ pub fn apply(
     let mine = |e: &Entry| e.same_owner(manager, "Apply", None);
     let mut conflicts = Vec::new();
     for e in owners.iter_mut().filter(|e| !mine(e)) {
+        // Only values conflict: a list item or a map that both claim is shared, whatever
+        // their other fields hold.
         let contested: Vec<Path> = e
             .fields
             .intersection(&applied)
+            .filter(|p| is_leaf(&applied, p))
             .filter(|p| value_at(current, p) != value_at(config, p))
             .cloned()
             .collect();
@@ -485,6 +505,13 @@ pub fn apply(
     Ok(merged)
 }
 
+/// Whether no other path of the set lies under this one (paths extending it sort right after).
+fn is_leaf(set: &FieldSet, path: &Path) -> bool {
+    !set.range(path.clone()..)
+        .nth(1)
+        .is_some_and(|next| next.starts_with(path))
+}
+
 /// Records an ordinary write (create, update, patch) by `manager`: the fields it changed
 /// become its own and no one else's, and fields that are gone are no one's.
 pub fn record_update(
@@ -497,9 +524,15 @@ pub fn record_update(
 ) {
     let present = of_object(new);
     let mut owners = old.map(entries).unwrap_or_default();
+    // A value changed, or a list item or map that was not there: a changed field inside an
+    // item does not make the item itself change hands.
     let changed: FieldSet = present
         .iter()
-        .filter(|p| old.is_none_or(|o| value_at(o, p) != value_at(new, p)))
+        .filter(|p| match old {
+            None => true,
+            Some(o) if is_leaf(&present, p) => value_at(o, p) != value_at(new, p),
+            Some(o) => value_at(o, p).is_none(),
+        })
         .cloned()
         .collect();
     for e in owners.iter_mut() {

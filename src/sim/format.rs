@@ -154,7 +154,7 @@ pub fn list_body(
         Format::Full => {
             let head = json!({"kind": format!("{}List", rt.kind), "apiVersion": rt.api_version(), "metadata": list_meta});
             let size: usize = items.iter().map(|s| s.json.len() + 1).sum();
-            with_array(&head, "items", items, |s, out| out.put_slice(&s.json), size)
+            with_array(&head, "items", items, |s, out| s.item_json(out), size)
         }
     }
 }

@@ -763,30 +763,43 @@ fn server_side_apply(
     }
     let now = super::cluster::now_rfc3339();
     let conflict = |conflicts: Vec<super::fields::Conflict>| {
-        let lines: Vec<String> = conflicts
-            .iter()
-            .map(|c| format!("{}: {}", c.owner(), c.path))
-            .collect();
-        let plural = if conflicts.len() == 1 { "" } else { "s" };
         let causes: Vec<Value> = conflicts
             .iter()
             .map(|c| json!({"reason": "FieldManagerConflict", "message": c.owner(), "field": c.path}))
             .collect();
+        // As the API server words it: one conflict on one line; several grouped by owner.
+        let message = match conflicts.as_slice() {
+            [one] => format!(
+                "Apply failed with 1 conflict: {}: {}",
+                one.owner(),
+                one.path
+            ),
+            many => {
+                let mut owners: Vec<(String, Vec<&str>)> = Vec::new();
+                for c in many {
+                    let owner = c.owner().replacen("conflict with", "conflicts with", 1);
+                    match owners.iter_mut().find(|(o, _)| *o == owner) {
+                        Some((_, paths)) => paths.push(&c.path),
+                        None => owners.push((owner, vec![&c.path])),
+                    }
+                }
+                let groups: Vec<String> = owners
+                    .iter()
+                    .map(|(o, paths)| {
+                        let lines: Vec<String> = paths.iter().map(|p| format!("- {p}")).collect();
+                        format!("{o}:\n{}", lines.join("\n"))
+                    })
+                    .collect();
+                format!(
+                    "Apply failed with {} conflicts: {}",
+                    many.len(),
+                    groups.join("\n")
+                )
+            }
+        };
         ApiError {
             details: json!({"causes": causes}),
-            ..ApiError::new(
-                409,
-                "Conflict",
-                if conflicts.len() == 1 {
-                    format!("Apply failed with 1 conflict: {}", lines[0])
-                } else {
-                    format!(
-                        "Apply failed with {} conflict{plural}: {}",
-                        conflicts.len(),
-                        lines.join("\n")
-                    )
-                },
-            )
+            ..ApiError::new(409, "Conflict", message)
         }
     };
     let Ok(current) = cluster.get(rt, ns, name) else {

@@ -12,7 +12,11 @@ use std::sync::Arc;
 /// One stored object. Immutable: a write replaces it.
 #[derive(Debug)]
 pub struct Stored {
+    /// The object as compact JSON, `apiVersion` and `kind` first.
     pub json: Bytes,
+    /// Where the fields after `apiVersion` and `kind` begin in `json`: list items leave those
+    /// two out, as the API server's lists do.
+    body_at: usize,
     /// The object's `metadata` as compact JSON (managedFields left out), for metadata-only
     /// responses and Table rows; kept as bytes because at 100k objects parsed maps cost too much.
     pub metadata_json: Bytes,
@@ -52,8 +56,10 @@ impl Stored {
             }
             _ => serde_json::to_vec(meta).unwrap_or_default(),
         };
+        let (json, body_at) = type_meta_first(value);
         Stored {
-            json: Bytes::from(serde_json::to_vec(value).unwrap_or_default()),
+            json: Bytes::from(json),
+            body_at,
             metadata_json: Bytes::from(metadata_json),
             namespace: meta["namespace"].as_str().unwrap_or_default().to_string(),
             name: meta["name"].as_str().unwrap_or_default().to_string(),
@@ -66,6 +72,17 @@ impl Stored {
             indexed,
             cells: table::cells(rt, value),
             deleting: meta["deletionTimestamp"].is_string(),
+        }
+    }
+
+    /// The object as a list item: without `apiVersion` and `kind`.
+    pub fn item_json(&self, out: &mut impl bytes::BufMut) {
+        match self.json.get(self.body_at..) {
+            Some(rest) if self.body_at > 0 => {
+                out.put_u8(b'{');
+                out.put_slice(rest);
+            }
+            _ => out.put_slice(&self.json),
         }
     }
 
@@ -91,6 +108,44 @@ impl Stored {
                 .unwrap_or_else(|| super::selector::field_of(&self.value(), path)),
         }
     }
+}
+
+/// The other fields of an object, serialized without copying it.
+struct WithoutTypeMeta<'a>(&'a serde_json::Map<String, Value>);
+
+impl serde::Serialize for WithoutTypeMeta<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        for (k, v) in self.0 {
+            if k != "apiVersion" && k != "kind" {
+                map.serialize_entry(k, v)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// `{"apiVersion":…,"kind":…,REST}` and where REST begins (0: no fields beyond the two).
+fn type_meta_first(value: &Value) -> (Vec<u8>, usize) {
+    let Some(m) = value.as_object() else {
+        return (serde_json::to_vec(value).unwrap_or_default(), 0);
+    };
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(b"{\"apiVersion\":");
+    out.extend(serde_json::to_vec(m.get("apiVersion").unwrap_or(&Value::Null)).unwrap_or_default());
+    out.extend_from_slice(b",\"kind\":");
+    out.extend(serde_json::to_vec(m.get("kind").unwrap_or(&Value::Null)).unwrap_or_default());
+    let rest = serde_json::to_vec(&WithoutTypeMeta(m)).unwrap_or_default();
+    if rest.len() <= 2 {
+        out.push(b'}');
+        return (out, 0);
+    }
+    out.push(b',');
+    let body_at = out.len();
+    // `rest` is `{…}`: its fields follow the comma.
+    out.extend_from_slice(&rest[1..]);
+    (out, body_at)
 }
 
 fn str_at(v: &Value, path: &[&str]) -> String {

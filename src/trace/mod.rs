@@ -60,6 +60,7 @@ async fn watch_set(
     let mut stream = std::pin::pin!(watched(api, config, Policy::FOLLOWING));
     while let Some(ev) = stream.next().await {
         let msg = match ev {
+            Err(t) if t.error.is_gone() => continue,
             Err(t) => SetMsg::Error(*t),
             Ok(Event::Init) => SetMsg::Relist(generation, which),
             Ok(Event::InitDone) => SetMsg::Listed(generation, which),
@@ -84,6 +85,8 @@ struct Traced {
     missing: bool,
     /// "live", "waiting for it to exist", "deleted", or the reconnect report.
     state: String,
+    /// Whether `state` is a reconnect report (the next news replaces it with "live").
+    reconnecting: bool,
     sets: Objects,
     pods: Objects,
     endpoints: Option<Value>,
@@ -204,6 +207,7 @@ pub async fn run(conn: Connection, args: TraceArgs) -> Result<ExitCode> {
                         }
                         traced.main = Some(o);
                         traced.missing = false;
+                        traced.reconnecting = false;
                         traced.state = "live".into();
                     }
                     ObjectMsg::Missing if traced.main.is_some() => traced.state = "deleted (last known state)".into(),
@@ -212,8 +216,11 @@ pub async fn run(conn: Connection, args: TraceArgs) -> Result<ExitCode> {
                         traced.state = "waiting for it to exist".into();
                     }
                     ObjectMsg::Deleted => traced.state = "deleted (last known state)".into(),
-                    ObjectMsg::Error(t) => traced.state = t.line(jiff::Timestamp::now()),
-                    ObjectMsg::EventSeen(..) | ObjectMsg::EventGone(_) => {}
+                    ObjectMsg::Error(t) => {
+                        traced.reconnecting = true;
+                        traced.state = t.line(jiff::Timestamp::now());
+                    }
+                    ObjectMsg::EventSeen(..) | ObjectMsg::EventGone(_) | ObjectMsg::EventsError(_) => {}
                 }
             }
             msg = set_rx.recv() => {
@@ -297,7 +304,8 @@ fn apply(traced: &mut Traced, msg: SetMsg, generation: u64) -> bool {
             Which::Endpoints => traced.endpoints = None,
         },
         SetMsg::Apply(g, which, v) if current(g, which) => {
-            if traced.state.starts_with("reconnecting") && traced.main.is_some() {
+            if traced.reconnecting && traced.main.is_some() {
+                traced.reconnecting = false;
                 traced.state = "live".into();
             }
             let name = v["metadata"]["name"]
@@ -323,7 +331,10 @@ fn apply(traced: &mut Traced, msg: SetMsg, generation: u64) -> bool {
             }
             Which::Endpoints => traced.endpoints = None,
         },
-        SetMsg::Error(t) => traced.state = t.line(jiff::Timestamp::now()),
+        SetMsg::Error(t) => {
+            traced.reconnecting = true;
+            traced.state = t.line(jiff::Timestamp::now());
+        }
         _ => return false,
     }
     true

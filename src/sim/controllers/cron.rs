@@ -53,7 +53,7 @@ impl Controllers {
         };
         let v = cj.value();
         let me = ObjectRef::of("batch/v1", "CronJob", &cj);
-        // Its jobs, oldest first (the name carries the scheduled minute).
+        // Its jobs, oldest first.
         let mut jobs: Vec<Value> = self
             .owned(&cj.uid, "batch/jobs")
             .iter()
@@ -61,7 +61,7 @@ impl Controllers {
             .map(|j| j.value())
             .collect();
         jobs.sort_by_key(|j| {
-            j["metadata"]["name"]
+            j["metadata"]["creationTimestamp"]
                 .as_str()
                 .unwrap_or_default()
                 .to_string()
@@ -97,17 +97,41 @@ impl Controllers {
             .or_else(|| v["metadata"]["creationTimestamp"].as_str())
             .and_then(|t| t.parse::<jiff::Timestamp>().ok());
         let suspended = v["spec"]["suspend"].as_bool().unwrap_or(false);
+        let now = self.cluster.clock();
         if let (Some(due), false) = (due.filter(|d| last.is_none_or(|l| *d > l)), suspended) {
             let policy = v["spec"]["concurrencyPolicy"].as_str().unwrap_or("Allow");
-            let skip = policy == "Forbid" && !active.is_empty();
-            if skip {
-                self.emit_event(
-                    &me,
-                    "Normal",
-                    "JobAlreadyActive",
-                    "Not starting job because prior execution is running and concurrency policy is Forbid",
-                    "cronjob-controller",
-                );
+            let scheduled = json!(due.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
+            // Told once per run, not on every tick.
+            let first_word = self.cron_said.insert((cj.uid.clone(), due.as_second()));
+            // Too late to start (startingDeadlineSeconds): that run is missed.
+            let too_late = v["spec"]["startingDeadlineSeconds"]
+                .as_i64()
+                .is_some_and(|d| now.duration_since(due) > jiff::SignedDuration::from_secs(d));
+            if too_late {
+                if first_word {
+                    self.emit_event(
+                        &me,
+                        "Warning",
+                        "MissSchedule",
+                        &format!(
+                            "Missed scheduled time to start a job: {}",
+                            scheduled.as_str().unwrap_or_default()
+                        ),
+                        "cronjob-controller",
+                    );
+                }
+            } else if policy == "Forbid" && !active.is_empty() {
+                // Neither started nor marked as scheduled: it starts once the running job is
+                // done, if still in time.
+                if first_word {
+                    self.emit_event(
+                        &me,
+                        "Normal",
+                        "JobAlreadyActive",
+                        "Not starting job because prior execution is running and concurrency policy is Forbid",
+                        "cronjob-controller",
+                    );
+                }
             } else {
                 if policy == "Replace" {
                     for j in &active {
@@ -129,25 +153,28 @@ impl Controllers {
                 job["metadata"]["name"] = json!(job_name);
                 job["metadata"]["ownerReferences"] = json!([me.owner_reference()]);
                 job["metadata"]["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"] =
-                    json!(due.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
-                if let Ok(created) = self.cluster.create(&self.t.jobs, ns, job) {
-                    self.emit_event(
-                        &me,
-                        "Normal",
-                        "SuccessfulCreate",
-                        &format!("Created job {}", created.name),
-                        "cronjob-controller",
-                    );
-                    if let Some(list) = status["active"].as_array_mut() {
-                        list.push(
-                            json!({"apiVersion": "batch/v1", "kind": "Job", "namespace": ns,
-                            "name": created.name, "uid": created.uid}),
+                    scheduled.clone();
+                match self.cluster.create(&self.t.jobs, ns, job) {
+                    Ok(created) => {
+                        self.emit_event(
+                            &me,
+                            "Normal",
+                            "SuccessfulCreate",
+                            &format!("Created job {}", created.name),
+                            "cronjob-controller",
                         );
+                        if let Some(list) = status["active"].as_array_mut() {
+                            list.push(json!({"apiVersion": "batch/v1", "kind": "Job",
+                                "namespace": ns, "name": created.name, "uid": created.uid}));
+                        }
+                        status["lastScheduleTime"] = scheduled;
                     }
+                    // This run's job exists already: it counts as scheduled.
+                    Err(e) if e.code == 409 => status["lastScheduleTime"] = scheduled,
+                    // Not created: tried again on the next tick.
+                    Err(_) => {}
                 }
             }
-            // A skipped run counts as scheduled, so it is not retried every second.
-            status["lastScheduleTime"] = json!(due.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
         }
         if status["active"].as_array().is_some_and(|a| a.is_empty())
             && let Some(m) = status.as_object_mut()
