@@ -3,13 +3,13 @@
 # of `kx sim --scenario scale --pods N --churn R`; then `kubectl get pods -A -w` on the same
 # simulator as the peer. Reports the time to the first complete list on screen, CPU (% of one
 # core) over a window of churn, peak RSS, and kx's frame and update times from its debug log.
-# Usage: benches/explorer_churn.sh [PODS] [EVENTS_PER_SEC] [WINDOW_SECS]
+# Usage: benches/explorer_churn.sh [PODS] [EVENTS_PER_SEC] [WINDOW_SECS]   (KX_BIN: another kx to run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pods=${1:-100000}
 churn=${2:-1000}
 window=${3:-30}
-bin=$PWD/target/release/kx
+bin=${KX_BIN:-$PWD/target/release/kx}
 [ -x "$bin" ] || cargo build --release
 dir=$(mktemp -d)
 sock="kx-churn-$$"

@@ -2,11 +2,12 @@
 //! complete list of all pods, memory held, a filter keystroke's re-ordering, and the same
 //! list through `kubectl get pods -A` for the ratio. `cargo bench --bench explorer_scale`
 //! (KX_BENCH_PODS sets the pod count, default 100000). Under `cargo test` it only says how to run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests and benches stop at the first surprise
 
 mod common;
 
 use common::{ScaleSim, first_list, status_kib};
-use kx::app::model::{RowFilter, columns, ordered_rows};
+use kx::tui::model::{RowFilter, columns, ordered_rows};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 

@@ -8,12 +8,13 @@
 //!    with `--churn 1000`: every live change goes into a History with the default 64 MiB
 //!    budget for KX_BENCH_SECS (default 60) seconds; the history's own count and the process
 //!    RSS it adds are reported against the budget.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests and benches stop at the first surprise
 
 mod common;
 
 use common::{ScaleSim, first_list, status_kib};
-use kx::changes::diff::{self, Noise};
 use kx::cluster::watch::WatchMsg;
+use kx::diff::{self, Noise};
 use kx::history::{DEFAULT_BUDGET, History, HistoryKey};
 use serde_json::{Value, json};
 use std::process::{Command, Stdio};

@@ -25,6 +25,16 @@ pub struct Cli {
     pub theme: Option<String>,
     #[command(flatten)]
     pub writes: WriteFlags,
+    /// Colour on the command line: auto (on a terminal, unless NO_COLOR is set), always or
+    /// never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: ColorWhen,
 }
 
 #[derive(Debug, Clone, Copy, Args, Default)]
@@ -132,20 +142,18 @@ pub enum ConfigAction {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorWhen {
-    /// Colour on a terminal, unless NO_COLOR is set.
+    /// Colour on a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it).
     Auto,
     Always,
     Never,
 }
 
-impl ColorWhen {
-    pub fn enabled(self, is_terminal: bool) -> bool {
-        match self {
-            ColorWhen::Always => true,
-            ColorWhen::Never => false,
-            ColorWhen::Auto => {
-                is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            }
+impl From<ColorWhen> for crate::paint::ColorChoice {
+    fn from(when: ColorWhen) -> Self {
+        match when {
+            ColorWhen::Auto => crate::paint::ColorChoice::Auto,
+            ColorWhen::Always => crate::paint::ColorChoice::Always,
+            ColorWhen::Never => crate::paint::ColorChoice::Never,
         }
     }
 }
@@ -160,8 +168,6 @@ pub struct ChangesArgs {
     /// default (headers and diffs) or json (one record per change).
     #[arg(short = 'o', long, value_enum, default_value = "default")]
     pub output: ChangesOutput,
-    #[arg(long, value_enum, default_value = "auto")]
-    pub color: ColorWhen,
     /// Print a Secret's values (otherwise each shows as its size and a fingerprint, so a
     /// change is still seen).
     #[arg(long)]
@@ -178,8 +184,6 @@ pub struct EditArgs {
 pub struct TraceArgs {
     /// deploy/NAME or svc/NAME (any name kubectl takes for the kind).
     pub target: String,
-    #[arg(long, value_enum, default_value = "auto")]
-    pub color: ColorWhen,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -247,15 +251,13 @@ pub struct LogsArgs {
     pub previous: bool,
     /// Print timestamps: default (RFC 3339 with nanoseconds) or short.
     #[arg(short = 't', long, num_args = 0..=1, default_missing_value = "default", require_equals = true, value_name = "FORMAT")]
-    pub timestamps: Option<crate::logs::format::Stamp>,
+    pub timestamps: Option<LogStamp>,
     /// Time zone of printed timestamps (Local, UTC, Europe/Paris, …).
     #[arg(long, default_value = "Local", value_name = "ZONE")]
     pub timezone: String,
     /// Output: default (`[namespace] pod container message`), raw (the message only) or json.
     #[arg(short = 'o', long, value_enum, default_value = "default")]
-    pub output: crate::logs::format::Output,
-    #[arg(long, value_enum, default_value = "auto")]
-    pub color: ColorWhen,
+    pub output: LogOutput,
     /// Following: at most this many containers (default 100); more is an error that says how
     /// many matched. Without follow: how many logs are read at once (default 20); all are read.
     #[arg(long, value_name = "N")]
@@ -360,5 +362,44 @@ fn parse_fraction(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
         _ => Err(format!("{text} is not a fraction between 0 and 1")),
+    }
+}
+
+/// `kx logs -o`: how lines are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogOutput {
+    /// `[namespace] pod container message`.
+    Default,
+    /// The message only.
+    Raw,
+    /// One JSON object per line.
+    Json,
+}
+
+impl From<LogOutput> for crate::logs::format::Output {
+    fn from(o: LogOutput) -> Self {
+        match o {
+            LogOutput::Default => Self::Default,
+            LogOutput::Raw => Self::Raw,
+            LogOutput::Json => Self::Json,
+        }
+    }
+}
+
+/// `kx logs -t`: how timestamps are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogStamp {
+    /// RFC 3339 with nanoseconds, in the chosen time zone.
+    Default,
+    /// `MM-DD HH:MM:SS`.
+    Short,
+}
+
+impl From<LogStamp> for crate::logs::format::Stamp {
+    fn from(s: LogStamp) -> Self {
+        match s {
+            LogStamp::Default => Self::Default,
+            LogStamp::Short => Self::Short,
+        }
     }
 }

@@ -1,15 +1,21 @@
 //! kx: a terminal UI for exploring and operating Kubernetes clusters.
+//!
+//! The layers point one way: `main → cmd → tui → {logs, history, diff, edit, trace} →
+//! cluster`, with `sim` (the simulated API server) beside them, using none. See
+//! ARCHITECTURE.md.
 
 pub mod age;
-pub mod app;
-pub mod changes;
 pub mod cli;
 pub mod cluster;
+pub mod cmd;
 pub mod config;
+pub mod diff;
 pub mod duration;
 pub mod edit;
 pub mod history;
 pub mod logs;
+pub mod paint;
 pub mod sim;
-pub mod term;
+pub mod text;
 pub mod trace;
+pub mod tui;

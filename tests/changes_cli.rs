@@ -1,6 +1,7 @@
 //! `kx changes` and `kx status` (the binary) against the simulator: a scale-up shows as
 //! `replicas: 3` → `replicas: 5` with no resourceVersion noise, a dropped watch loses no
 //! revision, unknown kinds get close matches, and a missing object is waited for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests and benches stop at the first surprise
 
 mod common;
 

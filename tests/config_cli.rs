@@ -1,4 +1,5 @@
 //! `kx config path|init|check` as a user runs them, with KX_CONFIG_DIR pointing at a temp dir.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests and benches stop at the first surprise
 
 use std::process::Command;
 

@@ -1,6 +1,7 @@
 //! Connecting like kubectl: exec credential plugins and OIDC id-tokens from the kubeconfig
 //! (through kx's own `client_config`), RBAC denials reported as "forbidden" with the verb and
 //! resource, and discovery that refreshes when a CRD is added.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests and benches stop at the first surprise
 
 mod common;
 
@@ -143,8 +144,12 @@ async fn a_forbidden_list_says_forbidden_with_the_verb_and_resource_in_the_heade
         "forbidden: user \"kx-sim\" cannot list secrets cluster-wide (RBAC); ask for access or use another context"
     );
     // The explorer shows it in its header instead of an empty "no rows" table.
-    use kx::app::state::{Action, State};
-    let mut state = State::new("kx-sim".into(), None, kx::config::keys::KeyMap::load(None));
+    use kx::tui::action::Action;
+    let mut state = kx::tui::app::App::new(kx::tui::session::Session::new(
+        "kx-sim".into(),
+        None,
+        kx::config::keys::KeyMap::load(None),
+    ));
     state.update(Action::Discovered(resources));
     let cmd = ":secrets\r";
     for ch in cmd.chars() {
@@ -154,12 +159,13 @@ async fn a_forbidden_list_says_forbidden_with_the_verb_and_resource_in_the_heade
         };
         state.update(Action::Key(crossterm::event::KeyEvent::from(code)));
     }
-    let key = state.current().expect("the secrets list").key.clone();
+    let key = state.list().expect("the secrets list").key.clone();
     state.update(Action::Watch(key, WatchMsg::Error(error)));
+    state.prepare();
     let mut term =
         ratatui::Terminal::new(ratatui::backend::TestBackend::new(150, 6)).expect("terminal");
     let theme = kx::config::theme::Theme::load("default-dark", None, false);
-    term.draw(|f| kx::app::view::draw(f, &mut state, &theme))
+    term.draw(|f| kx::tui::draw::draw(f, &state, &theme))
         .expect("draw");
     let screen = format!("{}", term.backend());
     assert!(

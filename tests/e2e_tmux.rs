@@ -1,4 +1,5 @@
 //! End to end: the kx binary (release when built, as CI builds it) in tmux, driven like a person would.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests and benches stop at the first surprise
 
 use std::path::PathBuf;
 use std::process::Command;

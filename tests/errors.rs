@@ -2,6 +2,7 @@
 //! what happened and what to do, exit code 1, and no chain of repeated causes. One-shot
 //! commands give up after `--request-timeout`; following commands say a failure once and
 //! then that they are connected again.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests and benches stop at the first surprise
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! `kubectl create …`, `run`, `expose` and `scale`; Secrets' `stringData` folded into `data`;
 //! status ignored through the main resource; CronJobs creating Jobs on schedule; and
 //! `kubectl apply --server-side` with field managers and their conflicts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests and benches stop at the first surprise
 
 mod common;
 

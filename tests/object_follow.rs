@@ -1,6 +1,7 @@
 //! Following one object for the detail views, against the simulator: its changes arrive live,
 //! its events arrive, a deletion is reported with the last copy kept, and an object that does
 //! not exist yet is waited for.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests and benches stop at the first surprise
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! `kx sim` as a process: the address on the first line, a clean exit on SIGTERM, clear errors
 //! for bad flags and a taken port, and the same seed giving the same cluster.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests and benches stop at the first surprise
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};

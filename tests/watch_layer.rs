@@ -1,5 +1,6 @@
 //! The watch layer against the simulator: discovery and name resolution, a complete first
 //! list of Table rows, live changes, and recovery from dropped connections and 410 Gone.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests and benches stop at the first surprise
 
 mod common;
 
@@ -238,32 +239,33 @@ async fn a_failing_server_is_reported_and_retried() {
 }
 
 /// Types keys into the explorer's state, as a person would.
-fn typed(state: &mut kx::app::state::State, text: &str) {
+fn typed(state: &mut kx::tui::app::App, text: &str) {
     use crossterm::event::{KeyCode, KeyEvent};
     for ch in text.chars() {
         let code = match ch {
             '\r' => KeyCode::Enter,
             c => KeyCode::Char(c),
         };
-        state.update(kx::app::state::Action::Key(KeyEvent::from(code)));
+        state.update(kx::tui::action::Action::Key(KeyEvent::from(code)));
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_small_list_takes_whole_objects_so_its_first_change_is_diffed_in_the_tui() {
-    use kx::app::state::{Action, State};
+    use kx::tui::action::Action;
+    use kx::tui::app::App;
     let c = TestCluster::start(false).await;
     let client = client(&c).await;
     let resources = discover(&client).await.expect("discovery");
-    let mut state = State::new(
+    let mut state = App::new(kx::tui::session::Session::new(
         "kx-sim".into(),
         Some("shop".into()),
         kx::config::keys::KeyMap::load(None),
-    );
-    state.revisions = kx::history::History::new(64 << 20);
+    ));
+    state.data.revisions = kx::history::History::new(64 << 20);
     state.update(Action::Discovered(resources.clone()));
     typed(&mut state, ":deploy\r");
-    let view = state.current().expect("the deployments list");
+    let view = state.list().expect("the deployments list");
     let (key, resource) = (view.key.clone(), view.resource.clone());
     let (tx, mut rx) = mpsc::channel(1024);
     let watch = tokio::spawn(run(
@@ -281,7 +283,7 @@ async fn a_small_list_takes_whole_objects_so_its_first_change_is_diffed_in_the_t
     ));
     // Feeds the watch into the state until `done` holds.
     let seen = std::cell::RefCell::new(Vec::new());
-    let mut feed = async |state: &mut State, what: &str, done: &dyn Fn(&State) -> bool| {
+    let mut feed = async |state: &mut App, what: &str, done: &dyn Fn(&App) -> bool| {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         while !done(state) {
             let msg = tokio::time::timeout_at(deadline, rx.recv())
@@ -292,16 +294,11 @@ async fn a_small_list_takes_whole_objects_so_its_first_change_is_diffed_in_the_t
             state.update(Action::Watch(key.clone(), msg));
         }
     };
-    feed(&mut state, "the first list", &|s: &State| {
-        s.current()
-            .and_then(|v| s.store_of(v))
-            .is_some_and(|st| st.loaded)
+    feed(&mut state, "the first list", &|s: &App| {
+        s.data.stores.get(&key).is_some_and(|st| st.loaded)
     })
     .await;
-    let store = state
-        .current()
-        .and_then(|v| state.store_of(v))
-        .expect("store");
+    let store = state.data.stores.get(&key).expect("store");
     assert_eq!(
         store.whole_objects,
         Some(true),
@@ -314,8 +311,8 @@ async fn a_small_list_takes_whole_objects_so_its_first_change_is_diffed_in_the_t
     );
     c.kubectl_ok(&["scale", "deploy/web", "-n", "shop", "--replicas=5"])
         .await;
-    feed(&mut state, "the scale-up", &|s: &State| {
-        s.current().and_then(|v| s.store_of(v)).is_some_and(|st| {
+    feed(&mut state, "the scale-up", &|s: &App| {
+        s.data.stores.get(&key).is_some_and(|st| {
             st.ordered()
                 .any(|r| r.name == "web" && r.cells[1].contains("/5"))
         })
@@ -323,8 +320,10 @@ async fn a_small_list_takes_whole_objects_so_its_first_change_is_diffed_in_the_t
     .await;
     // The very first change of the list is a diff already: D on the row shows it.
     typed(&mut state, "/^web$\rD");
-    let detail = state.detail.as_ref().expect("the diff view");
-    let diff = detail.diff.as_ref().expect("its revisions");
+    let screen = state
+        .front_as::<kx::tui::screens::diff::DiffScreen>()
+        .expect("the diff screen");
+    let diff = &screen.diff;
     let newest = diff.rows.first().expect("a revision");
     assert_eq!(
         (newest.change.label(), newest.summary.as_str()),
@@ -332,7 +331,7 @@ async fn a_small_list_takes_whole_objects_so_its_first_change_is_diffed_in_the_t
         "{:?}",
         diff.rows
     );
-    let text = detail.lines.join("\n");
+    let text = screen.object.pane.lines.join("\n");
     assert!(
         text.contains("-  replicas: 3") && text.contains("+  replicas: 5"),
         "{text}"

@@ -1,14 +1,14 @@
 //! The TUI's write actions, as the runtime carries them out, against the simulator and checked
 //! with kubectl: delete with a propagation policy, scale, rollout restart, cordon and uncordon,
 //! and an RBAC denial worded with the verb and the object.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests and benches stop at the first surprise
 
 mod common;
 
 use common::TestCluster;
-use kx::app::state_write::{Propagation, WriteOp};
-use kx::app::writes::perform;
 use kx::cluster::discovery::{discover, resolve};
 use kx::cluster::object::ObjectRef;
+use kx::tui::writes::{Propagation, WriteOp, perform};
 
 async fn target(c: &TestCluster, kind: &str, ns: Option<&str>, name: &str) -> ObjectRef {
     let resources = discover(&c.client().await).await.expect("discovery");

@@ -1,5 +1,6 @@
 //! What the scale benchmarks share: the release `kx sim` with the scale scenario, a client of
 //! it built as kx builds its own, and the process's memory from /proc.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::BufRead;
 use std::path::PathBuf;

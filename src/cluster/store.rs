@@ -4,7 +4,7 @@
 
 use super::rows::{Column, Row};
 use super::watch::WatchMsg;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 /// (namespace, name, uid): the default display order, kept sorted as rows come and go.
 pub type OrderKey = (String, String, String);
@@ -16,14 +16,26 @@ fn order_key(row: &Row) -> OrderKey {
 /// How long a row's "changed N ago" mark stays (the list's CHANGED column).
 pub const CHANGE_MARK_SECS: i64 = 600;
 
+/// Changes a store remembers slot by slot, for views that keep derived rows up to date without
+/// walking every row; past this a view derives its rows anew.
+const JOURNAL_MAX: usize = 8192;
+
+/// Where a row lives in a store: stable while the row stays, so a view can keep the rows it
+/// shows as slots (four bytes each) rather than copies.
+pub type Slot = u32;
+
 #[derive(Debug, Clone, Default)]
 pub struct RowStore {
     pub columns: Vec<Column>,
-    /// Every row in namespace/name order, kept per event so a list needs no sort per frame and
-    /// a frame walks the rows without a hash lookup each (at 100k rows that is most of its cost).
-    rows: BTreeMap<OrderKey, Row>,
-    /// uid → the row's place in `rows`.
-    places: HashMap<String, OrderKey>,
+    /// The rows, by slot; a removed row leaves its slot free for the next.
+    slots: Vec<Option<Row>>,
+    free: Vec<Slot>,
+    /// Every row's slot in namespace/name order, kept per event so a list needs no sort per
+    /// frame and a frame walks the rows without a hash lookup each (at 100k rows that is most
+    /// of its cost).
+    order: BTreeMap<OrderKey, Slot>,
+    /// uid → the row's slot.
+    places: HashMap<String, Slot>,
     relist: Option<HashMap<String, Row>>,
     /// uid → Unix seconds of the last change seen live (not during a list).
     pub changed_at: HashMap<String, i64>,
@@ -36,24 +48,66 @@ pub struct RowStore {
     pub error: Option<super::backoff::Trouble>,
     /// Bumped on every change, so views rebuild derived data only when it moved.
     pub generation: u64,
+    /// (generation, slot) of each row inserted, changed or removed, oldest first.
+    journal: VecDeque<(u64, Slot)>,
+    /// Changes up to this generation may be missing from the journal.
+    journal_floor: u64,
 }
 
 impl RowStore {
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.order.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.order.is_empty()
     }
 
     pub fn get(&self, uid: &str) -> Option<&Row> {
-        self.places.get(uid).and_then(|k| self.rows.get(k))
+        self.places.get(uid).and_then(|s| self.at(*s))
+    }
+
+    /// The row in a slot, if one is there.
+    pub fn at(&self, slot: Slot) -> Option<&Row> {
+        self.slots.get(slot as usize).and_then(Option::as_ref)
     }
 
     /// Every row, in namespace/name order.
     pub fn ordered(&self) -> impl Iterator<Item = &Row> {
-        self.rows.values()
+        self.ordered_slots().map(|(_, r)| r)
+    }
+
+    /// Every row with its slot, in namespace/name order.
+    pub fn ordered_slots(&self) -> impl Iterator<Item = (Slot, &Row)> {
+        self.order
+            .values()
+            .filter_map(|s| self.at(*s).map(|r| (*s, r)))
+    }
+
+    /// The slots whose rows changed (inserted, modified or removed; a slot may be listed more
+    /// than once) after `generation`; None when the journal does not reach back that far (a
+    /// relist, new columns, or more changes than it keeps): then derive everything anew.
+    pub fn changed_since(&self, generation: u64) -> Option<impl Iterator<Item = Slot> + '_> {
+        if generation < self.journal_floor {
+            return None;
+        }
+        let start = self.journal.partition_point(|(g, _)| *g <= generation);
+        Some(self.journal.range(start..).map(|(_, s)| *s))
+    }
+
+    fn note(&mut self, slot: Slot) {
+        if self.journal.len() == JOURNAL_MAX
+            && let Some((g, _)) = self.journal.pop_front()
+        {
+            self.journal_floor = g;
+        }
+        self.journal.push_back((self.generation, slot));
+    }
+
+    /// Everything may have changed: views derive their rows anew.
+    fn forget_journal(&mut self) {
+        self.journal.clear();
+        self.journal_floor = self.generation;
     }
 
     pub fn apply(&mut self, msg: WatchMsg, now: i64) {
@@ -62,9 +116,12 @@ impl RowStore {
         }
         self.generation += 1;
         match msg {
-            WatchMsg::Columns(c) => self.columns = c,
+            WatchMsg::Columns(c) => {
+                self.columns = c;
+                self.forget_journal();
+            }
             WatchMsg::WholeObjects(whole) => self.whole_objects = Some(whole),
-            WatchMsg::Init => self.relist = Some(HashMap::with_capacity(self.rows.len())),
+            WatchMsg::Init => self.relist = Some(HashMap::with_capacity(self.len())),
             WatchMsg::InitRow(row) => match self.relist.as_mut() {
                 Some(fresh) => {
                     fresh.insert(row.uid.clone(), row);
@@ -74,16 +131,19 @@ impl RowStore {
             WatchMsg::InitDone => {
                 if let Some(fresh) = self.relist.take() {
                     // Whatever the relist no longer has is gone.
-                    for (_, row) in std::mem::take(&mut self.rows) {
+                    for row in std::mem::take(&mut self.slots).into_iter().flatten() {
                         if !fresh.contains_key(&row.uid) {
                             self.deleted.insert(row.uid.clone(), (row, now));
                         }
                     }
-                    self.places = fresh
-                        .iter()
-                        .map(|(uid, row)| (uid.clone(), order_key(row)))
-                        .collect();
-                    self.rows = fresh.into_values().map(|r| (order_key(&r), r)).collect();
+                    self.free.clear();
+                    self.order.clear();
+                    self.places.clear();
+                    self.slots.reserve(fresh.len());
+                    for row in fresh.into_values() {
+                        self.insert(row);
+                    }
+                    self.forget_journal();
                 }
                 self.loaded = true;
                 self.error = None;
@@ -97,7 +157,7 @@ impl RowStore {
             WatchMsg::Delete(uid) => {
                 self.error = None;
                 self.changed_at.remove(&uid);
-                if let Some(row) = self.places.remove(&uid).and_then(|k| self.rows.remove(&k)) {
+                if let Some(row) = self.remove(&uid) {
                     self.deleted.insert(uid, (row, now));
                 }
             }
@@ -106,23 +166,45 @@ impl RowStore {
         }
     }
 
+    fn remove(&mut self, uid: &str) -> Option<Row> {
+        let slot = self.places.remove(uid)?;
+        let row = self.slots.get_mut(slot as usize)?.take()?;
+        self.order.remove(&order_key(&row));
+        self.free.push(slot);
+        self.note(slot);
+        Some(row)
+    }
+
     fn insert(&mut self, row: Row) {
         // Most events modify a row whose namespace and name stand: then it is replaced in its
-        // place, and no key (three string copies) is built.
-        if let Some(key) = self.places.get(&row.uid) {
-            if key.0 == row.namespace
-                && key.1 == row.name
-                && let Some(slot) = self.rows.get_mut(key)
-            {
-                *slot = row;
-                return;
+        // slot, and no key (three string copies) is built.
+        if let Some(&slot) = self.places.get(&row.uid)
+            && let Some(Some(old)) = self.slots.get_mut(slot as usize)
+        {
+            if old.namespace != row.namespace || old.name != row.name {
+                self.order.remove(&order_key(old));
+                self.order.insert(order_key(&row), slot);
             }
-            let old = key.clone();
-            self.rows.remove(&old);
+            *old = row;
+            self.note(slot);
+            return;
         }
-        let key = order_key(&row);
-        self.places.insert(row.uid.clone(), key.clone());
-        self.rows.insert(key, row);
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.slots.push(None);
+                (self.slots.len() - 1) as Slot
+            }
+        };
+        self.order.insert(order_key(&row), slot);
+        self.places.insert(row.uid.clone(), slot);
+        self.slots[slot as usize] = Some(row);
+        self.note(slot);
+    }
+
+    /// The slot of the row with this uid.
+    pub fn slot_of(&self, uid: &str) -> Option<Slot> {
+        self.places.get(uid).copied()
     }
 
     /// Forgets deleted rows and change marks older than `keep_secs`.
@@ -197,6 +279,35 @@ mod tests {
         assert_eq!(s.len(), 1, "a modification keeps one entry");
         s.apply(WatchMsg::Delete("a".into()), 7);
         assert!(s.is_empty() && s.deleted.contains_key("a") && s.get("a").is_none());
+    }
+
+    #[test]
+    fn the_journal_lists_changed_slots_until_a_relist_or_its_limit() {
+        let mut s = RowStore::default();
+        s.apply(WatchMsg::Apply(row("a", "Running")), 1);
+        let seen = s.generation;
+        s.apply(WatchMsg::Apply(row("b", "Running")), 1);
+        s.apply(WatchMsg::Apply(row("a", "Failed")), 1);
+        s.apply(WatchMsg::Delete("b".into()), 1);
+        let (a, b) = (0, 1);
+        let changed: Vec<Slot> = s
+            .changed_since(seen)
+            .map(Iterator::collect)
+            .unwrap_or_default();
+        assert_eq!(changed, [b, a, b]);
+        assert_eq!(s.changed_since(s.generation).map(Iterator::count), Some(0));
+        s.apply(WatchMsg::Init, 2);
+        s.apply(WatchMsg::InitDone, 2);
+        assert!(s.changed_since(seen).is_none(), "a relist: derive anew");
+        let after = s.generation;
+        for i in 0..JOURNAL_MAX + 1 {
+            s.apply(WatchMsg::Apply(row(&format!("r{i}"), "Running")), 3);
+        }
+        assert!(
+            s.changed_since(after).is_none(),
+            "more than the journal keeps"
+        );
+        assert!(s.changed_since(s.generation - 10).is_some());
     }
 
     #[test]

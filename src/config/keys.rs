@@ -223,10 +223,48 @@ pub fn chord_display(chord: &[Key]) -> String {
     chord.iter().map(Key::display).collect::<Vec<_>>().join(" ")
 }
 
+/// Which screens a binding is for: `global` on every screen, the others on theirs. A screen
+/// looks in its own section first, then in `global`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Section {
+    Global,
+    /// Resource lists and a pod's containers.
+    List,
+    /// An object's YAML, describe and events.
+    Detail,
+    /// An object's revisions and diffs.
+    Diff,
+    Logs,
+}
+
+impl Section {
+    pub const ALL: [Section; 5] = [
+        Section::Global,
+        Section::List,
+        Section::Detail,
+        Section::Diff,
+        Section::Logs,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Section::Global => "global",
+            Section::List => "list",
+            Section::Detail => "detail",
+            Section::Diff => "diff",
+            Section::Logs => "logs",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Section> {
+        Section::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
 /// The active bindings, and what was wrong with the files they came from.
 #[derive(Debug, Clone, Default)]
 pub struct KeyMap {
-    bindings: BTreeMap<KeyAction, Vec<Chord>>,
+    bindings: BTreeMap<(Section, KeyAction), Vec<Chord>>,
     pub warnings: Vec<String>,
 }
 
@@ -240,6 +278,26 @@ pub enum Lookup {
 }
 
 pub const DEFAULT_KEYS: &str = include_str!("../../config/keys.yaml");
+
+/// The keys of one action as a file lists them.
+fn key_specs(keys: &serde_yaml::Value) -> Option<Vec<String>> {
+    match keys {
+        serde_yaml::Value::Null => Some(Vec::new()),
+        serde_yaml::Value::String(s) => Some(vec![s.clone()]),
+        serde_yaml::Value::Sequence(seq) => Some(
+            seq.iter()
+                .filter_map(|k| match k {
+                    serde_yaml::Value::String(s) => Some(s.clone()),
+                    serde_yaml::Value::Number(n) => Some(n.to_string()),
+                    serde_yaml::Value::Bool(b) => Some(b.to_string()),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        serde_yaml::Value::Number(n) => Some(vec![n.to_string()]),
+        _ => None,
+    }
+}
 
 impl KeyMap {
     /// The defaults, with `user` (the text of the user's keys.yaml, if any) merged on top.
@@ -266,101 +324,181 @@ impl KeyMap {
         };
         let Some(entries) = doc.as_mapping() else {
             self.warnings.push(format!(
-                "{origin}: expected `action: [keys]` entries; ignored"
+                "{origin}: expected sections (global:, list:, …) of `action: [keys]`; ignored"
             ));
             return;
         };
-        for (name, keys) in entries {
+        let mut flat = false;
+        for (name, value) in entries {
             let name = name.as_str().unwrap_or_default();
-            let Some(action) = KeyAction::from_name(name) else {
-                let close = closest(name, KeyAction::ALL.iter().map(|a| a.name()));
-                let hint = close
-                    .map(|c| format!(" (did you mean {c}?)"))
-                    .unwrap_or_default();
-                self.warnings
-                    .push(format!("{origin}: unknown action {name:?}{hint}; ignored"));
-                continue;
-            };
-            let specs: Vec<String> = match keys {
-                serde_yaml::Value::Null => Vec::new(),
-                serde_yaml::Value::String(s) => vec![s.clone()],
-                serde_yaml::Value::Sequence(seq) => seq
-                    .iter()
-                    .filter_map(|k| match k {
-                        serde_yaml::Value::String(s) => Some(s.clone()),
-                        serde_yaml::Value::Number(n) => Some(n.to_string()),
-                        serde_yaml::Value::Bool(b) => Some(b.to_string()),
-                        _ => None,
-                    })
-                    .collect(),
-                serde_yaml::Value::Number(n) => vec![n.to_string()],
-                _ => {
-                    self.warnings.push(format!(
-                        "{origin}: {name}: expected a list of keys; ignored"
-                    ));
-                    continue;
+            if let Some(section) = Section::from_name(name) {
+                match value.as_mapping() {
+                    Some(actions) => {
+                        for (action, keys) in actions {
+                            let action = action.as_str().unwrap_or_default();
+                            self.bind(origin, Some(section), action, keys);
+                        }
+                    }
+                    None if value.is_null() => {}
+                    None => self.warnings.push(format!(
+                        "{origin}: {name}: expected `action: [keys]` entries; ignored"
+                    )),
                 }
-            };
-            let mut chords = Vec::new();
-            for spec in specs {
-                match parse_chord(&spec) {
-                    Ok(c) => chords.push(c),
-                    Err(e) => self
-                        .warnings
-                        .push(format!("{origin}: {name}: {e}; that key is ignored")),
+            } else {
+                // The layout before sections: an action at the top level.
+                flat = true;
+                self.bind(origin, None, name, value);
+            }
+        }
+        if flat {
+            self.warnings.push(format!(
+                "{origin}: actions at the top level are the old layout; they still work, but move each under the section of its screen (global:, list:, detail:, diff:, logs:; `kx config init` in an empty directory writes an example)"
+            ));
+        }
+    }
+
+    /// Binds one action; `section` None (the old flat layout) binds it wherever the defaults do.
+    fn bind(
+        &mut self,
+        origin: &str,
+        section: Option<Section>,
+        name: &str,
+        keys: &serde_yaml::Value,
+    ) {
+        let where_ = section
+            .map(|s| format!("{}.", s.name()))
+            .unwrap_or_default();
+        let Some(action) = KeyAction::from_name(name) else {
+            let close = closest(name, KeyAction::ALL.iter().map(|a| a.name()));
+            let hint = close
+                .map(|c| format!(" (did you mean {c}?)"))
+                .unwrap_or_default();
+            self.warnings.push(format!(
+                "{origin}: unknown action {where_}{name:?}{hint}; ignored"
+            ));
+            return;
+        };
+        let Some(specs) = key_specs(keys) else {
+            self.warnings.push(format!(
+                "{origin}: {where_}{name}: expected a list of keys; ignored"
+            ));
+            return;
+        };
+        let mut chords = Vec::new();
+        for spec in specs {
+            match parse_chord(&spec) {
+                Ok(c) => chords.push(c),
+                Err(e) => self.warnings.push(format!(
+                    "{origin}: {where_}{name}: {e}; that key is ignored"
+                )),
+            }
+        }
+        // A user entry replaces the defaults of that action there; an empty list unbinds it.
+        let sections: Vec<Section> = match section {
+            Some(s) => vec![s],
+            None => {
+                let homes: Vec<Section> = self
+                    .bindings
+                    .keys()
+                    .filter(|(_, a)| *a == action)
+                    .map(|(s, _)| *s)
+                    .collect();
+                if homes.is_empty() {
+                    vec![Section::Global]
+                } else {
+                    homes
                 }
             }
-            // A user entry replaces the defaults of that action; an empty list unbinds it.
-            self.bindings.insert(action, chords);
+        };
+        for s in sections {
+            self.bindings.insert((s, action), chords.clone());
         }
+    }
+
+    /// Every (chord, action) a screen of `section` reaches, its own section first.
+    fn reachable(&self, section: Section) -> Vec<(&Chord, KeyAction, Section)> {
+        let mut out = Vec::new();
+        for s in [section, Section::Global] {
+            for ((sec, action), chords) in &self.bindings {
+                if *sec == s {
+                    out.extend(chords.iter().map(|c| (c, *action, s)));
+                }
+            }
+            if section == Section::Global {
+                break;
+            }
+        }
+        out
     }
 
     fn check_conflicts(&mut self) {
-        let mut all: Vec<(Chord, KeyAction)> = Vec::new();
-        for (action, chords) in &self.bindings {
-            for c in chords {
-                all.push((c.clone(), *action));
-            }
-        }
-        for (i, (a, action_a)) in all.iter().enumerate() {
-            for (b, action_b) in &all[i + 1..] {
-                if a == b && action_a != action_b {
-                    self.warnings.push(format!(
-                        "key {} is bound to both {} and {}; {} wins",
-                        chord_display(a),
-                        action_a.name(),
-                        action_b.name(),
-                        action_a.name()
-                    ));
-                } else if a.len() != b.len() && (a.starts_with(b) || b.starts_with(a)) {
-                    let (short, long) = if a.len() < b.len() { (a, b) } else { (b, a) };
-                    self.warnings.push(format!(
-                        "key {} ({}) is the start of the chord {} ({}), so the chord can never be typed",
-                        chord_display(short),
-                        if short == a { action_a.name() } else { action_b.name() },
-                        chord_display(long),
-                        if long == a { action_a.name() } else { action_b.name() }
-                    ));
+        let mut seen = std::collections::BTreeSet::new();
+        let mut warnings = Vec::new();
+        for section in Section::ALL {
+            let all = self.reachable(section);
+            for (i, (a, action_a, sec_a)) in all.iter().enumerate() {
+                for (b, action_b, sec_b) in &all[i + 1..] {
+                    // A screen's own binding of a key overrides a global one on purpose.
+                    if sec_a != sec_b {
+                        continue;
+                    }
+                    let warning = if a == b && action_a != action_b {
+                        format!(
+                            "{}: key {} is bound to both {} and {}; {} wins",
+                            sec_a.name(),
+                            chord_display(a),
+                            action_a.name(),
+                            action_b.name(),
+                            action_a.name()
+                        )
+                    } else if a.len() != b.len() && (a.starts_with(b) || b.starts_with(a)) {
+                        let (short, long) = if a.len() < b.len() { (a, b) } else { (b, a) };
+                        format!(
+                            "{}: key {} ({}) is the start of the chord {} ({}), so the chord can never be typed",
+                            sec_a.name(),
+                            chord_display(short),
+                            if short == a {
+                                action_a.name()
+                            } else {
+                                action_b.name()
+                            },
+                            chord_display(long),
+                            if long == a {
+                                action_a.name()
+                            } else {
+                                action_b.name()
+                            }
+                        )
+                    } else {
+                        continue;
+                    };
+                    if seen.insert(warning.clone()) {
+                        warnings.push(warning);
+                    }
                 }
             }
         }
+        self.warnings.extend(warnings);
     }
 
-    pub fn chords(&self, action: KeyAction) -> &[Chord] {
-        self.bindings.get(&action).map(Vec::as_slice).unwrap_or(&[])
+    /// The keys of an action on a screen of `section` (its own, else the global ones).
+    pub fn chords(&self, section: Section, action: KeyAction) -> &[Chord] {
+        self.bindings
+            .get(&(section, action))
+            .or_else(|| self.bindings.get(&(Section::Global, action)))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
-    /// What the keys typed so far mean.
-    pub fn lookup(&self, typed: &[Key]) -> Lookup {
+    /// What the keys typed so far mean on a screen of `section`.
+    pub fn lookup(&self, section: Section, typed: &[Key]) -> Lookup {
         let mut pending = false;
-        for (action, chords) in &self.bindings {
-            for c in chords {
-                if c.as_slice() == typed {
-                    return Lookup::Action(*action);
-                }
-                if c.len() > typed.len() && c.starts_with(typed) {
-                    pending = true;
-                }
+        for (chord, action, _) in self.reachable(section) {
+            if chord.as_slice() == typed {
+                return Lookup::Action(action);
+            }
+            if chord.len() > typed.len() && chord.starts_with(typed) {
+                pending = true;
             }
         }
         if pending {
@@ -370,21 +508,28 @@ impl KeyMap {
         }
     }
 
-    /// `(keys, action, help)` for every bound action, for the help screen.
-    pub fn help_rows(&self) -> Vec<(String, &'static str, &'static str)> {
-        KeyAction::ALL
-            .iter()
-            .filter(|a| !self.chords(**a).is_empty())
-            .map(|a| {
-                let keys = self
-                    .chords(*a)
+    /// `(keys, action, help)` for every action bound on a screen of `section`: its own keys
+    /// first, then the global ones it does not override.
+    pub fn help_rows(&self, section: Section) -> Vec<(String, &'static str, &'static str)> {
+        let mut rows = Vec::new();
+        let mut done = std::collections::BTreeSet::new();
+        for s in [section, Section::Global] {
+            for action in KeyAction::ALL {
+                let Some(chords) = self.bindings.get(&(s, *action)) else {
+                    continue;
+                };
+                if chords.is_empty() || !done.insert(*action) {
+                    continue;
+                }
+                let keys = chords
                     .iter()
                     .map(|c| chord_display(c))
                     .collect::<Vec<_>>()
                     .join(", ");
-                (keys, a.name(), a.help())
-            })
-            .collect()
+                rows.push((keys, action.name(), action.help()));
+            }
+        }
+        rows
     }
 }
 
@@ -405,78 +550,145 @@ mod tests {
         Key::parse(spec).unwrap()
     }
 
+    const L: Section = Section::List;
+
     #[test]
     fn the_default_map_is_valid_complete_and_clear_of_tmux_and_screen_prefixes() {
         let map = KeyMap::load(None);
         assert!(map.warnings.is_empty(), "{:?}", map.warnings);
         for action in KeyAction::ALL {
             assert!(
-                !map.chords(*action).is_empty(),
+                Section::ALL
+                    .iter()
+                    .any(|s| !map.chords(*s, *action).is_empty()),
                 "{} has a default key",
                 action.name()
             );
         }
-        for prefix in ["ctrl-b", "ctrl-a"] {
-            assert_eq!(
-                map.lookup(&[key(prefix)]),
-                Lookup::Unbound,
-                "{prefix} is left to tmux/screen"
-            );
+        for section in Section::ALL {
+            for prefix in ["ctrl-b", "ctrl-a"] {
+                assert_eq!(
+                    map.lookup(section, &[key(prefix)]),
+                    Lookup::Unbound,
+                    "{prefix} is left to tmux/screen"
+                );
+            }
         }
     }
 
     #[test]
-    fn user_bindings_replace_unbind_and_chords_wait_for_their_second_key() {
-        let user = "quit: [ctrl-q]\ndelete: []\ntop: [g g]\n";
-        let map = KeyMap::load(Some((user, "keys.yaml")));
+    fn a_key_means_one_thing_per_screen() {
+        let map = KeyMap::load(None);
         assert_eq!(
-            map.lookup(&[key("ctrl-q")]),
+            map.lookup(Section::Logs, &[key("t")]),
+            Lookup::Action(KeyAction::ToggleTimestamps)
+        );
+        assert_eq!(
+            map.lookup(Section::Diff, &[key("t")]),
+            Lookup::Action(KeyAction::ToggleTimestamps)
+        );
+        assert_eq!(map.lookup(Section::List, &[key("t")]), Lookup::Unbound);
+        assert_eq!(
+            map.lookup(Section::List, &[key("s")]),
+            Lookup::Action(KeyAction::Scale)
+        );
+        assert_eq!(
+            map.lookup(Section::Diff, &[key("S")]),
+            Lookup::Action(KeyAction::ToggleStatus)
+        );
+        assert_eq!(
+            map.lookup(Section::Logs, &[key("q")]),
+            Lookup::Action(KeyAction::Quit),
+            "global keys work everywhere"
+        );
+    }
+
+    #[test]
+    fn user_bindings_replace_unbind_and_chords_wait_for_their_second_key() {
+        let user =
+            "global:\n  quit: [ctrl-q]\n  delete: []\n  top: [g g]\nlogs:\n  toggle_follow: [F]\n";
+        let map = KeyMap::load(Some((user, "keys.yaml")));
+        assert!(map.warnings.is_empty(), "{:?}", map.warnings);
+        assert_eq!(
+            map.lookup(L, &[key("ctrl-q")]),
             Lookup::Action(KeyAction::Quit)
         );
         assert_eq!(
-            map.lookup(&[key("q")]),
+            map.lookup(L, &[key("q")]),
             Lookup::Unbound,
             "the default quit key is replaced"
         );
         assert_eq!(
-            map.lookup(&[key("ctrl-d")]),
+            map.lookup(L, &[key("ctrl-d")]),
             Lookup::Unbound,
             "delete is unbound"
         );
-        assert_eq!(map.lookup(&[key("g")]), Lookup::Pending);
+        assert_eq!(map.lookup(L, &[key("g")]), Lookup::Pending);
         assert_eq!(
-            map.lookup(&[key("g"), key("g")]),
+            map.lookup(L, &[key("g"), key("g")]),
             Lookup::Action(KeyAction::Top)
+        );
+        assert_eq!(
+            map.lookup(Section::Logs, &[key("F")]),
+            Lookup::Action(KeyAction::ToggleFollow)
+        );
+        assert_eq!(map.lookup(Section::Logs, &[key("f")]), Lookup::Unbound);
+    }
+
+    #[test]
+    fn an_old_flat_file_still_loads_with_a_warning_that_says_how_to_move_it() {
+        let user = "quit: [ctrl-q]\ntoggle_timestamps: [T]\n";
+        let map = KeyMap::load(Some((user, "keys.yaml")));
+        assert_eq!(
+            map.lookup(L, &[key("ctrl-q")]),
+            Lookup::Action(KeyAction::Quit)
+        );
+        // Bound where the defaults had it: both the diff and the log screens.
+        for s in [Section::Diff, Section::Logs] {
+            assert_eq!(
+                map.lookup(s, &[key("T")]),
+                Lookup::Action(KeyAction::ToggleTimestamps)
+            );
+        }
+        let all = map.warnings.join("\n");
+        assert!(
+            all.contains("actions at the top level are the old layout; they still work, but move each under the section of its screen"),
+            "{all}"
         );
     }
 
     #[test]
     fn unknown_actions_bad_keys_conflicts_and_shadowed_chords_are_warnings() {
-        let user =
-            "qiut: [x]\nscale: [ctrl-nope, s]\ndescribe: [y]\nlogs: [z]\nprevious_logs: [z z]\n";
+        let user = "global:\n  qiut: [x]\nlist:\n  scale: [ctrl-nope, s]\n  describe: [y]\n  logs: [z]\n  previous_logs: [z z]\n";
         let map = KeyMap::load(Some((user, "keys.yaml")));
         let all = map.warnings.join("\n");
         assert!(
-            all.contains("unknown action \"qiut\" (did you mean quit?)"),
+            all.contains("unknown action global.\"qiut\" (did you mean quit?)"),
             "{all}"
         );
-        assert!(all.contains("scale: unknown key \"ctrl-nope\""), "{all}");
         assert!(
-            all.contains("key y is bound to both describe and yaml")
-                || all.contains("key y is bound to both yaml and describe"),
+            all.contains("list.scale: unknown key \"ctrl-nope\""),
+            "{all}"
+        );
+        assert!(
+            all.contains("list: key y is bound to both describe and yaml")
+                || all.contains("list: key y is bound to both yaml and describe"),
             "{all}"
         );
         assert!(all.contains("start of the chord z z"), "{all}");
         // Still usable: the valid parts apply.
-        assert_eq!(map.lookup(&[key("y")]), Lookup::Action(KeyAction::Describe));
-        assert_eq!(map.lookup(&[key("s")]), Lookup::Action(KeyAction::Scale));
+        assert_eq!(
+            map.lookup(L, &[key("y")]),
+            Lookup::Action(KeyAction::Describe)
+        );
+        assert_eq!(map.lookup(L, &[key("s")]), Lookup::Action(KeyAction::Scale));
     }
 
     #[test]
     fn invalid_yaml_keeps_the_defaults_and_says_so() {
         let map = KeyMap::load(Some(("quit: [", "keys.yaml")));
         assert!(map.warnings[0].contains("not valid YAML"));
-        assert_eq!(map.lookup(&[key("q")]), Lookup::Action(KeyAction::Quit));
+        assert_eq!(map.lookup(L, &[key("q")]), Lookup::Action(KeyAction::Quit));
     }
 
     #[test]
@@ -497,11 +709,16 @@ mod tests {
     }
 
     #[test]
-    fn help_rows_come_from_the_active_map() {
-        let map = KeyMap::load(Some(("help: [f1]\n", "keys.yaml")));
-        let rows = map.help_rows();
+    fn help_rows_are_the_screens_own_keys_then_the_global_ones() {
+        let map = KeyMap::load(Some(("global:\n  help: [f1]\n", "keys.yaml")));
+        let rows = map.help_rows(Section::Logs);
         let help = rows.iter().find(|r| r.1 == "help").unwrap();
         assert_eq!(help.0, "f1");
-        assert_eq!(rows.len(), KeyAction::ALL.len());
+        assert_eq!(rows[0].1, "filter", "the screen's own keys first");
+        assert!(rows.iter().any(|r| r.1 == "toggle_follow"));
+        assert!(
+            !rows.iter().any(|r| r.1 == "scale"),
+            "no keys of other screens"
+        );
     }
 }

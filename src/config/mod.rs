@@ -299,7 +299,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("themes")).unwrap();
         std::fs::write(dir.path().join("config.yaml"), "theme: mine\n").unwrap();
-        std::fs::write(dir.path().join("keys.yaml"), "quit: [ctrl-q]\n").unwrap();
+        std::fs::write(dir.path().join("keys.yaml"), "global:\n  quit: [ctrl-q]\n").unwrap();
         std::fs::write(dir.path().join("themes/mine.yaml"), "base: dracula\n").unwrap();
         let c = Config::load(Some(dir.path().to_path_buf()), None, false);
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
@@ -311,7 +311,7 @@ mod tests {
         assert!(written.is_empty(), "existing files are kept");
         assert_eq!(
             std::fs::read_to_string(dir.path().join("keys.yaml")).unwrap(),
-            "quit: [ctrl-q]\n"
+            "global:\n  quit: [ctrl-q]\n"
         );
         let fresh = tempfile::tempdir().unwrap();
         assert_eq!(Config::init(fresh.path()).unwrap().len(), 2);

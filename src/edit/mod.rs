@@ -14,9 +14,9 @@
 pub mod file;
 pub mod patch;
 
-use crate::changes::diff::{self, Noise};
 use crate::cluster::backoff::retry_kube;
 use crate::cluster::object::{ObjectRef, dynamic_api};
+use crate::diff::{self, Noise};
 use anyhow::{Context, Result, anyhow, bail};
 use file::Reason;
 use kube::Client;
@@ -227,35 +227,6 @@ async fn confirm_on_terminal(preview: String, question: String) -> bool {
     .unwrap_or(false)
 }
 
-/// `kx edit KIND/NAME`: exits 0 when applied or unchanged, 1 when cancelled or failed.
-pub async fn run(
-    conn: crate::cli::Connection,
-    args: crate::cli::EditArgs,
-    writes: crate::cli::WriteFlags,
-) -> Result<std::process::ExitCode> {
-    let config = crate::config::Config::load(crate::config::config_dir(), None, true);
-    if writes.readonly || config.settings.readonly {
-        bail!("kx is read-only (--readonly, or readonly: true in the config): edit is off");
-    }
-    let (client, target) = crate::changes::connect_target(&conn, &args.target).await?;
-    let options = Options {
-        preview: !writes.no_preview && config.settings.edit_preview,
-        request_timeout: conn.request_timeout,
-    };
-    let outcome = edit(client, &target, options).await?;
-    let message = outcome.message(&target.display());
-    Ok(match outcome {
-        Outcome::Applied { .. } | Outcome::Unchanged => {
-            println!("{message}");
-            std::process::ExitCode::SUCCESS
-        }
-        Outcome::Cancelled(_) => {
-            eprintln!("kx: {message}");
-            std::process::ExitCode::FAILURE
-        }
-    })
-}
-
 /// Edits `target` in the user's editor until it is applied, unchanged or cancelled.
 pub async fn edit(client: Client, target: &ObjectRef, options: Options) -> Result<Outcome> {
     let api: Api<DynamicObject> = dynamic_api(client, target);
@@ -338,7 +309,7 @@ pub async fn edit(client: Client, target: &ObjectRef, options: Options) -> Resul
                         let before = diff::strip(&latest, &Noise::DEFAULT);
                         let preview = format!(
                             "What the server will change (dry run):\n{}",
-                            diff::unified(&before, &after, true)
+                            diff::unified(&before, &after, crate::paint::stderr())
                         );
                         if !confirm_on_terminal(preview, format!("Apply to {what}?")).await {
                             return Ok(Outcome::Cancelled(format!(

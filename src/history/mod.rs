@@ -399,8 +399,8 @@ fn summarise(old: &Value, forward: &[Op]) -> (String, bool) {
                 format!(
                     "{} {}→{}",
                     dotted(path),
-                    crate::changes::diff::short(before),
-                    crate::changes::diff::short(new.as_ref())
+                    crate::diff::short(before),
+                    crate::diff::short(new.as_ref())
                 )
             })
             .collect();
@@ -455,9 +455,8 @@ fn is_noise(path: &[Step]) -> bool {
         ("status", "observedGeneration") => return true,
         _ => {}
     }
-    path.iter().any(
-        |s| matches!(s, Step::Key(k) if crate::changes::diff::TIMESTAMP_KEYS.contains(&k.as_str())),
-    )
+    path.iter()
+        .any(|s| matches!(s, Step::Key(k) if crate::diff::TIMESTAMP_KEYS.contains(&k.as_str())))
 }
 
 #[cfg(test)]

@@ -3,17 +3,19 @@
 //! and a colour per pod chosen so the pods on screen do not share one.
 
 use super::select::Target;
+use crate::paint::{fg, paint, paint_if};
+use anstyle::AnsiColor;
 use regex::Regex;
 use std::collections::HashMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {
     Default,
     Raw,
     Json,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stamp {
     /// RFC 3339 with nanoseconds, in the chosen time zone.
     Default,
@@ -45,7 +47,7 @@ pub struct Formatter {
 }
 
 /// 12 foreground colours that read on dark and light backgrounds alike.
-pub const PALETTE: [u8; 12] = [32, 33, 34, 35, 36, 31, 92, 93, 94, 95, 96, 91];
+pub use crate::paint::PALETTE;
 
 impl Formatter {
     /// Whether a line passes `--include` (any of them) and `--exclude` (none of them).
@@ -87,9 +89,7 @@ impl Formatter {
                 continue;
             }
             out.push_str(&text[at..s]);
-            out.push_str("\x1b[1;31m");
-            out.push_str(&text[s..e]);
-            out.push_str("\x1b[0m");
+            out.push_str(&paint(&text[s..e], fg(AnsiColor::Red).bold()));
             at = e;
         }
         out.push_str(&text[at..]);
@@ -104,7 +104,7 @@ impl Formatter {
             && (self.highlight.is_empty() || !self.colour)
         {
             if self.escape {
-                out.extend_from_slice(crate::term::visible(&line.text).as_bytes());
+                out.extend_from_slice(crate::text::visible(&line.text).as_bytes());
             } else {
                 out.extend_from_slice(line.text.as_bytes());
             }
@@ -118,7 +118,7 @@ impl Formatter {
     pub fn format(&self, line: &LogLine, colour: usize) -> String {
         let t = &line.target;
         let text = if self.escape && self.output != Output::Json {
-            crate::term::visible(&line.text)
+            crate::text::visible(&line.text)
         } else {
             std::borrow::Cow::Borrowed(line.text.as_str())
         };
@@ -145,28 +145,24 @@ impl Formatter {
                 // JSON escapes C0 controls itself; on a terminal, DEL and C1 are shown too.
                 let text = obj.to_string();
                 if self.escape {
-                    crate::term::visible(&text).into_owned()
+                    crate::text::visible(&text).into_owned()
                 } else {
                     text
                 }
             }
             Output::Default => {
                 let mut out = String::with_capacity(line.text.len() + 64);
-                let code = PALETTE[colour % PALETTE.len()];
-                let paint = |out: &mut String, style: &str, text: &str| {
-                    if self.colour {
-                        out.push_str(&format!("\x1b[{style}{code}m{text}\x1b[0m"));
-                    } else {
-                        out.push_str(text);
-                    }
+                let style = fg(PALETTE[colour % PALETTE.len()]);
+                let paint = |out: &mut String, style: anstyle::Style, text: &str| {
+                    out.push_str(&paint_if(self.colour, text, style));
                 };
                 if self.show_namespace {
-                    paint(&mut out, "", &t.namespace);
+                    paint(&mut out, style, &t.namespace);
                     out.push(' ');
                 }
-                paint(&mut out, "1;", &t.pod);
+                paint(&mut out, style.bold(), &t.pod);
                 out.push(' ');
-                paint(&mut out, "", &t.container);
+                paint(&mut out, style, &t.container);
                 out.push(' ');
                 let stamp = self.stamp_text(&line.ts);
                 if !stamp.is_empty() {
@@ -319,7 +315,7 @@ mod tests {
         f.highlight = vec![Regex::new("err").unwrap()];
         assert_eq!(
             f.format(&line("an error"), 1),
-            "\x1b[1;33mweb-1\x1b[0m \x1b[33mnginx\x1b[0m an \x1b[1;31merr\x1b[0mor"
+            "\x1b[1m\x1b[33mweb-1\x1b[0m \x1b[33mnginx\x1b[0m an \x1b[1m\x1b[31merr\x1b[0mor"
         );
     }
 

@@ -114,50 +114,6 @@ impl Selection {
     }
 }
 
-/// The label selector of a workload or service, as `kubectl logs deploy/NAME` uses it.
-pub fn selector_of(kind: &str, obj: &Value) -> Result<String, String> {
-    let sel = if kind == "Service" {
-        obj["spec"]["selector"].clone()
-    } else {
-        obj["spec"]["selector"]["matchLabels"].clone()
-    };
-    let mut parts: Vec<String> = sel
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-                .collect()
-        })
-        .unwrap_or_default();
-    for e in obj["spec"]["selector"]["matchExpressions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        let key = e["key"].as_str().unwrap_or_default();
-        let values: Vec<&str> = e["values"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        parts.push(match e["operator"].as_str().unwrap_or_default() {
-            "In" => format!("{key} in ({})", values.join(",")),
-            "NotIn" => format!("{key} notin ({})", values.join(",")),
-            "Exists" => key.to_string(),
-            "DoesNotExist" => format!("!{key}"),
-            other => return Err(format!("unknown selector operator {other:?}")),
-        });
-    }
-    if parts.is_empty() {
-        return Err(format!(
-            "{kind} {} has no selector, so it selects no pods",
-            obj["metadata"]["name"].as_str().unwrap_or_default()
-        ));
-    }
-    Ok(parts.join(","))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,26 +180,6 @@ mod tests {
         assert!(
             err.starts_with("invalid regex for --exclude-container \"a(\""),
             "{err}"
-        );
-    }
-
-    #[test]
-    fn selectors_of_workloads_and_services() {
-        let d = json!({"metadata": {"name": "web"}, "spec": {"selector": {
-            "matchLabels": {"app": "web"},
-            "matchExpressions": [{"key": "tier", "operator": "In", "values": ["a", "b"]},
-                                 {"key": "canary", "operator": "DoesNotExist"}]}}});
-        assert_eq!(
-            selector_of("Deployment", &d).unwrap(),
-            "app=web,tier in (a,b),!canary"
-        );
-        let svc = json!({"metadata": {"name": "web"}, "spec": {"selector": {"app": "web"}}});
-        assert_eq!(selector_of("Service", &svc).unwrap(), "app=web");
-        let none = json!({"metadata": {"name": "ext"}, "spec": {}});
-        assert!(
-            selector_of("Service", &none)
-                .unwrap_err()
-                .contains("selects no pods")
         );
     }
 }

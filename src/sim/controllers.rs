@@ -84,12 +84,12 @@ pub struct Controllers {
     cron_said: std::collections::HashSet<(String, i64)>,
 }
 
-fn find(types: &[ResourceType], plural: &str) -> ResourceType {
+fn find(types: &[ResourceType], plural: &str) -> Result<ResourceType, String> {
     types
         .iter()
         .find(|t| t.plural == plural && !t.is_custom())
         .cloned()
-        .unwrap_or_else(|| panic!("built-in type {plural} missing from the registry"))
+        .ok_or_else(|| format!("built-in type {plural} missing from the registry"))
 }
 
 fn owner_uids(meta: &Value) -> Vec<String> {
@@ -144,21 +144,25 @@ fn is_ready(s: &Stored) -> bool {
 }
 
 impl Controllers {
-    pub fn new(cluster: Arc<Cluster>, churn_per_sec: f64, demo_pulse: bool) -> Self {
+    pub fn new(
+        cluster: Arc<Cluster>,
+        churn_per_sec: f64,
+        demo_pulse: bool,
+    ) -> Result<Self, String> {
         let types = cluster.types();
         let t = Types {
-            pods: find(&types, "pods"),
-            rs: find(&types, "replicasets"),
-            deploy: find(&types, "deployments"),
-            sts: find(&types, "statefulsets"),
-            ds: find(&types, "daemonsets"),
-            jobs: find(&types, "jobs"),
-            cronjobs: find(&types, "cronjobs"),
-            endpoints: find(&types, "endpoints"),
-            events: find(&types, "events"),
-            namespaces: find(&types, "namespaces"),
+            pods: find(&types, "pods")?,
+            rs: find(&types, "replicasets")?,
+            deploy: find(&types, "deployments")?,
+            sts: find(&types, "statefulsets")?,
+            ds: find(&types, "daemonsets")?,
+            jobs: find(&types, "jobs")?,
+            cronjobs: find(&types, "cronjobs")?,
+            endpoints: find(&types, "endpoints")?,
+            events: find(&types, "events")?,
+            namespaces: find(&types, "namespaces")?,
         };
-        Controllers {
+        Ok(Controllers {
             cluster,
             t,
             timers: BinaryHeap::new(),
@@ -174,7 +178,7 @@ impl Controllers {
             demo_pulse,
             start_delay: Duration::from_millis(1500),
             cron_said: Default::default(),
-        }
+        })
     }
 
     fn at(&mut self, after: Duration, task: Task) {

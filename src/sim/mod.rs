@@ -194,7 +194,8 @@ pub async fn start(opts: SimOptions) -> Result<SimHandle> {
         cluster.clone(),
         opts.churn_per_sec,
         opts.scenario == Scenario::Demo,
-    );
+    )
+    .map_err(anyhow::Error::msg)?;
     let events = cluster.subscribe();
     let tasks = vec![
         tokio::spawn(controllers.run(events, shutdown_rx.clone())),

@@ -1,15 +1,13 @@
-//! `kx trace deploy/NAME` and `kx trace svc/NAME`: a live summary of a rollout or a service,
-//! redrawn in place on a terminal (and printed anew on each change otherwise). The object is
-//! followed by a watcher, and its replica sets, pods and endpoints by others narrowed to its
-//! selector; all of them resume and relist by themselves after errors, so the summary is
-//! always current. A changed selector restarts the narrowed watchers.
+//! A live summary of a rollout or a service (`kx trace`): the object is followed by a watcher,
+//! and its replica sets, pods and endpoints by others narrowed to its selector; all of them
+//! resume and relist by themselves after errors, so the summary is always current. A changed
+//! selector restarts the narrowed watchers. `Trace` owns them all and turns their news into
+//! the summary's lines; the front end decides when to draw.
 
 pub mod render;
 
-use crate::cli::{Connection, TraceArgs};
 use crate::cluster::backoff::{Policy, Trouble, watched};
-use crate::cluster::object::{ObjectMsg, follow_with};
-use anyhow::{Result, bail};
+use crate::cluster::object::{ObjectMsg, ObjectRef, follow_with};
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::{Endpoints, Pod};
@@ -18,8 +16,6 @@ use kube::api::{Api, ApiResource, DynamicObject};
 use kube::runtime::watcher::{self, Event};
 use render::Objects;
 use serde_json::Value;
-use std::io::{IsTerminal, Write};
-use std::process::ExitCode;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -113,150 +109,6 @@ impl Traced {
     }
 }
 
-fn paint(line: &str) -> String {
-    let code = if line.starts_with("rollout: complete") {
-        "32"
-    } else if line.starts_with("rollout: STALLED") || line.contains("NO READY ENDPOINTS") {
-        "1;31"
-    } else if line.starts_with("rollout:") || line.contains("waiting (") {
-        "33"
-    } else if line.starts_with("kx trace") {
-        "1"
-    } else {
-        return line.to_string();
-    };
-    format!("\x1b[{code}m{line}\x1b[0m")
-}
-
-pub async fn run(conn: Connection, args: TraceArgs) -> Result<ExitCode> {
-    let (client, target) = crate::changes::connect_target(&conn, &args.target).await?;
-    let kind = match (
-        target.resource.group.as_str(),
-        target.resource.kind.as_str(),
-    ) {
-        ("apps", "Deployment") => Kind::Deployment,
-        ("", "Service") => Kind::Service,
-        (_, other) => bail!(
-            "kx trace follows deployments and services, not {other}; `kx changes {}` shows how any object changes",
-            args.target
-        ),
-    };
-    let namespace = target.namespace.clone().unwrap_or_default();
-    let what = target.display();
-    let (main_tx, mut main_rx) = mpsc::channel(64);
-    let main_task = tokio::spawn(follow_with(
-        client.clone(),
-        target.clone(),
-        false,
-        main_tx,
-        Policy::FOLLOWING,
-    ));
-    let (set_tx, mut set_rx) = mpsc::channel::<SetMsg>(1024);
-    let endpoints_task = (kind == Kind::Service).then(|| {
-        let by_name = watcher::Config::default().fields(&format!("metadata.name={}", target.name));
-        tokio::spawn(watch_set(
-            client.clone(),
-            ApiResource::erase::<Endpoints>(&()),
-            namespace.clone(),
-            by_name,
-            Which::Endpoints,
-            0,
-            set_tx.clone(),
-        ))
-    });
-    let mut narrowed: Vec<JoinHandle<()>> = Vec::new();
-    let mut selector: Option<String> = None;
-    let mut generation = 0u64;
-    let mut listing_since = tokio::time::Instant::now();
-
-    let tty = std::io::stdout().is_terminal();
-    let colour = args.color.enabled(tty);
-    let mut traced = Traced {
-        state: "connecting…".into(),
-        ..Default::default()
-    };
-    let mut changed = true;
-    let mut last: Vec<String> = Vec::new();
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
-    let mut ages = tokio::time::interval(Duration::from_secs(1));
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
-    let mut stdout = std::io::stdout();
-    loop {
-        tokio::select! {
-            msg = main_rx.recv() => {
-                let Some(msg) = msg else { break };
-                changed = true;
-                match msg {
-                    ObjectMsg::Object(o) => {
-                        let kind_name = if kind == Kind::Service { "Service" } else { "Deployment" };
-                        let wanted = crate::logs::select::selector_of(kind_name, &o).ok().filter(|s| !s.is_empty());
-                        if wanted != selector {
-                            selector = wanted;
-                            generation += 1;
-                            narrowed.drain(..).for_each(|t| t.abort());
-                            traced.sets.clear();
-                            traced.pods.clear();
-                            traced.listing = match (&selector, kind) {
-                                (None, _) => Vec::new(),
-                                (Some(_), Kind::Deployment) => vec![Which::Pods, Which::ReplicaSets],
-                                (Some(_), Kind::Service) => vec![Which::Pods],
-                            };
-                            listing_since = tokio::time::Instant::now();
-                            narrowed = start_narrowed(&client, kind, &namespace, selector.as_deref(), generation, &set_tx);
-                        }
-                        traced.main = Some(o);
-                        traced.missing = false;
-                        traced.reconnecting = false;
-                        traced.state = "live".into();
-                    }
-                    ObjectMsg::Missing if traced.main.is_some() => traced.state = "deleted (last known state)".into(),
-                    ObjectMsg::Missing => {
-                        traced.missing = true;
-                        traced.state = "waiting for it to exist".into();
-                    }
-                    ObjectMsg::Deleted => traced.state = "deleted (last known state)".into(),
-                    ObjectMsg::Error(t) => {
-                        traced.reconnecting = true;
-                        traced.state = t.line(jiff::Timestamp::now());
-                    }
-                    ObjectMsg::EventSeen(..) | ObjectMsg::EventGone(_) | ObjectMsg::EventsError(_) => {}
-                }
-            }
-            msg = set_rx.recv() => {
-                let Some(msg) = msg else { break };
-                changed |= apply(&mut traced, msg, generation);
-            }
-            _ = tick.tick() => {
-                // Give the narrowed lists a moment before drawing without them.
-                let listing = !traced.listing.is_empty()
-                    && listing_since.elapsed() < Duration::from_secs(3);
-                if !changed || listing {
-                    continue;
-                }
-                changed = false;
-                let lines = traced.lines(kind, &what, jiff::Timestamp::now().as_second());
-                if lines == last {
-                    continue;
-                }
-                if draw(&mut stdout, &lines, tty, colour).is_err() {
-                    break;
-                }
-                last = lines;
-            }
-            // Ages tick on a terminal; a pipe gets a new summary only when something changed.
-            _ = ages.tick(), if tty => changed = true,
-            _ = &mut ctrl_c => break,
-        }
-    }
-    main_task.abort();
-    narrowed.iter().for_each(JoinHandle::abort);
-    if let Some(t) = endpoints_task {
-        t.abort();
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
 fn start_narrowed(
     client: &Client,
     kind: Kind,
@@ -340,28 +192,167 @@ fn apply(traced: &mut Traced, msg: SetMsg, generation: u64) -> bool {
     true
 }
 
-fn draw(out: &mut impl Write, lines: &[String], tty: bool, colour: bool) -> std::io::Result<()> {
-    let mut text = String::new();
-    if tty {
-        // Home and clear, then the summary cut to the screen so it never scrolls.
-        text.push_str("\x1b[H\x1b[2J");
-        let (width, height) = crossterm::terminal::size().unwrap_or((200, 100));
-        for line in lines.iter().take(height.saturating_sub(1) as usize) {
-            // Cluster text (names, messages) must not drive the terminal.
-            let cut: String = crate::term::visible(line)
-                .chars()
-                .take(width as usize)
-                .collect();
-            text.push_str(&if colour { paint(&cut) } else { cut });
-            text.push_str("\r\n");
-        }
-    } else {
-        for line in lines {
-            text.push_str(&if colour { paint(line) } else { line.clone() });
-            text.push('\n');
-        }
-        text.push('\n');
+/// A traced deployment or service: its watchers, and the summary they keep current.
+pub struct Trace {
+    client: Client,
+    kind: Kind,
+    what: String,
+    namespace: String,
+    main_rx: mpsc::Receiver<ObjectMsg>,
+    set_tx: mpsc::Sender<SetMsg>,
+    set_rx: mpsc::Receiver<SetMsg>,
+    tasks: Vec<JoinHandle<()>>,
+    narrowed: Vec<JoinHandle<()>>,
+    selector: Option<String>,
+    generation: u64,
+    listing_since: tokio::time::Instant,
+    traced: Traced,
+}
+
+impl Drop for Trace {
+    fn drop(&mut self) {
+        self.tasks
+            .iter()
+            .chain(&self.narrowed)
+            .for_each(JoinHandle::abort);
     }
-    out.write_all(text.as_bytes())?;
-    out.flush()
+}
+
+impl Trace {
+    /// Starts following a deployment or a service; other kinds are refused with a way out.
+    pub fn start(client: Client, target: ObjectRef) -> Result<Trace, String> {
+        let kind = match (
+            target.resource.group.as_str(),
+            target.resource.kind.as_str(),
+        ) {
+            ("apps", "Deployment") => Kind::Deployment,
+            ("", "Service") => Kind::Service,
+            (_, other) => {
+                return Err(format!(
+                    "kx trace follows deployments and services, not {other}; `kx changes {}/{}` shows how any object changes",
+                    target.resource.plural, target.name
+                ));
+            }
+        };
+        let namespace = target.namespace.clone().unwrap_or_default();
+        let (main_tx, main_rx) = mpsc::channel(64);
+        let mut tasks = vec![tokio::spawn(follow_with(
+            client.clone(),
+            target.clone(),
+            false,
+            main_tx,
+            Policy::FOLLOWING,
+        ))];
+        let (set_tx, set_rx) = mpsc::channel::<SetMsg>(1024);
+        if kind == Kind::Service {
+            let by_name =
+                watcher::Config::default().fields(&format!("metadata.name={}", target.name));
+            tasks.push(tokio::spawn(watch_set(
+                client.clone(),
+                ApiResource::erase::<Endpoints>(&()),
+                namespace.clone(),
+                by_name,
+                Which::Endpoints,
+                0,
+                set_tx.clone(),
+            )));
+        }
+        Ok(Trace {
+            client,
+            kind,
+            what: target.display(),
+            namespace,
+            main_rx,
+            set_tx,
+            set_rx,
+            tasks,
+            narrowed: Vec::new(),
+            selector: None,
+            generation: 0,
+            listing_since: tokio::time::Instant::now(),
+            traced: Traced {
+                state: "connecting…".into(),
+                ..Default::default()
+            },
+        })
+    }
+
+    /// Waits for the next news and takes it in. Some(true) when the summary may have
+    /// changed, Some(false) when not, None when the watchers are gone.
+    pub async fn next(&mut self) -> Option<bool> {
+        tokio::select! {
+            msg = self.main_rx.recv() => {
+                self.on_object(msg?);
+                Some(true)
+            }
+            msg = self.set_rx.recv() => {
+                let msg = msg?;
+                Some(apply(&mut self.traced, msg, self.generation))
+            }
+        }
+    }
+
+    fn on_object(&mut self, msg: ObjectMsg) {
+        let traced = &mut self.traced;
+        match msg {
+            ObjectMsg::Object(o) => {
+                let kind_name = match self.kind {
+                    Kind::Service => "Service",
+                    Kind::Deployment => "Deployment",
+                };
+                let wanted = crate::cluster::kinds::pod_selector(kind_name, &o)
+                    .ok()
+                    .filter(|s| !s.is_empty());
+                if wanted != self.selector {
+                    self.selector = wanted;
+                    self.generation += 1;
+                    self.narrowed.drain(..).for_each(|t| t.abort());
+                    traced.sets.clear();
+                    traced.pods.clear();
+                    traced.listing = match (&self.selector, self.kind) {
+                        (None, _) => Vec::new(),
+                        (Some(_), Kind::Deployment) => vec![Which::Pods, Which::ReplicaSets],
+                        (Some(_), Kind::Service) => vec![Which::Pods],
+                    };
+                    self.listing_since = tokio::time::Instant::now();
+                    self.narrowed = start_narrowed(
+                        &self.client,
+                        self.kind,
+                        &self.namespace,
+                        self.selector.as_deref(),
+                        self.generation,
+                        &self.set_tx,
+                    );
+                }
+                traced.main = Some(o);
+                traced.missing = false;
+                traced.reconnecting = false;
+                traced.state = "live".into();
+            }
+            ObjectMsg::Missing if traced.main.is_some() => {
+                traced.state = "deleted (last known state)".into()
+            }
+            ObjectMsg::Missing => {
+                traced.missing = true;
+                traced.state = "waiting for it to exist".into();
+            }
+            ObjectMsg::Deleted => traced.state = "deleted (last known state)".into(),
+            ObjectMsg::Error(t) => {
+                traced.reconnecting = true;
+                traced.state = t.line(jiff::Timestamp::now());
+            }
+            ObjectMsg::EventSeen(..) | ObjectMsg::EventGone(_) | ObjectMsg::EventsError(_) => {}
+        }
+    }
+
+    /// Whether the narrowed lists are in (or have had three seconds): drawing before then
+    /// would show "no pods" for pods that exist.
+    pub fn settled(&self) -> bool {
+        self.traced.listing.is_empty() || self.listing_since.elapsed() >= Duration::from_secs(3)
+    }
+
+    /// The summary, with ages as of `now` (Unix seconds).
+    pub fn lines(&self, now: i64) -> Vec<String> {
+        self.traced.lines(self.kind, &self.what, now)
+    }
 }

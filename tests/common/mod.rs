@@ -1,5 +1,8 @@
 //! Shared helpers for integration tests: an in-process `kx sim` and a real kubectl pointed at it.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod console;
 
 use kx::sim::{self, SimHandle, SimOptions};
 use std::path::PathBuf;

@@ -1,0 +1,92 @@
+//! What flows through the TUI: Actions in (keys, the terminal's size, news from the cluster,
+//! the results of work the runtime did) and Effects out (work for the runtime). The app's
+//! `update` turns one into the other without IO.
+
+use super::logview::LogRequest;
+use super::writes::{WriteOp, WriteReport};
+use crate::cluster::backoff::Trouble;
+use crate::cluster::connect::ContextInfo;
+use crate::cluster::discovery::ResourceInfo;
+use crate::cluster::object::{ObjectMsg, ObjectRef};
+use crate::cluster::watch::{Scope, WatchMsg};
+use crate::logs::stream::LogEvent;
+use crossterm::event::KeyEvent;
+
+/// What a watch is of: one resource in one scope.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WatchKey {
+    pub resource: String,
+    pub namespace: Option<String>,
+    pub labels: Option<String>,
+    pub fields: Option<String>,
+    /// Which connection (context) the watch belongs to, so that news still in flight from
+    /// before a context switch is told apart from the new context's.
+    pub epoch: u64,
+}
+
+/// What `update` asks the runtime to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Watch(WatchKey, Box<ResourceInfo>, Scope),
+    /// Not on screen any more; the runtime stops it after a short linger.
+    Unwatch(WatchKey),
+    /// Follow one object (and its events) for the object screens; the id tags its messages.
+    Follow(u64, Box<ObjectRef>),
+    /// No object screen is open any more: stop following.
+    Unfollow,
+    /// Edit the object in $EDITOR (the runtime suspends the UI around it).
+    Edit(Box<ObjectRef>),
+    /// A confirmed write action.
+    Write(WriteOp),
+    /// Connect to another kubeconfig context; the runtime answers with `ContextSwitched` or
+    /// `ContextFailed`, and the UI goes on meanwhile.
+    SwitchContext(String),
+    /// Follow logs for the log screen with this id; the runtime answers with `LogBatch`es.
+    Logs(u64, Box<LogRequest>),
+    StopLogs(u64),
+    /// Write the text to the file; the runtime answers with `Saved`.
+    Save(String, String),
+    Quit,
+}
+
+// Watch messages are the hot path and move once from channel to store; boxing them would add
+// an allocation per event for no gain.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Action {
+    Key(KeyEvent),
+    /// The terminal's size (columns, rows): paging and scroll limits follow from it.
+    Resize(u16, u16),
+    Discovered(Vec<ResourceInfo>),
+    DiscoveryFailed(Trouble),
+    Watch(WatchKey, WatchMsg),
+    /// The runtime stopped a watch no screen wanted any more (after its linger).
+    Unwatched(WatchKey),
+    /// How an edit or a write action went, and the objects before and after.
+    Written(WriteReport),
+    /// News of the object the object screens follow, tagged with the follow's id.
+    Object(u64, ObjectMsg),
+    /// Connected to another context: everything shown so far belongs to the old one.
+    ContextSwitched {
+        info: ContextInfo,
+        namespace: Option<String>,
+    },
+    ContextFailed(String),
+    /// Log events for the log screen with this id, batched.
+    LogBatch(u64, Vec<LogEvent>),
+    /// A save finished: what to tell the user.
+    Saved(Result<String, String>),
+    /// Open a log screen (`kx logs … --tui` starts with one).
+    OpenLogs(LogRequest),
+    /// Write the rows of the list on screen (namespace, name, uid, resourceVersion; one per
+    /// line, in order) to this file: how the soak run compares kx's store with the server's.
+    DumpRows(String),
+    Tick,
+}
+
+/// The footer's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    Info(String),
+    Error(String),
+}

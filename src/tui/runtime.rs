@@ -1,0 +1,365 @@
+//! The runtime owns the explorer's background work: watches, the object follower, log
+//! streams, discovery, context switches, saves, writes and edits. Each `Effect` becomes
+//! spawned work that answers on one inbound channel; nothing here is awaited by the UI loop,
+//! so a slow credential plugin, a saturated API server or a slow disk never stops a frame.
+
+use super::action::{Action, Effect, WatchKey};
+use super::writes::{self, WriteReport};
+use crate::cluster::connect::{self, ContextInfo, Source};
+use crate::cluster::discovery::{ResourceInfo, keep_discovering};
+use crate::cluster::object::{self, ObjectRef};
+use crate::cluster::watch::{self, Scope};
+use crate::logs::stream::LogEvent;
+use kube::Client;
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// How long a watch whose list left the screen keeps running, so going back is instant.
+const LINGER: Duration = Duration::from_secs(30);
+
+/// Messages waiting for the UI at most; a UI that falls behind slows the streams (which
+/// then wait) rather than losing anything.
+const INBOUND: usize = 8192;
+
+/// Log events handed to the UI in one batch at most: at 20,000 lines a second, one update per
+/// line would be too many.
+const LOG_BATCH: usize = 5000;
+
+/// What arrives on the runtime's inbound channel.
+pub enum Inbound {
+    /// News for the app.
+    Action(Action),
+    /// A context switch connected: the runtime moves its work to the new client, then the
+    /// app hears `ContextSwitched`.
+    Connected {
+        client: Client,
+        info: ContextInfo,
+        namespace: Option<String>,
+    },
+    /// An edit finished: the terminal is the UI's again.
+    Edited(WriteReport),
+}
+
+/// How the runtime works, from the launch options.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub paging: watch::Paging,
+    pub edit: crate::edit::Options,
+    /// Where context switches read contexts from; None in the demo (one context).
+    pub switch_from: Option<Source>,
+}
+
+pub struct Runtime {
+    client: Client,
+    tx: mpsc::Sender<Inbound>,
+    options: Options,
+    /// Running watches, and when a lingering one stops.
+    watches: HashMap<WatchKey, (Vec<JoinHandle<()>>, Option<Instant>)>,
+    follower: Option<JoinHandle<()>>,
+    tails: HashMap<u64, JoinHandle<()>>,
+    discovery: Option<JoinHandle<()>>,
+    switching: Option<JoinHandle<()>>,
+}
+
+impl Runtime {
+    pub fn new(client: Client, options: Options) -> (Runtime, mpsc::Receiver<Inbound>) {
+        let (tx, rx) = mpsc::channel(INBOUND);
+        let runtime = Runtime {
+            client,
+            tx,
+            options,
+            watches: HashMap::new(),
+            follower: None,
+            tails: HashMap::new(),
+            discovery: None,
+            switching: None,
+        };
+        (runtime, rx)
+    }
+
+    /// A sender for news from outside the runtime's own tasks (the first log screen).
+    pub fn sender(&self) -> mpsc::Sender<Inbound> {
+        self.tx.clone()
+    }
+
+    /// Discovers what the cluster serves, again after each change of its API groups.
+    pub fn discover(&mut self) {
+        abort(self.discovery.take());
+        let tx = self.tx.clone();
+        self.discovery = Some(pipe(
+            |inner| keep_discovering(self.client.clone(), inner),
+            1,
+            tx,
+            |found| {
+                Inbound::Action(match found {
+                    Ok(resources) => Action::Discovered(resources),
+                    Err(trouble) => Action::DiscoveryFailed(trouble),
+                })
+            },
+        ));
+    }
+
+    /// Starts the work an effect asks for; what comes of it arrives on the inbound channel.
+    /// `Edit` hands the terminal to the editor: the UI must have let go of it first.
+    pub fn carry(&mut self, effect: Effect) {
+        match effect {
+            Effect::Watch(key, resource, scope) => self.watch(key, *resource, scope),
+            Effect::Unwatch(key) => {
+                if let Some((_, linger)) = self.watches.get_mut(&key) {
+                    *linger = Some(Instant::now() + LINGER);
+                }
+            }
+            Effect::Follow(id, target) => {
+                abort(self.follower.take());
+                self.follower = Some(pipe(
+                    |inner| object::follow(self.client.clone(), *target, inner),
+                    256,
+                    self.tx.clone(),
+                    move |msg| Inbound::Action(Action::Object(id, msg)),
+                ));
+            }
+            Effect::Unfollow => abort(self.follower.take()),
+            Effect::Logs(id, request) => {
+                abort(self.tails.remove(&id));
+                match request.tail_spec(self.options.edit.request_timeout) {
+                    Ok(spec) => {
+                        let task = tail(self.client.clone(), id, spec, self.tx.clone());
+                        self.tails.insert(id, task);
+                    }
+                    Err(e) => self.answer(Action::Saved(Err(e))),
+                }
+            }
+            Effect::StopLogs(id) => abort(self.tails.remove(&id)),
+            Effect::Save(path, text) => {
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let lines = text.lines().count();
+                    let result = tokio::fs::write(&path, text)
+                        .await
+                        .map(|_| format!("saved {lines} lines to {path}"))
+                        .map_err(|e| format!("cannot save to {path}: {e}"));
+                    let _ = tx.send(Inbound::Action(Action::Saved(result))).await;
+                });
+            }
+            Effect::Write(op) => {
+                let (client, tx) = (self.client.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let report = writes::perform(client, op).await;
+                    let _ = tx.send(Inbound::Action(Action::Written(report))).await;
+                });
+            }
+            Effect::Edit(target) => self.edit(*target),
+            Effect::SwitchContext(name) => self.switch(name),
+            Effect::Quit => {}
+        }
+    }
+
+    fn answer(&self, action: Action) {
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let _ = tx.send(Inbound::Action(action)).await;
+        });
+    }
+
+    fn watch(&mut self, key: WatchKey, resource: ResourceInfo, scope: Scope) {
+        if let Some((_, linger)) = self.watches.get_mut(&key) {
+            *linger = None;
+            return;
+        }
+        let (client, paging, tagged) = (self.client.clone(), self.options.paging, key.clone());
+        let task = pipe(
+            |inner| watch::run(client, resource, scope, inner, paging),
+            1024,
+            self.tx.clone(),
+            move |msg| Inbound::Action(Action::Watch(tagged.clone(), msg)),
+        );
+        self.watches.insert(key, (vec![task], None));
+    }
+
+    fn edit(&mut self, target: ObjectRef) {
+        let (client, tx, options) = (self.client.clone(), self.tx.clone(), self.options.edit);
+        tokio::spawn(async move {
+            let what = target.display();
+            let (result, revisions) = match crate::edit::edit(client, &target, options).await {
+                Ok(outcome) => {
+                    let (report, objects) = outcome.report(&what);
+                    let revisions = objects
+                        .map(|(before, after)| vec![(target.clone(), before), (target, after)])
+                        .unwrap_or_default();
+                    (report, revisions)
+                }
+                Err(e) => (Err(format!("{e:#}")), Vec::new()),
+            };
+            let _ = tx
+                .send(Inbound::Edited(WriteReport { result, revisions }))
+                .await;
+        });
+    }
+
+    /// Connects to another context in the background (its credential plugin may take
+    /// seconds); a newer switch replaces one still under way.
+    fn switch(&mut self, name: String) {
+        abort(self.switching.take());
+        let tx = self.tx.clone();
+        let Some(base) = self.options.switch_from.clone() else {
+            self.answer(Action::ContextFailed("the demo has one context".into()));
+            return;
+        };
+        self.switching = Some(tokio::spawn(async move {
+            let source = Source {
+                context: Some(name.clone()),
+                ..base
+            };
+            let message = match connect_to(source).await {
+                Ok((client, info, namespace)) => Inbound::Connected {
+                    client,
+                    info,
+                    namespace,
+                },
+                Err(e) => Inbound::Action(Action::ContextFailed(format!(
+                    "cannot switch to context {name}: {e}"
+                ))),
+            };
+            let _ = tx.send(message).await;
+        }));
+    }
+
+    /// The switch connected: nothing of the old context may reach the new one's screens.
+    pub fn switched(&mut self, client: Client) {
+        self.stop_all();
+        self.client = client;
+        self.discover();
+    }
+
+    /// Stops the watches whose linger is over; the app forgets their rows.
+    pub fn expire(&mut self) -> Vec<WatchKey> {
+        let now = Instant::now();
+        let done: Vec<WatchKey> = self
+            .watches
+            .iter()
+            .filter(|(_, (_, l))| l.is_some_and(|t| t <= now))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &done {
+            if let Some((tasks, _)) = self.watches.remove(k) {
+                tasks.iter().for_each(JoinHandle::abort);
+            }
+        }
+        done
+    }
+
+    pub fn stop_all(&mut self) {
+        for (_, (tasks, _)) in self.watches.drain() {
+            tasks.iter().for_each(JoinHandle::abort);
+        }
+        for (_, task) in self.tails.drain() {
+            task.abort();
+        }
+        abort(self.follower.take());
+        abort(self.discovery.take());
+        abort(self.switching.take());
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.stop_all();
+    }
+}
+
+fn abort(task: Option<JoinHandle<()>>) {
+    if let Some(t) = task {
+        t.abort();
+    }
+}
+
+/// Connects to a context: the kubeconfig read, then the client built off the async threads
+/// (building it runs a credential plugin, which may take seconds). The namespace is the
+/// context's unless the user looks at all namespaces.
+async fn connect_to(
+    source: Source,
+) -> Result<(Client, ContextInfo, Option<String>), crate::cluster::errors::KxError> {
+    let found = connect::find(&source).await?;
+    let namespace = Some(found.config.default_namespace.clone());
+    let config = found.config;
+    let client = tokio::task::spawn_blocking(move || connect::client(config))
+        .await
+        .map_err(|e| crate::cluster::errors::KxError::Other(e.to_string()))??;
+    Ok((client, found.context, namespace))
+}
+
+/// Runs a producer that sends on a channel of its own, and passes each of its messages on
+/// to the inbound channel as `wrap` makes it. Ends when either side is gone.
+fn pipe<T, F, Fut>(
+    producer: F,
+    capacity: usize,
+    out: mpsc::Sender<Inbound>,
+    wrap: impl Fn(T) -> Inbound + Send + 'static,
+) -> JoinHandle<()>
+where
+    T: Send + 'static,
+    F: FnOnce(mpsc::Sender<T>) -> Fut,
+    Fut: Future + Send + 'static,
+    Fut::Output: Send,
+{
+    let (tx, mut rx) = mpsc::channel(capacity);
+    let work = producer(tx);
+    tokio::spawn(async move {
+        tokio::pin!(work);
+        let mut working = true;
+        loop {
+            tokio::select! {
+                _ = &mut work, if working => working = false,
+                msg = rx.recv() => {
+                    let Some(m) = msg else { return };
+                    if out.send(wrap(m)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// Runs the log layer for a log screen and hands its events over in batches. The channel is
+/// bounded, so a UI that falls behind slows the streams instead of losing lines.
+fn tail(
+    client: Client,
+    id: u64,
+    spec: crate::logs::tail::TailSpec,
+    out: mpsc::Sender<Inbound>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let (tx, mut rx) = mpsc::channel(4096);
+        let tail = crate::logs::tail::run(client, spec, tx);
+        tokio::pin!(tail);
+        let mut tail_done = false;
+        loop {
+            tokio::select! {
+                result = &mut tail, if !tail_done => {
+                    tail_done = true;
+                    if let Err(e) = result {
+                        let notice = Action::LogBatch(id, vec![LogEvent::Notice(e)]);
+                        let _ = out.send(Inbound::Action(notice)).await;
+                    }
+                }
+                first = rx.recv() => {
+                    let Some(first) = first else { return };
+                    let mut batch = vec![first];
+                    while batch.len() < LOG_BATCH {
+                        match rx.try_recv() {
+                            Ok(e) => batch.push(e),
+                            Err(_) => break,
+                        }
+                    }
+                    if out.send(Inbound::Action(Action::LogBatch(id, batch))).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    })
+}

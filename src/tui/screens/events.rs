@@ -1,0 +1,136 @@
+//! The events about an object, oldest first, warnings coloured; live as they come.
+
+use super::super::object_text::event_table;
+use super::super::pane::event_pieces;
+use super::super::screen::{Ask, Cx, Dx, Hint, Screen, Step};
+use super::object::ObjectText;
+use crate::cluster::object::ObjectRef;
+use crate::config::keys::{KeyAction, Section};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Span;
+use std::any::Any;
+
+pub struct EventsScreen {
+    pub text: ObjectText,
+}
+
+impl EventsScreen {
+    pub fn new(id: u64, name: &str) -> EventsScreen {
+        EventsScreen {
+            text: ObjectText::new(id, name),
+        }
+    }
+}
+
+impl Screen for EventsScreen {
+    fn section(&self) -> Section {
+        Section::Detail
+    }
+
+    fn crumb(&self) -> String {
+        self.text.crumb("events")
+    }
+
+    fn on_action(&mut self, action: KeyAction, cx: &mut Cx) -> Step {
+        self.text.on_action(action, KeyAction::Events, cx)
+    }
+
+    fn on_prompt(&mut self, ask: Ask, text: &str, cx: &mut Cx) -> Step {
+        if ask == Ask::Filter {
+            self.text.search(text, cx);
+        }
+        Step::nothing()
+    }
+
+    fn refresh(&mut self, cx: &mut Cx) {
+        self.text
+            .refresh(cx, 0, |followed, _, now| match &followed.events_error {
+                Some(t) => vec![format!("cannot list this object's events: {}", t.error)],
+                None => event_table(&followed.sorted_events(), now),
+            });
+    }
+
+    fn status(&self, dx: &Dx) -> Vec<Span<'static>> {
+        self.text.status(dx)
+    }
+
+    fn draw(&self, f: &mut Frame, area: Rect, dx: &Dx) {
+        self.text
+            .pane
+            .draw(f, dx.theme, area, |i, l| event_pieces(l, i, dx.theme));
+    }
+
+    fn hints(&self) -> &'static [Hint] {
+        super::yaml::DETAIL_HINTS
+    }
+
+    fn targets(&self, cx: &Cx, _marked: bool) -> Vec<ObjectRef> {
+        self.text.targets(cx)
+    }
+
+    fn follows(&self) -> Option<u64> {
+        Some(self.text.id)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::discovery::ResourceInfo;
+    use crate::cluster::object::ObjectMsg;
+    use crate::config::keys::KeyMap;
+    use crate::tui::action::Message;
+    use crate::tui::session::{Data, Followed, Session};
+    use serde_json::json;
+
+    #[test]
+    fn events_are_oldest_first_with_counts_and_go_when_the_cluster_drops_them() {
+        let mut session = Session::new("ctx".into(), None, KeyMap::load(None));
+        session.now = 1000;
+        let mut data = Data::default();
+        let target = ObjectRef {
+            resource: ResourceInfo::example("", "pods", "Pod", &[]),
+            namespace: Some("shop".into()),
+            name: "x".into(),
+        };
+        let mut followed = Followed::new(1, target);
+        followed.apply(ObjectMsg::Object(
+            json!({"kind": "Pod", "metadata": {"name": "x"}}),
+        ));
+        followed.apply(ObjectMsg::EventSeen(
+            "b".into(),
+            json!({"type": "Warning", "reason": "BackOff", "count": 4,
+                "lastTimestamp": "1970-01-01T00:16:00Z", "source": {"component": "kubelet"},
+                "message": "Back-off restarting failed container"}),
+        ));
+        followed.apply(ObjectMsg::EventSeen(
+            "a".into(),
+            json!({"type": "Normal", "reason": "Scheduled",
+                "lastTimestamp": "1970-01-01T00:01:40Z", "source": {"component": "default-scheduler"},
+                "message": "Successfully assigned"}),
+        ));
+        data.followed = Some(followed);
+        let mut message: Option<Message> = None;
+        let mut screen = EventsScreen::new(1, "x");
+        let mut cx = Cx {
+            session: &mut session,
+            data: &mut data,
+            message: &mut message,
+        };
+        screen.refresh(&mut cx);
+        let lines = &screen.text.pane.lines;
+        assert_eq!(lines[0].split_whitespace().next(), Some("TYPE"));
+        assert!(lines[1].contains("Scheduled") && lines[1].contains("15m"));
+        assert!(lines[2].contains("BackOff") && lines[2].contains("40s (x4)"));
+        if let Some(f) = cx.data.followed.as_mut() {
+            f.apply(ObjectMsg::EventGone("b".into()));
+        }
+        screen.refresh(&mut cx);
+        assert_eq!(screen.text.pane.lines.len(), 2);
+    }
+}
