@@ -7,7 +7,7 @@
 mod common;
 
 use common::TestCluster;
-use common::console::{explorer, options, typed};
+use common::console::{explorer, options, quit, typed};
 use kx::cluster::connect::Source;
 use kx::cluster::discovery::{discover, resolve};
 use kx::cluster::watch::{Scope, WatchMsg};
@@ -295,11 +295,6 @@ async fn a_finished_switch_reopens_the_list_in_the_new_context() {
     // The slow context's namespace is shop: its pods are listed.
     record.until_frame("ns: shop", 20).await;
     record.until_frame(" rows", 20).await;
-    typed(&keys, "q").await;
-    let result = tokio::time::timeout(Duration::from_secs(5), task)
-        .await
-        .expect("quits")
-        .expect("the loop task");
-    assert!(result.is_ok(), "{result:?}");
+    quit(&keys, task, 5).await;
     c.sim.stop().await;
 }

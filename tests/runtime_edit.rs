@@ -6,10 +6,9 @@
 mod common;
 
 use common::TestCluster;
-use common::console::{explorer, typed};
+use common::console::{explorer, quit, typed};
 use kx::config::keys::KeyMap;
 use kx::tui::session::Session;
-use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edit_hands_the_terminal_to_the_editor_and_takes_it_back() {
@@ -53,11 +52,6 @@ async fn an_edit_hands_the_terminal_to_the_editor_and_takes_it_back() {
     // The change kx made is the first thing the diff shows.
     typed(&keys, "D").await;
     record.until_frame("spec.replicas 3→4", 10).await;
-    typed(&keys, "q").await;
-    let result = tokio::time::timeout(Duration::from_secs(5), task)
-        .await
-        .expect("quits")
-        .expect("the loop task");
-    assert!(result.is_ok(), "{result:?}");
+    quit(&keys, task, 5).await;
     c.sim.stop().await;
 }

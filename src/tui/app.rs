@@ -113,15 +113,21 @@ impl App {
 
     /// Brings the screen in front up to date (its rows, lines and scroll limits) before a frame.
     pub fn prepare(&mut self) {
-        let Some(front) = self.screens.last_mut() else {
-            return;
-        };
+        self.with_front(|front, cx| front.refresh(cx));
+    }
+
+    /// Runs `f` on the screen in front, with what a screen may change.
+    pub(super) fn with_front<R>(
+        &mut self,
+        f: impl FnOnce(&mut dyn Screen, &mut Cx) -> R,
+    ) -> Option<R> {
+        let front = self.screens.last_mut()?;
         let mut cx = Cx {
             session: &mut self.session,
             data: &mut self.data,
             message: &mut self.message,
         };
-        front.refresh(&mut cx);
+        Some(f(front.as_mut(), &mut cx))
     }
 
     fn needs(&self) -> Needs {
@@ -352,17 +358,9 @@ impl App {
             }
         };
         self.message = None;
-        let step = match self.screens.last_mut() {
-            Some(front) => {
-                let mut cx = Cx {
-                    session: &mut self.session,
-                    data: &mut self.data,
-                    message: &mut self.message,
-                };
-                front.on_action(action, &mut cx)
-            }
-            None => Step::Pass,
-        };
+        let step = self
+            .with_front(|front, cx| front.on_action(action, cx))
+            .unwrap_or(Step::Pass);
         match step {
             Step::Pass => self.on_global(action),
             step => self.carry_out(step),
@@ -398,18 +396,8 @@ impl App {
                 None => Vec::new(),
             },
             Outcome::Entered(ask, text, _) => {
-                let step = match self.screens.last_mut() {
-                    Some(front) => {
-                        let mut cx = Cx {
-                            session: &mut self.session,
-                            data: &mut self.data,
-                            message: &mut self.message,
-                        };
-                        front.on_prompt(ask, &text, &mut cx)
-                    }
-                    None => Step::nothing(),
-                };
-                self.carry_out(step)
+                let step = self.with_front(|front, cx| front.on_prompt(ask, &text, cx));
+                self.carry_out(step.unwrap_or_else(Step::nothing))
             }
         }
     }
@@ -600,15 +588,8 @@ impl App {
     /// The objects the screen in front offers to a write: the marked rows when `marked`
     /// and there are some, else the selected row or the object shown.
     fn targets(&mut self, marked: bool) -> Vec<ObjectRef> {
-        let Some(front) = self.screens.last() else {
-            return Vec::new();
-        };
-        let cx = Cx {
-            session: &mut self.session,
-            data: &mut self.data,
-            message: &mut self.message,
-        };
-        front.targets(&cx, marked)
+        self.with_front(|front, cx| front.targets(cx, marked))
+            .unwrap_or_default()
     }
 
     /// The one target of a write that works on some kinds only.

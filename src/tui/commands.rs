@@ -5,6 +5,7 @@
 use super::action::{Effect, Message};
 use super::app::App;
 use super::overlay::{Overlay, Picker};
+use super::screen::{Ask, Step};
 use crate::cluster::discovery::ResourceInfo;
 
 impl App {
@@ -50,17 +51,9 @@ impl App {
                 }
                 let effects = self.open_list(name, namespace, labels, None);
                 if let Some(f) = filter {
-                    let step = match self.screens.last_mut() {
-                        Some(front) => {
-                            let mut cx = super::screen::Cx {
-                                session: &mut self.session,
-                                data: &mut self.data,
-                                message: &mut self.message,
-                            };
-                            front.on_prompt(super::screen::Ask::Filter, &f, &mut cx)
-                        }
-                        None => super::screen::Step::nothing(),
-                    };
+                    let step = self
+                        .with_front(|front, cx| front.on_prompt(Ask::Filter, &f, cx))
+                        .unwrap_or_else(Step::nothing);
                     let mut effects = effects;
                     effects.extend(self.carry_out(step));
                     return effects;

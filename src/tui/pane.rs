@@ -11,7 +11,7 @@ use ratatui::widgets::Paragraph;
 use regex::Regex;
 
 /// The pieces of one line with their styles, before search highlighting.
-pub(crate) type Pieces = Vec<(String, Style)>;
+pub type Pieces = Vec<(String, Style)>;
 
 fn yaml_scalar_slot(value: &str) -> &'static str {
     let v = value.trim();

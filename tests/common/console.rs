@@ -152,3 +152,17 @@ pub fn explorer(
     });
     (task, keys, record)
 }
+
+/// Presses q and waits (at most `secs`) for the loop to end well.
+pub async fn quit(
+    keys: &mpsc::Sender<Input>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    secs: u64,
+) {
+    typed(keys, "q").await;
+    let result = tokio::time::timeout(Duration::from_secs(secs), task)
+        .await
+        .expect("q quits")
+        .expect("the loop task");
+    assert!(result.is_ok(), "{result:?}");
+}

@@ -166,7 +166,8 @@ fn the_header_says_a_context_switch_is_under_way() {
     assert!(text.contains("switching to prod-eu…"), "{text}");
 }
 
-fn detail_app(kind: char, object: serde_json::Value) -> App {
+/// The app after `key` on the web-1 row and the object it follows received.
+fn detail_app(press: crossterm::event::KeyCode, object: serde_json::Value) -> App {
     let (mut s, key) = pods_app();
     s.update(Action::Watch(key.clone(), WatchMsg::Init));
     let row = Row {
@@ -182,14 +183,16 @@ fn detail_app(kind: char, object: serde_json::Value) -> App {
     .refresh_search();
     s.update(Action::Watch(key.clone(), WatchMsg::InitRow(row)));
     s.update(Action::Watch(key, WatchMsg::InitDone));
-    let effects = s.update(Action::Key(crossterm::event::KeyEvent::from(
-        crossterm::event::KeyCode::Char(kind),
-    )));
+    let effects = s.update(Action::Key(crossterm::event::KeyEvent::from(press)));
     let Some(Effect::Follow(id, _)) = effects.first() else {
         panic!("{effects:?}");
     };
     s.update(Action::Object(*id, ObjectMsg::Object(object)));
     s
+}
+
+fn on(c: char) -> crossterm::event::KeyCode {
+    crossterm::event::KeyCode::Char(c)
 }
 
 fn pod_object() -> serde_json::Value {
@@ -205,7 +208,7 @@ fn pod_object() -> serde_json::Value {
 
 #[test]
 fn yaml_view_colours_keys_and_literals_and_hides_managed_fields() {
-    let mut s = detail_app('y', pod_object());
+    let mut s = detail_app(on('y'), pod_object());
     let term = render(&mut s, 70, 14);
     insta::assert_snapshot!(format!("{}", term.backend()));
     let buf = term.backend().buffer();
@@ -227,7 +230,7 @@ fn yaml_view_colours_keys_and_literals_and_hides_managed_fields() {
 fn diff_view_lists_revisions_and_colours_what_changed() {
     let mut first = pod_object();
     first["metadata"]["resourceVersion"] = "5".into();
-    let mut s = detail_app('D', first.clone());
+    let mut s = detail_app(on('D'), first.clone());
     let id = s.data.followed.as_ref().map(|f| f.id).unwrap();
     let mut second = first.clone();
     second["metadata"]["resourceVersion"] = "7".into();
@@ -265,42 +268,21 @@ fn diff_view_lists_revisions_and_colours_what_changed() {
 
 #[test]
 fn describe_view_of_a_pod() {
-    let mut s = detail_app('d', pod_object());
+    let mut s = detail_app(on('d'), pod_object());
     let term = render(&mut s, 70, 22);
     insta::assert_snapshot!(format!("{}", term.backend()));
 }
 
 #[test]
 fn containers_view_lists_image_state_and_ports() {
-    let (mut s, key) = pods_app();
-    s.update(Action::Watch(key.clone(), WatchMsg::Init));
-    let row = Row {
-        uid: "u1".into(),
-        namespace: "shop".into(),
-        name: "web-1".into(),
-        resource_version: "1".into(),
-        created: Some(0),
-        deleting: false,
-        cells: vec!["web-1".into()],
-        search: Default::default(),
-    }
-    .refresh_search();
-    s.update(Action::Watch(key.clone(), WatchMsg::InitRow(row)));
-    s.update(Action::Watch(key, WatchMsg::InitDone));
-    let effects = s.update(Action::Key(crossterm::event::KeyEvent::from(
-        crossterm::event::KeyCode::Enter,
-    )));
-    let Some(Effect::Follow(id, _)) = effects.first() else {
-        panic!("{effects:?}");
-    };
-    s.update(Action::Object(*id, ObjectMsg::Object(pod_object())));
+    let mut s = detail_app(crossterm::event::KeyCode::Enter, pod_object());
     let term = render(&mut s, 80, 6);
     insta::assert_snapshot!(format!("{}", term.backend()));
 }
 
 #[test]
 fn events_view_lists_the_objects_events_with_warnings_coloured() {
-    let mut s = detail_app('E', pod_object());
+    let mut s = detail_app(on('E'), pod_object());
     let id = s.data.followed.as_ref().map(|f| f.id).unwrap();
     s.update(Action::Object(
         id,

@@ -1,80 +1,35 @@
 //! The events about an object, oldest first, warnings coloured; live as they come.
 
 use super::super::object_text::event_table;
-use super::super::pane::event_pieces;
-use super::super::screen::{Ask, Cx, Dx, Hint, Screen, Step};
-use super::object::ObjectText;
-use crate::cluster::object::ObjectRef;
-use crate::config::keys::{KeyAction, Section};
-use ratatui::Frame;
-use ratatui::layout::Rect;
-use ratatui::text::Span;
-use std::any::Any;
+use super::super::pane::{Pieces, event_pieces};
+use super::super::session::Followed;
+use super::object::{TextScreen, TextView};
+use crate::config::keys::KeyAction;
+use crate::config::theme::Theme;
+use serde_json::Value;
 
-pub struct EventsScreen {
-    pub text: ObjectText,
-}
+pub struct Events;
 
-impl EventsScreen {
-    pub fn new(id: u64, name: &str) -> EventsScreen {
-        EventsScreen {
-            text: ObjectText::new(id, name),
+pub type EventsScreen = TextScreen<Events>;
+
+impl TextView for Events {
+    fn what(&self) -> &'static str {
+        "events"
+    }
+
+    fn key(&self) -> KeyAction {
+        KeyAction::Events
+    }
+
+    fn lines(&self, followed: &Followed, _: &Value, now: i64) -> Vec<String> {
+        match &followed.events_error {
+            Some(t) => vec![format!("cannot list this object's events: {}", t.error)],
+            None => event_table(&followed.sorted_events(), now),
         }
     }
-}
 
-impl Screen for EventsScreen {
-    fn section(&self) -> Section {
-        Section::Detail
-    }
-
-    fn crumb(&self) -> String {
-        self.text.crumb("events")
-    }
-
-    fn on_action(&mut self, action: KeyAction, cx: &mut Cx) -> Step {
-        self.text.on_action(action, KeyAction::Events, cx)
-    }
-
-    fn on_prompt(&mut self, ask: Ask, text: &str, cx: &mut Cx) -> Step {
-        if ask == Ask::Filter {
-            self.text.search(text, cx);
-        }
-        Step::nothing()
-    }
-
-    fn refresh(&mut self, cx: &mut Cx) {
-        self.text
-            .refresh(cx, 0, |followed, _, now| match &followed.events_error {
-                Some(t) => vec![format!("cannot list this object's events: {}", t.error)],
-                None => event_table(&followed.sorted_events(), now),
-            });
-    }
-
-    fn status(&self, dx: &Dx) -> Vec<Span<'static>> {
-        self.text.status(dx)
-    }
-
-    fn draw(&self, f: &mut Frame, area: Rect, dx: &Dx) {
-        self.text
-            .pane
-            .draw(f, dx.theme, area, |i, l| event_pieces(l, i, dx.theme));
-    }
-
-    fn hints(&self) -> &'static [Hint] {
-        super::yaml::DETAIL_HINTS
-    }
-
-    fn targets(&self, cx: &Cx, _marked: bool) -> Vec<ObjectRef> {
-        self.text.targets(cx)
-    }
-
-    fn follows(&self) -> Option<u64> {
-        Some(self.text.id)
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
+    fn pieces(&self, index: usize, line: &str, theme: &Theme) -> Pieces {
+        event_pieces(line, index, theme)
     }
 }
 
@@ -83,8 +38,10 @@ mod tests {
     use super::*;
     use crate::cluster::discovery::ResourceInfo;
     use crate::cluster::object::ObjectMsg;
+    use crate::cluster::object::ObjectRef;
     use crate::config::keys::KeyMap;
     use crate::tui::action::Message;
+    use crate::tui::screen::{Cx, Screen};
     use crate::tui::session::{Data, Followed, Session};
     use serde_json::json;
 
@@ -116,7 +73,7 @@ mod tests {
         ));
         data.followed = Some(followed);
         let mut message: Option<Message> = None;
-        let mut screen = EventsScreen::new(1, "x");
+        let mut screen = EventsScreen::new(1, "x", Events);
         let mut cx = Cx {
             session: &mut session,
             data: &mut data,

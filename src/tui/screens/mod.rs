@@ -27,9 +27,9 @@ fn object_screen(
     let name = target.name.as_str();
     Some(match action {
         KeyAction::Enter => Box::new(containers::ContainersScreen::new(id, name)),
-        KeyAction::Yaml => Box::new(yaml::YamlScreen::new(id, name)),
-        KeyAction::Describe => Box::new(describe::DescribeScreen::new(id, name)),
-        KeyAction::Events => Box::new(events::EventsScreen::new(id, name)),
+        KeyAction::Yaml => Box::new(object::TextScreen::new(id, name, yaml::Yaml::default())),
+        KeyAction::Describe => Box::new(object::TextScreen::new(id, name, describe::Describe)),
+        KeyAction::Events => Box::new(object::TextScreen::new(id, name, events::Events)),
         KeyAction::Diff => Box::new(diff::DiffScreen::new(id, target, cx)),
         _ => return None,
     })

@@ -1,18 +1,140 @@
 //! What the text screens of one object (YAML, describe, events) share: the followed object
 //! they show, their lines rebuilt only when the object or a toggle moved, scrolling and
 //! search, switching to the object's other screens, a pod's logs, and the header's word on
-//! whether the object is live.
+//! whether the object is live. Each of those screens is a `TextView` in its own file — its
+//! lines, their colours, keys of its own — shown by the one `TextScreen` here.
 
 use super::super::logview::{DEFAULT_MAX_REQUESTS, LogRequest};
 use super::super::model::RowFilter;
 use super::super::overlay::{Overlay, Prompt};
-use super::super::pane::Pane;
-use super::super::screen::{Ask, Cx, Dx, Nav, Step};
+use super::super::pane::{Pane, Pieces};
+use super::super::screen::{Ask, Cx, Dx, Hint, Nav, Screen, Step};
 use super::super::session::{Data, Followed, Presence};
 use crate::cluster::kinds;
 use crate::cluster::object::ObjectRef;
-use crate::config::keys::KeyAction;
+use crate::config::keys::{KeyAction, Section};
+use crate::config::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::Rect;
 use ratatui::text::Span;
+use serde_json::Value;
+use std::any::Any;
+
+/// One view of an object's text: what it is called, the key that opens it, its lines and
+/// their colours, and keys of its own.
+pub trait TextView: Send + 'static {
+    /// For the breadcrumb: `yaml` in `web-1:yaml`.
+    fn what(&self) -> &'static str;
+    /// The key that opens it (pressing it again does nothing).
+    fn key(&self) -> KeyAction;
+    /// The view's lines of the object (with its events, at `now`).
+    fn lines(&self, followed: &Followed, object: &Value, now: i64) -> Vec<String>;
+    /// One line in colour.
+    fn pieces(&self, index: usize, line: &str, theme: &Theme) -> Pieces;
+    /// Its own toggles, as bits: the lines are rebuilt when they change.
+    fn toggles(&self) -> u64 {
+        0
+    }
+    /// Keys of its own; None leaves the key to the shared ones.
+    fn on_action(
+        &mut self,
+        _action: KeyAction,
+        _object: Option<&Value>,
+        _cx: &mut Cx,
+    ) -> Option<Step> {
+        None
+    }
+}
+
+/// A screen of one object's text, as its `TextView` shows it.
+pub struct TextScreen<V: TextView> {
+    pub text: ObjectText,
+    pub view: V,
+}
+
+impl<V: TextView> TextScreen<V> {
+    pub fn new(id: u64, name: &str, view: V) -> TextScreen<V> {
+        TextScreen {
+            text: ObjectText::new(id, name),
+            view,
+        }
+    }
+}
+
+/// The footer of an object's text screens.
+const TEXT_HINTS: &[Hint] = &[
+    (&[KeyAction::Yaml], "yaml"),
+    (&[KeyAction::Describe], "describe"),
+    (&[KeyAction::Events], "events"),
+    (&[KeyAction::Diff], "diff"),
+    (&[KeyAction::ToggleManagedFields], "managedFields"),
+    (&[KeyAction::Reveal], "reveal secret"),
+    (&[KeyAction::Filter], "search"),
+    (
+        &[KeyAction::SearchNext, KeyAction::SearchPrevious],
+        "next/prev",
+    ),
+    (&[KeyAction::Back], "back"),
+];
+
+impl<V: TextView> Screen for TextScreen<V> {
+    fn section(&self) -> Section {
+        Section::Detail
+    }
+
+    fn crumb(&self) -> String {
+        self.text.crumb(self.view.what())
+    }
+
+    fn on_action(&mut self, action: KeyAction, cx: &mut Cx) -> Step {
+        let object = self.text.followed(cx.data).and_then(|f| f.object.clone());
+        if let Some(step) = self.view.on_action(action, object.as_ref(), cx) {
+            return step;
+        }
+        self.text.on_action(action, self.view.key(), cx)
+    }
+
+    fn on_prompt(&mut self, ask: Ask, text: &str, cx: &mut Cx) -> Step {
+        if ask == Ask::Filter {
+            self.text.search(text, cx);
+        }
+        Step::nothing()
+    }
+
+    fn refresh(&mut self, cx: &mut Cx) {
+        let view = &self.view;
+        self.text
+            .refresh(cx, view.toggles(), |followed, object, now| {
+                view.lines(followed, object, now)
+            });
+    }
+
+    fn status(&self, dx: &Dx) -> Vec<Span<'static>> {
+        self.text.status(dx)
+    }
+
+    fn draw(&self, f: &mut Frame, area: Rect, dx: &Dx) {
+        self.text
+            .pane
+            .draw(f, dx.theme, area, |i, l| self.view.pieces(i, l, dx.theme));
+    }
+
+    fn hints(&self) -> &'static [Hint] {
+        TEXT_HINTS
+    }
+
+    fn targets(&self, cx: &Cx, _marked: bool) -> Vec<ObjectRef> {
+        self.text.targets(cx)
+    }
+
+    fn follows(&self) -> Option<u64> {
+        Some(self.text.id)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
 
 /// The followed object's text, and where the screen is in it.
 #[derive(Debug, Clone)]
