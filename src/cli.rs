@@ -20,6 +20,10 @@ pub struct Cli {
     /// Run against a built-in simulated cluster: no cluster needed.
     #[arg(long)]
     pub demo: bool,
+    /// Start a saved port-forward (`port_forwards:` in config.yaml) with the explorer
+    /// (repeatable).
+    #[arg(long = "forward", value_name = "NAME")]
+    pub forwards: Vec<String>,
     /// Theme to use (default-dark, light, high-contrast, dracula, or one in your config's themes/).
     #[arg(long, global = true, value_name = "NAME")]
     pub theme: Option<String>,
@@ -123,6 +127,14 @@ pub enum Command {
     /// Follow the logs of every matching pod's containers, live, as pods come and go
     /// (stern-compatible flags).
     Logs(Box<LogsArgs>),
+    /// Open a shell (bash, else sh) in a container of a ready matching pod, or run a command
+    /// there (`kx shell web -- env`): with no terminal, its stdout and stderr stay apart and kx
+    /// exits with its exit code.
+    Shell(ShellArgs),
+    /// Forward local ports to a pod, service or workload. A service's or workload's forward
+    /// follows it to its next ready pod when the pod serving it goes away.
+    #[command(name = "port-forward", visible_alias = "pf")]
+    PortForward(PortForwardArgs),
     /// Show, create or check kx's configuration.
     Config {
         #[command(subcommand)]
@@ -178,6 +190,39 @@ pub struct ChangesArgs {
 pub struct EditArgs {
     /// KIND/NAME, with the kind as kubectl takes it (deploy/web, cm/settings, node/worker-1).
     pub target: String,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ShellArgs {
+    /// A regex on pod names (unanchored), or KIND/NAME: pod, deploy, rs, sts, ds, job, svc.
+    pub query: String,
+    /// The container (default: the pod's kubectl.kubernetes.io/default-container, the only one,
+    /// or asked for on a terminal).
+    #[arg(short = 'c', long, value_name = "NAME")]
+    pub container: Option<String>,
+    /// Pass stdin to the command (without a terminal).
+    #[arg(short = 'i', long)]
+    pub stdin: bool,
+    /// The shells to try, in order (default: `shell` in config.yaml, else bash then sh).
+    #[arg(long, value_name = "CMD", value_delimiter = ',')]
+    pub shell: Vec<String>,
+    /// The command to run instead of a shell, after `--`.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct PortForwardArgs {
+    /// KIND/NAME (pod, svc, deploy, sts, rs, ds; any name kubectl takes) or a pod's name.
+    pub target: String,
+    /// `[LOCAL:]REMOTE`: REMOTE is a service port for a service, else a container port (a
+    /// number or a port name). Without LOCAL, the same number when free, else the next free
+    /// one; `:REMOTE` picks any free port.
+    #[arg(required = true, value_name = "[LOCAL:]REMOTE")]
+    pub ports: Vec<String>,
+    /// The local address to listen on.
+    #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
+    pub address: String,
 }
 
 #[derive(Debug, Clone, clap::Args)]

@@ -15,6 +15,7 @@ pub mod edit;
 pub mod history;
 pub mod logs;
 pub mod paint;
+pub mod remote;
 pub mod sim;
 pub mod text;
 pub mod trace;

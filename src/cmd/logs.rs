@@ -27,7 +27,7 @@ pub fn parse_duration(flag: &str, text: &str) -> Result<Duration> {
 
 /// What QUERY selects: a pod regex, plus a label selector when it names a workload (any kind
 /// name kubectl takes; the kinds whose pods have logs).
-async fn resolve_query(
+pub(crate) async fn resolve_query(
     client: &kube::Client,
     query: &str,
     namespace: Option<&str>,

@@ -5,7 +5,9 @@
 pub mod changes;
 pub mod config;
 pub mod edit;
+pub mod forward;
 pub mod logs;
+pub mod shell;
 pub mod sim;
 pub mod term;
 pub mod trace;
@@ -26,6 +28,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Status(args)) => changes::run(cli.connection, args, true).await,
         Some(Command::Trace(args)) => trace::run(cli.connection, args).await,
         Some(Command::Edit(args)) => edit::run(cli.connection, args, cli.writes).await,
+        Some(Command::Shell(args)) => shell::run(cli.connection, args).await,
+        Some(Command::PortForward(args)) => forward::run(cli.connection, args).await,
         Some(Command::Config { action }) => config::run(action, cli.theme.as_deref()),
         None => {
             explore(&cli.connection, cli.demo, cli.theme, cli.writes, None).await?;

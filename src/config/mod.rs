@@ -52,6 +52,29 @@ pub struct Settings {
     pub history_full_list_max: usize,
     /// Show the server's dry-run diff of an edit and ask before applying it.
     pub edit_preview: bool,
+    /// The shells `s` and `kx shell` try, in order.
+    pub shells: Vec<String>,
+    /// Where port-forwards listen unless told otherwise.
+    pub forward_address: String,
+    /// Port-forwards started by name (`:pf start NAME`, `kx --forward NAME`).
+    pub port_forwards: Vec<SavedForward>,
+}
+
+/// A port-forward saved in config.yaml.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedForward {
+    #[serde(skip)]
+    pub name: String,
+    /// KIND/NAME: svc/web, deploy/api, pod/db-0.
+    pub target: String,
+    /// Default: the context's namespace.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// `[LOCAL:]REMOTE`, as on the command line.
+    pub ports: Vec<String>,
+    #[serde(default)]
+    pub address: Option<String>,
 }
 
 const KNOWN_SETTINGS: &[&str] = &[
@@ -62,6 +85,9 @@ const KNOWN_SETTINGS: &[&str] = &[
     "history_budget_mib",
     "history_full_list_max",
     "edit_preview",
+    "shell",
+    "forward_address",
+    "port_forwards",
 ];
 
 impl Settings {
@@ -93,6 +119,9 @@ impl Settings {
             history_budget_mib: 64,
             history_full_list_max: 2000,
             edit_preview: true,
+            shells: vec!["bash".into(), "sh".into()],
+            forward_address: "127.0.0.1".into(),
+            port_forwards: Vec::new(),
         };
         let mut docs = Vec::new();
         docs.extend(
@@ -121,6 +150,53 @@ impl Settings {
                         None => {
                             warnings.push(format!("{origin}: edit_preview: expected true or false"))
                         }
+                    },
+                    "shell" => {
+                        let shells: Vec<String> = match &v {
+                            serde_yaml::Value::String(s) => vec![s.clone()],
+                            serde_yaml::Value::Sequence(seq) => seq
+                                .iter()
+                                .filter_map(|s| s.as_str().map(str::to_string))
+                                .collect(),
+                            _ => Vec::new(),
+                        };
+                        if shells.is_empty() {
+                            warnings.push(format!(
+                                "{origin}: shell: expected a command or a list of them (bash, sh)"
+                            ));
+                        } else {
+                            settings.shells = shells;
+                        }
+                    }
+                    "forward_address" => match v.as_str().map(str::parse::<std::net::IpAddr>) {
+                        Some(Ok(_)) => settings.forward_address = v.as_str().unwrap_or("127.0.0.1").to_string(),
+                        _ => warnings.push(format!(
+                            "{origin}: forward_address: expected an IP address (127.0.0.1, 0.0.0.0, ::1)"
+                        )),
+                    },
+                    "port_forwards" => match v.as_mapping() {
+                        Some(m) => {
+                            settings.port_forwards.clear();
+                            for (name, entry) in m {
+                                let name = name.as_str().unwrap_or_default().to_string();
+                                match serde_yaml::from_value::<SavedForward>(entry.clone()) {
+                                    Ok(mut f) if !f.ports.is_empty() => {
+                                        f.name = name;
+                                        settings.port_forwards.push(f);
+                                    }
+                                    Ok(_) => warnings.push(format!(
+                                        "{origin}: port_forwards: {name}: needs ports: [\"LOCAL:REMOTE\"]"
+                                    )),
+                                    Err(e) => warnings.push(format!(
+                                        "{origin}: port_forwards: {name}: {e} (expected target, ports, and optionally namespace and address)"
+                                    )),
+                                }
+                            }
+                        }
+                        None if v.is_null() => settings.port_forwards.clear(),
+                        None => warnings.push(format!(
+                            "{origin}: port_forwards: expected `NAME: {{target: svc/web, ports: [\"8080:80\"]}}` entries"
+                        )),
                     },
                     "history_budget_mib" => match v.as_u64() {
                         Some(n) => settings.history_budget_mib = n,

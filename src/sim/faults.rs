@@ -51,6 +51,9 @@ pub struct Faults {
     pub drop_connections: Notify,
     /// How long the port stays closed after the next drop, in milliseconds (an outage).
     outage_ms: AtomicU64,
+    /// Counts drops, for upgraded connections (exec, port-forward) that live outside the
+    /// listener's set: they end when it moves.
+    drops: AtomicU64,
 }
 
 impl Faults {
@@ -109,7 +112,13 @@ impl Faults {
 
     pub fn drop_all_connections(&self) {
         // A stored permit: the listener may be busy accepting when this is asked.
+        self.drops.fetch_add(1, Ordering::SeqCst);
         self.drop_connections.notify_one();
+    }
+
+    /// How many drops there have been: a session started at one count ends when it changes.
+    pub fn drop_count(&self) -> u64 {
+        self.drops.load(Ordering::SeqCst)
     }
 
     /// Drops every connection and refuses new ones for `down` (an API server restart), then
@@ -120,6 +129,7 @@ impl Faults {
             Ordering::SeqCst,
         );
         // A stored permit: the listener may be busy accepting when this is asked.
+        self.drops.fetch_add(1, Ordering::SeqCst);
         self.drop_connections.notify_one();
     }
 

@@ -97,6 +97,9 @@ pub async fn handle(State(state): State<Arc<ServerState>>, req: Request<Body>) -
         };
         return error_response(&ApiError::new(code, reason, msg));
     }
+    if let Some(target) = super::connect::target(&path) {
+        return super::connect::serve(&state, parts, target).await;
+    }
     let body = match collect_body(body).await {
         Ok(b) => b,
         Err(e) => return error_response(&e),

@@ -3,6 +3,7 @@
 //! same client code it uses against a real cluster.
 
 pub mod cluster;
+mod connect;
 pub mod controllers;
 pub mod errors;
 pub mod faults;
@@ -15,11 +16,15 @@ pub(crate) mod normalize;
 pub mod objects;
 mod openapi;
 pub mod patch;
+mod ports;
 mod protobuf;
 pub mod registry;
 pub mod scenario;
 pub mod selector;
 pub mod server;
+pub mod shell;
+#[path = "spdy_stub.rs"]
+mod spdy;
 pub mod store;
 pub mod table;
 mod watch;

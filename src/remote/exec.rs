@@ -1,0 +1,287 @@
+//! Processes in containers: a shell or a command on the user's terminal (raw, with window
+//! sizes), an attach to the main process with a detach key, and a command run without a
+//! terminal, stdout and stderr kept apart and its exit code returned.
+
+use super::terminal::{RawTerminal, Resizes};
+use crate::cluster::errors::{KxError, classify};
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Status;
+use kube::api::{Api, AttachParams, AttachedProcess, TerminalSize};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The shells tried in turn when none is configured.
+pub const DEFAULT_SHELLS: [&str; 2] = ["bash", "sh"];
+
+/// The detach keys of `attach`: ctrl-p then ctrl-q, as docker's.
+pub const DETACH: [u8; 2] = [0x10, 0x11];
+pub const DETACH_NAME: &str = "ctrl-p ctrl-q";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub namespace: String,
+    pub pod: String,
+    pub container: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// The first of these that exists in the container.
+    Shell(Vec<String>),
+    Command(Vec<String>),
+    Attach,
+}
+
+/// How a session on the terminal ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ended {
+    Exited(i32),
+    Detached,
+    /// None of the shells exists in the container (a distroless image).
+    NoShell(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExecError {
+    /// The API refused (forbidden, not found, pod not running, …).
+    #[error("{0}")]
+    Api(KxError),
+    /// The container could not start the command.
+    #[error("{0}")]
+    Failed(String),
+    /// The connection ended without an exit status.
+    #[error("the connection to the container was lost before the process ended{0}")]
+    Lost(String),
+    #[error("the terminal: {0}")]
+    Terminal(String),
+}
+
+/// What a process's status on the error channel says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    /// The program does not exist in the image.
+    NotFound(String),
+    Failed(String),
+}
+
+pub fn exit_of(status: &Status) -> Exit {
+    if status.status.as_deref() == Some("Success") {
+        return Exit::Code(0);
+    }
+    let code = status
+        .details
+        .as_ref()
+        .and_then(|d| d.causes.as_ref())
+        .and_then(|cs| cs.iter().find(|c| c.reason.as_deref() == Some("ExitCode")))
+        .and_then(|c| c.message.as_deref()?.parse::<i32>().ok());
+    if let Some(code) = code {
+        return Exit::Code(code);
+    }
+    let m = status
+        .message
+        .as_deref()
+        .unwrap_or("the process failed without a message");
+    // The runtime's words for a missing program: kubelets and runtimes differ, all say one of these.
+    if m.contains("executable file not found") || m.contains("no such file or directory") {
+        Exit::NotFound(m.to_string())
+    } else {
+        Exit::Failed(m.to_string())
+    }
+}
+
+/// A shell, a command or an attach on the user's terminal, until it ends or (attach) the
+/// detach keys are typed. The caller has let go of the terminal.
+pub async fn interactive(
+    client: kube::Client,
+    target: &Target,
+    mode: &Mode,
+) -> Result<Ended, ExecError> {
+    let api: Api<Pod> = Api::namespaced(client, &target.namespace);
+    let mut raw = RawTerminal::start().map_err(|e| ExecError::Terminal(e.to_string()))?;
+    let mut resizes = Resizes::new();
+    let params = AttachParams::interactive_tty().container(target.container.clone());
+    let tries: Vec<Option<Vec<String>>> = match mode {
+        Mode::Shell(shells) => shells.iter().map(|s| Some(vec![s.clone()])).collect(),
+        Mode::Command(c) => vec![Some(c.clone())],
+        Mode::Attach => vec![None],
+    };
+    for command in &tries {
+        let process = match command {
+            Some(c) => api.exec(&target.pod, c.clone(), &params).await,
+            None => api.attach(&target.pod, &params).await,
+        }
+        .map_err(|e| ExecError::Api(classify(&e)))?;
+        let detach = command.is_none().then_some(&DETACH[..]);
+        match bridge(process, &mut raw, &mut resizes, detach).await? {
+            Some(Exit::NotFound(_)) if matches!(mode, Mode::Shell(_)) => continue,
+            Some(Exit::Code(c)) => return Ok(Ended::Exited(c)),
+            Some(Exit::NotFound(m) | Exit::Failed(m)) => return Err(ExecError::Failed(m)),
+            None => return Ok(Ended::Detached),
+        }
+    }
+    raw.finish();
+    match mode {
+        Mode::Shell(shells) => Ok(Ended::NoShell(shells.clone())),
+        _ => Err(ExecError::Lost(String::new())),
+    }
+}
+
+/// Joins the terminal and the process until the process ends (its exit) or the detach keys
+/// (None).
+async fn bridge(
+    mut process: AttachedProcess,
+    raw: &mut RawTerminal,
+    resizes: &mut Resizes,
+    detach: Option<&[u8]>,
+) -> Result<Option<Exit>, ExecError> {
+    let lost = |what: &str| ExecError::Lost(format!(" ({what})"));
+    let mut stdin = process.stdin().ok_or_else(|| lost("no stdin"))?;
+    let mut stdout = process.stdout().ok_or_else(|| lost("no stdout"))?;
+    let status = process.take_status().ok_or_else(|| lost("no status"))?;
+    let mut sizes = process.terminal_size();
+    if let (Some(tx), Some((cols, rows))) = (sizes.as_mut(), super::terminal::size()) {
+        let _ = futures::SinkExt::send(
+            tx,
+            TerminalSize {
+                width: cols,
+                height: rows,
+            },
+        )
+        .await;
+    }
+    let mut out = tokio::io::stdout();
+    let mut buf = vec![0u8; 16 * 1024];
+    // The last key typed, for a detach sequence split across two reads.
+    let mut last = 0u8;
+    loop {
+        tokio::select! {
+            typed = raw.input.recv() => {
+                let Some(bytes) = typed else { break };
+                if let Some(keys) = detach {
+                    let mut seen = last;
+                    let hit = bytes.iter().any(|b| { let hit = [seen, *b] == keys[..2]; seen = *b; hit });
+                    last = seen;
+                    if hit {
+                        process.abort();
+                        return Ok(None);
+                    }
+                }
+                if stdin.write_all(&bytes).await.is_err() {
+                    break;
+                }
+            }
+            read = stdout.read(&mut buf) => match read {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    let _ = out.write_all(&buf[..n]).await;
+                    let _ = out.flush().await;
+                }
+            },
+            Some((cols, rows)) = resizes.next() => {
+                if let Some(tx) = sizes.as_mut() {
+                    let _ = futures::SinkExt::send(tx, TerminalSize { width: cols, height: rows }).await;
+                }
+            }
+        }
+    }
+    match tokio::time::timeout(std::time::Duration::from_secs(5), status).await {
+        Ok(Some(s)) => Ok(Some(exit_of(&s))),
+        _ => Err(ExecError::Lost(String::new())),
+    }
+}
+
+/// A command without a terminal: the caller's stdin when `stdin`, stdout and stderr kept
+/// apart, the remote exit code returned.
+pub async fn run(
+    client: kube::Client,
+    target: &Target,
+    command: Vec<String>,
+    stdin: bool,
+) -> Result<i32, ExecError> {
+    let api: Api<Pod> = Api::namespaced(client, &target.namespace);
+    let params = AttachParams::default()
+        .container(target.container.clone())
+        .stdin(stdin)
+        .stdout(true)
+        .stderr(true);
+    let mut process = api
+        .exec(&target.pod, command, &params)
+        .await
+        .map_err(|e| ExecError::Api(classify(&e)))?;
+    let status = process
+        .take_status()
+        .ok_or_else(|| ExecError::Lost(" (no status)".into()))?;
+    let mut out = process
+        .stdout()
+        .ok_or_else(|| ExecError::Lost(" (no stdout)".into()))?;
+    let mut err = process
+        .stderr()
+        .ok_or_else(|| ExecError::Lost(" (no stderr)".into()))?;
+    let feeding = process.stdin().map(|mut remote| {
+        tokio::spawn(async move {
+            let _ = tokio::io::copy(&mut tokio::io::stdin(), &mut remote).await;
+            // The end of input closes the container's stdin (v5 of the protocol).
+            let _ = remote.shutdown().await;
+        })
+    });
+    let (mut stdout, mut stderr) = (tokio::io::stdout(), tokio::io::stderr());
+    let _ = tokio::join!(
+        tokio::io::copy(&mut out, &mut stdout),
+        tokio::io::copy(&mut err, &mut stderr)
+    );
+    if let Some(f) = feeding {
+        f.abort();
+    }
+    match status.await.map(|s| exit_of(&s)) {
+        Some(Exit::Code(c)) => Ok(c),
+        Some(Exit::NotFound(m) | Exit::Failed(m)) => Err(ExecError::Failed(m)),
+        None => Err(ExecError::Lost(String::new())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{StatusCause, StatusDetails};
+
+    fn failure(message: &str, causes: Vec<StatusCause>) -> Status {
+        Status {
+            status: Some("Failure".into()),
+            message: Some(message.into()),
+            details: Some(StatusDetails {
+                causes: Some(causes),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn exit_codes_and_missing_programs_are_read_from_the_status() {
+        assert_eq!(
+            exit_of(&Status {
+                status: Some("Success".into()),
+                ..Default::default()
+            }),
+            Exit::Code(0)
+        );
+        let code = failure(
+            "command terminated with non-zero exit code",
+            vec![StatusCause {
+                reason: Some("ExitCode".into()),
+                message: Some("3".into()),
+                field: None,
+            }],
+        );
+        assert_eq!(exit_of(&code), Exit::Code(3));
+        let missing = failure(
+            "exec: \"bash\": executable file not found in $PATH: unknown",
+            vec![],
+        );
+        assert!(matches!(exit_of(&missing), Exit::NotFound(_)));
+        assert!(matches!(
+            exit_of(&failure("container not found", vec![])),
+            Exit::Failed(_)
+        ));
+    }
+}
