@@ -3,31 +3,14 @@
 //! end is said and ends the command.
 
 use crate::cli::{Connection, PortForwardArgs};
-use crate::cluster::kinds;
 use crate::remote::forward::{self, Event, Spec};
 use crate::remote::ports::PortPair;
 use anyhow::{Result, anyhow, bail};
 use std::process::ExitCode;
 use tokio::sync::mpsc;
 
-/// `svc/web` → ("Service", "web"); a bare name is a pod.
-pub fn parse_target(text: &str) -> Result<(String, String), String> {
-    match text.split_once('/') {
-        None => Ok(("Pod".to_string(), text.to_string())),
-        Some((kind, name)) if !name.is_empty() => {
-            let kind = kinds::log_target(kind)
-                .filter(|k| forward::FORWARDABLE.contains(k))
-                .ok_or_else(|| {
-                    format!("port-forward works on pod, svc, deploy, sts, rs and ds, not {kind:?}")
-                })?;
-            Ok((kind.to_string(), name.to_string()))
-        }
-        Some(_) => Err(format!("{text:?} is not KIND/NAME")),
-    }
-}
-
 pub async fn run(conn: Connection, args: PortForwardArgs) -> Result<ExitCode> {
-    let (kind, name) = parse_target(&args.target).map_err(|e| anyhow!(e))?;
+    let (kind, name) = forward::parse_target(&args.target).map_err(|e| anyhow!(e))?;
     let pairs: Vec<PortPair> = args
         .ports
         .iter()

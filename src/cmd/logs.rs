@@ -182,7 +182,15 @@ pub async fn run(conn: Connection, args: LogsArgs) -> Result<ExitCode> {
         if namespaces.len() > 1 {
             bail!("--tui follows one namespace or all (-A), not a list");
         }
-        super::explore(&conn, false, None, Default::default(), Some(request)).await?;
+        super::explore(
+            &conn,
+            false,
+            None,
+            Default::default(),
+            Some(request),
+            Vec::new(),
+        )
+        .await?;
         return Ok(ExitCode::SUCCESS);
     }
     let show_namespace = namespaces.len() > 1 || namespaces == [None];

@@ -32,7 +32,15 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::PortForward(args)) => forward::run(cli.connection, args).await,
         Some(Command::Config { action }) => config::run(action, cli.theme.as_deref()),
         None => {
-            explore(&cli.connection, cli.demo, cli.theme, cli.writes, None).await?;
+            explore(
+                &cli.connection,
+                cli.demo,
+                cli.theme,
+                cli.writes,
+                None,
+                cli.forwards,
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -46,6 +54,7 @@ pub async fn explore(
     theme: Option<String>,
     writes: WriteFlags,
     initial_logs: Option<crate::tui::LogRequest>,
+    forwards: Vec<String>,
 ) -> Result<()> {
     let sim = if demo {
         let sim = crate::sim::start(crate::sim::SimOptions::default())
@@ -68,6 +77,7 @@ pub async fn explore(
         no_preview: writes.no_preview,
         request_timeout: conn.request_timeout,
         initial_logs,
+        forwards,
     };
     let result = crate::tui::run(launch).await;
     if let Some(sim) = sim {

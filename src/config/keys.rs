@@ -64,6 +64,9 @@ key_actions! {
     ToggleStatus => "toggle_status", "diff: show or hide the whole status";
     Delete => "delete", "delete (asks first)";
     Scale => "scale", "scale (asks for replicas)";
+    Shell => "shell", "a shell in the pod or container (bash, else sh); exit returns";
+    Attach => "attach", "attach to the container's main process (detach: ctrl-p ctrl-q)";
+    PortForward => "port_forward", "forward a local port to the pod, service or workload (:pf lists)";
     Restart => "restart", "rollout restart (asks first)";
     Cordon => "cordon", "cordon the node (asks first)";
     Uncordon => "uncordon", "uncordon the node (asks first)";
@@ -84,6 +87,15 @@ key_actions! {
     Favourite7 => "namespace_favourite_7", "favourite namespace 7";
     Favourite8 => "namespace_favourite_8", "favourite namespace 8";
     Favourite9 => "namespace_favourite_9", "favourite namespace 9";
+}
+
+/// Actions that may share a key because they apply to different kinds: `s` is a shell on
+/// pods and containers and scale on workloads, as in k9s.
+pub fn shares_key(a: KeyAction, b: KeyAction) -> bool {
+    matches!(
+        (a, b),
+        (KeyAction::Shell, KeyAction::Scale) | (KeyAction::Scale, KeyAction::Shell)
+    )
 }
 
 /// One key press as the key map compares it.
@@ -439,7 +451,7 @@ impl KeyMap {
             for (i, (a, action_a, sec_a)) in all.iter().enumerate() {
                 for (b, action_b, sec_b) in &all[i + 1..] {
                     // A screen's own binding of a key overrides a global one on purpose.
-                    if sec_a != sec_b {
+                    if sec_a != sec_b || shares_key(*action_a, *action_b) {
                         continue;
                     }
                     let warning = if a == b && action_a != action_b {

@@ -35,6 +35,22 @@ pub const FORWARDABLE: [&str; 6] = [
     "DaemonSet",
 ];
 
+/// `svc/web` → ("Service", "web"); a bare name is a pod.
+pub fn parse_target(text: &str) -> Result<(String, String), String> {
+    match text.split_once('/') {
+        None => Ok(("Pod".to_string(), text.to_string())),
+        Some((kind, name)) if !name.is_empty() => {
+            let kind = kinds::log_target(kind)
+                .filter(|k| FORWARDABLE.contains(k))
+                .ok_or_else(|| {
+                    format!("port-forward works on pod, svc, deploy, sts, rs and ds, not {kind:?}")
+                })?;
+            Ok((kind.to_string(), name.to_string()))
+        }
+        Some(_) => Err(format!("{text:?} is not KIND/NAME")),
+    }
+}
+
 /// How long a new connection waits for a ready pod before it is closed.
 const WAIT_FOR_POD: Duration = Duration::from_secs(30);
 

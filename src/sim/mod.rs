@@ -23,7 +23,6 @@ pub mod scenario;
 pub mod selector;
 pub mod server;
 pub mod shell;
-#[path = "spdy_stub.rs"]
 mod spdy;
 pub mod store;
 pub mod table;

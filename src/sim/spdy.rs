@@ -18,7 +18,7 @@
 //! - In the WebSocket tunnel every binary message is a piece of the same SPDY byte stream with
 //!   no prefix or channel byte; message boundaries mean nothing; a close ends the stream.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 use futures::{SinkExt, StreamExt, future};
 use std::collections::HashMap;
@@ -595,7 +595,7 @@ impl Session {
         if stream_id == 0 {
             return Err(SessionError::Protocol("stream id 0"));
         }
-        if stream_id % 2 == 0 || stream_id <= self.last_stream_id {
+        if stream_id.is_multiple_of(2) || stream_id <= self.last_stream_id {
             return self
                 .send(control(RST_STREAM, &[stream_id, RST_PROTOCOL_ERROR]))
                 .await;

@@ -10,7 +10,40 @@ use crate::cluster::discovery::ResourceInfo;
 use crate::cluster::object::{ObjectMsg, ObjectRef};
 use crate::cluster::watch::{Scope, WatchMsg};
 use crate::logs::stream::LogEvent;
+use crate::remote::exec::{Ended, Mode, Target};
+use crate::remote::forward::{Event as ForwardEvent, Spec as ForwardSpec};
+use crate::remote::ports::Offer;
 use crossterm::event::KeyEvent;
+
+/// A shell, a command or an attach to run on the terminal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecRequest {
+    pub target: Target,
+    pub mode: Mode,
+}
+
+/// How a session on the terminal ended, for the footer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecReport {
+    pub request: ExecRequest,
+    pub result: Result<Ended, String>,
+}
+
+/// One running port-forward as the `:pf` screen lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardRow {
+    pub id: u64,
+    pub local: String,
+    pub target: String,
+    pub pod: String,
+    pub open: u64,
+    pub total: u64,
+    pub sent: u64,
+    pub received: u64,
+    pub state: String,
+    /// Serving (else waiting or stopped), for the state's colour.
+    pub serving: bool,
+}
 
 /// What a watch is of: one resource in one scope.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -46,7 +79,27 @@ pub enum Effect {
     StopLogs(u64),
     /// Write the text to the file; the runtime answers with `Saved`.
     Save(String, String),
+    /// Look at a pod before a shell or an attach: the container to use (or the ones to choose
+    /// from). The runtime answers with `ExecReady`, `ExecChoose` or `Failed`.
+    PrepareExec {
+        target: Box<ObjectRef>,
+        container: Option<String>,
+        attach: bool,
+    },
+    /// Run on the terminal (the loop lets go of it first); answered with `ExecEnded`.
+    Exec(Box<ExecRequest>),
+    /// Read a target's ports for the port picker; answered with `ForwardOffers`.
+    PrepareForward(Box<ObjectRef>),
+    StartForward(Box<ForwardSpec>),
+    StopForward(u64),
     Quit,
+}
+
+impl Effect {
+    /// Whether the effect needs the terminal (the loop suspends the UI before it).
+    pub fn takes_terminal(&self) -> bool {
+        matches!(self, Effect::Edit(_) | Effect::Exec(_))
+    }
 }
 
 // Watch messages are the hot path and move once from channel to store; boxing them would add
@@ -81,6 +134,26 @@ pub enum Action {
     /// Write the rows of the list on screen (namespace, name, uid, resourceVersion; one per
     /// line, in order) to this file: how the soak run compares kx's store with the server's.
     DumpRows(String),
+    /// A `:` command, as if typed (`kx --forward NAME` starts with `pf start NAME`).
+    Command(String),
+    ExecReady(ExecRequest),
+    ExecChoose {
+        target: ObjectRef,
+        containers: Vec<String>,
+        attach: bool,
+    },
+    ExecEnded(ExecReport),
+    ForwardOffers {
+        target: ObjectRef,
+        offers: Vec<Offer>,
+    },
+    /// A forward listens: what to tell the user.
+    ForwardStarted(String),
+    ForwardEvent(u64, String, ForwardEvent),
+    /// The forwards now, for the `:pf` screen (each second while any runs).
+    Forwards(Vec<ForwardRow>),
+    /// Background work failed before it started: the footer says why.
+    Failed(String),
     Tick,
 }
 

@@ -304,6 +304,15 @@ impl App {
                 vec![Effect::Save(path, text)]
             }
             Action::Key(ev) => self.on_key(ev),
+            Action::Command(text) => self.run_command(&text),
+            remote @ (Action::ExecReady(_)
+            | Action::ExecChoose { .. }
+            | Action::ExecEnded(_)
+            | Action::ForwardOffers { .. }
+            | Action::ForwardStarted(_)
+            | Action::ForwardEvent(..)
+            | Action::Forwards(_)
+            | Action::Failed(_)) => self.on_remote(remote),
         }
     }
 
@@ -357,6 +366,7 @@ impl App {
                 a
             }
         };
+        let action = self.shared_key(action);
         self.message = None;
         let step = self
             .with_front(|front, cx| front.on_action(action, cx))
@@ -418,6 +428,9 @@ impl App {
                 Vec::new()
             }
             KeyAction::Back => self.carry_out(Step::go(Nav::Pop)),
+            KeyAction::Shell => self.exec_key(false),
+            KeyAction::Attach => self.exec_key(true),
+            KeyAction::PortForward => self.forward_key(),
             KeyAction::Edit
             | KeyAction::Delete
             | KeyAction::Scale
@@ -681,6 +694,7 @@ impl App {
     }
 }
 
+mod remote;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

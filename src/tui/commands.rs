@@ -32,6 +32,9 @@ impl App {
                 self.switch_namespace(target)
             }
             "logs" | "log" => self.logs_command(&rest),
+            "shell" | "sh" => self.exec_command(&rest, false),
+            "attach" => self.exec_command(&rest, true),
+            "pf" | "port-forward" | "portforward" | "forwards" => self.forward_command(&rest),
             "ctx" | "context" | "contexts" => self.context_command(rest.first().copied()),
             name => {
                 // :RESOURCE [NAMESPACE | -A] [/filter] [label=selector]

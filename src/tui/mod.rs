@@ -17,6 +17,7 @@ pub mod model;
 pub mod object_text;
 pub mod overlay;
 pub mod pane;
+pub mod remote;
 pub mod runtime;
 pub mod screen;
 pub mod screens;
@@ -57,6 +58,8 @@ pub struct Launch {
     pub request_timeout: Duration,
     /// A log screen to open first (`kx logs … --tui`).
     pub initial_logs: Option<LogRequest>,
+    /// Saved port-forwards to start (`--forward NAME`).
+    pub forwards: Vec<String>,
 }
 
 /// The shortest time between two frames drawn for news (about 30 frames a second).
@@ -119,6 +122,11 @@ pub async fn run(launch: Launch) -> Result<()> {
     session.favourites = config.settings.favourite_namespaces.clone();
     session.readonly = config.settings.readonly;
     session.warnings = config.warnings.clone();
+    session.shells = config.settings.shells.clone();
+    session.saved_forwards = config.settings.port_forwards.clone();
+    if let Ok(address) = config.settings.forward_address.parse() {
+        session.forward_address = address;
+    }
     session.now = jiff::Timestamp::now().as_second();
     let mut app = App::new(session);
     let budget = usize::try_from(config.settings.history_budget_mib << 20).unwrap_or(usize::MAX);
@@ -142,6 +150,10 @@ pub async fn run(launch: Launch) -> Result<()> {
             .sender()
             .send(Inbound::Action(Action::OpenLogs(request)))
             .await;
+    }
+    for name in &launch.forwards {
+        let start = Action::Command(format!("pf start {name}"));
+        let _ = runtime.sender().send(Inbound::Action(start)).await;
     }
     let (input_tx, inputs) = mpsc::channel(256);
     let mut console = console::Terminal::open(input_tx)?;
@@ -228,6 +240,9 @@ pub async fn run_loop<C: Console>(
             _ = tick.tick() => {
                 let mut news: Vec<Inbound> = runtime.expire().into_iter().map(|k| Inbound::Action(Action::Unwatched(k))).collect();
                 news.push(Inbound::Action(Action::Tick));
+                if runtime.has_forwards() {
+                    news.push(Inbound::Action(Action::Forwards(runtime.forward_rows())));
+                }
                 news
             }
             _ = tokio::time::sleep_until((frames.last + MIN_FRAME).into()), if frames.dirty => Vec::new(),
@@ -288,11 +303,21 @@ fn answer<C: Console>(
             frames.urgent = true;
             Action::Written(report)
         }
+        Inbound::Exited(report) => {
+            console.resume()?;
+            frames.suspended = false;
+            frames.urgent = true;
+            Action::ExecEnded(report)
+        }
+        Inbound::Forwarding(id, forward) => {
+            runtime.adopt(id, forward);
+            Action::Forwards(runtime.forward_rows())
+        }
     };
     for effect in app.update(action) {
-        if let action::Effect::Edit(_) = &effect {
-            // The editor gets the terminal: no input reader, no alternate screen, no raw
-            // mode. Everything else goes on meanwhile.
+        if effect.takes_terminal() {
+            // The editor or a shell gets the terminal: no input reader, no alternate screen,
+            // no raw mode. Everything else goes on meanwhile.
             console.suspend()?;
             frames.suspended = true;
         }

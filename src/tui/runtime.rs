@@ -41,6 +41,10 @@ pub enum Inbound {
     },
     /// An edit finished: the terminal is the UI's again.
     Edited(WriteReport),
+    /// A shell or an attach ended: the terminal is the UI's again.
+    Exited(super::action::ExecReport),
+    /// A port-forward listens: the runtime keeps it.
+    Forwarding(u64, crate::remote::forward::Forward),
 }
 
 /// How the runtime works, from the launch options.
@@ -62,6 +66,9 @@ pub struct Runtime {
     tails: HashMap<u64, JoinHandle<()>>,
     discovery: Option<JoinHandle<()>>,
     switching: Option<JoinHandle<()>>,
+    /// Port-forwards by id; they keep running across context switches until stopped.
+    forwards: Vec<(u64, crate::remote::forward::Forward)>,
+    next_forward: u64,
 }
 
 impl Runtime {
@@ -76,6 +83,8 @@ impl Runtime {
             tails: HashMap::new(),
             discovery: None,
             switching: None,
+            forwards: Vec::new(),
+            next_forward: 1,
         };
         (runtime, rx)
     }
@@ -152,6 +161,44 @@ impl Runtime {
                 });
             }
             Effect::Edit(target) => self.edit(*target),
+            Effect::PrepareExec {
+                target,
+                container,
+                attach,
+            } => {
+                let (client, tx) = (self.client.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let action =
+                        super::remote::prepare_exec(client, *target, container, attach).await;
+                    let _ = tx.send(Inbound::Action(action)).await;
+                });
+            }
+            Effect::Exec(request) => {
+                let (client, tx) = (self.client.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let report = super::remote::exec(client, *request).await;
+                    let _ = tx.send(Inbound::Exited(report)).await;
+                });
+            }
+            Effect::PrepareForward(target) => {
+                let (client, tx) = (self.client.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let action = super::remote::offers(client, *target).await;
+                    let _ = tx.send(Inbound::Action(action)).await;
+                });
+            }
+            Effect::StartForward(spec) => {
+                let id = self.next_forward;
+                self.next_forward += 1;
+                super::remote::start_forward(self.client.clone(), id, *spec, self.tx.clone());
+            }
+            Effect::StopForward(id) => {
+                if let Some(at) = self.forwards.iter().position(|(i, _)| *i == id) {
+                    let (_, f) = self.forwards.remove(at);
+                    f.stop();
+                    self.answer(Action::Forwards(self.forward_rows()));
+                }
+            }
             Effect::SwitchContext(name) => self.switch(name),
             Effect::Quit => {}
         }
@@ -225,6 +272,23 @@ impl Runtime {
             };
             let _ = tx.send(message).await;
         }));
+    }
+
+    /// A forward started listening: kept until stopped.
+    pub fn adopt(&mut self, id: u64, forward: crate::remote::forward::Forward) {
+        self.forwards.push((id, forward));
+    }
+
+    /// The forwards as the `:pf` screen lists them; None when there are none (and were none).
+    pub fn forward_rows(&self) -> Vec<super::action::ForwardRow> {
+        self.forwards
+            .iter()
+            .map(|(id, f)| super::remote::row(*id, f))
+            .collect()
+    }
+
+    pub fn has_forwards(&self) -> bool {
+        !self.forwards.is_empty()
     }
 
     /// The switch connected: nothing of the old context may reach the new one's screens.

@@ -136,6 +136,11 @@ pub trait Screen: Any + Send {
         Vec::new()
     }
 
+    /// The container this screen has selected (a pod's containers), for a shell or attach.
+    fn container(&self) -> Option<String> {
+        None
+    }
+
     /// The screen is taken off the stack (what it started in the background is stopped by
     /// the app; this is for what only the screen knows, like a pinned history).
     fn on_close(&mut self, _cx: &mut Cx) {}

@@ -40,6 +40,12 @@ pub struct Session {
     pub log_capacity: usize,
     /// Commands typed after `:`, oldest first, for ↑.
     pub history: Vec<String>,
+    /// The shells `s` tries, in order (`shell:` in config.yaml).
+    pub shells: Vec<String>,
+    /// Where port-forwards listen (`forward_address:`).
+    pub forward_address: std::net::IpAddr,
+    /// `port_forwards:` of config.yaml, for `:pf start NAME`.
+    pub saved_forwards: Vec<crate::config::SavedForward>,
 }
 
 /// The rows of the screen's body: the terminal less the header, crumbs and footer lines.
@@ -64,6 +70,9 @@ impl Session {
             size: (120, 40),
             log_capacity: 100_000,
             history: Vec::new(),
+            shells: vec!["bash".into(), "sh".into()],
+            forward_address: std::net::IpAddr::from([127, 0, 0, 1]),
+            saved_forwards: Vec::new(),
         }
     }
 
@@ -155,6 +164,8 @@ pub struct Data {
     pub followed: Option<Followed>,
     /// The next id for a follow or a log screen.
     pub next_id: u64,
+    /// The running port-forwards, as the runtime last told.
+    pub forwards: Vec<super::action::ForwardRow>,
 }
 
 impl Data {

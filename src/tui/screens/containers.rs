@@ -169,6 +169,9 @@ impl Screen for ContainersScreen {
         &[
             (&[KeyAction::Enter], "logs"),
             (&[KeyAction::PreviousLogs], "previous logs"),
+            (&[KeyAction::Shell], "shell"),
+            (&[KeyAction::Attach], "attach"),
+            (&[KeyAction::PortForward], "port-forward"),
             (&[KeyAction::Yaml], "yaml"),
             (&[KeyAction::Describe], "describe"),
             (&[KeyAction::Events], "events"),
@@ -182,6 +185,10 @@ impl Screen for ContainersScreen {
 
     fn follows(&self) -> Option<u64> {
         Some(self.object.id)
+    }
+
+    fn container(&self) -> Option<String> {
+        self.rows.get(self.selected).map(|c| c.name.clone())
     }
 
     fn as_any(&self) -> &dyn Any {
