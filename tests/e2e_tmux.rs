@@ -494,3 +494,83 @@ fn a_server_that_goes_away_keeps_the_rows_on_screen_and_counts_the_reconnects() 
     tmux.keys(&["q"]);
     tmux.wait_for("kx gone after q", 10, |s| !s.contains("web-"));
 }
+
+#[test]
+fn demo_shell_in_a_pod_runs_commands_and_returns_with_the_exit_status() {
+    let (tmux, _config_dir) = Tmux::demo("shell");
+    tmux.keys(&[":pods shop", "Enter"]);
+    tmux.wait_for("shop's pods", 10, |s| {
+        s.contains("web-") && s.contains("db-0")
+    });
+    tmux.keys(&["/", "^web", "Enter"]);
+    tmux.wait_for("the web pods", 10, |s| !s.contains("db-0"));
+    tmux.keys(&["s"]);
+    let screen = tmux.wait_for("a shell prompt", 15, |s| s.contains("root@web-"));
+    let pod = screen
+        .lines()
+        .find_map(|l| l.split("root@").nth(1))
+        .and_then(|r| r.split(':').next())
+        .expect("the prompt names the pod")
+        .to_string();
+    tmux.keys(&["hostname", "Enter"]);
+    tmux.wait_for("hostname's answer", 10, |s| {
+        s.lines().any(|l| l.trim() == pod)
+    });
+    tmux.keys(&["exit 3", "Enter"]);
+    let screen = tmux.wait_for("the list again, with the exit status", 15, |s| {
+        s.contains("exited with status 3") && s.contains("STATUS")
+    });
+    assert!(
+        screen.contains(&format!("shell in {pod}/nginx")),
+        "{screen}"
+    );
+    // The watch kept running meanwhile: the list is live.
+    assert!(screen.contains("Running"), "{screen}");
+}
+
+#[test]
+fn demo_port_forward_to_a_service_carries_requests_and_stops() {
+    let (tmux, _config_dir) = Tmux::demo("pf");
+    tmux.keys(&[":svc shop", "Enter"]);
+    tmux.wait_for("shop's services", 10, |s| {
+        s.contains("web") && s.contains("ClusterIP")
+    });
+    tmux.keys(&["/", "^api", "Enter"]);
+    tmux.wait_for("the api service alone", 10, |s| !s.contains("LoadBalancer"));
+    tmux.keys(&["f"]);
+    let screen = tmux.wait_for("the forward started", 15, |s| {
+        s.contains("forwarding 127.0.0.1:")
+    });
+    let local = screen
+        .split("forwarding ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .expect("the local address")
+        .to_string();
+    let mut conn = std::net::TcpStream::connect(&local).expect("the forward listens");
+    std::io::Write::write_all(
+        &mut conn,
+        b"GET /e2e HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    )
+    .unwrap();
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut body = String::new();
+    let _ = std::io::Read::read_to_string(&mut conn, &mut body);
+    assert!(body.contains("container api port 8080 path /e2e"), "{body}");
+    tmux.keys(&[":pf", "Enter"]);
+    let screen = tmux.wait_for("the forward with its one connection", 10, |s| {
+        s.contains("port-forwards")
+            && s.contains(&local)
+            && s.contains("0/1")
+            && s.contains("serving")
+    });
+    assert!(screen.contains("shop/svc/api:8080"), "{screen}");
+    tmux.keys(&["C-d"]);
+    tmux.wait_for("the forward stopped", 10, |s| {
+        s.contains("stopped port-forward") && s.contains("No port-forwards")
+    });
+    assert!(
+        std::net::TcpStream::connect(&local).is_err(),
+        "still listening after stop"
+    );
+}

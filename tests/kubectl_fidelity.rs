@@ -389,3 +389,105 @@ async fn kubectl_apply_crd_and_custom_resource_plain() {
 async fn kubectl_apply_crd_and_custom_resource_tls() {
     apply_crd_then_custom_resource(true).await;
 }
+
+/// kubectl's exec, attach and port-forward (WebSocket, and SPDY tunnelled in it) against the
+/// simulator's connect subresources.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_exec_attach_and_port_forward_work_against_the_simulator() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let c = TestCluster::start(true).await;
+    let pods = running_pods(&c, "shop", "web-", 3).await;
+    let pod = pods[0].as_str();
+
+    let out = c
+        .kubectl(&[
+            "exec",
+            "-n",
+            "shop",
+            pod,
+            "--",
+            "sh",
+            "-c",
+            "hostname; echo bad >&2; exit 5",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{pod}\n"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad") && stderr.contains("command terminated with exit code 5"),
+        "{stderr}"
+    );
+
+    let mut child = c
+        .kubectl(&["exec", "-i", "-n", "shop", pod, "--", "sh"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"cat /etc/hostname\nexit\n").await.unwrap();
+    drop(stdin);
+    let out = tokio::time::timeout(Duration::from_secs(20), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{pod}\n"));
+
+    // attach: the main process's output (the container's log lines as they are written).
+    let mut attach = c
+        .kubectl(&["attach", "-n", "shop", pod])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(attach.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(Duration::from_secs(15), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(
+        first.contains("HTTP/1.1"),
+        "not an access log line: {first}"
+    );
+    let _ = attach.kill().await;
+
+    // port-forward to a service (kubectl resolves it to a pod itself).
+    let mut pf = c
+        .kubectl(&["port-forward", "-n", "shop", "svc/web", ":80"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(pf.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(20), out.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let addr = line
+        .strip_prefix("Forwarding from ")
+        .and_then(|r| r.split(" -> ").next())
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_string();
+    for i in 0..3 {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        s.write_all(
+            format!("GET /k{i} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut body = String::new();
+        tokio::time::timeout(Duration::from_secs(10), s.read_to_string(&mut body))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            body.contains(&format!("container nginx port 80 path /k{i}")),
+            "{body}"
+        );
+    }
+    let _ = pf.kill().await;
+}

@@ -3,6 +3,7 @@
 //! and stderr apart and kx exits with its exit code.
 
 use crate::cli::{Connection, ShellArgs};
+use crate::cluster::backoff::retry_until;
 use crate::cluster::errors::classify;
 use crate::remote::exec::{self, Ended, Mode, Target};
 use crate::remote::pods;
@@ -48,9 +49,28 @@ pub async fn run(conn: Connection, args: ShellArgs) -> Result<ExitCode> {
         .first()
         .cloned()
         .unwrap_or_else(|| found.config.default_namespace.clone());
+    let url = found.config.cluster_url.to_string();
     let client = crate::cluster::connect::client(found.config)?;
-    let (regex, selector) =
-        super::logs::resolve_query(&client, &args.query, Some(&namespace)).await?;
+    let limit = conn.request_timeout;
+    let server = url.trim_end_matches('/');
+    // Told once per step, then retried quietly until --request-timeout.
+    let said = std::cell::Cell::new(false);
+    let retrying = |trouble: &crate::cluster::backoff::Trouble| {
+        if !said.replace(true) {
+            eprintln!(
+                "kx shell: {}; retrying for up to {} (--request-timeout)",
+                trouble.error,
+                crate::duration::human(limit)
+            );
+        }
+    };
+    let (regex, selector) = retry_until(
+        server,
+        limit,
+        || super::logs::resolve_query(&client, &args.query, Some(&namespace)),
+        retrying,
+    )
+    .await?;
     let pattern = regex::Regex::new(&regex)
         .map_err(|e| anyhow!("QUERY {:?} is not a valid regex: {e}", args.query))?;
     let api: Api<Pod> = Api::namespaced(client.clone(), &namespace);
@@ -58,7 +78,13 @@ pub async fn run(conn: Connection, args: ShellArgs) -> Result<ExitCode> {
     if let Some(sel) = &selector {
         params = params.labels(sel);
     }
-    let listed = api.list(&params).await.map_err(|e| classify(&e))?;
+    let listed = retry_until(
+        server,
+        limit,
+        || async { api.list(&params).await.map_err(|e| classify(&e)) },
+        retrying,
+    )
+    .await?;
     let mut matching: Vec<Value> = listed
         .items
         .into_iter()

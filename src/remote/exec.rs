@@ -106,11 +106,7 @@ pub async fn interactive(
         Mode::Attach => vec![None],
     };
     for command in &tries {
-        let process = match command {
-            Some(c) => api.exec(&target.pod, c.clone(), &params).await,
-            None => api.attach(&target.pod, &params).await,
-        }
-        .map_err(|e| ExecError::Api(classify(&e)))?;
+        let process = connect(&api, &target.pod, command.clone(), &params).await?;
         let detach = command.is_none().then_some(&DETACH[..]);
         match bridge(process, &mut raw, &mut resizes, detach).await? {
             Some(Exit::NotFound(_)) if matches!(mode, Mode::Shell(_)) => continue,
@@ -123,6 +119,40 @@ pub async fn interactive(
     match mode {
         Mode::Shell(shells) => Ok(Ended::NoShell(shells.clone())),
         _ => Err(ExecError::Lost(String::new())),
+    }
+}
+
+/// How long starting a process keeps trying through a failing API server.
+const CONNECT_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Starts the process (exec, or attach when `command` is None), retrying what a busy API
+/// server refuses for a moment (429, 5xx, a reset connection) within the one policy.
+async fn connect(
+    api: &Api<Pod>,
+    pod: &str,
+    command: Option<Vec<String>>,
+    params: &AttachParams,
+) -> Result<AttachedProcess, ExecError> {
+    let retry = crate::cluster::backoff::Retry::new(crate::cluster::backoff::Policy::bounded(
+        CONNECT_WITHIN,
+    ));
+    loop {
+        let attempt = match &command {
+            Some(c) => api.exec(pod, c.clone(), params).await,
+            None => api.attach(pod, params).await,
+        };
+        match attempt {
+            Ok(p) => return Ok(p),
+            Err(e) => {
+                let error = classify(&e);
+                match retry.next_delay() {
+                    Some(delay) if error.is_transient() => {
+                        tokio::time::sleep(delay.min(std::time::Duration::from_secs(1))).await
+                    }
+                    _ => return Err(ExecError::Api(error)),
+                }
+            }
+        }
     }
 }
 
@@ -204,10 +234,7 @@ pub async fn run(
         .stdin(stdin)
         .stdout(true)
         .stderr(true);
-    let mut process = api
-        .exec(&target.pod, command, &params)
-        .await
-        .map_err(|e| ExecError::Api(classify(&e)))?;
+    let mut process = connect(&api, &target.pod, Some(command), &params).await?;
     let status = process
         .take_status()
         .ok_or_else(|| ExecError::Lost(" (no status)".into()))?;

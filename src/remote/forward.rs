@@ -54,6 +54,9 @@ pub fn parse_target(text: &str) -> Result<(String, String), String> {
 /// How long a new connection waits for a ready pod before it is closed.
 const WAIT_FOR_POD: Duration = Duration::from_secs(30);
 
+/// How long one connection keeps trying to reach its pod through a failing API server.
+const CONNECT_WITHIN: Duration = Duration::from_secs(5);
+
 /// How many ports above the wanted one are tried when it is taken.
 const NEXT_FREE_TRIES: u16 = 50;
 
@@ -553,10 +556,23 @@ async fn carry(
     let pod = ready_pod(chosen, bare_pod).await?;
     let name = pods::name(&pod).to_string();
     let number = in_pod(&pod["spec"], port).map_err(|e| format!("pod {name}: {e}"))?;
-    let mut forwarder = api
-        .portforward(&name, &[number])
-        .await
-        .map_err(|e| format!("pod {name} port {number}: {}", classify(&e)))?;
+    // A busy API server may refuse an upgrade now and then: a few quick tries before the
+    // connection is given up.
+    let retry = crate::cluster::backoff::Retry::new(Policy::bounded(CONNECT_WITHIN));
+    let mut forwarder = loop {
+        match api.portforward(&name, &[number]).await {
+            Ok(f) => break f,
+            Err(e) => {
+                let error = classify(&e);
+                match retry.next_delay() {
+                    Some(delay) if error.is_transient() => {
+                        tokio::time::sleep(delay.min(Duration::from_millis(500))).await
+                    }
+                    _ => return Err(format!("pod {name} port {number}: {error}")),
+                }
+            }
+        }
+    };
     let (Some(stream), Some(failure)) =
         (forwarder.take_stream(number), forwarder.take_error(number))
     else {

@@ -730,11 +730,8 @@ async fn interactive(io: &mut ProcessIo, sh: &mut Shell, bash: bool) -> i32 {
                     }
                     io.write(STDOUT, &sh.prompt(bash)).await;
                 }
-                0x7f | 0x08 => {
-                    if line.pop().is_some() {
-                        echo.extend_from_slice(b"\x08 \x08");
-                    }
-                }
+                0x7f | 0x08 if line.pop().is_some() => echo.extend_from_slice(b"\x08 \x08"),
+                0x7f | 0x08 => {}
                 0x03 => {
                     line.clear();
                     sh.status = 130;

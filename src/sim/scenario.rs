@@ -195,12 +195,12 @@ pub fn demo(cluster: &Cluster) -> Result<()> {
         ("api", "api", 8080, "ClusterIP"),
         ("db", "db", 5432, "ClusterIP"),
     ] {
-        create(
-            cluster,
-            "services",
-            "shop",
-            service("shop", name, &labels(sel), port, type_),
-        )?;
+        let mut svc = service("shop", name, &labels(sel), port, type_);
+        if name == "api" {
+            // A named target port, resolved in each pod as the Service does it.
+            svc["spec"]["ports"][0]["targetPort"] = json!("http");
+        }
+        create(cluster, "services", "shop", svc)?;
     }
     let migrate = pod_template(
         &labels("migrate"),
