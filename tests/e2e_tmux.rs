@@ -574,3 +574,131 @@ fn demo_port_forward_to_a_service_carries_requests_and_stops() {
         "still listening after stop"
     );
 }
+
+/// Waits until `kubectl` sees a ready pod of `app` in shop on this simulator.
+fn wait_ready(kubeconfig: &std::path::Path, app: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = Command::new("kubectl")
+            .env("KUBECONFIG", kubeconfig)
+            .args([
+                "wait",
+                "-n",
+                "shop",
+                "--for=condition=Ready",
+                "pod",
+                "-l",
+                &format!("app={app}"),
+                "--timeout=5s",
+            ])
+            .output()
+            .expect("kubectl runs");
+        if out.status.success() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no ready {app} pod: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+#[test]
+fn kubectl_exec_it_and_kx_shell_work_on_a_terminal_against_the_simulator() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _sim = start_sim(dir.path(), "kc", "demo");
+    let kubeconfig = dir.path().join("kc");
+    wait_ready(&kubeconfig, "web");
+    // The real kubectl, interactive: prompt, echo, a resize seen by `stty size`, the exit code.
+    let tmux = Tmux::start(
+        "kubectl-it",
+        &format!(
+            "KUBECONFIG={} kubectl exec -it -n shop deploy/web -- sh; echo KUBECTL-EXIT=$?; sleep 30",
+            kubeconfig.display()
+        ),
+    );
+    tmux.wait_for("kubectl's shell prompt", 20, |s| s.contains("# "));
+    tmux.keys(&["stty size", "Enter"]);
+    tmux.wait_for("the terminal's size", 10, |s| s.contains("30 120"));
+    tmux.keys(&["exit 4", "Enter"]);
+    tmux.wait_for("kubectl's exit code", 10, |s| s.contains("KUBECTL-EXIT=4"));
+    drop(tmux);
+
+    // kx shell: several pods match, so it asks which on a terminal.
+    let tmux = Tmux::start(
+        "kx-shell",
+        &format!(
+            "KX_CONFIG_DIR={} KUBECONFIG={} {} shell -n shop web; echo KX-EXIT=$?; sleep 30",
+            dir.path().display(),
+            kubeconfig.display(),
+            kx_binary().display()
+        ),
+    );
+    tmux.wait_for("the pod question", 20, |s| {
+        s.contains("pods match:") && s.contains("which pod")
+    });
+    tmux.keys(&["2", "Enter"]);
+    tmux.wait_for("a bash prompt", 20, |s| s.contains("root@web-"));
+    tmux.keys(&["echo $((1+1)) $HOSTNAME", "Enter"]);
+    tmux.wait_for("the answer", 10, |s| s.contains("$((1+1)) web-"));
+    tmux.keys(&["exit 2", "Enter"]);
+    tmux.wait_for("kx's exit code", 10, |s| s.contains("KX-EXIT=2"));
+}
+
+#[test]
+fn demo_attach_shows_the_detach_keys_streams_output_and_detaches() {
+    let (tmux, _config_dir) = Tmux::demo("attach");
+    tmux.keys(&[":pods shop", "Enter"]);
+    tmux.wait_for("shop's pods", 10, |s| s.contains("db-0"));
+    tmux.keys(&["/", "^web", "Enter"]);
+    tmux.wait_for("the web pods", 10, |s| !s.contains("db-0"));
+    tmux.keys(&["a"]);
+    tmux.wait_for("the detach keys, then the process's output", 20, |s| {
+        s.contains("detach with ctrl-p ctrl-q") && s.contains("HTTP/1.1")
+    });
+    tmux.keys(&["C-p", "C-q"]);
+    tmux.wait_for("the list again", 10, |s| {
+        s.contains("detached from web-") && s.contains("STATUS")
+    });
+}
+
+#[test]
+fn a_saved_forward_starts_at_launch_with_forward_name() {
+    let config_dir = tempfile::tempdir().expect("temp dir");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    std::fs::write(
+        config_dir.path().join("config.yaml"),
+        format!("port_forwards:\n  shop-db:\n    target: sts/db\n    namespace: shop\n    ports: [\"{port}:5432\"]\n"),
+    )
+    .unwrap();
+    let tmux = Tmux::start(
+        "saved-pf",
+        &format!(
+            "KX_CONFIG_DIR={} {} --demo --forward shop-db; sleep 30",
+            config_dir.path().display(),
+            kx_binary().display()
+        ),
+    );
+    tmux.wait_for("the forward started", 40, |s| {
+        s.contains(&format!("forwarding 127.0.0.1:{port} → shop/sts/db:5432"))
+    });
+    let mut conn =
+        std::net::TcpStream::connect(("127.0.0.1", port)).expect("the saved forward listens");
+    std::io::Write::write_all(
+        &mut conn,
+        b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    )
+    .unwrap();
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut body = String::new();
+    let _ = std::io::Read::read_to_string(&mut conn, &mut body);
+    assert!(
+        body.contains("pod shop/db-") && body.contains("port 5432"),
+        "{body}"
+    );
+}

@@ -45,6 +45,7 @@ fn spec(kind: &str, name: &str, remote: u16) -> Spec {
         remote: RemotePort::Number(remote),
         local: Local::Any,
         address: IpAddr::from([127, 0, 0, 1]),
+        patience: Duration::ZERO,
     }
 }
 
@@ -463,4 +464,54 @@ async fn a_forward_keeps_carrying_connections_while_the_api_server_fails_request
     c.sim.cluster.faults.drop_all_connections();
     let body = get_within(fwd.local, Duration::from_secs(15)).await;
     assert!(body.contains("container nginx"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_ends_a_command_with_a_clear_message_not_a_hang() {
+    let c = TestCluster::start(false).await;
+    ready(&c, "app=web", 1).await;
+    let child = kx(&c, &["shell", "-n", "shop", "web", "--", "sleep", "60"])
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    c.sim.cluster.faults.drop_all_connections();
+    let out = tokio::time::timeout(Duration::from_secs(15), child.wait_with_output())
+        .await
+        .expect("kx shell ended within 15 s of the drop")
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("connection to the container was lost"),
+        "{said}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_nothing_listens_on_is_reported_in_the_kubelets_words() {
+    let c = TestCluster::start(false).await;
+    ready(&c, "app=web", 1).await;
+    let (tx, mut events) = mpsc::unbounded_channel();
+    let fwd = forward::start(c.client().await, spec("Deployment", "web", 9999), tx)
+        .await
+        .unwrap();
+    assert!(
+        fwd.notes[0].contains("port 9999 is not declared"),
+        "{:?}",
+        fwd.notes
+    );
+    assert!(get(fwd.local, "/").await.is_err());
+    let failed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Some(Event::ConnectionFailed(why)) = events.recv().await {
+                return why;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        failed.contains("port 9999") && failed.contains("connection refused"),
+        "{failed}"
+    );
 }

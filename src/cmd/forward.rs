@@ -40,6 +40,7 @@ pub async fn run(conn: Connection, args: PortForwardArgs) -> Result<ExitCode> {
             remote: pair.remote.clone(),
             local: pair.local,
             address,
+            patience: std::time::Duration::ZERO,
         };
         let (one_tx, mut one_rx) = mpsc::unbounded_channel();
         let all = tx.clone();

@@ -20,7 +20,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -71,6 +71,9 @@ pub struct Spec {
     pub remote: RemotePort,
     pub local: Local,
     pub address: IpAddr,
+    /// How long to wait for a first ready pod before giving up (zero: not at all). A forward
+    /// started with the explorer (`--forward`) waits while the cluster's pods start.
+    pub patience: Duration,
 }
 
 impl Spec {
@@ -353,7 +356,16 @@ pub async fn start(
     events: mpsc::UnboundedSender<Event>,
 ) -> Result<Forward, ForwardError> {
     let mut notes = Vec::new();
-    let behind = resolve(&client, &spec, &mut notes).await?;
+    let waiting_until = tokio::time::Instant::now() + spec.patience;
+    let behind = loop {
+        match resolve(&client, &spec, &mut notes).await {
+            Err(ForwardError::NoReadyPod(_)) if tokio::time::Instant::now() < waiting_until => {
+                notes.clear();
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            other => break other?,
+        }
+    };
     let listener = bind(spec.address, spec.local, &mut notes).await?;
     let local = listener
         .local_addr()
@@ -495,7 +507,6 @@ async fn accept(
     events: mpsc::UnboundedSender<Event>,
 ) {
     let mut connections = JoinSet::new();
-    let api: Api<Pod> = Api::namespaced(client, &spec.namespace);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -503,10 +514,10 @@ async fn accept(
                 let _ = socket.set_nodelay(true);
                 stats.open.fetch_add(1, Ordering::Relaxed);
                 stats.total.fetch_add(1, Ordering::Relaxed);
-                let (api, port, chosen, stats, events) = (api.clone(), port.clone(), chosen.clone(), stats.clone(), events.clone());
+                let (client, namespace, port, chosen, stats, events) = (client.clone(), spec.namespace.clone(), port.clone(), chosen.clone(), stats.clone(), events.clone());
                 let stopped = spec.kind == "Pod";
                 connections.spawn(async move {
-                    if let Err(e) = carry(socket, &api, &port, chosen, &stats, stopped).await {
+                    if let Err(e) = carry(socket, &client, &namespace, &port, chosen, &stats, stopped).await {
                         let _ = events.send(Event::ConnectionFailed(e));
                     }
                     stats.open.fetch_sub(1, Ordering::Relaxed);
@@ -544,24 +555,47 @@ async fn ready_pod(
     })
 }
 
-/// One local connection carried to the pod and back, counted.
+/// After the local side has closed its half, how long the pod's side may stay quiet before
+/// the connection ends: the WebSocket protocol cannot pass a half-close on to the pod.
+const HALF_CLOSED_IDLE: Duration = Duration::from_secs(2);
+
+/// Opens the API's portforward subresource for one port of a pod: a WebSocket whose
+/// channel 0 carries the data and channel 1 the pod side's errors.
+async fn open_port(
+    client: &kube::Client,
+    namespace: &str,
+    pod: &str,
+    port: u16,
+) -> Result<kube::client::Connection, kube::Error> {
+    let request = kube::core::Request::new(format!("/api/v1/namespaces/{namespace}/pods"))
+        .portforward(pod, &[port])
+        .map_err(kube::Error::BuildRequest)?;
+    client.connect(request).await
+}
+
+/// One local connection carried to the pod and back, counted. The bytes go straight between
+/// the socket and the WebSocket, one task per connection (no pipe in between): what keeps a
+/// forward's cost per request and per MB below kubectl's.
 async fn carry(
     mut socket: TcpStream,
-    api: &Api<Pod>,
+    client: &kube::Client,
+    namespace: &str,
     port: &RemotePort,
     chosen: watch::Receiver<Option<Value>>,
     stats: &Stats,
     bare_pod: bool,
 ) -> Result<(), String> {
+    use futures::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
     let pod = ready_pod(chosen, bare_pod).await?;
     let name = pods::name(&pod).to_string();
     let number = in_pod(&pod["spec"], port).map_err(|e| format!("pod {name}: {e}"))?;
     // A busy API server may refuse an upgrade now and then: a few quick tries before the
     // connection is given up.
     let retry = crate::cluster::backoff::Retry::new(Policy::bounded(CONNECT_WITHIN));
-    let mut forwarder = loop {
-        match api.portforward(&name, &[number]).await {
-            Ok(f) => break f,
+    let connection = loop {
+        match open_port(client, namespace, &name, number).await {
+            Ok(c) => break c,
             Err(e) => {
                 let error = classify(&e);
                 match retry.next_delay() {
@@ -573,48 +607,57 @@ async fn carry(
             }
         }
     };
-    let (Some(stream), Some(failure)) =
-        (forwarder.take_stream(number), forwarder.take_error(number))
-    else {
-        return Err(format!("pod {name} port {number}: no stream"));
-    };
-    let (pod_read, pod_write) = tokio::io::split(stream);
-    let (local_read, local_write) = socket.split();
-    let upstream = pump(local_read, pod_write, &stats.sent);
-    let downstream = pump(pod_read, local_write, &stats.received);
-    tokio::pin!(upstream, downstream, failure);
-    let mut up_done = false;
+    let (mut sink, mut stream) = connection.into_stream().split();
+    let (mut local_read, mut local_write) = socket.split();
+    let mut buf = vec![0u8; 64 * 1024];
+    // Each channel's first frame names its port; what follows is data (0) or an error (1).
+    let mut named = [false; 2];
+    let mut local_open = true;
+    let idle = tokio::time::sleep(Duration::MAX);
+    tokio::pin!(idle);
     loop {
         tokio::select! {
-            _ = &mut upstream, if !up_done => up_done = true,
-            _ = &mut downstream => break,
-            said = &mut failure => {
-                if let Some(message) = said {
-                    return Err(format!("pod {name} port {number}: {message}"));
+            read = local_read.read(&mut buf[1..]), if local_open => match read {
+                Ok(0) | Err(_) => {
+                    local_open = false;
+                    idle.as_mut().reset(tokio::time::Instant::now() + HALF_CLOSED_IDLE);
                 }
-                break;
-            }
+                Ok(n) => {
+                    buf[0] = 0;
+                    if sink.send(Message::binary(buf[..=n].to_vec())).await.is_err() {
+                        break;
+                    }
+                    stats.sent.fetch_add(n as u64, Ordering::Relaxed);
+                }
+            },
+            message = stream.next() => match message {
+                Some(Ok(Message::Binary(frame))) if frame.len() > 1 => {
+                    let channel = usize::from(frame[0]);
+                    if channel > 1 {
+                        continue;
+                    }
+                    if !std::mem::replace(&mut named[channel], true) {
+                        continue;
+                    }
+                    if channel == 1 {
+                        let said = String::from_utf8_lossy(&frame[1..]).into_owned();
+                        return Err(format!("pod {name} port {number}: {said}"));
+                    }
+                    if local_write.write_all(&frame[1..]).await.is_err() {
+                        break;
+                    }
+                    stats.received.fetch_add(frame.len() as u64 - 1, Ordering::Relaxed);
+                    if !local_open {
+                        idle.as_mut().reset(tokio::time::Instant::now() + HALF_CLOSED_IDLE);
+                    }
+                }
+                Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+                Some(Ok(_)) => {}
+            },
+            () = &mut idle => break,
         }
     }
+    let _ = local_write.shutdown().await;
+    let _ = sink.close().await;
     Ok(())
-}
-
-/// Copies until the reader ends, adding each chunk to `count`; then closes the writer.
-async fn pump<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
-    mut from: R,
-    mut to: W,
-    count: &AtomicU64,
-) {
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = match from.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        if to.write_all(&buf[..n]).await.is_err() {
-            break;
-        }
-        count.fetch_add(n as u64, Ordering::Relaxed);
-    }
-    let _ = to.shutdown().await;
 }

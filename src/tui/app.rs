@@ -696,6 +696,8 @@ impl App {
 
 mod remote;
 #[cfg(test)]
+mod remote_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod write_tests;

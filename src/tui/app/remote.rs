@@ -14,6 +14,10 @@ use crate::tui::overlay::Overlay;
 use crate::tui::overlay::picker::Picker;
 use crate::tui::screen::Nav;
 use crate::tui::screens::forwards::ForwardsScreen;
+use std::time::Duration;
+
+/// How long a saved forward waits for a first ready pod.
+const SAVED_PATIENCE: Duration = Duration::from_secs(60);
 
 impl App {
     /// When shell and scale share the key pressed, the row decides: a pod (or a container)
@@ -173,7 +177,7 @@ impl App {
                     return Vec::new();
                 };
                 let address = self.session.forward_address;
-                self.forward_specs(&namespace, target, ports, address)
+                self.forward_specs(&namespace, target, ports, address, Duration::ZERO)
             }
         }
     }
@@ -184,6 +188,7 @@ impl App {
         target: &str,
         ports: &[&str],
         address: std::net::IpAddr,
+        patience: std::time::Duration,
     ) -> Vec<Effect> {
         let parsed = forward::parse_target(target).and_then(|(kind, name)| {
             if ports.is_empty() {
@@ -206,6 +211,7 @@ impl App {
                         remote: pair.remote,
                         local: pair.local,
                         address,
+                        patience,
                     }))
                 })
                 .collect(),
@@ -256,7 +262,8 @@ impl App {
             None => self.session.forward_address,
         };
         let ports: Vec<&str> = saved.ports.iter().map(String::as_str).collect();
-        self.forward_specs(&namespace, &saved.target, &ports, address)
+        // A saved forward may start with kx, before its pods are ready: it waits for one.
+        self.forward_specs(&namespace, &saved.target, &ports, address, SAVED_PATIENCE)
     }
 
     /// What the runtime reports about shells and forwards.
@@ -309,7 +316,7 @@ impl App {
                     [one] => {
                         let port = one.remote.to_string();
                         let address = self.session.forward_address;
-                        self.forward_specs(&ns, &short, &[port.as_str()], address)
+                        self.forward_specs(&ns, &short, &[port.as_str()], address, Duration::ZERO)
                     }
                     several => {
                         self.overlay = Some(Overlay::Picker(Picker {

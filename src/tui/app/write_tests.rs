@@ -113,13 +113,17 @@ fn scale_prompts_for_replicas_and_refuses_what_is_not_a_count() {
         matches!(&effects[..], [Effect::Write(WriteOp::Scale { target, replicas: 5 })] if target.name == "web"),
         "{effects:?}"
     );
-    // Pods do not scale.
-    let mut p = app_with("pods", &["web-1"]);
-    press(&mut p, 's');
-    assert!(p.overlay.is_none());
+    // Nodes do not scale; on pods the same key is a shell (as in k9s).
+    let mut n = app_with("nodes", &["worker-1"]);
+    press(&mut n, 's');
+    assert!(n.overlay.is_none());
     assert!(
-        matches!(&p.message, Some(Message::Info(m)) if m == "scale works on Deployment, StatefulSet, ReplicaSet, not pods")
+        matches!(&n.message, Some(Message::Info(m)) if m == "scale works on Deployment, StatefulSet, ReplicaSet, not nodes")
     );
+    let mut p = app_with("pods", &["web-1"]);
+    let effects = press(&mut p, 's');
+    assert!(p.overlay.is_none());
+    assert!(matches!(&effects[..], [Effect::PrepareExec { attach: false, .. }]), "{effects:?}");
 }
 
 #[test]

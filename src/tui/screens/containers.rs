@@ -166,15 +166,15 @@ impl Screen for ContainersScreen {
     }
 
     fn hints(&self) -> &'static [Hint] {
+        // Describe and events are a key away too (`d`, `E`, in the help): the footer fits 80
+        // columns.
         &[
             (&[KeyAction::Enter], "logs"),
-            (&[KeyAction::PreviousLogs], "previous logs"),
+            (&[KeyAction::PreviousLogs], "previous"),
             (&[KeyAction::Shell], "shell"),
             (&[KeyAction::Attach], "attach"),
-            (&[KeyAction::PortForward], "port-forward"),
+            (&[KeyAction::PortForward], "forward"),
             (&[KeyAction::Yaml], "yaml"),
-            (&[KeyAction::Describe], "describe"),
-            (&[KeyAction::Events], "events"),
             (&[KeyAction::Back], "back"),
         ]
     }
