@@ -645,6 +645,29 @@ fn kubectl_exec_it_and_kx_shell_work_on_a_terminal_against_the_simulator() {
     tmux.wait_for("the answer", 10, |s| s.contains("$((1+1)) web-"));
     tmux.keys(&["exit 2", "Enter"]);
     tmux.wait_for("kx's exit code", 10, |s| s.contains("KX-EXIT=2"));
+    drop(tmux);
+
+    // The database's image has sh but no bash, and its runtime says so with exit code 126 on
+    // stdout: kx tries sh next.
+    wait_ready(&kubeconfig, "db");
+    let tmux = Tmux::start(
+        "kx-sh",
+        &format!(
+            "KX_CONFIG_DIR={} KUBECONFIG={} {} shell -n shop db-0; echo KX-EXIT=$?; sleep 30",
+            dir.path().display(),
+            kubeconfig.display(),
+            kx_binary().display()
+        ),
+    );
+    tmux.wait_for("sh's prompt", 20, |s| {
+        s.lines().any(|l| l.trim_end() == "#")
+    });
+    tmux.keys(&["hostname", "Enter"]);
+    tmux.wait_for("the pod's name", 10, |s| {
+        s.lines().any(|l| l.trim() == "db-0")
+    });
+    tmux.keys(&["exit", "Enter"]);
+    tmux.wait_for("kx's exit code", 10, |s| s.contains("KX-EXIT=0"));
 }
 
 #[test]

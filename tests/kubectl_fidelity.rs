@@ -490,4 +490,35 @@ async fn kubectl_exec_attach_and_port_forward_work_against_the_simulator() {
         );
     }
     let _ = pf.kill().await;
+
+    // kubectl's plain SPDY (its fallback when the WebSocket tunnel is refused), to a pod.
+    let mut pf = c
+        .kubectl(&["port-forward", "-n", "shop", &format!("pod/{pod}"), ":80"])
+        .env("KUBECTL_PORT_FORWARD_WEBSOCKETS", "false")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(pf.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(20), out.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let addr = line
+        .strip_prefix("Forwarding from ")
+        .and_then(|r| r.split(" -> ").next())
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_string();
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    s.write_all(b"GET /bytes/1000000 HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut body = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut body))
+        .await
+        .unwrap()
+        .unwrap();
+    let at = body.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    assert_eq!(body.len() - at, 1_000_000, "the whole body over SPDY");
+    let _ = pf.kill().await;
 }

@@ -264,8 +264,9 @@ async fn a_forward_to_a_deployment_moves_to_the_next_ready_pod_when_its_pod_is_d
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
+    // The other replicas were ready all along: within a second, as the issue asks.
     assert!(
-        deleted.elapsed() < Duration::from_millis(1500),
+        deleted.elapsed() < Duration::from_secs(1),
         "took {:?}",
         deleted.elapsed()
     );
@@ -348,10 +349,16 @@ async fn a_forward_to_a_bare_pod_says_the_pod_is_gone_and_stops() {
     .expect("Stopped within 20 s");
     assert_eq!(stopped, format!("pod {pod} is gone"));
     assert!(matches!(fwd.stats.status().1, forward::State::Stopped(_)));
-    assert!(
-        get(fwd.local, "/").await.is_err(),
-        "a stopped forward answered"
-    );
+    // Nothing listens any more: the port can be taken again.
+    let freed = Instant::now();
+    while std::net::TcpListener::bind(fwd.local).is_err() {
+        assert!(
+            freed.elapsed() < Duration::from_secs(3),
+            "{} still taken after the pod went",
+            fwd.local
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -99,7 +99,12 @@ pub async fn interactive(
     let api: Api<Pod> = Api::namespaced(client, &target.namespace);
     let mut raw = RawTerminal::start().map_err(|e| ExecError::Terminal(e.to_string()))?;
     let mut resizes = Resizes::new();
-    let params = AttachParams::interactive_tty().container(target.container.clone());
+    let mut params = AttachParams::interactive_tty().container(target.container.clone());
+    if *mode == Mode::Attach && !container_has_tty(&api, target).await {
+        // As kubectl: a process without a terminal of its own gets none, and its stderr is
+        // shown beside its stdout.
+        params = params.tty(false).stderr(true);
+    }
     let tries: Vec<Option<Vec<String>>> = match mode {
         Mode::Shell(shells) => shells.iter().map(|s| Some(vec![s.clone()])).collect(),
         Mode::Command(c) => vec![Some(c.clone())],
@@ -110,6 +115,13 @@ pub async fn interactive(
         let detach = command.is_none().then_some(&DETACH[..]);
         match bridge(process, &mut raw, &mut resizes, detach).await? {
             Some(Exit::NotFound(_)) if matches!(mode, Mode::Shell(_)) => continue,
+            // Some runtimes report a missing program as exit code 126 or 127, their message
+            // on stdout (CRI-O, docker): the same "no such shell" for the fallback.
+            Some(Exit::Code(126 | 127))
+                if matches!(mode, Mode::Shell(_)) && raw.missing_program() =>
+            {
+                continue;
+            }
             Some(Exit::Code(c)) => return Ok(Ended::Exited(c)),
             Some(Exit::NotFound(m) | Exit::Failed(m)) => return Err(ExecError::Failed(m)),
             None => return Ok(Ended::Detached),
@@ -120,6 +132,21 @@ pub async fn interactive(
         Mode::Shell(shells) => Ok(Ended::NoShell(shells.clone())),
         _ => Err(ExecError::Lost(String::new())),
     }
+}
+
+/// Whether the attached container was started with a terminal (`tty: true`).
+async fn container_has_tty(api: &Api<Pod>, target: &Target) -> bool {
+    let Ok(pod) = api.get(&target.pod).await else {
+        return true;
+    };
+    pod.spec
+        .and_then(|s| {
+            s.containers
+                .into_iter()
+                .find(|c| c.name == target.container)
+        })
+        .and_then(|c| c.tty)
+        .unwrap_or(false)
 }
 
 /// How long starting a process keeps trying through a failing API server.
@@ -165,8 +192,11 @@ async fn bridge(
     detach: Option<&[u8]>,
 ) -> Result<Option<Exit>, ExecError> {
     let lost = |what: &str| ExecError::Lost(format!(" ({what})"));
+    raw.forget_output();
     let mut stdin = process.stdin().ok_or_else(|| lost("no stdin"))?;
     let mut stdout = process.stdout().ok_or_else(|| lost("no stdout"))?;
+    let mut stderr = process.stderr();
+    let mut err_buf = vec![0u8; 4 * 1024];
     let status = process.take_status().ok_or_else(|| lost("no status"))?;
     let mut sizes = process.terminal_size();
     if let (Some(tx), Some((cols, rows))) = (sizes.as_mut(), super::terminal::size()) {
@@ -185,7 +215,7 @@ async fn bridge(
     let mut last = 0u8;
     loop {
         tokio::select! {
-            typed = raw.input.recv() => {
+            typed = raw.input().recv() => {
                 let Some(bytes) = typed else { break };
                 if let Some(keys) = detach {
                     let mut seen = last;
@@ -203,7 +233,15 @@ async fn bridge(
             read = stdout.read(&mut buf) => match read {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
+                    raw.saw(&buf[..n]);
                     let _ = out.write_all(&buf[..n]).await;
+                    let _ = out.flush().await;
+                }
+            },
+            read = async { match stderr.as_mut() { Some(e) => e.read(&mut err_buf).await, None => std::future::pending().await } } => match read {
+                Ok(0) | Err(_) => stderr = None,
+                Ok(n) => {
+                    let _ = out.write_all(&err_buf[..n]).await;
                     let _ = out.flush().await;
                 }
             },
@@ -244,11 +282,19 @@ pub async fn run(
     let mut err = process
         .stderr()
         .ok_or_else(|| ExecError::Lost(" (no stderr)".into()))?;
+    // The caller's stdin on a reader that stops with the command (tokio's own stdin would
+    // leave a read blocked that keeps kx from exiting).
     let feeding = process.stdin().map(|mut remote| {
+        let mut reader = super::terminal::StdinReader::start();
         tokio::spawn(async move {
-            let _ = tokio::io::copy(&mut tokio::io::stdin(), &mut remote).await;
+            while let Some(bytes) = reader.input.recv().await {
+                if remote.write_all(&bytes).await.is_err() {
+                    break;
+                }
+            }
             // The end of input closes the container's stdin (v5 of the protocol).
             let _ = remote.shutdown().await;
+            reader.stop();
         })
     });
     let (mut stdout, mut stderr) = (tokio::io::stdout(), tokio::io::stderr());

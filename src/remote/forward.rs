@@ -228,21 +228,27 @@ async fn bind(
                 }
             )));
         }
-        Err(_) => {}
-    }
-    // Ports below 1024 need privileges: try the same port 8000 higher, as people do by hand.
-    let starts = if wanted < 1024 {
-        [wanted + 1, wanted + 8000]
-    } else {
-        [wanted + 1, 0]
-    };
-    for start in starts.into_iter().filter(|s| *s != 0) {
-        for port in start..start.saturating_add(NEXT_FREE_TRIES) {
-            if let Ok(l) = TcpListener::bind(SocketAddr::new(address, port)).await {
-                notes.push(format!(
-                    "local port {wanted} is not free; listening on {port} instead"
-                ));
-                return Ok(l);
+        Err(e) => {
+            let why = if e.kind() == std::io::ErrorKind::PermissionDenied {
+                "needs privileges"
+            } else {
+                "is not free"
+            };
+            // Ports below 1024 need privileges: try the same port 8000 higher, as people do
+            // by hand.
+            let starts = [
+                wanted.checked_add(1),
+                (wanted < 1024).then_some(wanted + 8000),
+            ];
+            for start in starts.into_iter().flatten() {
+                for port in start..start.saturating_add(NEXT_FREE_TRIES) {
+                    if let Ok(l) = TcpListener::bind(SocketAddr::new(address, port)).await {
+                        notes.push(format!(
+                            "local port {wanted} {why}; listening on {port} instead"
+                        ));
+                        return Ok(l);
+                    }
+                }
             }
         }
     }
@@ -257,6 +263,9 @@ struct Behind {
     selector: Option<String>,
     /// The port in the pod: a container port (number or name).
     port: RemotePort,
+    /// The remote port as a number (a service's port, or the container port a name resolves
+    /// to): the local port a named port prefers.
+    number: u16,
     pods: Vec<Value>,
 }
 
@@ -298,11 +307,25 @@ async fn resolve(
             )
         }
     };
+    let mut number = match &spec.remote {
+        RemotePort::Number(n) => *n,
+        RemotePort::Name(name) => obj["spec"]["ports"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"].as_str() == Some(name.as_str()))
+            .and_then(|p| p["port"].as_u64())
+            .and_then(|n| u16::try_from(n).ok())
+            .unwrap_or(0),
+    };
     if !template.is_null() {
-        let number = in_pod(&template, &port).map_err(|e| {
+        let resolved = in_pod(&template, &port).map_err(|e| {
             ForwardError::Target(format!("{} {}: {e}", spec.kind.to_lowercase(), spec.name))
         })?;
-        if !super::ports::declared(&template, number) {
+        if spec.kind != "Service" {
+            number = resolved;
+        }
+        if !super::ports::declared(&template, resolved) {
             notes.push(format!(
                 "port {number} is not declared by any container of {} {}; connections fail unless something listens on it",
                 spec.kind.to_lowercase(),
@@ -321,12 +344,18 @@ async fn resolve(
             .filter_map(|p| serde_json::to_value(p).ok())
             .collect(),
     };
-    if pods::pick(&pods, None).is_none() {
+    let servable = if selector.is_none() {
+        pods.iter().any(pods::is_running)
+    } else {
+        pods::pick(&pods, None).is_some()
+    };
+    if !servable {
         return Err(ForwardError::NoReadyPod(no_ready(spec, &pods)));
     }
     Ok(Behind {
         selector,
         port,
+        number,
         pods,
     })
 }
@@ -337,7 +366,7 @@ fn no_ready(spec: &Spec, pods: &[Value]) -> String {
             .first()
             .and_then(|p| p["status"]["phase"].as_str())
             .unwrap_or("unknown");
-        return format!("pod {} is not ready (phase {phase})", spec.name);
+        return format!("pod {} is not running (phase {phase})", spec.name);
     }
     format!(
         "no ready pod behind {} {} ({} pod{}, none ready)",
@@ -366,12 +395,21 @@ pub async fn start(
             other => break other?,
         }
     };
-    let listener = bind(spec.address, spec.local, &mut notes).await?;
+    // A port given by name alone prefers the local port of the same number, as kubectl does.
+    let local = match spec.local {
+        Local::Prefer(0) => Local::Prefer(behind.number),
+        other => other,
+    };
+    let listener = bind(spec.address, local, &mut notes).await?;
     let local = listener
         .local_addr()
         .map_err(|e| ForwardError::LocalPort(e.to_string()))?;
     let stats = Arc::new(Stats::default());
-    let first = pods::pick(&behind.pods, None).cloned();
+    let first = if behind.selector.is_none() {
+        behind.pods.first().cloned()
+    } else {
+        pods::pick(&behind.pods, None).cloned()
+    };
     let (chosen_tx, chosen_rx) = watch::channel::<Option<Value>>(first.clone());
     if let Some(p) = &first {
         stats.set(Some(pods::name(p).to_string()), State::Serving);
@@ -460,7 +498,13 @@ async fn follow_pods(
         }
         let all: Vec<Value> = current.values().cloned().collect();
         let before = chosen.borrow().as_ref().map(|p| pods::name(p).to_string());
-        let next = pods::pick(&all, before.as_deref()).cloned();
+        let next = if selector.is_none() {
+            // kubectl forwards to a pod that is running, ready or not (debugging an unready
+            // pod is a reason to forward to it).
+            all.first().filter(|p| pods::is_running(p)).cloned()
+        } else {
+            pods::pick(&all, before.as_deref()).cloned()
+        };
         let after = next.as_ref().map(|p| pods::name(p).to_string());
         if selector.is_none() && all.is_empty() {
             let reason = format!("pod {} is gone", spec.name);
@@ -488,11 +532,14 @@ async fn follow_pods(
             Some(a) => stats.set(Some(a.clone()), State::Serving),
             None => stats.set(None, State::Waiting(no_ready(&spec, &all))),
         }
-        // Only a change of pod matters to new connections (not every status update).
+        // Only a change of pod wakes connections waiting for one (not every status update).
         if before != after || next.is_none() {
             let _ = chosen.send(next);
         } else {
-            chosen.send_modify(|c| *c = next);
+            chosen.send_if_modified(|c| {
+                *c = next;
+                false
+            });
         }
     }
 }
@@ -507,10 +554,21 @@ async fn accept(
     events: mpsc::UnboundedSender<Event>,
 ) {
     let mut connections = JoinSet::new();
+    // The follower ends (and drops its side) when a bare pod is gone: so does the listener.
+    let mut follower = chosen.clone();
     loop {
         tokio::select! {
+            changed = follower.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
             accepted = listener.accept() => {
-                let Ok((socket, _)) = accepted else { continue };
+                let Ok((socket, _)) = accepted else {
+                    // Out of descriptors, say: a moment's pause rather than a busy loop.
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                };
                 let _ = socket.set_nodelay(true);
                 stats.open.fetch_add(1, Ordering::Relaxed);
                 stats.total.fetch_add(1, Ordering::Relaxed);
@@ -539,7 +597,7 @@ async fn ready_pod(
                 return Ok(p);
             }
             if bare_pod {
-                return Err("the pod is gone".to_string());
+                return Err("the pod is not running or gone".to_string());
             }
             if chosen.changed().await.is_err() {
                 return Err("the forward has stopped".to_string());

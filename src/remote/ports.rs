@@ -52,7 +52,7 @@ pub struct PortPair {
 pub enum Local {
     /// This port, or fail.
     Exactly(u16),
-    /// This port when free, else the next free one.
+    /// This port when free, else the next free one; 0: the number the remote port has.
     Prefer(u16),
     /// Whatever the system gives.
     Any,
@@ -80,6 +80,8 @@ impl PortPair {
         let remote = RemotePort::parse(remote).map_err(|e| format!("{text:?}: {e}"))?;
         let local = match (local, &remote) {
             (Local::Any, RemotePort::Number(n)) if !text.contains(':') => Local::Prefer(*n),
+            // A name: the number it resolves to, once the target is read.
+            (Local::Any, RemotePort::Name(_)) if !text.contains(':') => Local::Prefer(0),
             (l, _) => l,
         };
         Ok(PortPair { local, remote })
@@ -247,8 +249,11 @@ mod tests {
         );
         assert_eq!(PortPair::parse(":80").map(|p| p.local), Ok(Local::Any));
         assert_eq!(
-            PortPair::parse("http").map(|p| p.remote),
-            Ok(RemotePort::Name("http".into()))
+            PortPair::parse("http"),
+            Ok(PortPair {
+                local: Local::Prefer(0),
+                remote: RemotePort::Name("http".into())
+            })
         );
         assert!(
             PortPair::parse("x:80")

@@ -11,34 +11,92 @@ use tokio::sync::mpsc;
 /// How long the reader waits for input before it looks whether to stop.
 const POLL_MS: u16 = 25;
 
-pub struct RawTerminal {
+/// Stdin read on a thread that can be told to stop: unlike tokio's stdin, nothing is left
+/// blocked in a read once the session is over (so kx can exit, and the TUI gets its keys).
+pub struct StdinReader {
     stop: Arc<AtomicBool>,
     reader: Option<JoinHandle<()>>,
-    /// What the user types, as it is typed.
+    /// What arrives on stdin, as it arrives; closed at its end.
     pub input: mpsc::Receiver<Vec<u8>>,
+}
+
+impl StdinReader {
+    pub fn start() -> StdinReader {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let (tx, input) = mpsc::channel(64);
+        let reader = std::thread::spawn(move || read_until_stopped(&stopped, &tx));
+        StdinReader {
+            stop,
+            reader: Some(reader),
+            input,
+        }
+    }
+
+    pub fn stop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        // A reader blocked on a full channel sees it closed and ends.
+        self.input.close();
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+    }
+}
+
+impl Drop for StdinReader {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The terminal in raw mode with its keys read as bytes; cooked again when finished.
+pub struct RawTerminal {
+    stdin: StdinReader,
+    raw: bool,
+    /// The start of what the current process wrote, to recognise a runtime's "no such
+    /// program" message.
+    seen: Vec<u8>,
 }
 
 impl RawTerminal {
     pub fn start() -> io::Result<RawTerminal> {
         crossterm::terminal::enable_raw_mode()?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = stop.clone();
-        let (tx, input) = mpsc::channel(64);
-        let reader = std::thread::spawn(move || read_until_stopped(&stopped, &tx));
         Ok(RawTerminal {
-            stop,
-            reader: Some(reader),
-            input,
+            stdin: StdinReader::start(),
+            raw: true,
+            seen: Vec::new(),
         })
+    }
+
+    /// A new process starts: nothing of the last one's output counts.
+    pub fn forget_output(&mut self) {
+        self.seen.clear();
+    }
+
+    /// Notes output of the process (the first KiB is kept).
+    pub fn saw(&mut self, bytes: &[u8]) {
+        let room = 1024usize.saturating_sub(self.seen.len());
+        self.seen.extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+
+    /// Whether the process's output so far is a runtime saying the program does not exist;
+    /// forgets it for the next process.
+    pub fn missing_program(&mut self) -> bool {
+        let text = String::from_utf8_lossy(&std::mem::take(&mut self.seen)).to_lowercase();
+        text.contains("executable file not found") || text.contains("no such file or directory")
+    }
+
+    /// What the user types, as it is typed.
+    pub fn input(&mut self) -> &mut mpsc::Receiver<Vec<u8>> {
+        &mut self.stdin.input
     }
 
     /// Stops reading, waits for the reader, and puts the terminal back to cooked mode.
     pub fn finish(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(r) = self.reader.take() {
-            let _ = r.join();
+        self.stdin.stop();
+        if std::mem::replace(&mut self.raw, false) {
+            let _ = crossterm::terminal::disable_raw_mode();
         }
-        let _ = crossterm::terminal::disable_raw_mode();
     }
 }
 
@@ -53,7 +111,9 @@ fn read_until_stopped(stop: &AtomicBool, tx: &mpsc::Sender<Vec<u8>>) {
     use nix::poll::{PollFd, PollFlags, poll};
     use std::os::fd::AsFd;
     let stdin = io::stdin();
-    let mut buf = [0u8; 4096];
+    // Larger than std's own stdin buffer, so reads go straight to the descriptor and poll(2)
+    // sees everything that is waiting (a large paste is not held back).
+    let mut buf = vec![0u8; 16 * 1024];
     while !stop.load(Ordering::Relaxed) {
         let ready = {
             let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];

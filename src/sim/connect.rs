@@ -464,10 +464,14 @@ where
     };
     // The session ends when the client goes, or when every port's connection has closed (then
     // the writer sends the close frame).
-    let all_closed = futures::future::join_all(readers);
+    let all_closed = futures::future::join_all(readers.iter_mut());
     tokio::select! {
         () = from_client => {}
         _ = all_closed => {}
+    }
+    // The client may have gone first: the pod side's readers would wait on their pipes forever.
+    for r in &readers {
+        r.abort();
     }
     drop(writers);
     let _ = writer.await;
@@ -634,6 +638,16 @@ async fn exec(mut io: ProcessIo, plan: &Plan) -> i32 {
             "Internal error occurred: error executing command in container: failed to exec in container: failed to start exec: OCI runtime exec failed: exec failed: unable to start container process: exec: \"{program}\": executable file not found in $PATH: unknown"
         );
         io.fail(message).await;
+        return 126;
+    }
+    if program.rsplit('/').next() == Some("bash") && !shell::has_bash(&plan.image) {
+        // As runc under CRI-O or docker words it: the message on stdout, exit code 126.
+        io.write(
+            STDOUT,
+            "OCI runtime exec failed: exec failed: unable to start container process: exec: \"bash\": executable file not found in $PATH: unknown\n",
+        )
+        .await;
+        io.finish(command, 126).await;
         return 126;
     }
     let mut sh = Shell::new(machine(plan));

@@ -21,6 +21,15 @@ pub fn has_shell(image: &str) -> bool {
     !(image.contains("distroless") || image.contains("kx-demo/worker"))
 }
 
+/// Whether an image has bash besides sh: slim and alpine-like images (the demo's postgres) have
+/// only sh, and their runtime reports `exec bash` as exit code 126 with its message on stdout.
+pub fn has_bash(image: &str) -> bool {
+    has_shell(image)
+        && !["postgres", "alpine", "busybox"]
+            .iter()
+            .any(|i| image.contains(i))
+}
+
 /// What one command line did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Ran {
@@ -564,6 +573,7 @@ mod tests {
         assert!(!has_shell("gcr.io/distroless/static-debian12"));
         assert!(!has_shell("ghcr.io/kx-demo/worker:1.8.0"));
         assert!(has_shell("nginx:1.27"));
+        assert!(has_bash("nginx:1.27") && has_shell("postgres:16.4") && !has_bash("postgres:16.4"));
         assert!(is_shell("/bin/bash") && !is_shell("hostname"));
         assert!(exists("/bin/hostname") && !exists("curl"));
     }

@@ -143,6 +143,8 @@ pub enum Action {
         attach: bool,
     },
     ExecEnded(ExecReport),
+    /// A shell or attach could not start (the pod is not running, could not be read).
+    ExecFailed(String),
     ForwardOffers {
         target: ObjectRef,
         offers: Vec<Offer>,

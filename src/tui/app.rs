@@ -30,6 +30,8 @@ pub struct App {
     typed: Vec<Key>,
     /// The resource to open once discovery is done.
     pub(super) pending_open: Option<String>,
+    /// A shell or attach is being prepared or runs: one terminal, one session.
+    exec_busy: bool,
 }
 
 /// The background work a stack of screens needs.
@@ -58,6 +60,7 @@ impl App {
             overlay: None,
             message: None,
             quit: false,
+            exec_busy: false,
             typed: Vec::new(),
             pending_open: Some("pods".to_string()),
         }
@@ -308,6 +311,7 @@ impl App {
             remote @ (Action::ExecReady(_)
             | Action::ExecChoose { .. }
             | Action::ExecEnded(_)
+            | Action::ExecFailed(_)
             | Action::ForwardOffers { .. }
             | Action::ForwardStarted(_)
             | Action::ForwardEvent(..)

@@ -30,11 +30,11 @@ pub async fn prepare_exec(
 ) -> Action {
     let pod = match get(client, &target).await {
         Ok(p) => p,
-        Err(e) => return Action::Failed(format!("{}: {e}", target.display())),
+        Err(e) => return Action::ExecFailed(format!("{}: {e}", target.display())),
     };
     let phase = pod["status"]["phase"].as_str().unwrap_or("Pending");
     if phase != "Running" {
-        return Action::Failed(format!(
+        return Action::ExecFailed(format!(
             "pod {} is {phase}, not running: no {} possible",
             target.name,
             if attach { "attach" } else { "shell" }

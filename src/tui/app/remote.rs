@@ -50,6 +50,12 @@ impl App {
     /// `s` and `a`: a shell in, or an attach to, the selected pod or container.
     pub(super) fn exec_key(&mut self, attach: bool) -> Vec<Effect> {
         let what = if attach { "attach" } else { "shell" };
+        if self.exec_busy {
+            self.message = Some(Message::Info(format!(
+                "a shell or attach is starting already; {what} after it"
+            )));
+            return Vec::new();
+        }
         if self.session.readonly {
             self.message = Some(Message::Error(format!(
                 "kx is read-only (--readonly, or readonly: true in the config): {what} is off"
@@ -69,6 +75,7 @@ impl App {
         }
         let container = self.front().and_then(|s| s.container());
         self.message = Some(Message::Info(format!("connecting to {}…", target.name)));
+        self.exec_busy = true;
         vec![Effect::PrepareExec {
             target: Box::new(target),
             container,
@@ -129,12 +136,21 @@ impl App {
             )));
             return Vec::new();
         };
+        if self.exec_busy {
+            self.message = Some(Message::Info(
+                "a shell or attach is starting already".into(),
+            ));
+            return Vec::new();
+        }
         match self.pod_ref(namespace, pod) {
-            Some(target) => vec![Effect::PrepareExec {
-                target: Box::new(target),
-                container,
-                attach,
-            }],
+            Some(target) => {
+                self.exec_busy = true;
+                vec![Effect::PrepareExec {
+                    target: Box::new(target),
+                    container,
+                    attach,
+                }]
+            }
             None => {
                 self.message = Some(Message::Info(
                     "still discovering the cluster's resources…".into(),
@@ -283,6 +299,8 @@ impl App {
                 containers,
                 attach,
             } => {
+                // The choice asks again (`:shell … -c NAME`).
+                self.exec_busy = false;
                 let verb = if attach { "attach" } else { "shell" };
                 self.overlay = Some(Overlay::Picker(Picker {
                     title: format!("{verb}: which container of {}?", target.name),
@@ -296,7 +314,13 @@ impl App {
                 }));
                 Vec::new()
             }
+            Action::ExecFailed(e) => {
+                self.exec_busy = false;
+                self.message = Some(Message::Error(e));
+                Vec::new()
+            }
             Action::ExecEnded(report) => {
+                self.exec_busy = false;
                 self.message = Some(match crate::tui::remote::ended_message(&report) {
                     Ok(m) => Message::Info(m),
                     Err(e) => Message::Error(e),
@@ -336,7 +360,12 @@ impl App {
                 self.message = Some(Message::Info(said));
                 Vec::new()
             }
-            Action::ForwardEvent(_, local, event) => {
+            Action::ForwardEvent(id, local, event) => {
+                // A forward that ended (its bare pod gone) is let go of: the port is free again.
+                let effects = match &event {
+                    Event::Stopped(_) => vec![Effect::StopForward(id)],
+                    _ => Vec::new(),
+                };
                 self.message = match event {
                     Event::Serving { .. } => None,
                     Event::Moved { from, to } => Some(Message::Info(format!(
@@ -353,7 +382,7 @@ impl App {
                     }
                 }
                 .or(self.message.take());
-                Vec::new()
+                effects
             }
             Action::Forwards(rows) => {
                 self.data.forwards = rows;

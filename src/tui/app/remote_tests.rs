@@ -63,6 +63,15 @@ fn s_is_a_shell_on_a_pod_and_scale_on_a_deployment() {
         }
         other => panic!("{other:?}"),
     }
+    // One terminal, one session: a second `s` waits until the first is answered.
+    assert!(press(&mut s, 's').is_empty());
+    assert!(matches!(&s.message, Some(Message::Info(m)) if m.contains("starting already")));
+    s.update(Action::ExecFailed(
+        "pod web-1 is Pending, not running: no shell possible".into(),
+    ));
+    assert!(matches!(&s.message, Some(Message::Error(m)) if m.contains("Pending")));
+    assert_eq!(press(&mut s, 's').len(), 1);
+
     let mut d = app_on("deploy", &["web"]);
     assert!(press(&mut d, 's').is_empty());
     assert!(matches!(&d.overlay, Some(Overlay::Prompt(p)) if p.ask == Ask::Scale));

@@ -123,7 +123,10 @@ fn scale_prompts_for_replicas_and_refuses_what_is_not_a_count() {
     let mut p = app_with("pods", &["web-1"]);
     let effects = press(&mut p, 's');
     assert!(p.overlay.is_none());
-    assert!(matches!(&effects[..], [Effect::PrepareExec { attach: false, .. }]), "{effects:?}");
+    assert!(
+        matches!(&effects[..], [Effect::PrepareExec { attach: false, .. }]),
+        "{effects:?}"
+    );
 }
 
 #[test]
