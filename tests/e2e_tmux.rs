@@ -503,7 +503,14 @@ fn demo_shell_in_a_pod_runs_commands_and_returns_with_the_exit_status() {
         s.contains("web-") && s.contains("db-0")
     });
     tmux.keys(&["/", "^web", "Enter"]);
-    tmux.wait_for("the web pods", 10, |s| !s.contains("db-0"));
+    // All three running (under load the demo's pods take a while to start).
+    tmux.wait_for("the web pods running", 30, |s| {
+        !s.contains("db-0")
+            && s.lines()
+                .filter(|l| l.contains("web-") && l.contains("Running"))
+                .count()
+                == 3
+    });
     tmux.keys(&["s"]);
     let screen = tmux.wait_for("a shell prompt", 15, |s| s.contains("root@web-"));
     let pod = screen
@@ -531,6 +538,13 @@ fn demo_shell_in_a_pod_runs_commands_and_returns_with_the_exit_status() {
 #[test]
 fn demo_port_forward_to_a_service_carries_requests_and_stops() {
     let (tmux, _config_dir) = Tmux::demo("pf");
+    tmux.keys(&[":pods shop", "Enter"]);
+    tmux.wait_for("the api pods ready", 30, |s| {
+        s.lines()
+            .filter(|l| l.contains("api-") && l.contains("2/2") && l.contains("Running"))
+            .count()
+            == 2
+    });
     tmux.keys(&[":svc shop", "Enter"]);
     tmux.wait_for("shop's services", 10, |s| {
         s.contains("web") && s.contains("ClusterIP")
@@ -619,7 +633,9 @@ fn kubectl_exec_it_and_kx_shell_work_on_a_terminal_against_the_simulator() {
             kubeconfig.display()
         ),
     );
-    tmux.wait_for("kubectl's shell prompt", 20, |s| s.contains("# "));
+    tmux.wait_for("kubectl's shell prompt", 20, |s| {
+        s.lines().any(|l| l.trim_end() == "#")
+    });
     tmux.keys(&["stty size", "Enter"]);
     tmux.wait_for("the terminal's size", 10, |s| s.contains("30 120"));
     tmux.keys(&["exit 4", "Enter"]);
@@ -676,7 +692,14 @@ fn demo_attach_shows_the_detach_keys_streams_output_and_detaches() {
     tmux.keys(&[":pods shop", "Enter"]);
     tmux.wait_for("shop's pods", 10, |s| s.contains("db-0"));
     tmux.keys(&["/", "^web", "Enter"]);
-    tmux.wait_for("the web pods", 10, |s| !s.contains("db-0"));
+    // All three running (under load the demo's pods take a while to start).
+    tmux.wait_for("the web pods running", 30, |s| {
+        !s.contains("db-0")
+            && s.lines()
+                .filter(|l| l.contains("web-") && l.contains("Running"))
+                .count()
+                == 3
+    });
     tmux.keys(&["a"]);
     tmux.wait_for("the detach keys, then the process's output", 20, |s| {
         s.contains("detach with ctrl-p ctrl-q") && s.contains("HTTP/1.1")
