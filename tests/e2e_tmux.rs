@@ -642,16 +642,20 @@ fn kubectl_exec_it_and_kx_shell_work_on_a_terminal_against_the_simulator() {
     tmux.wait_for("kubectl's exit code", 10, |s| s.contains("KUBECTL-EXIT=4"));
     drop(tmux);
 
+    // `kx shell -n shop QUERY` in tmux, its exit code said after it.
+    let kx_shell = |name: &str, query: &str| {
+        Tmux::start(
+            name,
+            &format!(
+                "KX_CONFIG_DIR={} KUBECONFIG={} {} shell -n shop {query}; echo KX-EXIT=$?; sleep 30",
+                dir.path().display(),
+                kubeconfig.display(),
+                kx_binary().display()
+            ),
+        )
+    };
     // kx shell: several pods match, so it asks which on a terminal.
-    let tmux = Tmux::start(
-        "kx-shell",
-        &format!(
-            "KX_CONFIG_DIR={} KUBECONFIG={} {} shell -n shop web; echo KX-EXIT=$?; sleep 30",
-            dir.path().display(),
-            kubeconfig.display(),
-            kx_binary().display()
-        ),
-    );
+    let tmux = kx_shell("kx-shell", "web");
     tmux.wait_for("the pod question", 20, |s| {
         s.contains("pods match:") && s.contains("which pod")
     });
@@ -666,15 +670,7 @@ fn kubectl_exec_it_and_kx_shell_work_on_a_terminal_against_the_simulator() {
     // The database's image has sh but no bash, and its runtime says so with exit code 126 on
     // stdout: kx tries sh next.
     wait_ready(&kubeconfig, "db");
-    let tmux = Tmux::start(
-        "kx-sh",
-        &format!(
-            "KX_CONFIG_DIR={} KUBECONFIG={} {} shell -n shop db-0; echo KX-EXIT=$?; sleep 30",
-            dir.path().display(),
-            kubeconfig.display(),
-            kx_binary().display()
-        ),
-    );
+    let tmux = kx_shell("kx-sh", "db-0");
     tmux.wait_for("sh's prompt", 20, |s| {
         s.lines().any(|l| l.trim_end() == "#")
     });

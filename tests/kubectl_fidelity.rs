@@ -390,6 +390,22 @@ async fn kubectl_apply_crd_and_custom_resource_tls() {
     apply_crd_then_custom_resource(true).await;
 }
 
+/// The local address `kubectl port-forward` says it listens on.
+async fn forwarding_address(pf: &mut tokio::process::Child) -> String {
+    let mut out = BufReader::new(pf.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(20), out.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    // Keep reading, so kubectl never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = out.next_line().await {} });
+    line.strip_prefix("Forwarding from ")
+        .and_then(|r| r.split(" -> ").next())
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_string()
+}
+
 /// kubectl's exec, attach and port-forward (WebSocket, and SPDY tunnelled in it) against the
 /// simulator's connect subresources.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -461,17 +477,7 @@ async fn kubectl_exec_attach_and_port_forward_work_against_the_simulator() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut out = BufReader::new(pf.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(Duration::from_secs(20), out.next_line())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    let addr = line
-        .strip_prefix("Forwarding from ")
-        .and_then(|r| r.split(" -> ").next())
-        .unwrap_or_else(|| panic!("{line}"))
-        .to_string();
+    let addr = forwarding_address(&mut pf).await;
     for i in 0..3 {
         let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
         s.write_all(
@@ -498,17 +504,7 @@ async fn kubectl_exec_attach_and_port_forward_work_against_the_simulator() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut out = BufReader::new(pf.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(Duration::from_secs(20), out.next_line())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    let addr = line
-        .strip_prefix("Forwarding from ")
-        .and_then(|r| r.split(" -> ").next())
-        .unwrap_or_else(|| panic!("{line}"))
-        .to_string();
+    let addr = forwarding_address(&mut pf).await;
     let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
     s.write_all(b"GET /bytes/1000000 HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
         .await

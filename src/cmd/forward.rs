@@ -23,13 +23,7 @@ pub async fn run(conn: Connection, args: PortForwardArgs) -> Result<ExitCode> {
             .parse()
             .map_err(|_| anyhow!("--address {a:?} is not an IP address"))?,
     };
-    let found = crate::cluster::connect::find(&conn.source()).await?;
-    let namespace = conn
-        .namespace
-        .first()
-        .cloned()
-        .unwrap_or_else(|| found.config.default_namespace.clone());
-    let client = crate::cluster::connect::client(found.config)?;
+    let (client, namespace, _) = super::connect_in_namespace(&conn).await?;
     let (tx, mut events) = mpsc::unbounded_channel::<(usize, Event)>();
     let mut running = Vec::new();
     for (i, pair) in pairs.into_iter().enumerate() {

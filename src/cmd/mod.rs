@@ -86,6 +86,20 @@ pub async fn explore(
     result
 }
 
+/// Connects as `-n`/`--context` say: the client, the namespace (`-n`, else the context's) and
+/// the server's URL (for messages).
+pub async fn connect_in_namespace(conn: &Connection) -> Result<(kube::Client, String, String)> {
+    let found = crate::cluster::connect::find(&conn.source()).await?;
+    let namespace = conn
+        .namespace
+        .first()
+        .cloned()
+        .unwrap_or_else(|| found.config.default_namespace.clone());
+    let url = found.config.cluster_url.to_string();
+    let client = crate::cluster::connect::client(found.config)?;
+    Ok((client, namespace, url))
+}
+
 /// Connects and resolves KIND/NAME (kinds by any name discovery knows, close matches for
 /// typos) to the object, in `-n` or the context's namespace. The first contact is one-shot:
 /// retried while the server is away, for at most `--request-timeout`.

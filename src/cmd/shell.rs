@@ -43,14 +43,7 @@ fn ask(what: &str, choices: &[String]) -> Option<usize> {
 }
 
 pub async fn run(conn: Connection, args: ShellArgs) -> Result<ExitCode> {
-    let found = crate::cluster::connect::find(&conn.source()).await?;
-    let namespace = conn
-        .namespace
-        .first()
-        .cloned()
-        .unwrap_or_else(|| found.config.default_namespace.clone());
-    let url = found.config.cluster_url.to_string();
-    let client = crate::cluster::connect::client(found.config)?;
+    let (client, namespace, url) = super::connect_in_namespace(&conn).await?;
     let limit = conn.request_timeout;
     let server = url.trim_end_matches('/');
     // Told once per step, then retried quietly until --request-timeout.

@@ -100,10 +100,11 @@ pub async fn interactive(
     let mut raw = RawTerminal::start().map_err(|e| ExecError::Terminal(e.to_string()))?;
     let mut resizes = Resizes::new();
     let mut params = AttachParams::interactive_tty().container(target.container.clone());
-    if *mode == Mode::Attach && !container_has_tty(&api, target).await {
-        // As kubectl: a process without a terminal of its own gets none, and its stderr is
-        // shown beside its stdout.
-        params = params.tty(false).stderr(true);
+    if *mode == Mode::Attach {
+        // As kubectl: a process without a terminal of its own gets none (its stderr is shown
+        // beside its stdout), and one that reads no stdin is sent none (keys only detach).
+        let (tty, stdin) = container_io(&api, target).await;
+        params = params.tty(tty).stderr(!tty).stdin(stdin);
     }
     let tries: Vec<Option<Vec<String>>> = match mode {
         Mode::Shell(shells) => shells.iter().map(|s| Some(vec![s.clone()])).collect(),
@@ -113,7 +114,9 @@ pub async fn interactive(
     for command in &tries {
         let process = connect(&api, &target.pod, command.clone(), &params).await?;
         let detach = command.is_none().then_some(&DETACH[..]);
-        match bridge(process, &mut raw, &mut resizes, detach).await? {
+        // Without a remote terminal, lines end in a bare \n: the raw local one needs \r\n.
+        let bare_newlines = !params.tty;
+        match bridge(process, &mut raw, &mut resizes, detach, bare_newlines).await? {
             Some(Exit::NotFound(_)) if matches!(mode, Mode::Shell(_)) => continue,
             // Some runtimes report a missing program as exit code 126 or 127, their message
             // on stdout (CRI-O, docker): the same "no such shell" for the fallback.
@@ -134,10 +137,11 @@ pub async fn interactive(
     }
 }
 
-/// Whether the attached container was started with a terminal (`tty: true`).
-async fn container_has_tty(api: &Api<Pod>, target: &Target) -> bool {
+/// Whether the attached container was started with a terminal (`tty: true`) and with its
+/// stdin open (`stdin: true`); both assumed when the pod cannot be read.
+async fn container_io(api: &Api<Pod>, target: &Target) -> (bool, bool) {
     let Ok(pod) = api.get(&target.pod).await else {
-        return true;
+        return (true, true);
     };
     pod.spec
         .and_then(|s| {
@@ -145,8 +149,9 @@ async fn container_has_tty(api: &Api<Pod>, target: &Target) -> bool {
                 .into_iter()
                 .find(|c| c.name == target.container)
         })
-        .and_then(|c| c.tty)
-        .unwrap_or(false)
+        .map_or((true, true), |c| {
+            (c.tty.unwrap_or(false), c.stdin.unwrap_or(false))
+        })
 }
 
 /// How long starting a process keeps trying through a failing API server.
@@ -190,10 +195,12 @@ async fn bridge(
     raw: &mut RawTerminal,
     resizes: &mut Resizes,
     detach: Option<&[u8]>,
+    bare_newlines: bool,
 ) -> Result<Option<Exit>, ExecError> {
     let lost = |what: &str| ExecError::Lost(format!(" ({what})"));
     raw.forget_output();
-    let mut stdin = process.stdin().ok_or_else(|| lost("no stdin"))?;
+    // None when the container reads no stdin (an attach): keys then only detach.
+    let mut stdin = process.stdin();
     let mut stdout = process.stdout().ok_or_else(|| lost("no stdout"))?;
     let mut stderr = process.stderr();
     let mut err_buf = vec![0u8; 4 * 1024];
@@ -226,7 +233,9 @@ async fn bridge(
                         return Ok(None);
                     }
                 }
-                if stdin.write_all(&bytes).await.is_err() {
+                if let Some(s) = stdin.as_mut()
+                    && s.write_all(&bytes).await.is_err()
+                {
                     break;
                 }
             }
@@ -234,14 +243,14 @@ async fn bridge(
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
                     raw.saw(&buf[..n]);
-                    let _ = out.write_all(&buf[..n]).await;
+                    let _ = out.write_all(&crlf(&buf[..n], bare_newlines)).await;
                     let _ = out.flush().await;
                 }
             },
             read = async { match stderr.as_mut() { Some(e) => e.read(&mut err_buf).await, None => std::future::pending().await } } => match read {
                 Ok(0) | Err(_) => stderr = None,
                 Ok(n) => {
-                    let _ = out.write_all(&err_buf[..n]).await;
+                    let _ = out.write_all(&crlf(&err_buf[..n], bare_newlines)).await;
                     let _ = out.flush().await;
                 }
             },
@@ -256,6 +265,21 @@ async fn bridge(
         Ok(Some(s)) => Ok(Some(exit_of(&s))),
         _ => Err(ExecError::Lost(String::new())),
     }
+}
+
+/// Output for a raw terminal: bare newlines become CR LF when `bare` (no remote terminal did it).
+fn crlf(bytes: &[u8], bare: bool) -> std::borrow::Cow<'_, [u8]> {
+    if !bare || !bytes.contains(&b'\n') {
+        return std::borrow::Cow::Borrowed(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len() + 16);
+    for &b in bytes {
+        if b == b'\n' {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// A command without a terminal: the caller's stdin when `stdin`, stdout and stderr kept
@@ -327,6 +351,12 @@ mod tests {
             }),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn bare_newlines_get_a_carriage_return_only_without_a_remote_terminal() {
+        assert_eq!(&*crlf(b"a\nb\n", true), b"a\r\nb\r\n");
+        assert_eq!(&*crlf(b"a\nb", false), b"a\nb");
     }
 
     #[test]
