@@ -533,6 +533,14 @@ fn demo_shell_in_a_pod_runs_commands_and_returns_with_the_exit_status() {
     );
     // The watch kept running meanwhile: the list is live.
     assert!(screen.contains("Running"), "{screen}");
+    // `~.` after Enter leaves from this side (the way out of a connection that died silently).
+    tmux.keys(&["s"]);
+    tmux.wait_for("a shell prompt again", 15, |s| s.contains("root@web-"));
+    tmux.keys(&["Enter"]);
+    tmux.keys(&["-l", "~."]);
+    tmux.wait_for("the list, left with ~.", 15, |s| {
+        s.contains("with ~.") && s.contains("STATUS")
+    });
 }
 
 #[test]

@@ -173,6 +173,10 @@ pub async fn run(conn: Connection, args: ShellArgs) -> Result<ExitCode> {
             Ok(exit_code(code))
         }
         Ended::Detached => Ok(ExitCode::SUCCESS),
+        Ended::Left => {
+            eprintln!("kx shell: left with ~.; what runs in the container may go on");
+            Ok(ExitCode::from(255))
+        }
         Ended::NoShell(tried) => Err(anyhow!(no_shell_message(&target, &tried))),
     }
 }

@@ -36,6 +36,8 @@ pub enum Mode {
 pub enum Ended {
     Exited(i32),
     Detached,
+    /// `~.` typed at the start of a line: left from this side (a connection that died silently).
+    Left,
     /// None of the shells exists in the container (a distroless image).
     NoShell(Vec<String>),
 }
@@ -127,7 +129,8 @@ pub async fn interactive(
             }
             Some(Exit::Code(c)) => return Ok(Ended::Exited(c)),
             Some(Exit::NotFound(m) | Exit::Failed(m)) => return Err(ExecError::Failed(m)),
-            None => return Ok(Ended::Detached),
+            None if *mode == Mode::Attach => return Ok(Ended::Detached),
+            None => return Ok(Ended::Left),
         }
     }
     raw.finish();
@@ -220,6 +223,7 @@ async fn bridge(
     let mut buf = vec![0u8; 16 * 1024];
     // The last key typed, for a detach sequence split across two reads.
     let mut last = 0u8;
+    let mut escape = Escape::default();
     loop {
         tokio::select! {
             typed = raw.input().recv() => {
@@ -233,6 +237,10 @@ async fn bridge(
                         return Ok(None);
                     }
                 }
+                let Some(bytes) = escape.filter(&bytes) else {
+                    process.abort();
+                    return Ok(None);
+                };
                 if let Some(s) = stdin.as_mut()
                     && s.write_all(&bytes).await.is_err()
                 {
@@ -264,6 +272,45 @@ async fn bridge(
     match tokio::time::timeout(std::time::Duration::from_secs(5), status).await {
         Ok(Some(s)) => Ok(Some(exit_of(&s))),
         _ => Err(ExecError::Lost(String::new())),
+    }
+}
+
+/// ssh's way out: `~.` typed at the start of a line leaves the session from this side — for a
+/// connection that died without saying so (no keepalive reaches through the API server).
+/// `~` followed by anything else is sent on as typed.
+struct Escape {
+    line_start: bool,
+    tilde: bool,
+}
+
+impl Default for Escape {
+    fn default() -> Self {
+        Escape {
+            line_start: true,
+            tilde: false,
+        }
+    }
+}
+
+impl Escape {
+    /// The bytes to send on; None when the escape was typed.
+    fn filter(&mut self, bytes: &[u8]) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(bytes.len() + 1);
+        for &b in bytes {
+            if std::mem::replace(&mut self.tilde, false) {
+                if b == b'.' {
+                    return None;
+                }
+                out.push(b'~');
+            } else if self.line_start && b == b'~' {
+                self.tilde = true;
+                self.line_start = false;
+                continue;
+            }
+            self.line_start = b == b'\r' || b == b'\n';
+            out.push(b);
+        }
+        Some(out)
     }
 }
 
@@ -351,6 +398,17 @@ mod tests {
             }),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn tilde_dot_at_a_line_start_leaves_and_other_tildes_pass() {
+        let mut e = Escape::default();
+        assert_eq!(e.filter(b"ls ~/x\r"), Some(b"ls ~/x\r".to_vec()));
+        assert_eq!(e.filter(b"~"), Some(Vec::new()));
+        assert_eq!(e.filter(b"x"), Some(b"~x".to_vec()));
+        assert_eq!(e.filter(b"\r~."), None);
+        let mut fresh = Escape::default();
+        assert_eq!(fresh.filter(b"~."), None);
     }
 
     #[test]

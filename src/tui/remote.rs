@@ -70,7 +70,7 @@ pub async fn exec(client: kube::Client, request: ExecRequest) -> ExecReport {
             t.pod, t.container, t.namespace
         ),
         _ => format!(
-            "Shell in {}/{} in {} — `exit` returns to kx\r\n",
+            "Shell in {}/{} in {} — `exit` returns to kx (~. after Enter leaves a dead connection)\r\n",
             t.pod, t.container, t.namespace
         ),
     };
@@ -97,6 +97,10 @@ pub fn ended_message(report: &ExecReport) -> Result<String, String> {
             t.pod, t.container
         )),
         Ok(Ended::Detached) => Ok(format!("detached from {}/{}", t.pod, t.container)),
+        Ok(Ended::Left) => Ok(format!(
+            "left {what} {}/{} with ~. (what runs there may go on)",
+            t.pod, t.container
+        )),
         Ok(Ended::NoShell(tried)) => Err(format!(
             "container {} of pod {} has no shell (tried {}): a distroless image; use logs, or an ephemeral debug container",
             t.container,
