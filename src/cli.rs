@@ -135,6 +135,10 @@ pub enum Command {
     /// follows it to its next ready pod when the pod serving it goes away.
     #[command(name = "port-forward", visible_alias = "pf")]
     PortForward(PortForwardArgs),
+    /// Check the cluster (or manifest files, -f) against rules in the spirit of Popeye and
+    /// Polaris: each finding with its rule, severity and a one-line fix, a score per namespace.
+    /// Exits 1 when a finding is at --fail-on or worse.
+    Lint(LintArgs),
     /// Show, create or check kx's configuration.
     Config {
         #[command(subcommand)]
@@ -223,6 +227,34 @@ pub struct PortForwardArgs {
     /// The local address to listen on.
     #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
     pub address: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LintOutput {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Info,
+    Warn,
+    Error,
+    /// Exit 0 whatever is found.
+    Never,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct LintArgs {
+    /// Manifest files or folders to check instead of the cluster (the rules that need only the
+    /// object; folders are searched for .yaml, .yml and .json).
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    pub files: Vec<PathBuf>,
+    #[arg(short = 'o', long, value_enum, default_value = "text")]
+    pub output: LintOutput,
+    /// The severity at which kx lint exits 1.
+    #[arg(long, value_enum, default_value = "error", value_name = "LEVEL")]
+    pub fail_on: FailOn,
 }
 
 #[derive(Debug, Clone, clap::Args)]

@@ -13,6 +13,7 @@ pub mod diff;
 pub mod duration;
 pub mod edit;
 pub mod history;
+pub mod lint;
 pub mod logs;
 pub mod paint;
 pub mod remote;

@@ -248,8 +248,9 @@ async fn following_under_half_the_requests_failing_loses_and_repeats_nothing() {
         f.error_rate = 0.0;
         f.log_error_rate = 0.0;
     });
-    // Streams that were waiting out their backoff (8 s at most) catch up.
-    tokio::time::sleep(Duration::from_secs(10)).await;
+    // Streams that were waiting out their backoff catch up: a log stream waits 8 s at most,
+    // and the jitter adds up to as much again (16 s; 10 s raced it under load).
+    tokio::time::sleep(Duration::from_secs(18)).await;
     interrupt(&child);
     let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
         .await

@@ -6,6 +6,7 @@ pub mod changes;
 pub mod config;
 pub mod edit;
 pub mod forward;
+pub mod lint;
 pub mod logs;
 pub mod shell;
 pub mod sim;
@@ -30,6 +31,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Edit(args)) => edit::run(cli.connection, args, cli.writes).await,
         Some(Command::Shell(args)) => shell::run(cli.connection, args).await,
         Some(Command::PortForward(args)) => forward::run(cli.connection, args).await,
+        Some(Command::Lint(args)) => lint::run(cli.connection, args).await,
         Some(Command::Config { action }) => config::run(action, cli.theme.as_deref()),
         None => {
             explore(

@@ -58,6 +58,8 @@ pub struct Settings {
     pub forward_address: String,
     /// Port-forwards started by name (`:pf start NAME`, `kx --forward NAME`).
     pub port_forwards: Vec<SavedForward>,
+    /// `lint:` rules turned off or re-levelled, the restart threshold.
+    pub lint: crate::lint::Settings,
 }
 
 /// A port-forward saved in config.yaml.
@@ -88,6 +90,7 @@ const KNOWN_SETTINGS: &[&str] = &[
     "shell",
     "forward_address",
     "port_forwards",
+    "lint",
 ];
 
 impl Settings {
@@ -122,6 +125,7 @@ impl Settings {
             shells: vec!["bash".into(), "sh".into()],
             forward_address: "127.0.0.1".into(),
             port_forwards: Vec::new(),
+            lint: crate::lint::Settings::default(),
         };
         let mut docs = Vec::new();
         docs.extend(
@@ -198,6 +202,7 @@ impl Settings {
                             "{origin}: port_forwards: expected `NAME: {{target: svc/web, ports: [\"8080:80\"]}}` entries"
                         )),
                     },
+                    "lint" => settings.lint = lint_settings(&v, &origin, warnings),
                     "history_budget_mib" => match v.as_u64() {
                         Some(n) => settings.history_budget_mib = n,
                         None => warnings.push(format!(
@@ -247,6 +252,56 @@ impl Settings {
         }
         settings
     }
+}
+
+/// `lint: {disable: [RULE...], severity: {RULE: info|warn|error}, restarts_max: N}`; unknown
+/// rules and levels are warned about, the rest kept.
+fn lint_settings(
+    v: &serde_yaml::Value,
+    origin: &str,
+    warnings: &mut Vec<String>,
+) -> crate::lint::Settings {
+    use crate::lint::{Severity, rules::rule};
+    let mut s = crate::lint::Settings::default();
+    let known = |id: &str, warnings: &mut Vec<String>| {
+        let ok = rule(id).is_some();
+        if !ok {
+            let ids = crate::lint::rules::RULES.iter().map(|r| r.id);
+            let hint = keys::closest(id, ids)
+                .map(|c| format!(" (did you mean {c}?)"))
+                .unwrap_or_default();
+            warnings.push(format!("{origin}: lint: no rule {id:?}{hint}; ignored"));
+        }
+        ok
+    };
+    for id in v["disable"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.as_str())
+    {
+        if known(id, warnings) {
+            s.disabled.insert(id.to_string());
+        }
+    }
+    for (id, level) in v["severity"].as_mapping().into_iter().flatten() {
+        let (Some(id), Some(level)) = (id.as_str(), level.as_str()) else {
+            continue;
+        };
+        match Severity::parse(level) {
+            Some(l) if known(id, warnings) => {
+                s.levels.insert(id.to_string(), l);
+            }
+            Some(_) => {}
+            None => warnings.push(format!(
+                "{origin}: lint: severity of {id}: {level:?} is not info, warn or error"
+            )),
+        }
+    }
+    if let Some(n) = v["restarts_max"].as_u64() {
+        s.restarts_max = n;
+    }
+    s
 }
 
 /// Everything the UI needs from configuration, passed down as one context.
@@ -368,6 +423,51 @@ mod tests {
             "{warnings:?}"
         );
         assert_eq!(warnings.len(), 2, "{warnings:?}");
+    }
+
+    #[test]
+    fn shells_forwards_and_lint_rules_load_and_mistakes_are_named() {
+        let mut warnings = Vec::new();
+        let s = Settings::load(
+            Some((
+                "shell: zsh
+forward_address: 0.0.0.0
+port_forwards:
+  web: {target: svc/web, ports: [\"8080:80\"]}
+  bad: {target: svc/x}
+lint:
+  disable: [image-tag, imagetag]
+  severity: {probes: error, limits: loud}
+  restarts_max: 20
+",
+                "config.yaml",
+            )),
+            &mut warnings,
+        );
+        assert_eq!(s.shells, ["zsh"]);
+        assert_eq!(s.forward_address, "0.0.0.0");
+        assert_eq!(s.port_forwards.len(), 1);
+        assert_eq!(
+            (
+                s.port_forwards[0].name.as_str(),
+                s.port_forwards[0].target.as_str()
+            ),
+            ("web", "svc/web")
+        );
+        assert!(s.lint.disabled.contains("image-tag") && s.lint.disabled.len() == 1);
+        assert_eq!(
+            s.lint.levels.get("probes"),
+            Some(&crate::lint::Severity::Error)
+        );
+        assert_eq!(s.lint.restarts_max, 20);
+        let said = warnings.join("\n");
+        assert!(said.contains("port_forwards: bad:"), "{said}");
+        assert!(
+            said.contains("lint: no rule \"imagetag\" (did you mean image-tag?)"),
+            "{said}"
+        );
+        assert!(said.contains("severity of limits: \"loud\""), "{said}");
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
     }
 
     #[test]

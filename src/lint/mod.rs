@@ -1,0 +1,156 @@
+//! The linter: rules in the spirit of Popeye and Polaris, each with an id, a severity and a
+//! one-line fix, run on objects as JSON (from the cluster, or from manifest files). Object
+//! rules look at one object alone (so they work on a lone manifest); cluster rules look
+//! across objects (who references a ConfigMap, which pods a Service selects). Pure: reading
+//! the cluster or the files is the caller's.
+
+pub mod manifests;
+pub mod report;
+pub mod rules;
+
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warn,
+    Error,
+}
+
+impl Severity {
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text.to_ascii_lowercase().as_str() {
+            "info" => Some(Severity::Info),
+            "warn" | "warning" => Some(Severity::Warn),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+
+    pub fn word(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warn => "warn",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// The object a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Subject {
+    // In this order: findings sort by namespace, then kind, then name.
+    pub namespace: String,
+    pub kind: String,
+    pub name: String,
+}
+
+impl Subject {
+    pub fn of(obj: &Value) -> Subject {
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+        Subject {
+            kind: text(&obj["kind"]),
+            namespace: text(&obj["metadata"]["namespace"]),
+            name: text(&obj["metadata"]["name"]),
+        }
+    }
+
+    /// `deployment/web`, as kubectl names it.
+    pub fn short(&self) -> String {
+        format!("{}/{}", self.kind.to_lowercase(), self.name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub subject: Subject,
+    pub message: String,
+    pub fix: &'static str,
+}
+
+/// Whether a rule needs only the object or the cluster around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Object,
+    Cluster,
+}
+
+/// A rule as configuration and reports name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub scope: Scope,
+    pub fix: &'static str,
+}
+
+/// The annotation that turns rules off for one object: a comma-separated list of rule ids,
+/// or `*` for all.
+pub const IGNORE_ANNOTATION: &str = "kx.dev/lint-ignore";
+
+/// `lint:` in config.yaml: rules turned off, severities changed, the restart threshold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub disabled: BTreeSet<String>,
+    pub levels: BTreeMap<String, Severity>,
+    /// Restarts of one container above which `restarts` fires.
+    pub restarts_max: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            disabled: BTreeSet::new(),
+            levels: BTreeMap::new(),
+            restarts_max: 5,
+        }
+    }
+}
+
+fn ignored(obj: &Value, rule: &str) -> bool {
+    obj["metadata"]["annotations"][IGNORE_ANNOTATION]
+        .as_str()
+        .is_some_and(|list| {
+            list.split(',')
+                .map(str::trim)
+                .any(|r| r == "*" || r == rule)
+        })
+}
+
+/// Lints `objects`: the object rules on each, and with `cluster` the rules across them too
+/// (a set of manifests is not a cluster: nothing outside it is known). Sorted: the worst
+/// first, then by object.
+pub fn lint(objects: &[Value], settings: &Settings, cluster: bool) -> Vec<Finding> {
+    let mut found = Vec::new();
+    for obj in objects {
+        rules::object_rules(obj, settings, &mut found);
+    }
+    if cluster {
+        rules::cluster_rules(objects, settings, &mut found);
+    }
+    let by_subject: BTreeMap<Subject, &Value> =
+        objects.iter().map(|o| (Subject::of(o), o)).collect();
+    found.retain(|f| {
+        !settings.disabled.contains(f.rule)
+            && by_subject
+                .get(&f.subject)
+                .is_none_or(|o| !ignored(o, f.rule))
+    });
+    for f in &mut found {
+        if let Some(level) = settings.levels.get(f.rule) {
+            f.severity = *level;
+        }
+    }
+    found.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.subject.cmp(&b.subject))
+            .then_with(|| a.rule.cmp(b.rule))
+    });
+    found
+}

@@ -1,0 +1,128 @@
+//! What a lint run says: a score per namespace and for the cluster (the share of linted
+//! objects with no warning or error, as Popeye counts), findings as text for people and as
+//! JSON for CI, and whether `--fail-on` is met.
+
+use super::{Finding, Severity, Subject};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Scores {
+    pub cluster: u32,
+    pub namespaces: BTreeMap<String, u32>,
+}
+
+/// Scores out of 100 over `objects`: the share with nothing worse than info.
+pub fn scores(objects: &[Value], findings: &[Finding]) -> Scores {
+    let bad: BTreeSet<&Subject> = findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Warn)
+        .map(|f| &f.subject)
+        .collect();
+    let mut per_ns: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+    let (mut all, mut clean) = (0u32, 0u32);
+    for o in objects {
+        let s = Subject::of(o);
+        let ok = !bad.contains(&s);
+        let entry = per_ns.entry(s.namespace.clone()).or_default();
+        entry.0 += 1;
+        all += 1;
+        if ok {
+            entry.1 += 1;
+            clean += 1;
+        }
+    }
+    // Rounded to the nearest point; nothing linted scores 100.
+    let pct = |(n, ok): (u32, u32)| (ok * 100 + n / 2).checked_div(n).unwrap_or(100);
+    Scores {
+        cluster: pct((all, clean)),
+        namespaces: per_ns
+            .into_iter()
+            .filter(|(ns, _)| !ns.is_empty())
+            .map(|(ns, c)| (ns, pct(c)))
+            .collect(),
+    }
+}
+
+/// One line per finding, the worst first, then the scores.
+pub fn text(findings: &[Finding], scores: &Scores) -> String {
+    let mut out = String::new();
+    for f in findings {
+        let ns = if f.subject.namespace.is_empty() {
+            "-"
+        } else {
+            &f.subject.namespace
+        };
+        out.push_str(&format!(
+            "{:<5}  {ns}  {}  {}: {} — fix: {}\n",
+            f.severity.word().to_uppercase(),
+            f.subject.short(),
+            f.rule,
+            f.message,
+            f.fix
+        ));
+    }
+    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    out.push_str(&format!(
+        "{} errors, {} warnings, {} infos; score {}/100",
+        count(Severity::Error),
+        count(Severity::Warn),
+        count(Severity::Info),
+        scores.cluster
+    ));
+    if !scores.namespaces.is_empty() {
+        let per: Vec<String> = scores
+            .namespaces
+            .iter()
+            .map(|(n, s)| format!("{n} {s}"))
+            .collect();
+        out.push_str(&format!(" ({})", per.join(", ")));
+    }
+    out.push('\n');
+    out
+}
+
+pub fn json(findings: &[Finding], scores: &Scores) -> String {
+    serde_json::to_string_pretty(&serde_json::json!({"findings": findings, "scores": scores}))
+        .unwrap_or_default()
+}
+
+/// Whether any finding is at or above `level` (`--fail-on`).
+pub fn fails(findings: &[Finding], level: Severity) -> bool {
+    findings.iter().any(|f| f.severity >= level)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Settings, lint};
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn scores_count_objects_without_warnings_per_namespace() {
+        let objects = vec![
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "namespace": "shop"},
+                   "spec": {"containers": [{"name": "c", "image": "x:1"}]}}),
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b", "namespace": "shop"}}),
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "ops"}}),
+        ];
+        let findings = lint(&objects, &Settings::default(), false);
+        let s = scores(&objects, &findings);
+        assert_eq!(s.cluster, 67);
+        assert_eq!(
+            s.namespaces,
+            BTreeMap::from([("ops".to_string(), 100), ("shop".to_string(), 50)])
+        );
+        let said = text(&findings, &s);
+        assert!(said.starts_with("WARN   shop  pod/a  "), "{said}");
+        assert!(
+            said.ends_with("score 67/100 (ops 100, shop 50)\n"),
+            "{said}"
+        );
+        assert!(fails(&findings, Severity::Warn) && !fails(&findings, Severity::Error));
+        let parsed: Value = serde_json::from_str(&json(&findings, &s)).unwrap();
+        assert_eq!(parsed["scores"]["cluster"], 67);
+        assert_eq!(parsed["findings"][0]["subject"]["name"], "a");
+    }
+}

@@ -1,0 +1,657 @@
+//! The rules. Each has an id people disable or re-level it by, a severity, and a fix in one
+//! line. Workloads are judged by their pod template once; the pods a controller owns are
+//! judged only on what happens to them at run time (restarts), so one mistake is one finding.
+
+use super::{Finding, Rule, Scope, Settings, Severity, Subject};
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "requests",
+        severity: Severity::Warn,
+        scope: Scope::Object,
+        fix: "set resources.requests (cpu, memory) so the scheduler can place the pod",
+    },
+    Rule {
+        id: "limits",
+        severity: Severity::Info,
+        scope: Scope::Object,
+        fix: "set resources.limits.memory so one container cannot starve the node",
+    },
+    Rule {
+        id: "image-tag",
+        severity: Severity::Warn,
+        scope: Scope::Object,
+        fix: "pin the image to a version tag or a digest, not :latest",
+    },
+    Rule {
+        id: "probes",
+        severity: Severity::Warn,
+        scope: Scope::Object,
+        fix: "add a readinessProbe (and a livenessProbe) so traffic and restarts follow health",
+    },
+    Rule {
+        id: "run-as-root",
+        severity: Severity::Warn,
+        scope: Scope::Object,
+        fix: "set securityContext.runAsNonRoot: true (and a non-zero runAsUser)",
+    },
+    Rule {
+        id: "privileged",
+        severity: Severity::Error,
+        scope: Scope::Object,
+        fix: "remove securityContext.privileged; grant only the capabilities needed",
+    },
+    Rule {
+        id: "host-namespaces",
+        severity: Severity::Error,
+        scope: Scope::Object,
+        fix: "remove hostNetwork, hostPID and hostIPC unless the pod is node infrastructure",
+    },
+    Rule {
+        id: "host-path",
+        severity: Severity::Warn,
+        scope: Scope::Object,
+        fix: "use a PersistentVolumeClaim, ConfigMap or emptyDir instead of a hostPath volume",
+    },
+    Rule {
+        id: "deprecated-api",
+        severity: Severity::Error,
+        scope: Scope::Object,
+        fix: "move the manifest to the API version the cluster serves now",
+    },
+    Rule {
+        id: "bare-pod",
+        severity: Severity::Warn,
+        scope: Scope::Object,
+        fix: "run it from a Deployment, StatefulSet or Job so it is replaced when it dies",
+    },
+    Rule {
+        id: "restarts",
+        severity: Severity::Warn,
+        scope: Scope::Object,
+        fix: "read the previous container's log (p) and its last state: it keeps failing",
+    },
+    Rule {
+        id: "single-replica",
+        severity: Severity::Warn,
+        scope: Scope::Cluster,
+        fix: "run 2 or more replicas, or add a PodDisruptionBudget, so a drain does not take it down",
+    },
+    Rule {
+        id: "unused-configmap",
+        severity: Severity::Info,
+        scope: Scope::Cluster,
+        fix: "delete the ConfigMap, or mount it where it is meant to be used",
+    },
+    Rule {
+        id: "unused-secret",
+        severity: Severity::Info,
+        scope: Scope::Cluster,
+        fix: "delete the Secret, or reference it where it is meant to be used",
+    },
+    Rule {
+        id: "service-no-pods",
+        severity: Severity::Warn,
+        scope: Scope::Cluster,
+        fix: "fix the Service's selector to match its pods' labels",
+    },
+];
+
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.id == id)
+}
+
+fn finding(id: &'static str, obj: &Value, message: String) -> Finding {
+    let r = rule(id);
+    Finding {
+        rule: id,
+        severity: r.map_or(Severity::Warn, |r| r.severity),
+        subject: Subject::of(obj),
+        message,
+        fix: r.map_or("", |r| r.fix),
+    }
+}
+
+/// The pod spec an object runs, if it runs one.
+pub fn pod_spec(obj: &Value) -> Option<&Value> {
+    let spec = match obj["kind"].as_str()? {
+        "Pod" => &obj["spec"],
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
+        | "ReplicationController" => &obj["spec"]["template"]["spec"],
+        "CronJob" => &obj["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+        _ => return None,
+    };
+    spec.is_object().then_some(spec)
+}
+
+fn owned(obj: &Value) -> bool {
+    obj["metadata"]["ownerReferences"]
+        .as_array()
+        .is_some_and(|o| !o.is_empty())
+}
+
+fn containers(spec: &Value) -> impl Iterator<Item = &Value> {
+    spec["containers"].as_array().into_iter().flatten()
+}
+
+fn name(c: &Value) -> &str {
+    c["name"].as_str().unwrap_or("?")
+}
+
+/// API versions the current API server no longer serves, and what replaced them.
+const REMOVED: &[(&str, &str, &str)] = &[
+    ("extensions/v1beta1", "Deployment", "apps/v1"),
+    ("extensions/v1beta1", "DaemonSet", "apps/v1"),
+    ("extensions/v1beta1", "ReplicaSet", "apps/v1"),
+    ("extensions/v1beta1", "Ingress", "networking.k8s.io/v1"),
+    (
+        "extensions/v1beta1",
+        "NetworkPolicy",
+        "networking.k8s.io/v1",
+    ),
+    ("apps/v1beta1", "*", "apps/v1"),
+    ("apps/v1beta2", "*", "apps/v1"),
+    (
+        "networking.k8s.io/v1beta1",
+        "Ingress",
+        "networking.k8s.io/v1",
+    ),
+    ("batch/v1beta1", "CronJob", "batch/v1"),
+    ("policy/v1beta1", "PodDisruptionBudget", "policy/v1"),
+    (
+        "policy/v1beta1",
+        "PodSecurityPolicy",
+        "(removed: Pod Security Admission)",
+    ),
+    (
+        "autoscaling/v2beta1",
+        "HorizontalPodAutoscaler",
+        "autoscaling/v2",
+    ),
+    (
+        "autoscaling/v2beta2",
+        "HorizontalPodAutoscaler",
+        "autoscaling/v2",
+    ),
+    (
+        "rbac.authorization.k8s.io/v1beta1",
+        "*",
+        "rbac.authorization.k8s.io/v1",
+    ),
+    (
+        "storage.k8s.io/v1beta1",
+        "CSIStorageCapacity",
+        "storage.k8s.io/v1",
+    ),
+    (
+        "flowcontrol.apiserver.k8s.io/v1beta3",
+        "*",
+        "flowcontrol.apiserver.k8s.io/v1",
+    ),
+];
+
+/// An image with no tag, or `:latest` (a digest pins it whatever the tag).
+fn unpinned(image: &str) -> bool {
+    if image.contains('@') {
+        return false;
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    match last.split_once(':') {
+        None => true,
+        Some((_, tag)) => tag == "latest",
+    }
+}
+
+/// The rules that need only the object.
+pub fn object_rules(obj: &Value, settings: &Settings, out: &mut Vec<Finding>) {
+    let kind = obj["kind"].as_str().unwrap_or_default();
+    let api = obj["apiVersion"].as_str().unwrap_or_default();
+    if let Some((_, _, now)) = REMOVED
+        .iter()
+        .find(|(v, k, _)| *v == api && (*k == "*" || *k == kind))
+    {
+        out.push(finding(
+            "deprecated-api",
+            obj,
+            format!("{kind} {api} is no longer served; use {now}"),
+        ));
+    }
+    let Some(spec) = pod_spec(obj) else { return };
+    if kind == "Pod" {
+        for c in obj["status"]["containerStatuses"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let restarts = c["restartCount"].as_u64().unwrap_or(0);
+            if restarts > settings.restarts_max {
+                out.push(finding(
+                    "restarts",
+                    obj,
+                    format!("container {} restarted {restarts} times", name(c)),
+                ));
+            }
+        }
+        if !owned(obj) {
+            out.push(finding(
+                "bare-pod",
+                obj,
+                "no controller owns this pod".into(),
+            ));
+        }
+    }
+    if owned(obj) {
+        // Its controller's template is judged instead (a deployment's replica sets and pods,
+        // a cron job's jobs): one mistake, one finding.
+        return;
+    }
+    pod_spec_rules(obj, kind, spec, out);
+}
+
+fn pod_spec_rules(obj: &Value, kind: &str, spec: &Value, out: &mut Vec<Finding>) {
+    let pod_non_root = spec["securityContext"]["runAsNonRoot"] == true
+        || spec["securityContext"]["runAsUser"]
+            .as_u64()
+            .is_some_and(|u| u > 0);
+    let batch = matches!(kind, "Job" | "CronJob");
+    let (mut no_requests, mut no_limits, mut unpinned_images, mut no_probes, mut root) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for c in containers(spec) {
+        let res = &c["resources"];
+        if res["requests"]["cpu"].is_null() || res["requests"]["memory"].is_null() {
+            no_requests.push(name(c));
+        }
+        if res["limits"]["memory"].is_null() {
+            no_limits.push(name(c));
+        }
+        if let Some(image) = c["image"].as_str().filter(|i| unpinned(i)) {
+            unpinned_images.push(format!("{} ({image})", name(c)));
+        }
+        if !batch && c["readinessProbe"].is_null() && c["livenessProbe"].is_null() {
+            no_probes.push(name(c));
+        }
+        let sc = &c["securityContext"];
+        let non_root = sc["runAsNonRoot"] == true
+            || sc["runAsUser"].as_u64().is_some_and(|u| u > 0)
+            || (pod_non_root && sc["runAsUser"] != 0);
+        if !non_root {
+            root.push(name(c));
+        }
+        if sc["privileged"] == true {
+            out.push(finding(
+                "privileged",
+                obj,
+                format!("container {} runs privileged", name(c)),
+            ));
+        }
+    }
+    let list = |v: &[&str]| v.join(", ");
+    if !no_requests.is_empty() {
+        out.push(finding(
+            "requests",
+            obj,
+            format!("no cpu/memory requests: {}", list(&no_requests)),
+        ));
+    }
+    if !no_limits.is_empty() {
+        out.push(finding(
+            "limits",
+            obj,
+            format!("no memory limit: {}", list(&no_limits)),
+        ));
+    }
+    if !unpinned_images.is_empty() {
+        out.push(finding(
+            "image-tag",
+            obj,
+            format!("unpinned image: {}", unpinned_images.join(", ")),
+        ));
+    }
+    if !no_probes.is_empty() {
+        out.push(finding(
+            "probes",
+            obj,
+            format!("no readiness or liveness probe: {}", list(&no_probes)),
+        ));
+    }
+    if !root.is_empty() {
+        out.push(finding(
+            "run-as-root",
+            obj,
+            format!("may run as root: {}", list(&root)),
+        ));
+    }
+    let host: Vec<&str> = ["hostNetwork", "hostPID", "hostIPC"]
+        .into_iter()
+        .filter(|f| spec[*f] == true)
+        .collect();
+    if !host.is_empty() {
+        out.push(finding(
+            "host-namespaces",
+            obj,
+            format!("shares the node's namespaces: {}", host.join(", ")),
+        ));
+    }
+    let host_paths: Vec<String> = spec["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| Some(format!("{} ({})", name(v), v["hostPath"]["path"].as_str()?)))
+        .collect();
+    if !host_paths.is_empty() {
+        out.push(finding(
+            "host-path",
+            obj,
+            format!("hostPath volume: {}", host_paths.join(", ")),
+        ));
+    }
+}
+
+/// Whether a selector (`matchLabels`-style map) selects these labels.
+fn selects(selector: &Value, labels: &Value) -> bool {
+    selector
+        .as_object()
+        .is_some_and(|m| !m.is_empty() && m.iter().all(|(k, v)| labels[k] == *v))
+}
+
+/// ConfigMaps and Secrets a pod spec refers to, as (kind, name).
+fn references(spec: &Value, into: &mut BTreeSet<(&'static str, String)>) {
+    let mut add = |kind: &'static str, v: &Value| {
+        if let Some(n) = v.as_str() {
+            into.insert((kind, n.to_string()));
+        }
+    };
+    for v in spec["volumes"].as_array().into_iter().flatten() {
+        add("ConfigMap", &v["configMap"]["name"]);
+        add("Secret", &v["secret"]["secretName"]);
+        for s in v["projected"]["sources"].as_array().into_iter().flatten() {
+            add("ConfigMap", &s["configMap"]["name"]);
+            add("Secret", &s["secret"]["name"]);
+        }
+    }
+    for s in spec["imagePullSecrets"].as_array().into_iter().flatten() {
+        add("Secret", &s["name"]);
+    }
+    for key in ["containers", "initContainers", "ephemeralContainers"] {
+        for c in spec[key].as_array().into_iter().flatten() {
+            for e in c["envFrom"].as_array().into_iter().flatten() {
+                add("ConfigMap", &e["configMapRef"]["name"]);
+                add("Secret", &e["secretRef"]["name"]);
+            }
+            for e in c["env"].as_array().into_iter().flatten() {
+                add("ConfigMap", &e["valueFrom"]["configMapKeyRef"]["name"]);
+                add("Secret", &e["valueFrom"]["secretKeyRef"]["name"]);
+            }
+        }
+    }
+}
+
+/// ConfigMaps and Secrets that exist for the cluster itself, not for workloads to mount.
+fn system_owned(obj: &Value) -> bool {
+    let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+    let kind_of_secret = obj["type"].as_str().unwrap_or_default();
+    name == "kube-root-ca.crt"
+        || kind_of_secret == "kubernetes.io/service-account-token"
+        || kind_of_secret.starts_with("helm.sh/release")
+        || obj["metadata"]["namespace"] == "kube-system"
+        || owned(obj)
+}
+
+/// The rules that look across objects: references, selectors, disruption budgets.
+pub fn cluster_rules(objects: &[Value], _settings: &Settings, out: &mut Vec<Finding>) {
+    let of_kind = |k: &'static str| objects.iter().filter(move |o| o["kind"] == k);
+    let ns = |o: &Value| {
+        o["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut used: BTreeSet<(String, &'static str, String)> = BTreeSet::new();
+    for o in objects {
+        if let Some(spec) = pod_spec(o) {
+            let mut refs = BTreeSet::new();
+            references(spec, &mut refs);
+            used.extend(refs.into_iter().map(|(k, n)| (ns(o), k, n)));
+        }
+    }
+    // Service accounts' pull secrets count as used too.
+    for sa in of_kind("ServiceAccount") {
+        for s in sa["imagePullSecrets"].as_array().into_iter().flatten() {
+            if let Some(n) = s["name"].as_str() {
+                used.insert((ns(sa), "Secret", n.to_string()));
+            }
+        }
+    }
+    for (kind, rule) in [
+        ("ConfigMap", "unused-configmap"),
+        ("Secret", "unused-secret"),
+    ] {
+        for o in of_kind(kind) {
+            let name = o["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let key = (
+                ns(o),
+                if kind == "ConfigMap" {
+                    "ConfigMap"
+                } else {
+                    "Secret"
+                },
+                name,
+            );
+            if !system_owned(o) && !used.contains(&key) {
+                out.push(finding(
+                    rule,
+                    o,
+                    format!("no pod or workload in {} refers to it", key.0),
+                ));
+            }
+        }
+    }
+    let pods: Vec<&Value> = of_kind("Pod").collect();
+    for svc in of_kind("Service") {
+        let selector = &svc["spec"]["selector"];
+        if selector.as_object().is_none_or(|m| m.is_empty()) {
+            // No selector: its endpoints are managed by hand, on purpose.
+            continue;
+        }
+        let any = pods
+            .iter()
+            .any(|p| ns(p) == ns(svc) && selects(selector, &p["metadata"]["labels"]));
+        if !any {
+            let wanted: Vec<String> = selector
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect();
+            out.push(finding(
+                "service-no-pods",
+                svc,
+                format!("selects no pod ({})", wanted.join(",")),
+            ));
+        }
+    }
+    let budgets: Vec<&Value> = of_kind("PodDisruptionBudget").collect();
+    for d in of_kind("Deployment") {
+        let replicas = d["spec"]["replicas"].as_u64().unwrap_or(1);
+        if replicas != 1 {
+            continue;
+        }
+        let labels = &d["spec"]["template"]["metadata"]["labels"];
+        let covered = budgets
+            .iter()
+            .any(|b| ns(b) == ns(d) && selects(&b["spec"]["selector"]["matchLabels"], labels));
+        if !covered {
+            out.push(finding(
+                "single-replica",
+                d,
+                "1 replica and no PodDisruptionBudget".into(),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Settings, lint};
+    use super::*;
+    use serde_json::json;
+
+    fn deployment(name: &str, container: Value) -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "shop"},
+               "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
+                        "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [container]}}}})
+    }
+
+    fn good_container() -> Value {
+        json!({"name": "app", "image": "ghcr.io/x/app:1.2.3",
+               "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
+               "readinessProbe": {"httpGet": {"path": "/", "port": 80}},
+               "securityContext": {"runAsNonRoot": true, "runAsUser": 1000}})
+    }
+
+    fn rules_of(objects: &[Value], cluster: bool) -> Vec<(&'static str, String)> {
+        lint(objects, &Settings::default(), cluster)
+            .into_iter()
+            .map(|f| (f.rule, f.subject.name))
+            .collect()
+    }
+
+    #[test]
+    fn a_well_made_deployment_has_no_findings() {
+        assert_eq!(
+            rules_of(&[deployment("web", good_container())], false),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn each_object_rule_fires_on_its_mistake() {
+        let mut c = good_container();
+        c["image"] = json!("nginx");
+        c["resources"] = json!({});
+        c["readinessProbe"] = Value::Null;
+        c["securityContext"] = json!({"privileged": true});
+        let mut d = deployment("bad", c);
+        d["spec"]["template"]["spec"]["hostNetwork"] = json!(true);
+        d["spec"]["template"]["spec"]["volumes"] =
+            json!([{"name": "logs", "hostPath": {"path": "/var/log"}}]);
+        let mut found: Vec<&str> = rules_of(&[d], false).into_iter().map(|(r, _)| r).collect();
+        found.sort_unstable();
+        assert_eq!(
+            found,
+            vec![
+                "host-namespaces",
+                "host-path",
+                "image-tag",
+                "limits",
+                "privileged",
+                "probes",
+                "requests",
+                "run-as-root"
+            ]
+        );
+        let old = json!({"apiVersion": "extensions/v1beta1", "kind": "Ingress", "metadata": {"name": "i", "namespace": "shop"}});
+        let f = lint(&[old], &Settings::default(), false);
+        assert_eq!(
+            f[0].message,
+            "Ingress extensions/v1beta1 is no longer served; use networking.k8s.io/v1"
+        );
+    }
+
+    #[test]
+    fn images_pinned_by_tag_or_digest_pass_and_latest_or_none_do_not() {
+        assert!(
+            unpinned("nginx") && unpinned("nginx:latest") && unpinned("registry:5000/team/app")
+        );
+        assert!(!unpinned("registry:5000/team/app:1.0") && !unpinned("nginx@sha256:abc"));
+    }
+
+    #[test]
+    fn owned_pods_are_judged_by_their_controller_except_for_restarts() {
+        let pod = json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "web-1", "namespace": "shop", "ownerReferences": [{"kind": "ReplicaSet", "name": "web-x"}]},
+            "spec": {"containers": [{"name": "app", "image": "nginx"}]},
+            "status": {"containerStatuses": [{"name": "app", "restartCount": 9}]}});
+        assert_eq!(
+            rules_of(std::slice::from_ref(&pod), false),
+            vec![("restarts", "web-1".to_string())]
+        );
+        let mut bare = pod.clone();
+        bare["metadata"]["ownerReferences"] = Value::Null;
+        assert!(rules_of(&[bare], false).contains(&("bare-pod", "web-1".to_string())));
+    }
+
+    #[test]
+    fn cluster_rules_see_references_selectors_and_budgets() {
+        let mut web = deployment("web", good_container());
+        web["spec"]["replicas"] = json!(1);
+        web["spec"]["template"]["spec"]["volumes"] =
+            json!([{"name": "c", "configMap": {"name": "web-config"}}]);
+        let pod = json!({"kind": "Pod", "metadata": {"name": "web-1", "namespace": "shop", "labels": {"app": "web"},
+                                                     "ownerReferences": [{"kind": "ReplicaSet"}]},
+                         "spec": {"containers": [good_container()]}});
+        let objects = vec![
+            web,
+            pod,
+            json!({"kind": "ConfigMap", "metadata": {"name": "web-config", "namespace": "shop"}}),
+            json!({"kind": "ConfigMap", "metadata": {"name": "leftover", "namespace": "shop"}}),
+            json!({"kind": "ConfigMap", "metadata": {"name": "kube-root-ca.crt", "namespace": "shop"}}),
+            json!({"kind": "Secret", "metadata": {"name": "old-token", "namespace": "shop"}, "type": "Opaque"}),
+            json!({"kind": "Service", "metadata": {"name": "web", "namespace": "shop"}, "spec": {"selector": {"app": "web"}}}),
+            json!({"kind": "Service", "metadata": {"name": "typo", "namespace": "shop"}, "spec": {"selector": {"app": "wbe"}}}),
+        ];
+        let mut found = rules_of(&objects, true);
+        found.sort();
+        let names = |v: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
+            v.iter().map(|(r, n)| (*r, n.to_string())).collect()
+        };
+        assert_eq!(
+            found,
+            names(&[
+                ("service-no-pods", "typo"),
+                ("single-replica", "web"),
+                ("unused-configmap", "leftover"),
+                ("unused-secret", "old-token")
+            ])
+        );
+        // A budget covering the deployment quiets single-replica; manifests alone get no cluster rules.
+        let mut with_pdb = objects.clone();
+        with_pdb.push(
+            json!({"kind": "PodDisruptionBudget", "metadata": {"name": "web", "namespace": "shop"},
+                             "spec": {"selector": {"matchLabels": {"app": "web"}}}}),
+        );
+        assert!(
+            !rules_of(&with_pdb, true)
+                .iter()
+                .any(|(r, _)| *r == "single-replica")
+        );
+        assert!(rules_of(&objects, false).is_empty());
+    }
+
+    #[test]
+    fn rules_are_disabled_relevelled_and_ignored_per_object() {
+        let mut c = good_container();
+        c["image"] = json!("nginx:latest");
+        let mut d = deployment("web", c);
+        let mut settings = Settings::default();
+        settings.levels.insert("image-tag".into(), Severity::Error);
+        assert_eq!(
+            lint(std::slice::from_ref(&d), &settings, false)[0].severity,
+            Severity::Error
+        );
+        settings.disabled.insert("image-tag".into());
+        assert!(lint(std::slice::from_ref(&d), &settings, false).is_empty());
+        d["metadata"]["annotations"] =
+            json!({super::super::IGNORE_ANNOTATION: "probes, image-tag"});
+        assert!(lint(&[d], &Settings::default(), false).is_empty());
+    }
+}

@@ -1,0 +1,234 @@
+//! `kx lint` through the binary: the demo cluster's findings (exactly), exit codes by
+//! `--fail-on`, manifest files and folders without a cluster, and a kind RBAC hides.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::TestCluster;
+use serde_json::Value;
+use std::process::Stdio;
+use tokio::process::Command;
+
+fn kx(kubeconfig: Option<&std::path::Path>, home: &std::path::Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kx"));
+    cmd.env("KX_CONFIG_DIR", home.join("cfg"))
+        .env("NO_COLOR", "1")
+        .args(["lint"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    match kubeconfig {
+        Some(k) => cmd.env("KUBECONFIG", k),
+        None => cmd.env("KUBECONFIG", home.join("no-such-kubeconfig")),
+    };
+    cmd
+}
+
+fn findings(json: &str) -> Vec<String> {
+    let v: Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    let mut out: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}/{}",
+                f["rule"].as_str().unwrap(),
+                f["subject"]["namespace"].as_str().unwrap(),
+                f["subject"]["kind"].as_str().unwrap(),
+                f["subject"]["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_clusters_findings_are_exactly_these_and_fail_on_sets_the_exit_code() {
+    let c = TestCluster::start(false).await;
+    let home = c.dir.path();
+    // Every service's pods exist (the statefulset's second pod comes last).
+    c.wait_for(&["get", "pods", "-n", "shop", "-o", "name"], 60, |o| {
+        o.contains("pod/db-1") && o.contains("pod/web-") && o.contains("pod/api-")
+    })
+    .await;
+    let out = kx(Some(&c.kubeconfig()), home, &["-A", "-o", "json"])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "no errors, so --fail-on error passes: {stderr}"
+    );
+    let mut expected: Vec<String> = Vec::new();
+    let workloads = [
+        ("default", "Deployment", "hello"),
+        ("kube-system", "DaemonSet", "kube-proxy"),
+        ("kube-system", "Deployment", "coredns"),
+        ("monitoring", "Deployment", "prometheus"),
+        ("shop", "Deployment", "api"),
+        ("shop", "Deployment", "flaky"),
+        ("shop", "Deployment", "web"),
+        ("shop", "Deployment", "worker"),
+        ("shop", "StatefulSet", "db"),
+    ];
+    for (ns, kind, name) in workloads {
+        for rule in ["probes", "run-as-root", "limits"] {
+            expected.push(format!("{rule} {ns} {kind}/{name}"));
+        }
+    }
+    for (kind, name) in [("CronJob", "nightly-report"), ("Job", "migrate-schema")] {
+        // Batch work has no probes to want.
+        for rule in ["run-as-root", "limits"] {
+            expected.push(format!("{rule} shop {kind}/{name}"));
+        }
+    }
+    for (ns, name) in [
+        ("default", "hello"),
+        ("monitoring", "prometheus"),
+        ("shop", "flaky"),
+    ] {
+        expected.push(format!("single-replica {ns} Deployment/{name}"));
+    }
+    expected.push("unused-configmap shop ConfigMap/web-config".into());
+    expected.push("unused-secret shop Secret/db-credentials".into());
+    expected.sort();
+    let json = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(findings(&json), expected);
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["scores"]["namespaces"]["kube-public"], 100);
+    assert!(v["scores"]["cluster"].as_u64().unwrap() < 100);
+
+    let out = kx(Some(&c.kubeconfig()), home, &["-A", "--fail-on", "warn"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "WARN   shop  deployment/flaky  single-replica: 1 replica and no PodDisruptionBudget"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("; score ") && text.contains("kube-public 100"),
+        "{text}"
+    );
+
+    // One namespace only, and a kind RBAC hides: said, and the rules needing it skipped.
+    c.sim
+        .cluster
+        .faults
+        .update(|f| f.forbidden = vec!["list secrets".into()]);
+    let out = kx(Some(&c.kubeconfig()), home, &["-n", "shop", "-o", "json"])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot list Secrets") && stderr.contains("forbidden"),
+        "{stderr}"
+    );
+    let got = findings(&String::from_utf8_lossy(&out.stdout));
+    assert!(got.iter().all(|f| f.contains(" shop ")), "{got:?}");
+    // Without Secrets there is nothing for unused-secret; ConfigMaps are still judged.
+    assert!(
+        !got.iter().any(|f| f.starts_with("unused-secret")),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&"unused-configmap shop ConfigMap/web-config".to_string()),
+        "{got:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manifests_are_linted_without_a_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifests = dir.path().join("manifests");
+    std::fs::create_dir_all(manifests.join("good")).unwrap();
+    std::fs::write(
+        manifests.join("good/web.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      securityContext: {runAsNonRoot: true, runAsUser: 1000}\n      containers:\n      - name: web\n        image: nginx:1.27\n        readinessProbe: {httpGet: {path: /, port: 80}}\n        resources: {requests: {cpu: 100m, memory: 64Mi}, limits: {memory: 128Mi}}\n",
+    )
+    .unwrap();
+    let out = kx(
+        None,
+        dir.path(),
+        &[
+            "-f",
+            manifests.join("good").to_str().unwrap(),
+            "--fail-on",
+            "info",
+        ],
+    )
+    .output()
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("0 errors, 0 warnings, 0 infos; score 100/100")
+    );
+
+    std::fs::write(
+        manifests.join("bad.yaml"),
+        "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: old, namespace: shop}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: debug, namespace: shop}\nspec:\n  hostNetwork: true\n  containers:\n  - {name: sh, image: busybox, securityContext: {privileged: true}}\n",
+    )
+    .unwrap();
+    let out = kx(
+        None,
+        dir.path(),
+        &["-f", manifests.to_str().unwrap(), "-o", "json"],
+    )
+    .output()
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1), "errors fail by default");
+    let got = findings(&String::from_utf8_lossy(&out.stdout));
+    let want = [
+        "bare-pod shop Pod/debug",
+        "deprecated-api shop Ingress/old",
+        "host-namespaces shop Pod/debug",
+        "image-tag shop Pod/debug",
+        "limits shop Pod/debug",
+        "privileged shop Pod/debug",
+        "probes shop Pod/debug",
+        "requests shop Pod/debug",
+        "run-as-root shop Pod/debug",
+    ];
+    assert_eq!(got, want);
+    let out = kx(
+        None,
+        dir.path(),
+        &["-f", manifests.to_str().unwrap(), "--fail-on", "never"],
+    )
+    .output()
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+
+    // A file that does not parse is named, and the run fails.
+    std::fs::write(manifests.join("broken.yml"), "kind: [unclosed\n").unwrap();
+    let out = kx(
+        None,
+        dir.path(),
+        &["-f", manifests.to_str().unwrap(), "--fail-on", "never"],
+    )
+    .output()
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken.yml (document 1)"));
+}
