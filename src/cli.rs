@@ -137,7 +137,7 @@ pub enum Command {
     PortForward(PortForwardArgs),
     /// Check the cluster (or manifest files, -f) against rules in the spirit of Popeye and
     /// Polaris: each finding with its rule, severity and a one-line fix, a score per namespace.
-    /// Exits 1 when a finding is at --fail-on or worse.
+    /// Exits 1 when a finding is at --fail-on or worse, 2 when something could not be read.
     Lint(LintArgs),
     /// Show, create or check kx's configuration.
     Config {

@@ -121,6 +121,14 @@ async fn the_demo_clusters_findings_are_exactly_these_and_fail_on_sets_the_exit_
         "{text}"
     );
 
+    // A namespace with nothing in it is not a clean bill of health.
+    let out = kx(Some(&c.kubeconfig()), home, &["-n", "nowhere"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing was checked"));
+
     // One namespace only, and a kind RBAC hides: said, and the rules needing it skipped.
     c.sim
         .cluster
@@ -144,6 +152,29 @@ async fn the_demo_clusters_findings_are_exactly_these_and_fail_on_sets_the_exit_
     );
     assert!(
         got.contains(&"unused-configmap shop ConfigMap/web-config".to_string()),
+        "{got:?}"
+    );
+
+    // Without pods, who uses a ConfigMap and whom a Service selects cannot be told: those
+    // rules are off rather than wrong (a Service would otherwise select "no pod").
+    c.sim
+        .cluster
+        .faults
+        .update(|f| f.forbidden = vec!["list pods".into()]);
+    let out = kx(Some(&c.kubeconfig()), home, &["-n", "shop", "-o", "json"])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot list Pods"), "{stderr}");
+    let got = findings(&String::from_utf8_lossy(&out.stdout));
+    assert!(
+        !got.iter()
+            .any(|f| f.starts_with("unused-") || f.starts_with("service-no-pods")),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&"probes shop Deployment/web".to_string()),
         "{got:?}"
     );
 }
@@ -219,8 +250,10 @@ async fn manifests_are_linted_without_a_cluster() {
     .unwrap();
     assert_eq!(out.status.code(), Some(0));
 
-    // A file that does not parse is named, and the run fails.
+    // A file named that does not parse is said, and the run exits 2 (found in a folder, a YAML
+    // file that is no manifest is passed over).
     std::fs::write(manifests.join("broken.yml"), "kind: [unclosed\n").unwrap();
+    let broken = manifests.join("broken.yml");
     let out = kx(
         None,
         dir.path(),
@@ -229,6 +262,27 @@ async fn manifests_are_linted_without_a_cluster() {
     .output()
     .await
     .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = kx(
+        None,
+        dir.path(),
+        &[
+            "-f",
+            manifests.to_str().unwrap(),
+            "-f",
+            broken.to_str().unwrap(),
+            "--fail-on",
+            "never",
+        ],
+    )
+    .output()
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("broken.yml (document 1)"));
 }

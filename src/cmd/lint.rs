@@ -26,6 +26,7 @@ const KINDS: &[(&str, &str, &str)] = &[
     ("batch", "v1", "Job"),
     ("batch", "v1", "CronJob"),
     ("policy", "v1", "PodDisruptionBudget"),
+    ("networking.k8s.io", "v1", "Ingress"),
 ];
 
 pub async fn run(conn: Connection, args: LintArgs) -> Result<ExitCode> {
@@ -50,6 +51,16 @@ pub async fn run(conn: Connection, args: LintArgs) -> Result<ExitCode> {
         trouble = !problems.is_empty();
         (objects, false)
     };
+    if objects.is_empty() {
+        // A mistyped -n or an empty folder must not read as a clean bill of health.
+        let what = if cluster {
+            "no objects in the namespace"
+        } else {
+            "no manifests in the files given"
+        };
+        eprintln!("kx lint: {what}; nothing was checked");
+        return Ok(ExitCode::from(2));
+    }
     let findings = lint::lint(&objects, &settings, cluster);
     let scores = report::scores(&objects, &findings);
     match args.output {
@@ -63,7 +74,10 @@ pub async fn run(conn: Connection, args: LintArgs) -> Result<ExitCode> {
         FailOn::Never => None,
     };
     let failed = level.is_some_and(|l| report::fails(&findings, l));
-    Ok(if failed || trouble {
+    // 2: something could not be read (CI tells it from findings, 1).
+    Ok(if trouble {
+        ExitCode::from(2)
+    } else if failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
@@ -85,6 +99,10 @@ fn skip_rules_without(missing: &[(&str, String)], settings: &mut lint::Settings)
         settings
             .disabled
             .extend(["unused-configmap".to_string(), "unused-secret".to_string()]);
+    }
+    // Secrets are used by service accounts (pull secrets) and ingresses (certificates) too.
+    if lacks("ServiceAccount") || lacks("Ingress") {
+        settings.disabled.insert("unused-secret".into());
     }
     if lacks("Pod") {
         settings.disabled.insert("service-no-pods".into());

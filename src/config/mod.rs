@@ -263,6 +263,32 @@ fn lint_settings(
 ) -> crate::lint::Settings {
     use crate::lint::{Severity, rules::rule};
     let mut s = crate::lint::Settings::default();
+    const KEYS: [&str; 3] = ["disable", "severity", "restarts_max"];
+    for key in v
+        .as_mapping()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, _)| k.as_str())
+    {
+        if !KEYS.contains(&key) {
+            let hint = keys::closest(key, KEYS.into_iter())
+                .map(|c| format!(" (did you mean {c}?)"))
+                .unwrap_or_default();
+            warnings.push(format!(
+                "{origin}: lint: unknown setting {key:?}{hint}; ignored"
+            ));
+        }
+    }
+    if !v.is_mapping() && !v.is_null() {
+        warnings.push(format!(
+            "{origin}: lint: expected disable, severity and restarts_max"
+        ));
+    }
+    if !v["disable"].is_null() && !v["disable"].is_sequence() {
+        warnings.push(format!(
+            "{origin}: lint: disable: expected a list of rule ids ([image-tag, probes])"
+        ));
+    }
     let known = |id: &str, warnings: &mut Vec<String>| {
         let ok = rule(id).is_some();
         if !ok {
@@ -298,8 +324,14 @@ fn lint_settings(
             )),
         }
     }
-    if let Some(n) = v["restarts_max"].as_u64() {
-        s.restarts_max = n;
+    match &v["restarts_max"] {
+        serde_yaml::Value::Null => {}
+        n => match n.as_u64() {
+            Some(n) => s.restarts_max = n,
+            None => warnings.push(format!(
+                "{origin}: lint: restarts_max: expected a whole number of restarts"
+            )),
+        },
     }
     s
 }
@@ -430,16 +462,7 @@ mod tests {
         let mut warnings = Vec::new();
         let s = Settings::load(
             Some((
-                "shell: zsh
-forward_address: 0.0.0.0
-port_forwards:
-  web: {target: svc/web, ports: [\"8080:80\"]}
-  bad: {target: svc/x}
-lint:
-  disable: [image-tag, imagetag]
-  severity: {probes: error, limits: loud}
-  restarts_max: 20
-",
+                "shell: zsh\nforward_address: 0.0.0.0\nport_forwards:\n  web: {target: svc/web, ports: [\"8080:80\"]}\n  bad: {target: svc/x}\nlint:\n  disable: [image-tag, imagetag]\n  severity: {probes: error, limits: loud}\n  restarts_max: 20\n  disabled: [probes]\n",
                 "config.yaml",
             )),
             &mut warnings,
@@ -467,7 +490,11 @@ lint:
             "{said}"
         );
         assert!(said.contains("severity of limits: \"loud\""), "{said}");
-        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert!(
+            said.contains("lint: unknown setting \"disabled\" (did you mean disable?)"),
+            "{said}"
+        );
+        assert_eq!(warnings.len(), 4, "{warnings:?}");
     }
 
     #[test]

@@ -33,8 +33,12 @@ pub fn scores(objects: &[Value], findings: &[Finding]) -> Scores {
             clean += 1;
         }
     }
-    // Rounded to the nearest point; nothing linted scores 100.
-    let pct = |(n, ok): (u32, u32)| (ok * 100 + n / 2).checked_div(n).unwrap_or(100);
+    // Rounded to the nearest point, but never 100 with something wrong; nothing linted
+    // scores 100.
+    let pct = |(n, ok): (u32, u32)| {
+        let score = (ok * 100 + n / 2).checked_div(n).unwrap_or(100);
+        if ok < n { score.min(99) } else { score }
+    };
     Scores {
         cluster: pct((all, clean)),
         namespaces: per_ns
@@ -54,12 +58,14 @@ pub fn text(findings: &[Finding], scores: &Scores) -> String {
         } else {
             &f.subject.namespace
         };
+        // Names and paths come from the cluster or the files: no escape sequences through.
         out.push_str(&format!(
-            "{:<5}  {ns}  {}  {}: {} — fix: {}\n",
+            "{:<5}  {}  {}  {}: {} — fix: {}\n",
             f.severity.word().to_uppercase(),
-            f.subject.short(),
+            crate::text::visible(ns),
+            crate::text::visible(&f.subject.short()),
             f.rule,
-            f.message,
+            crate::text::visible(&f.message),
             f.fix
         ));
     }
@@ -98,6 +104,19 @@ mod tests {
     use super::super::{Settings, lint};
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_score_is_never_perfect_with_something_wrong() {
+        let mut objects: Vec<Value> = (0..199)
+            .map(|i| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": format!("c{i}"), "namespace": "a"}}))
+            .collect();
+        objects.push(
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "a"},
+                            "spec": {"containers": [{"name": "c", "image": "x:1"}]}}),
+        );
+        let findings = lint(&objects, &Settings::default(), false);
+        assert_eq!(scores(&objects, &findings).cluster, 99);
+    }
 
     #[test]
     fn scores_count_objects_without_warnings_per_namespace() {

@@ -130,7 +130,32 @@ pub fn pod_spec(obj: &Value) -> Option<&Value> {
     spec.is_object().then_some(spec)
 }
 
+/// Owners whose own checks cover what they own (a template judged once). An object owned by
+/// anything else (an operator's resource) is judged itself.
+const JUDGED_OWNERS: [&str; 7] = [
+    "Deployment",
+    "ReplicaSet",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "ReplicationController",
+];
+
 fn owned(obj: &Value) -> bool {
+    obj["metadata"]["ownerReferences"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|o| {
+            o["kind"]
+                .as_str()
+                .is_some_and(|k| JUDGED_OWNERS.contains(&k))
+        })
+}
+
+/// Owned by anything at all (a ConfigMap an operator made is its business).
+fn has_owner(obj: &Value) -> bool {
     obj["metadata"]["ownerReferences"]
         .as_array()
         .is_some_and(|o| !o.is_empty())
@@ -138,6 +163,11 @@ fn owned(obj: &Value) -> bool {
 
 fn containers(spec: &Value) -> impl Iterator<Item = &Value> {
     spec["containers"].as_array().into_iter().flatten()
+}
+
+/// Init containers run on the node too: the security and image rules judge them as well.
+fn init_containers(spec: &Value) -> impl Iterator<Item = &Value> {
+    spec["initContainers"].as_array().into_iter().flatten()
 }
 
 fn name(c: &Value) -> &str {
@@ -155,39 +185,54 @@ const REMOVED: &[(&str, &str, &str)] = &[
         "NetworkPolicy",
         "networking.k8s.io/v1",
     ),
+    (
+        "extensions/v1beta1",
+        "PodSecurityPolicy",
+        "(removed: Pod Security Admission)",
+    ),
     ("apps/v1beta1", "*", "apps/v1"),
     ("apps/v1beta2", "*", "apps/v1"),
-    (
-        "networking.k8s.io/v1beta1",
-        "Ingress",
-        "networking.k8s.io/v1",
-    ),
+    ("networking.k8s.io/v1beta1", "*", "networking.k8s.io/v1"),
     ("batch/v1beta1", "CronJob", "batch/v1"),
-    ("policy/v1beta1", "PodDisruptionBudget", "policy/v1"),
     (
         "policy/v1beta1",
         "PodSecurityPolicy",
         "(removed: Pod Security Admission)",
     ),
-    (
-        "autoscaling/v2beta1",
-        "HorizontalPodAutoscaler",
-        "autoscaling/v2",
-    ),
-    (
-        "autoscaling/v2beta2",
-        "HorizontalPodAutoscaler",
-        "autoscaling/v2",
-    ),
+    ("policy/v1beta1", "*", "policy/v1"),
+    ("autoscaling/v2beta1", "*", "autoscaling/v2"),
+    ("autoscaling/v2beta2", "*", "autoscaling/v2"),
     (
         "rbac.authorization.k8s.io/v1beta1",
         "*",
         "rbac.authorization.k8s.io/v1",
     ),
     (
-        "storage.k8s.io/v1beta1",
-        "CSIStorageCapacity",
-        "storage.k8s.io/v1",
+        "apiextensions.k8s.io/v1beta1",
+        "*",
+        "apiextensions.k8s.io/v1",
+    ),
+    (
+        "admissionregistration.k8s.io/v1beta1",
+        "*",
+        "admissionregistration.k8s.io/v1",
+    ),
+    ("discovery.k8s.io/v1beta1", "*", "discovery.k8s.io/v1"),
+    ("events.k8s.io/v1beta1", "*", "events.k8s.io/v1"),
+    ("node.k8s.io/v1beta1", "*", "node.k8s.io/v1"),
+    ("scheduling.k8s.io/v1beta1", "*", "scheduling.k8s.io/v1"),
+    ("coordination.k8s.io/v1beta1", "*", "coordination.k8s.io/v1"),
+    ("certificates.k8s.io/v1beta1", "*", "certificates.k8s.io/v1"),
+    ("storage.k8s.io/v1beta1", "*", "storage.k8s.io/v1"),
+    (
+        "flowcontrol.apiserver.k8s.io/v1beta1",
+        "*",
+        "flowcontrol.apiserver.k8s.io/v1",
+    ),
+    (
+        "flowcontrol.apiserver.k8s.io/v1beta2",
+        "*",
+        "flowcontrol.apiserver.k8s.io/v1",
     ),
     (
         "flowcontrol.apiserver.k8s.io/v1beta3",
@@ -262,18 +307,21 @@ fn pod_spec_rules(obj: &Value, kind: &str, spec: &Value, out: &mut Vec<Finding>)
     let batch = matches!(kind, "Job" | "CronJob");
     let (mut no_requests, mut no_limits, mut unpinned_images, mut no_probes, mut root) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for c in containers(spec) {
+    let inits = init_containers(spec).count();
+    let all: Vec<&Value> = init_containers(spec).chain(containers(spec)).collect();
+    for (i, c) in all.into_iter().enumerate() {
+        let init = i < inits;
         let res = &c["resources"];
-        if res["requests"]["cpu"].is_null() || res["requests"]["memory"].is_null() {
+        if !init && (res["requests"]["cpu"].is_null() || res["requests"]["memory"].is_null()) {
             no_requests.push(name(c));
         }
-        if res["limits"]["memory"].is_null() {
+        if !init && res["limits"]["memory"].is_null() {
             no_limits.push(name(c));
         }
         if let Some(image) = c["image"].as_str().filter(|i| unpinned(i)) {
             unpinned_images.push(format!("{} ({image})", name(c)));
         }
-        if !batch && c["readinessProbe"].is_null() && c["livenessProbe"].is_null() {
+        if !init && !batch && c["readinessProbe"].is_null() && c["livenessProbe"].is_null() {
             no_probes.push(name(c));
         }
         let sc = &c["securityContext"];
@@ -353,6 +401,36 @@ fn pod_spec_rules(obj: &Value, kind: &str, spec: &Value, out: &mut Vec<Finding>)
     }
 }
 
+/// Whether a LabelSelector (`matchLabels` and `matchExpressions`) selects these labels; an
+/// empty one selects everything (a PodDisruptionBudget's empty selector covers the namespace).
+fn label_selector_selects(selector: &Value, labels: &Value) -> bool {
+    let by_labels = selector["matchLabels"]
+        .as_object()
+        .is_none_or(|m| m.iter().all(|(k, v)| labels[k] == *v));
+    let by_expressions = selector["matchExpressions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|e| {
+            let key = e["key"].as_str().unwrap_or_default();
+            let values: Vec<&str> = e["values"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let have = labels[key].as_str();
+            match e["operator"].as_str().unwrap_or_default() {
+                "In" => have.is_some_and(|h| values.contains(&h)),
+                "NotIn" => have.is_none_or(|h| !values.contains(&h)),
+                "Exists" => have.is_some(),
+                "DoesNotExist" => have.is_none(),
+                _ => false,
+            }
+        });
+    by_labels && by_expressions
+}
+
 /// Whether a selector (`matchLabels`-style map) selects these labels.
 fn selects(selector: &Value, labels: &Value) -> bool {
     selector
@@ -400,7 +478,7 @@ fn system_owned(obj: &Value) -> bool {
         || kind_of_secret == "kubernetes.io/service-account-token"
         || kind_of_secret.starts_with("helm.sh/release")
         || obj["metadata"]["namespace"] == "kube-system"
-        || owned(obj)
+        || has_owner(obj)
 }
 
 /// The rules that look across objects: references, selectors, disruption budgets.
@@ -418,6 +496,14 @@ pub fn cluster_rules(objects: &[Value], _settings: &Settings, out: &mut Vec<Find
             let mut refs = BTreeSet::new();
             references(spec, &mut refs);
             used.extend(refs.into_iter().map(|(k, n)| (ns(o), k, n)));
+        }
+    }
+    // Ingresses' TLS certificates count as used.
+    for ing in of_kind("Ingress") {
+        for t in ing["spec"]["tls"].as_array().into_iter().flatten() {
+            if let Some(n) = t["secretName"].as_str() {
+                used.insert((ns(ing), "Secret", n.to_string()));
+            }
         }
     }
     // Service accounts' pull secrets count as used too.
@@ -488,7 +574,7 @@ pub fn cluster_rules(objects: &[Value], _settings: &Settings, out: &mut Vec<Find
         let labels = &d["spec"]["template"]["metadata"]["labels"];
         let covered = budgets
             .iter()
-            .any(|b| ns(b) == ns(d) && selects(&b["spec"]["selector"]["matchLabels"], labels));
+            .any(|b| ns(b) == ns(d) && label_selector_selects(&b["spec"]["selector"], labels));
         if !covered {
             out.push(finding(
                 "single-replica",
@@ -568,6 +654,24 @@ mod tests {
     }
 
     #[test]
+    fn init_containers_are_judged_for_security_and_operator_owned_objects_are_judged_at_all() {
+        let mut d = deployment("web", good_container());
+        d["spec"]["template"]["spec"]["initContainers"] = json!([{"name": "setup", "image": "busybox:1.36",
+            "securityContext": {"privileged": true, "runAsNonRoot": true}}]);
+        assert_eq!(
+            rules_of(std::slice::from_ref(&d), false),
+            vec![("privileged", "web".to_string())]
+        );
+        d["metadata"]["ownerReferences"] = json!([{"kind": "WebApp", "name": "web"}]);
+        assert_eq!(
+            rules_of(std::slice::from_ref(&d), false),
+            vec![("privileged", "web".to_string())]
+        );
+        d["metadata"]["ownerReferences"] = json!([{"kind": "Deployment", "name": "x"}]);
+        assert!(rules_of(&[d], false).is_empty());
+    }
+
+    #[test]
     fn images_pinned_by_tag_or_digest_pass_and_latest_or_none_do_not() {
         assert!(
             unpinned("nginx") && unpinned("nginx:latest") && unpinned("registry:5000/team/app")
@@ -622,6 +726,25 @@ mod tests {
                 ("unused-configmap", "leftover"),
                 ("unused-secret", "old-token")
             ])
+        );
+        // A budget by expression covers it too; one for other labels does not.
+        let mut by_expr = objects.clone();
+        by_expr.push(json!({"kind": "PodDisruptionBudget", "metadata": {"name": "web", "namespace": "shop"},
+                            "spec": {"selector": {"matchExpressions": [{"key": "app", "operator": "In", "values": ["web", "api"]}]}}}));
+        assert!(
+            !rules_of(&by_expr, true)
+                .iter()
+                .any(|(r, _)| *r == "single-replica")
+        );
+        let mut other = objects.clone();
+        other.push(
+            json!({"kind": "PodDisruptionBudget", "metadata": {"name": "db", "namespace": "shop"},
+                          "spec": {"selector": {"matchLabels": {"app": "db"}}}}),
+        );
+        assert!(
+            rules_of(&other, true)
+                .iter()
+                .any(|(r, _)| *r == "single-replica")
         );
         // A budget covering the deployment quiets single-replica; manifests alone get no cluster rules.
         let mut with_pdb = objects.clone();

@@ -237,10 +237,20 @@ async fn bridge(
                         return Ok(None);
                     }
                 }
-                let Some(bytes) = escape.filter(&bytes) else {
+                let Some(mut bytes) = escape.filter(&bytes) else {
                     process.abort();
                     return Ok(None);
                 };
+                raw.typed();
+                if bare_newlines && stdin.is_some() {
+                    // No terminal on the other side: lines end in \n, and nobody echoes what
+                    // is typed but this side (kubectl's cooked mode, by hand).
+                    for b in bytes.iter_mut().filter(|b| **b == b'\r') {
+                        *b = b'\n';
+                    }
+                    let _ = out.write_all(&crlf(&bytes, true)).await;
+                    let _ = out.flush().await;
+                }
                 if let Some(s) = stdin.as_mut()
                     && s.write_all(&bytes).await.is_err()
                 {
@@ -298,10 +308,15 @@ impl Escape {
         let mut out = Vec::with_capacity(bytes.len() + 1);
         for &b in bytes {
             if std::mem::replace(&mut self.tilde, false) {
-                if b == b'.' {
-                    return None;
+                match b {
+                    b'.' => return None,
+                    // `~~` is how a literal `~` (and so `~.`) is typed at a line start.
+                    b'~' => {
+                        out.push(b'~');
+                        continue;
+                    }
+                    _ => out.push(b'~'),
                 }
-                out.push(b'~');
             } else if self.line_start && b == b'~' {
                 self.tilde = true;
                 self.line_start = false;
@@ -409,6 +424,8 @@ mod tests {
         assert_eq!(e.filter(b"\r~."), None);
         let mut fresh = Escape::default();
         assert_eq!(fresh.filter(b"~."), None);
+        let mut literal = Escape::default();
+        assert_eq!(literal.filter(b"~~."), Some(b"~.".to_vec()));
     }
 
     #[test]

@@ -366,6 +366,12 @@ fn no_ready(spec: &Spec, pods: &[Value]) -> String {
             .first()
             .and_then(|p| p["status"]["phase"].as_str())
             .unwrap_or("unknown");
+        if pods
+            .first()
+            .is_some_and(|p| !p["metadata"]["deletionTimestamp"].is_null())
+        {
+            return format!("pod {} is terminating", spec.name);
+        }
         return format!("pod {} is not running (phase {phase})", spec.name);
     }
     format!(

@@ -56,6 +56,8 @@ pub struct RawTerminal {
     /// The start of what the current process wrote, to recognise a runtime's "no such
     /// program" message.
     seen: Vec<u8>,
+    /// Whether anything was typed into the current process: a shell that ran is no missing one.
+    typed: bool,
 }
 
 impl RawTerminal {
@@ -65,12 +67,19 @@ impl RawTerminal {
             stdin: StdinReader::start(),
             raw: true,
             seen: Vec::new(),
+            typed: false,
         })
     }
 
     /// A new process starts: nothing of the last one's output counts.
     pub fn forget_output(&mut self) {
         self.seen.clear();
+        self.typed = false;
+    }
+
+    /// Notes that the user typed into the current process.
+    pub fn typed(&mut self) {
+        self.typed = true;
     }
 
     /// Notes output of the process (the first KiB is kept).
@@ -83,7 +92,12 @@ impl RawTerminal {
     /// forgets it for the next process.
     pub fn missing_program(&mut self) -> bool {
         let text = String::from_utf8_lossy(&std::mem::take(&mut self.seen)).to_lowercase();
-        text.contains("executable file not found") || text.contains("no such file or directory")
+        // The runtime's own words, before anything was typed: not a shell that ran and
+        // exited 127 after a mistyped command.
+        !self.typed
+            && (text.contains("oci runtime exec failed") || text.contains("exec: \""))
+            && (text.contains("executable file not found")
+                || text.contains("no such file or directory"))
     }
 
     /// What the user types, as it is typed.

@@ -21,8 +21,9 @@ pub fn has_shell(image: &str) -> bool {
     !(image.contains("distroless") || image.contains("kx-demo/worker"))
 }
 
-/// Whether an image has bash besides sh: slim and alpine-like images (the demo's postgres) have
-/// only sh, and their runtime reports `exec bash` as exit code 126 with its message on stdout.
+/// Whether an image has bash besides sh. Alpine- and busybox-based images have only sh, and
+/// some runtimes report `exec bash` there as exit code 126 with their message on stdout; the
+/// demo's postgres stands in for such an image (the real one is Debian-based, with bash).
 pub fn has_bash(image: &str) -> bool {
     has_shell(image)
         && !["postgres", "alpine", "busybox"]

@@ -28,9 +28,17 @@ pub async fn prepare_exec(
     container: Option<String>,
     attach: bool,
 ) -> Action {
-    let pod = match get(client, &target).await {
-        Ok(p) => p,
-        Err(e) => return Action::ExecFailed(format!("{}: {e}", target.display())),
+    // Bounded: until it answers, no other shell can start.
+    let read = tokio::time::timeout(std::time::Duration::from_secs(15), get(client, &target)).await;
+    let pod = match read {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => return Action::ExecFailed(format!("{}: {e}", target.display())),
+        Err(_) => {
+            return Action::ExecFailed(format!(
+                "{}: the API server did not answer in 15 s; try again",
+                target.display()
+            ));
+        }
     };
     let phase = pod["status"]["phase"].as_str().unwrap_or("Pending");
     if phase != "Running" {
@@ -66,7 +74,7 @@ pub async fn exec(client: kube::Client, request: ExecRequest) -> ExecReport {
     let t = &request.target;
     let intro = match &request.mode {
         Mode::Attach => format!(
-            "Attaching to {}/{} in {} — detach with {DETACH_NAME} (ctrl-c goes to the process)\r\n",
+            "Attaching to {}/{} in {} — detach with {DETACH_NAME}\r\n",
             t.pod, t.container, t.namespace
         ),
         _ => format!(
