@@ -417,6 +417,9 @@ pub struct SimArgs {
     /// Changes kept for watches to resume from; older resourceVersions get 410 Gone.
     #[arg(long, default_value_t = 20_000)]
     pub history: usize,
+    /// Do not serve metrics.k8s.io (as a cluster without metrics-server).
+    #[arg(long)]
+    pub no_metrics: bool,
 }
 
 fn parse_forbid(text: &str) -> Result<String, String> {

@@ -518,3 +518,44 @@ async fn kubectl_exec_attach_and_port_forward_work_against_the_simulator() {
     assert_eq!(body.len() - at, 1_000_000, "the whole body over SPDY");
     let _ = pf.kill().await;
 }
+
+/// `kubectl top` reads the simulator's metrics.k8s.io as metrics-server's; `--no-metrics`
+/// (SimOptions::metrics false) leaves it out as a cluster without one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_top_reads_the_simulators_metrics_api() {
+    let c = TestCluster::start(false).await;
+    let pods = running_pods(&c, "shop", "web-", 3).await;
+    let top = c
+        .kubectl_ok(&["top", "pod", "-n", "shop", "--no-headers"])
+        .await;
+    for pod in &pods {
+        let line = top
+            .lines()
+            .find(|l| l.starts_with(pod.as_str()))
+            .unwrap_or_else(|| panic!("{pod} not in kubectl top:\n{top}"));
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        assert!(cols[1].ends_with('m') && cols[2].ends_with("Mi"), "{line}");
+    }
+    let nodes = c.kubectl_ok(&["top", "node", "--no-headers"]).await;
+    assert_eq!(nodes.lines().count(), 4, "{nodes}");
+    assert!(
+        nodes.lines().all(|l| l
+            .split_whitespace()
+            .nth(2)
+            .is_some_and(|p| p.ends_with('%'))),
+        "{nodes}"
+    );
+
+    let bare = TestCluster::start_with(kx::sim::SimOptions {
+        metrics: false,
+        ..Default::default()
+    })
+    .await;
+    let out = bare
+        .kubectl(&["top", "pod", "-n", "shop"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Metrics API not available"));
+}

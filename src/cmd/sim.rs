@@ -31,6 +31,7 @@ pub async fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         },
         token: args.token.clone(),
         history: args.history,
+        metrics: !args.no_metrics,
     };
     // Handlers first, so a SIGTERM that follows the address line is always a clean stop.
     let signals = Signals::install()?;

@@ -75,6 +75,8 @@ pub struct Cluster {
     clock_ahead: std::sync::atomic::AtomicI64,
     /// A churn rate set while running (`/sim/churn`), as f64 bits; `u64::MAX` when unset.
     churn_override: std::sync::atomic::AtomicU64,
+    /// Whether `metrics.k8s.io` is served (`kx sim --no-metrics` turns it off).
+    pub metrics: std::sync::atomic::AtomicBool,
 }
 
 pub fn now_rfc3339() -> String {
@@ -107,6 +109,7 @@ impl Cluster {
             logs: LogBook::new(seed, log_rate),
             pod_termination_secs: 1.0,
             clock_ahead: std::sync::atomic::AtomicI64::new(0),
+            metrics: std::sync::atomic::AtomicBool::new(true),
             churn_override: std::sync::atomic::AtomicU64::new(u64::MAX),
         })
     }

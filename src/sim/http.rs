@@ -254,10 +254,25 @@ async fn route(
             ));
         }
         ["apis"] => {
-            return Ok(value_response(
-                StatusCode::OK,
-                &group_list(&cluster.types()),
-            ));
+            let mut groups = group_list(&cluster.types());
+            if cluster.metrics.load(std::sync::atomic::Ordering::Relaxed)
+                && let Some(list) = groups["groups"].as_array_mut()
+            {
+                list.push(super::metrics::group());
+            }
+            return Ok(value_response(StatusCode::OK, &groups));
+        }
+        [
+            "apis",
+            super::metrics::GROUP,
+            super::metrics::VERSION,
+            rest @ ..,
+        ] if cluster.metrics.load(std::sync::atomic::Ordering::Relaxed) => {
+            if rest.is_empty() {
+                return Ok(value_response(StatusCode::OK, &super::metrics::resources()));
+            }
+            return super::metrics::serve(cluster, rest)
+                .map(|v| value_response(StatusCode::OK, &v));
         }
         ["openapi", "v3"] => {
             return Ok(value_response(

@@ -12,6 +12,7 @@ mod format;
 mod http;
 pub mod logs;
 mod logstream;
+mod metrics;
 pub(crate) mod normalize;
 pub mod objects;
 mod openapi;
@@ -65,6 +66,8 @@ pub struct SimOptions {
     pub faults: FaultSettings,
     /// How many recent changes a watch can resume from before it gets 410 Gone.
     pub history: usize,
+    /// Serve `metrics.k8s.io` (pod and node usage, as metrics-server does).
+    pub metrics: bool,
 }
 
 impl Default for SimOptions {
@@ -83,6 +86,7 @@ impl Default for SimOptions {
             token: None,
             faults: FaultSettings::default(),
             history: 20_000,
+            metrics: true,
         }
     }
 }
@@ -137,6 +141,9 @@ fn kubeconfig_yaml(name: &str, server: &str, ca_pem: Option<&str>, token: Option
 /// Builds the scenario, binds, writes the kubeconfig if asked, and starts serving.
 pub async fn start(opts: SimOptions) -> Result<SimHandle> {
     let cluster = Cluster::new(opts.seed, opts.history, opts.log_lines_per_sec);
+    cluster
+        .metrics
+        .store(opts.metrics, std::sync::atomic::Ordering::Relaxed);
     cluster.faults.set(opts.faults.clone());
     let listener = tokio::net::TcpListener::bind(opts.listen).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
