@@ -23,6 +23,9 @@ pub async fn run(conn: Connection, args: PortForwardArgs) -> Result<ExitCode> {
             .parse()
             .map_err(|_| anyhow!("--address {a:?} is not an IP address"))?,
     };
+    if conn.all_namespaces {
+        anyhow::bail!("a port-forward targets one namespace: give -n NAMESPACE instead of -A");
+    }
     let (client, namespace, _) = super::connect_in_namespace(&conn).await?;
     let (tx, mut events) = mpsc::unbounded_channel::<(usize, Event)>();
     let mut running = Vec::new();

@@ -43,6 +43,9 @@ fn ask(what: &str, choices: &[String]) -> Option<usize> {
 }
 
 pub async fn run(conn: Connection, args: ShellArgs) -> Result<ExitCode> {
+    if conn.all_namespaces {
+        anyhow::bail!("a shell runs in one namespace: give -n NAMESPACE instead of -A");
+    }
     let (client, namespace, url) = super::connect_in_namespace(&conn).await?;
     let limit = conn.request_timeout;
     let server = url.trim_end_matches('/');

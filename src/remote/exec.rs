@@ -160,35 +160,29 @@ async fn container_io(api: &Api<Pod>, target: &Target) -> (bool, bool) {
 /// How long starting a process keeps trying through a failing API server.
 const CONNECT_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Starts the process (exec, or attach when `command` is None), retrying what a busy API
-/// server refuses for a moment (429, 5xx, a reset connection) within the one policy.
+/// Starts the process (exec, or attach when `command` is None) with the one retry policy
+/// (`retry_kube`): what a busy API server refuses for a moment (429, 5xx, a reset
+/// connection) is tried again, and no attempt hangs past the limit.
 async fn connect(
     api: &Api<Pod>,
     pod: &str,
     command: Option<Vec<String>>,
     params: &AttachParams,
 ) -> Result<AttachedProcess, ExecError> {
-    let retry = crate::cluster::backoff::Retry::new(crate::cluster::backoff::Policy::bounded(
-        CONNECT_WITHIN,
-    ));
-    loop {
-        let attempt = match &command {
+    crate::cluster::backoff::retry_kube(CONNECT_WITHIN, || async {
+        match &command {
             Some(c) => api.exec(pod, c.clone(), params).await,
             None => api.attach(pod, params).await,
-        };
-        match attempt {
-            Ok(p) => return Ok(p),
-            Err(e) => {
-                let error = classify(&e);
-                match retry.next_delay() {
-                    Some(delay) if error.is_transient() => {
-                        tokio::time::sleep(delay.min(std::time::Duration::from_secs(1))).await
-                    }
-                    _ => return Err(ExecError::Api(error)),
-                }
-            }
         }
-    }
+    })
+    .await
+    .map_err(|e| match e {
+        Some(e) => ExecError::Api(classify(&e)),
+        None => ExecError::Lost(format!(
+            " (no answer to starting it within {} s; the API server may be overloaded)",
+            CONNECT_WITHIN.as_secs()
+        )),
+    })
 }
 
 /// Joins the terminal and the process until the process ends (its exit) or the detach keys

@@ -360,16 +360,13 @@ async fn resolve(
     })
 }
 
-fn no_ready(spec: &Spec, pods: &[Value]) -> String {
+fn no_ready<P: std::borrow::Borrow<Value>>(spec: &Spec, pods: &[P]) -> String {
+    let first = pods.first().map(std::borrow::Borrow::borrow);
     if spec.kind == "Pod" {
-        let phase = pods
-            .first()
+        let phase = first
             .and_then(|p| p["status"]["phase"].as_str())
             .unwrap_or("unknown");
-        if pods
-            .first()
-            .is_some_and(|p| !p["metadata"]["deletionTimestamp"].is_null())
-        {
+        if first.is_some_and(|p| !p["metadata"]["deletionTimestamp"].is_null()) {
             return format!("pod {} is terminating", spec.name);
         }
         return format!("pod {} is not running (phase {phase})", spec.name);
@@ -502,12 +499,15 @@ async fn follow_pods(
         if relisting.is_some() {
             continue;
         }
-        let all: Vec<Value> = current.values().cloned().collect();
+        // Borrowed: only the chosen pod is copied (a large deployment's pods change often).
+        let all: Vec<&Value> = current.values().collect();
         let before = chosen.borrow().as_ref().map(|p| pods::name(p).to_string());
         let next = if selector.is_none() {
             // kubectl forwards to a pod that is running, ready or not (debugging an unready
             // pod is a reason to forward to it).
-            all.first().filter(|p| pods::is_running(p)).cloned()
+            all.first()
+                .filter(|p| pods::is_running(p))
+                .map(|p| (*p).clone())
         } else {
             pods::pick(&all, before.as_deref()).cloned()
         };
@@ -654,23 +654,19 @@ async fn carry(
     let pod = ready_pod(chosen, bare_pod).await?;
     let name = pods::name(&pod).to_string();
     let number = in_pod(&pod["spec"], port).map_err(|e| format!("pod {name}: {e}"))?;
-    // A busy API server may refuse an upgrade now and then: a few quick tries before the
-    // connection is given up.
-    let retry = crate::cluster::backoff::Retry::new(Policy::bounded(CONNECT_WITHIN));
-    let connection = loop {
-        match open_port(client, namespace, &name, number).await {
-            Ok(c) => break c,
-            Err(e) => {
-                let error = classify(&e);
-                match retry.next_delay() {
-                    Some(delay) if error.is_transient() => {
-                        tokio::time::sleep(delay.min(Duration::from_millis(500))).await
-                    }
-                    _ => return Err(format!("pod {name} port {number}: {error}")),
-                }
-            }
-        }
-    };
+    // A busy API server may refuse an upgrade now and then: the one retry policy, bounded so
+    // a connection is not held for long.
+    let connection = crate::cluster::backoff::retry_kube(CONNECT_WITHIN, || {
+        open_port(client, namespace, &name, number)
+    })
+    .await
+    .map_err(|e| match e {
+        Some(e) => format!("pod {name} port {number}: {}", classify(&e)),
+        None => format!(
+            "pod {name} port {number}: the API server did not answer within {} s",
+            CONNECT_WITHIN.as_secs()
+        ),
+    })?;
     let (mut sink, mut stream) = connection.into_stream().split();
     let (mut local_read, mut local_write) = socket.split();
     let mut buf = vec![0u8; 64 * 1024];

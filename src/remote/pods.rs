@@ -3,6 +3,7 @@
 //! choice is needed.
 
 use serde_json::Value;
+use std::borrow::Borrow;
 
 pub const DEFAULT_CONTAINER: &str = "kubectl.kubernetes.io/default-container";
 
@@ -55,17 +56,15 @@ pub fn name(pod: &Value) -> &str {
 
 /// The pod to use among several: the one already in use while it stays ready, else the ready
 /// pod with the oldest start (the steadiest), by name when equal.
-pub fn pick<'a>(pods: &'a [Value], current: Option<&str>) -> Option<&'a Value> {
-    let ready = pods.iter().filter(|p| is_ready(p));
+pub fn pick<'a, P: Borrow<Value>>(pods: &'a [P], current: Option<&str>) -> Option<&'a Value> {
+    let ready = || pods.iter().map(Borrow::borrow).filter(|p| is_ready(p));
     if let Some(c) = current
-        && let Some(p) = pods.iter().find(|p| name(p) == c && is_ready(p))
+        && let Some(p) = ready().find(|p| name(p) == c)
     {
         return Some(p);
     }
-    ready.min_by(|a, b| {
-        let start = |p: &Value| p["status"]["startTime"].as_str().unwrap_or("").to_string();
-        start(a).cmp(&start(b)).then_with(|| name(a).cmp(name(b)))
-    })
+    let start = |p: &'a Value| p["status"]["startTime"].as_str().unwrap_or("");
+    ready().min_by(|a, b| start(a).cmp(start(b)).then_with(|| name(a).cmp(name(b))))
 }
 
 #[cfg(test)]
