@@ -55,6 +55,14 @@ async fn the_demo_clusters_findings_are_exactly_these_and_fail_on_sets_the_exit_
         o.contains("pod/db-1") && o.contains("pod/web-") && o.contains("pod/api-")
     })
     .await;
+    // The crash loops would trip `restarts` part-way through the run; restarts have a test
+    // of their own.
+    std::fs::create_dir_all(home.join("cfg")).unwrap();
+    std::fs::write(
+        home.join("cfg/config.yaml"),
+        "lint:\n  restarts_max: 100000\n",
+    )
+    .unwrap();
     let out = kx(Some(&c.kubeconfig()), home, &["-A", "-o", "json"])
         .output()
         .await
@@ -62,8 +70,8 @@ async fn the_demo_clusters_findings_are_exactly_these_and_fail_on_sets_the_exit_
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         out.status.code(),
-        Some(0),
-        "no errors, so --fail-on error passes: {stderr}"
+        Some(1),
+        "payments has errors, so the default --fail-on error fails: {stderr}"
     );
     let mut expected: Vec<String> = Vec::new();
     let workloads = [
@@ -95,6 +103,61 @@ async fn the_demo_clusters_findings_are_exactly_these_and_fail_on_sets_the_exit_
     ] {
         expected.push(format!("single-replica {ns} Deployment/{name}"));
     }
+    // The payments namespace is staged to trip every rule.
+    for (rules, kind, name) in [
+        (
+            &["probes", "run-as-root", "limits"][..],
+            "Deployment",
+            "checkout",
+        ),
+        (
+            &[
+                "image-tag",
+                "probes",
+                "requests",
+                "run-as-root",
+                "single-replica",
+                "limits",
+            ],
+            "Deployment",
+            "ledger",
+        ),
+        (
+            &["probes", "run-as-root", "single-replica", "limits"],
+            "Deployment",
+            "ml-trainer",
+        ),
+        (
+            &["probes", "run-as-root", "single-replica", "limits"],
+            "Deployment",
+            "notifier",
+        ),
+        (
+            &["probes", "run-as-root", "single-replica"],
+            "Deployment",
+            "reports",
+        ),
+        (&["run-as-root", "limits"], "Deployment", "search"),
+        (&["run-as-root", "limits"], "Job", "backfill"),
+        (
+            &[
+                "host-namespaces",
+                "privileged",
+                "bare-pod",
+                "host-path",
+                "probes",
+                "run-as-root",
+            ],
+            "Pod",
+            "debug-tools",
+        ),
+        (&["deprecated-api"], "Ingress", "checkout"),
+        (&["service-no-pods"], "Service", "payments-api"),
+    ] {
+        for rule in rules {
+            expected.push(format!("{rule} payments {kind}/{name}"));
+        }
+    }
     expected.push("unused-configmap shop ConfigMap/web-config".into());
     expected.push("unused-secret shop Secret/db-credentials".into());
     expected.sort();
@@ -104,6 +167,16 @@ async fn the_demo_clusters_findings_are_exactly_these_and_fail_on_sets_the_exit_
     assert_eq!(v["scores"]["namespaces"]["kube-public"], 100);
     assert!(v["scores"]["cluster"].as_u64().unwrap() < 100);
 
+    let out = kx(Some(&c.kubeconfig()), home, &["-n", "shop"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "shop has no errors");
+    let out = kx(Some(&c.kubeconfig()), home, &["-A", "--fail-on", "never"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
     let out = kx(Some(&c.kubeconfig()), home, &["-A", "--fail-on", "warn"])
         .output()
         .await
@@ -285,4 +358,48 @@ async fn manifests_are_linted_without_a_cluster() {
     .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("broken.yml (document 1)"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_looping_pod_trips_restarts_past_the_configured_threshold() {
+    let c = TestCluster::start(false).await;
+    let home = c.dir.path();
+    std::fs::create_dir_all(home.join("cfg")).unwrap();
+    std::fs::write(home.join("cfg/config.yaml"), "lint:\n  restarts_max: 0\n").unwrap();
+    // The ledger crashes every 8 s; once it has restarted, the rule must name its pod.
+    c.wait_for(
+        &[
+            "get",
+            "pods",
+            "-n",
+            "payments",
+            "-l",
+            "app=ledger",
+            "-o",
+            "jsonpath={.items[0].status.containerStatuses[0].restartCount}",
+        ],
+        60,
+        |o| o.trim().parse::<u64>().is_ok_and(|n| n >= 1),
+    )
+    .await;
+    let out = kx(
+        Some(&c.kubeconfig()),
+        home,
+        &["-n", "payments", "-o", "json"],
+    )
+    .output()
+    .await
+    .unwrap();
+    let got = findings(&String::from_utf8_lossy(&out.stdout));
+    assert!(
+        got.iter()
+            .any(|f| f.starts_with("restarts payments Pod/ledger-")),
+        "{got:?}"
+    );
+    // Healthy pods are not named.
+    assert!(
+        !got.iter()
+            .any(|f| f.starts_with("restarts payments Pod/search-")),
+        "{got:?}"
+    );
 }

@@ -253,19 +253,45 @@ fn unpinned(image: &str) -> bool {
     }
 }
 
+/// The manifest `kubectl apply` last applied, as it recorded it.
+fn last_applied(obj: &Value) -> Option<Value> {
+    let text = obj["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+        .as_str()?;
+    serde_json::from_str(text).ok()
+}
+
 /// The rules that need only the object.
 pub fn object_rules(obj: &Value, settings: &Settings, out: &mut Vec<Finding>) {
     let kind = obj["kind"].as_str().unwrap_or_default();
     let api = obj["apiVersion"].as_str().unwrap_or_default();
-    if let Some((_, _, now)) = REMOVED
-        .iter()
-        .find(|(v, k, _)| *v == api && (*k == "*" || *k == kind))
-    {
+    let removed = |api: &str, kind: &str| {
+        REMOVED
+            .iter()
+            .find(|(v, k, _)| *v == api && (*k == "*" || *k == kind))
+            .map(|(_, _, now)| *now)
+    };
+    if let Some(now) = removed(api, kind) {
         out.push(finding(
             "deprecated-api",
             obj,
             format!("{kind} {api} is no longer served; use {now}"),
         ));
+    } else if let Some(applied) = last_applied(obj) {
+        // A cluster serves every object at a current version; the manifest it came from
+        // (as kubectl apply recorded it) is what will fail to apply next time.
+        let (old_api, old_kind) = (
+            applied["apiVersion"].as_str().unwrap_or_default(),
+            applied["kind"].as_str().unwrap_or(kind),
+        );
+        if let Some(now) = removed(old_api, old_kind) {
+            out.push(finding(
+                "deprecated-api",
+                obj,
+                format!(
+                    "last applied as {old_kind} {old_api}, which is no longer served; use {now}"
+                ),
+            ));
+        }
     }
     let Some(spec) = pod_spec(obj) else { return };
     if kind == "Pod" {
@@ -650,6 +676,15 @@ mod tests {
         assert_eq!(
             f[0].message,
             "Ingress extensions/v1beta1 is no longer served; use networking.k8s.io/v1"
+        );
+        let applied = json!({"apiVersion": "extensions/v1beta1", "kind": "Ingress"}).to_string();
+        let served = json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"name": "i", "namespace": "shop",
+                         "annotations": {"kubectl.kubernetes.io/last-applied-configuration": applied}}});
+        let f = lint(&[served], &Settings::default(), false);
+        assert_eq!(
+            f[0].message,
+            "last applied as Ingress extensions/v1beta1, which is no longer served; use networking.k8s.io/v1"
         );
     }
 

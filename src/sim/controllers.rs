@@ -6,6 +6,7 @@
 mod cron;
 
 use super::cluster::{Cluster, DeleteOptions, Propagation, now_rfc3339};
+use super::kubelet;
 use super::logs::{Flavour, now_ns};
 use super::objects::{ObjectRef, running_status};
 use super::registry::ResourceType;
@@ -257,6 +258,7 @@ impl Controllers {
         self.pod_slot.clear();
         let types = self.cluster.types();
         let store = self.cluster.read();
+        let mut pending = Vec::new();
         for rt in &types {
             let key = type_key(&rt.group, &rt.plural);
             for s in store.list(&key, "") {
@@ -291,12 +293,32 @@ impl Controllers {
                         let k = (s.namespace.clone(), s.name.clone());
                         self.pod_slot.insert(k.clone(), self.pod_keys.len());
                         self.pod_keys.push(k);
+                        // A pod created before the controllers ran (a scenario's bare pod)
+                        // still goes through scheduling and start-up.
+                        if s.field("status.phase").is_empty()
+                            || s.field("status.phase") == "Pending"
+                        {
+                            pending.push((
+                                s.field("spec.nodeName").is_empty(),
+                                s.namespace.clone(),
+                                s.name.clone(),
+                                s.uid.clone(),
+                            ));
+                        }
                     }
                     _ => {}
                 }
             }
         }
         drop(store);
+        for (unplaced, ns, name, uid) in pending {
+            let task = if unplaced {
+                Task::Schedule
+            } else {
+                Task::Start
+            };
+            self.at(Duration::from_millis(200), task(ns, name, uid));
+        }
         self.dirty.insert(Dirty::AllDaemonSets);
         self.reconcile_dirty();
     }
@@ -959,6 +981,15 @@ impl Controllers {
                 !p.deleting && !matches!(p.field("status.phase").as_str(), "Succeeded" | "Failed")
             })
             .count() as i64;
+        let failed = pods
+            .iter()
+            .filter(|p| p.field("status.phase") == "Failed")
+            .count() as i64;
+        let backoff_limit = v["spec"]["backoffLimit"].as_i64().unwrap_or(6);
+        if failed > backoff_limit {
+            self.fail_job(&job, active, succeeded, failed);
+            return;
+        }
         let template = v["spec"]["template"].clone();
         let uid = job.uid.clone();
         while succeeded + active < completions && active < parallelism {
@@ -977,7 +1008,7 @@ impl Controllers {
             .as_str()
             .map(str::to_string)
             .unwrap_or_else(|| now.clone());
-        let mut status = json!({"startTime": start, "active": active, "succeeded": succeeded, "failed": 0, "ready": 0,
+        let mut status = json!({"startTime": start, "active": active, "succeeded": succeeded, "failed": failed, "ready": 0,
                                 "uncountedTerminatedPods": {}});
         if succeeded >= completions {
             status["completionTime"] = json!(now);
@@ -1000,6 +1031,44 @@ impl Controllers {
                 v["status"] = status;
                 Ok(v)
             });
+    }
+
+    /// Past its backoff limit a job stops making pods and says so, as the job controller does.
+    fn fail_job(&mut self, job: &Stored, active: i64, succeeded: i64, failed: i64) {
+        let v = job.value();
+        if v["status"]["conditions"]
+            .as_array()
+            .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Failed"))
+        {
+            return;
+        }
+        let now = now_rfc3339();
+        let message = "Job has reached the specified backoff limit";
+        let start = v["status"]["startTime"].clone();
+        let status = json!({"startTime": start, "active": active, "succeeded": succeeded, "failed": failed, "ready": 0,
+        "uncountedTerminatedPods": {},
+        "conditions": [
+            {"type": "FailureTarget", "status": "True", "lastProbeTime": now, "lastTransitionTime": now, "reason": "BackoffLimitExceeded", "message": message},
+            {"type": "Failed", "status": "True", "lastProbeTime": now, "lastTransitionTime": now, "reason": "BackoffLimitExceeded", "message": message}
+        ]});
+        let _ = self.cluster.modify(
+            &self.t.jobs,
+            &job.namespace,
+            &job.name,
+            Some("status"),
+            |mut v| {
+                v["status"] = status;
+                Ok(v)
+            },
+        );
+        let me = ObjectRef::of("batch/v1", "Job", job);
+        self.emit_event(
+            &me,
+            "Warning",
+            "BackoffLimitExceeded",
+            message,
+            "job-controller",
+        );
     }
 
     fn reconcile_endpoints(&mut self, ns: &str) {
@@ -1158,21 +1227,27 @@ impl Controllers {
         let Some(pod) = self.pod_if_same(ns, name, uid) else {
             return;
         };
-        let nodes: Vec<Arc<Stored>> = self
+        if !pod.field("spec.nodeName").is_empty() {
+            return; // placed already (a resync can ask twice)
+        }
+        let stored: Vec<Arc<Stored>> = self
             .cluster
             .read()
             .list("/nodes", "")
             .into_iter()
-            .filter(|n| {
-                !n.deleting
-                    && n.metadata()["labels"]
-                        .get("node-role.kubernetes.io/control-plane")
-                        .is_none()
-            })
+            .filter(|n| !n.deleting)
             .collect();
-        let Some(node) =
-            (!nodes.is_empty()).then(|| nodes[self.cluster.random_index(nodes.len())].clone())
-        else {
+        let values: Vec<Value> = stored.iter().map(|n| n.value()).collect();
+        let pv = pod.value();
+        let fits = match kubelet::place(&pv, &values) {
+            Ok(fits) => fits,
+            Err(why) => {
+                self.unschedulable(&pod, &why);
+                return;
+            }
+        };
+        let chosen = fits[self.cluster.random_index(fits.len())]["metadata"]["name"].clone();
+        let Some(node) = stored.iter().find(|n| chosen == n.name.as_str()).cloned() else {
             return;
         };
         let now = now_rfc3339();
@@ -1213,10 +1288,133 @@ impl Controllers {
         }
     }
 
+    /// Leaves the pod Pending with the scheduler's reason, and tries again later (a node may
+    /// come back, or the pod may be changed).
+    fn unschedulable(&mut self, pod: &Stored, why: &str) {
+        let (ns, name, uid) = (pod.namespace.clone(), pod.name.clone(), pod.uid.clone());
+        let now = now_rfc3339();
+        let already = pod.value()["status"]["conditions"][0]["message"] == why;
+        if !already {
+            let _ = self.cluster.modify(&self.t.pods, &ns, &name, Some("status"), |mut v| {
+                v["status"] = json!({"phase": "Pending", "qosClass": "Burstable",
+                    "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                                    "message": why, "lastTransitionTime": now}]});
+                Ok(v)
+            });
+            let me = ObjectRef::of("v1", "Pod", pod);
+            self.emit_event(&me, "Warning", "FailedScheduling", why, "default-scheduler");
+        }
+        self.at(Duration::from_secs(15), Task::Schedule(ns, name, uid));
+    }
+
+    /// Sets one container's waiting state (and the pod not ready), with a Warning event.
+    fn hold(
+        &mut self,
+        pod: &Stored,
+        container: &str,
+        reason: &str,
+        message: &str,
+        event: (&str, &str),
+    ) {
+        let (ns, name) = (pod.namespace.clone(), pod.name.clone());
+        let now = now_rfc3339();
+        let _ = self
+            .cluster
+            .modify(&self.t.pods, &ns, &name, Some("status"), |mut v| {
+                if let Some(cs) = v["status"]["containerStatuses"].as_array_mut()
+                    && let Some(c) = cs.iter_mut().find(|c| c["name"] == container)
+                {
+                    c["state"] = json!({"waiting": {"reason": reason, "message": message}});
+                    c["ready"] = json!(false);
+                }
+                set_ready_condition(&mut v, false, &now);
+                Ok(v)
+            });
+        let me = ObjectRef::of("v1", "Pod", pod);
+        self.emit_event(&me, "Warning", event.0, event.1, "kubelet");
+    }
+
+    /// What keeps a scheduled pod from starting (an image that cannot be pulled, a missing
+    /// ConfigMap or Secret key); true when it was held back.
+    fn held_back(&mut self, pod: &Stored) -> bool {
+        let pv = pod.value();
+        for c in pv["spec"]["containers"].as_array().into_iter().flatten() {
+            let cname = c["name"].as_str().unwrap_or_default();
+            let image = c["image"].as_str().unwrap_or_default();
+            if let Some(why) = kubelet::pull_error(image) {
+                let said = format!("Failed to pull image \"{image}\": {why}");
+                self.hold(pod, cname, "ErrImagePull", &why, ("Failed", &said));
+                let back_off = format!("Back-off pulling image \"{image}\"");
+                self.hold(
+                    pod,
+                    cname,
+                    "ImagePullBackOff",
+                    &back_off,
+                    ("BackOff", &back_off),
+                );
+                return true;
+            }
+        }
+        let ns = pod.namespace.clone();
+        let (cms, secrets) = (
+            self.cluster.read().list("/configmaps", &ns),
+            self.cluster.read().list("/secrets", &ns),
+        );
+        let lookup = |kind: &str, name: &str| {
+            let from = if kind == "Secret" { &secrets } else { &cms };
+            from.iter().find(|o| o.name == name).map(|o| o.value())
+        };
+        if let Some(why) = kubelet::config_error(&pv, &lookup) {
+            let first = pv["spec"]["containers"][0]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let said = format!("Error: {why}");
+            self.hold(
+                pod,
+                &first,
+                "CreateContainerConfigError",
+                &why,
+                ("Failed", &said),
+            );
+            return true;
+        }
+        false
+    }
+
     fn start(&mut self, ns: &str, name: &str, uid: &str) {
         let Some(pod) = self.pod_if_same(ns, name, uid) else {
             return;
         };
+        if !matches!(pod.field("status.phase").as_str(), "" | "Pending") {
+            return; // started already (a resync can ask twice)
+        }
+        let node = pod.field("spec.nodeName");
+        let node_alive = self
+            .cluster
+            .read()
+            .list("/nodes", "")
+            .iter()
+            .find(|n| n.name == node)
+            .is_none_or(|n| {
+                n.value()["status"]["conditions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
+            });
+        if !node_alive {
+            // No kubelet answers there: the pod stays as it is until the node comes back.
+            return;
+        }
+        if self.held_back(&pod) {
+            // The kubelet keeps trying: fixing the ConfigMap or the image lets it start.
+            self.at(
+                Duration::from_secs(20),
+                Task::Start(ns.into(), name.into(), uid.into()),
+            );
+            return;
+        }
         let pv = pod.value();
         let now = now_rfc3339();
         let node_ip = pv["status"]["hostIP"]
@@ -1224,7 +1422,23 @@ impl Controllers {
             .unwrap_or("172.18.0.2")
             .to_string();
         let pod_ip = self.next_pod_ip();
-        let status = running_status(&pv, &node_ip, &pod_ip, &now);
+        let mut status = running_status(&pv, &node_ip, &pod_ip, &now);
+        let unready = kubelet::probe_fails(&pv);
+        if unready {
+            for c in status["containerStatuses"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+            {
+                c["ready"] = json!(false);
+            }
+            for c in status["conditions"].as_array_mut().into_iter().flatten() {
+                if c["type"] == "Ready" || c["type"] == "ContainersReady" {
+                    c["status"] = json!("False");
+                    c["reason"] = json!("ContainersNotReady");
+                }
+            }
+        }
         if self
             .cluster
             .modify(&self.t.pods, ns, name, Some("status"), |mut v| {
@@ -1262,6 +1476,24 @@ impl Controllers {
                 "kubelet",
             );
         }
+        if unready {
+            let port = pv["spec"]["containers"][0]["readinessProbe"]["httpGet"]["port"].clone();
+            let path = pv["spec"]["containers"][0]["readinessProbe"]["httpGet"]["path"]
+                .as_str()
+                .unwrap_or("/")
+                .to_string();
+            let port = port.as_i64().map_or_else(
+                || port.as_str().unwrap_or("80").to_string(),
+                |p| p.to_string(),
+            );
+            self.emit_event(
+                &me,
+                "Warning",
+                "Unhealthy",
+                &format!("Readiness probe failed: Get \"http://{pod_ip}:{port}{path}\": HTTP probe failed with statuscode: 503"),
+                "kubelet",
+            );
+        }
         if let Some(secs) = crash_every(&pv) {
             self.at(
                 Duration::from_secs_f64(secs),
@@ -1288,13 +1520,14 @@ impl Controllers {
             return;
         };
         let now = now_rfc3339();
+        let (exit, reason) = kubelet::crash_end(&pv);
         self.cluster.logs.end_instance(ns, name, &cname, now_ns());
         let res = self.cluster.modify(&self.t.pods, ns, name, Some("status"), |mut v| {
             if let Some(cs) = v["status"]["containerStatuses"].as_array_mut()
                 && let Some(c) = cs.iter_mut().find(|c| c["name"] == cname.as_str())
             {
                 let started = c["state"]["running"]["startedAt"].clone();
-                c["lastState"] = json!({"terminated": {"exitCode": 1, "reason": "Error", "startedAt": started, "finishedAt": now,
+                c["lastState"] = json!({"terminated": {"exitCode": exit, "reason": reason, "startedAt": started, "finishedAt": now,
                                                        "containerID": c["containerID"]}});
                 c["state"] = json!({"waiting": {"reason": "CrashLoopBackOff",
                     "message": format!("back-off 10s restarting failed container={cname} pod={name}_{ns}({uid})")}});
@@ -1375,8 +1608,14 @@ impl Controllers {
     }
 
     fn complete(&mut self, ns: &str, name: &str, uid: &str) {
-        let Some(_) = self.pod_if_same(ns, name, uid) else {
+        let Some(pod) = self.pod_if_same(ns, name, uid) else {
             return;
+        };
+        let exit = kubelet::exit_code(&pod.value());
+        let (phase, reason) = if exit == 0 {
+            ("Succeeded", "Completed")
+        } else {
+            ("Failed", "Error")
         };
         let now = now_rfc3339();
         let end = now_ns();
@@ -1396,11 +1635,11 @@ impl Controllers {
             self.cluster.logs.end_instance(ns, name, c, end);
         }
         let _ = self.cluster.modify(&self.t.pods, ns, name, Some("status"), |mut v| {
-            v["status"]["phase"] = json!("Succeeded");
+            v["status"]["phase"] = json!(phase);
             if let Some(cs) = v["status"]["containerStatuses"].as_array_mut() {
                 for c in cs {
                     let started = c["state"]["running"]["startedAt"].clone();
-                    c["state"] = json!({"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": started, "finishedAt": now}});
+                    c["state"] = json!({"terminated": {"exitCode": exit, "reason": reason, "startedAt": started, "finishedAt": now}});
                     c["ready"] = json!(false);
                     c["started"] = json!(false);
                 }

@@ -26,7 +26,7 @@ pub fn resources() -> Value {
 }
 
 /// `50m`, `1`, `1.5` → millicores.
-fn millicores(q: &str) -> u64 {
+pub(super) fn millicores(q: &str) -> u64 {
     match q.strip_suffix('m') {
         Some(m) => m.parse().unwrap_or(0),
         None => q.parse::<f64>().map_or(0, |c| (c * 1000.0) as u64),
@@ -154,21 +154,33 @@ pub fn serve(cluster: &Cluster, rest: &[&str]) -> Result<Value, ApiError> {
                     .list(&super::store::type_key(&nodes_t.group, &nodes_t.plural), "")
                     .into_iter()
                     .map(|s| s.value())
+                    // A node whose kubelet is gone reports nothing, as with metrics-server.
+                    .filter(|n| {
+                        n["status"]["conditions"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                    })
                     .collect()
             };
-            let pods = all_pods(None);
+            // Pods summed per node in one pass (a scan per node is quadratic at 100k pods).
+            let mut per_node: std::collections::HashMap<String, (u64, u64)> = Default::default();
+            for p in &all_pods(None) {
+                let node = p["spec"]["nodeName"].as_str().unwrap_or_default();
+                let sum = per_node.entry(node.to_string()).or_default();
+                for (_, c, m) in containers_usage(p, now) {
+                    sum.0 += c;
+                    sum.1 += m;
+                }
+            }
             let items: Vec<Value> = nodes
                 .iter()
                 .map(|n| {
                     let name = n["metadata"]["name"].as_str().unwrap_or_default();
                     // What the kubelet and the system use, plus the pods'.
-                    let (mut cpu, mut mem) = (120u64, 600u64 << 20);
-                    for p in pods.iter().filter(|p| p["spec"]["nodeName"] == name) {
-                        for (_, c, m) in containers_usage(p, now) {
-                            cpu += c;
-                            mem += m;
-                        }
-                    }
+                    let (pods_cpu, pods_mem) = per_node.get(name).copied().unwrap_or_default();
+                    let (cpu, mem) = (120u64 + pods_cpu, (600u64 << 20) + pods_mem);
                     json!({"kind": "NodeMetrics", "apiVersion": format!("{GROUP}/{VERSION}"),
                            "metadata": {"name": name, "labels": n["metadata"]["labels"], "creationTimestamp": ts},
                            "timestamp": ts, "window": "15s",

@@ -10,6 +10,7 @@ pub mod faults;
 pub mod fields;
 mod format;
 mod http;
+pub mod kubelet;
 pub mod logs;
 mod logstream;
 mod metrics;

@@ -2,6 +2,7 @@
 
 use super::cluster::{Cluster, now_rfc3339};
 use super::controllers::CRASH_EVERY;
+use super::kubelet;
 use super::logs::{Flavour, now_ns};
 use super::objects::{
     ObjectRef, container, daemonset, deployment, job_template, node, pod_template, running_status,
@@ -77,12 +78,14 @@ pub fn demo(cluster: &Cluster) -> Result<()> {
             node(&format!("kx-worker-{i}"), i, false),
         )?;
     }
+    create(cluster, "nodes", "", dead_node("kx-worker-4", 4))?;
     for ns in [
         "default",
         "kube-system",
         "kube-public",
         "shop",
         "monitoring",
+        "payments",
     ] {
         namespace(cluster, ns)?;
     }
@@ -290,6 +293,8 @@ pub fn demo(cluster: &Cluster) -> Result<()> {
         deployment("default", "hello", 1, hello),
     )?;
 
+    broken(cluster)?;
+
     let crd: Value = serde_json::from_str(DEMO_CRD).context("the demo CRD")?;
     create(cluster, "customresourcedefinitions", "", crd)?;
     for (name, colour, size, phase) in [
@@ -305,6 +310,182 @@ pub fn demo(cluster: &Cluster) -> Result<()> {
             "metadata": {"name": name}, "spec": {"colour": colour, "size": size}, "status": {"phase": phase}}),
         )?;
     }
+    Ok(())
+}
+
+/// A worker whose kubelet stopped posting status: NotReady, tainted unreachable.
+fn dead_node(name: &str, index: usize) -> Value {
+    let mut n = node(name, index, false);
+    let since = now_rfc3339();
+    if let Some(conds) = n["status"]["conditions"].as_array_mut() {
+        for c in conds {
+            c["status"] = json!("Unknown");
+            c["reason"] = json!("NodeStatusUnknown");
+            c["message"] = json!("Kubelet stopped posting node status.");
+            c["lastTransitionTime"] = json!(since);
+        }
+    }
+    n["spec"]["taints"] = json!([
+        {"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule", "timeAdded": since},
+        {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute", "timeAdded": since}
+    ]);
+    n
+}
+
+/// The `payments` namespace: every broken state `X` explains and objects that trip each lint
+/// rule, as a team's bad afternoon would leave them.
+fn broken(cluster: &Cluster) -> Result<()> {
+    let ns = "payments";
+    let labels = |app: &str| json!({"app": app});
+    let deploy = |name: &str, replicas: i64, containers: Vec<Value>, annotations: Value| {
+        create(
+            cluster,
+            "deployments",
+            ns,
+            deployment(
+                ns,
+                name,
+                replicas,
+                pod_template(&labels(name), containers, annotations),
+            ),
+        )
+    };
+    // A release whose image tag was never pushed.
+    deploy(
+        "checkout",
+        2,
+        vec![container(
+            "checkout",
+            "ghcr.io/kx-demo/checkout:2.0.0-missing",
+            Some(8080),
+        )],
+        json!({}),
+    )?;
+    // Crash-looping, on :latest, with no resources (requests, image-tag, restarts over time).
+    let mut ledger = container("ledger", "ghcr.io/kx-demo/ledger:latest", None);
+    ledger["resources"] = json!({});
+    ledger["env"] = json!([{"name": "STRIPE_KEY", "valueFrom": {"secretKeyRef": {"name": "stripe", "key": "api-key"}}}]);
+    deploy("ledger", 1, vec![ledger], json!({CRASH_EVERY: "8"}))?;
+    // Killed for memory, over and over.
+    let mut reports = container("reports", "ghcr.io/kx-demo/worker:1.8.0", None);
+    reports["resources"]["limits"] = json!({"memory": "128Mi"});
+    deploy(
+        "reports",
+        1,
+        vec![reports],
+        json!({CRASH_EVERY: "12", kubelet::CRASH_REASON: "OOMKilled"}),
+    )?;
+    // Asks for more CPU than any node has.
+    let mut trainer = container("trainer", "ghcr.io/kx-demo/worker:1.8.0", None);
+    trainer["resources"]["requests"]["cpu"] = json!("32");
+    deploy("ml-trainer", 1, vec![trainer], json!({}))?;
+    // Names a ConfigMap key nobody wrote.
+    let mut notifier = container("notifier", "ghcr.io/kx-demo/worker:1.8.0", None);
+    notifier["env"] = json!([{"name": "FEATURE_FLAGS", "valueFrom": {"configMapKeyRef": {"name": "notifier-config", "key": "FEATURE_FLAGS"}}}]);
+    deploy("notifier", 1, vec![notifier], json!({}))?;
+    create(
+        cluster,
+        "configmaps",
+        ns,
+        json!({"metadata": {"name": "notifier-config"}, "data": {"SMTP_HOST": "mail.internal"}}),
+    )?;
+    create(
+        cluster,
+        "secrets",
+        ns,
+        json!({"metadata": {"name": "stripe"}, "type": "Opaque", "data": {"api-key": "c2tfdGVzdA=="}}),
+    )?;
+    // Runs, but its readiness probe fails: its Service has no ready endpoints.
+    let mut search = container("search", "ghcr.io/kx-demo/search:1.2.0", Some(9200));
+    search["readinessProbe"] =
+        json!({"httpGet": {"path": "/ready", "port": 9200}, "periodSeconds": 10});
+    search["livenessProbe"] = json!({"tcpSocket": {"port": 9200}, "periodSeconds": 10});
+    deploy(
+        "search",
+        2,
+        vec![search],
+        json!({kubelet::FAILING_PROBE: "readiness"}),
+    )?;
+    create(
+        cluster,
+        "services",
+        ns,
+        service(ns, "search", &labels("search"), 9200, "ClusterIP"),
+    )?;
+    // A selector that matches nothing (the pods are labelled app: payments-api-v2).
+    create(
+        cluster,
+        "services",
+        ns,
+        service(
+            ns,
+            "payments-api",
+            &labels("payments-api"),
+            8080,
+            "ClusterIP",
+        ),
+    )?;
+    // A claim on a storage class that does not exist.
+    let pvc = create(
+        cluster,
+        "persistentvolumeclaims",
+        ns,
+        json!({"metadata": {"name": "uploads"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "20Gi"}}, "storageClassName": "fast-ssd"},
+        "status": {"phase": "Pending"}}),
+    )?;
+    let pvc_uid = pvc.uid.clone();
+    let now = now_rfc3339();
+    create(
+        cluster,
+        "events",
+        ns,
+        json!({"metadata": {"name": "uploads.provisioning"},
+        "involvedObject": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": ns, "name": "uploads", "uid": pvc_uid},
+        "type": "Warning", "reason": "ProvisioningFailed",
+        "message": "storageclass.storage.k8s.io \"fast-ssd\" not found",
+        "source": {"component": "persistentvolume-controller"}, "reportingComponent": "persistentvolume-controller",
+        "firstTimestamp": now, "lastTimestamp": now, "count": 1}),
+    )?;
+    // A job whose pods exit 1 until it gives up.
+    let backfill = pod_template(
+        &labels("backfill"),
+        vec![container("backfill", "ghcr.io/kx-demo/worker:1.8.0", None)],
+        json!({kubelet::EXIT_CODE: "1"}),
+    );
+    let mut spec = job_template(&backfill, 1);
+    spec["backoffLimit"] = json!(2);
+    create(
+        cluster,
+        "jobs",
+        ns,
+        json!({"metadata": {"name": "backfill", "namespace": ns}, "spec": spec}),
+    )?;
+    // A pod someone started by hand, privileged, on the host's namespaces and disk.
+    create(
+        cluster,
+        "pods",
+        ns,
+        json!({"metadata": {"name": "debug-tools", "labels": {"run": "debug-tools"}},
+        "spec": {"hostNetwork": true, "hostPID": true,
+                 "containers": [{"name": "debug", "image": "ghcr.io/kx-demo/toolbox:1.0.0", "command": ["sleep", "infinity"],
+                                 "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"memory": "64Mi"}},
+                                 "securityContext": {"privileged": true},
+                                 "volumeMounts": [{"name": "host", "mountPath": "/host"}]}],
+                 "volumes": [{"name": "host", "hostPath": {"path": "/"}}]}}),
+    )?;
+    // Applied long ago from a manifest on an API version the cluster no longer serves.
+    let applied = json!({"apiVersion": "extensions/v1beta1", "kind": "Ingress",
+        "metadata": {"name": "checkout", "namespace": ns},
+        "spec": {"backend": {"serviceName": "checkout", "servicePort": 8080}}});
+    create(
+        cluster,
+        "ingresses",
+        ns,
+        json!({"metadata": {"name": "checkout",
+            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": applied.to_string()}},
+        "spec": {"defaultBackend": {"service": {"name": "checkout", "port": {"number": 8080}}}}}),
+    )?;
     Ok(())
 }
 
