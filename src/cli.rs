@@ -139,6 +139,10 @@ pub enum Command {
     /// Polaris: each finding with its rule, severity and a one-line fix, a score per namespace.
     /// Exits 1 when a finding is at --fail-on or worse, 2 when something could not be read.
     Lint(LintArgs),
+    /// Why an object is broken (or that it is not): its status, events, the pods it owns or
+    /// selects and why they wait or crash (with the crashed container's last log lines), its
+    /// claims, ConfigMaps, Secrets and node. Exits 1 when broken, 0 otherwise.
+    Explain(ExplainArgs),
     /// Show, create or check kx's configuration.
     Config {
         #[command(subcommand)]
@@ -255,6 +259,14 @@ pub struct LintArgs {
     /// The severity at which kx lint exits 1.
     #[arg(long, value_enum, default_value = "error", value_name = "LEVEL")]
     pub fail_on: FailOn,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExplainArgs {
+    /// KIND/NAME, with the kind as kubectl takes it (pod/web-1, deploy/web, svc/api, pvc/data).
+    pub target: String,
+    #[arg(short = 'o', long, value_enum, default_value = "text")]
+    pub output: LintOutput,
 }
 
 #[derive(Debug, Clone, clap::Args)]

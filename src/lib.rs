@@ -12,6 +12,7 @@ pub mod config;
 pub mod diff;
 pub mod duration;
 pub mod edit;
+pub mod explain;
 pub mod history;
 pub mod lint;
 pub mod logs;

@@ -5,6 +5,7 @@
 pub mod changes;
 pub mod config;
 pub mod edit;
+pub mod explain;
 pub mod forward;
 pub mod lint;
 pub mod logs;
@@ -32,6 +33,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Shell(args)) => shell::run(cli.connection, args).await,
         Some(Command::PortForward(args)) => forward::run(cli.connection, args).await,
         Some(Command::Lint(args)) => lint::run(cli.connection, args).await,
+        Some(Command::Explain(args)) => explain::run(cli.connection, args).await,
         Some(Command::Config { action }) => config::run(action, cli.theme.as_deref()),
         None => {
             explore(
