@@ -98,17 +98,30 @@ fn from_list(list: &APIResourceList) -> Vec<ResourceInfo> {
 }
 
 /// Asks the API server what it serves: the core group and the preferred version of every group.
+/// How long one API group's discovery is retried through transient failures.
+const GROUP_PATIENCE: std::time::Duration = std::time::Duration::from_secs(4);
+
 pub async fn discover(client: &Client) -> Result<Vec<ResourceInfo>, KxError> {
     let get = |path: String| {
         let client = client.clone();
         async move {
-            let req = http::Request::get(&path)
-                .body(Vec::new())
-                .map_err(|e| KxError::Other(format!("building a discovery request: {e}")))?;
-            client
-                .request::<APIResourceList>(req)
-                .await
-                .map_err(|e| classify(&e))
+            // A group that fails now and then (a flapping server) is asked again for a few
+            // seconds; one that stays down is left out rather than holding up the rest.
+            super::backoff::retry_kube(GROUP_PATIENCE, || {
+                let client = client.clone();
+                let path = path.clone();
+                async move {
+                    let req = http::Request::get(&path)
+                        .body(Vec::new())
+                        .map_err(kube::Error::HttpError)?;
+                    client.request::<APIResourceList>(req).await
+                }
+            })
+            .await
+            .map_err(|e| match e {
+                Some(e) => classify(&e),
+                None => KxError::Other(format!("{path} did not answer within {GROUP_PATIENCE:?}")),
+            })
         }
     };
     let req = http::Request::get("/apis")

@@ -183,12 +183,20 @@ fn container(pod: &Value, c: &Value, facts: &Facts, depth: u8, notes: &mut Notes
                     Some(me),
                 );
                 previous_log(pod_name, cname, false, facts, depth, notes);
-            } else if restarts > 0 && last["reason"] == "OOMKilled" {
+            } else if restarts > 0
+                && (last["reason"] == "OOMKilled" || recent_failure(last, facts.now))
+            {
+                // Running again between crashes: a crash loop seen at the wrong moment.
+                let how = if last["reason"] == "OOMKilled" {
+                    "was OOMKilled"
+                } else {
+                    "keeps failing"
+                };
                 notes.say(
                     depth,
                     Health::Broken,
                     format!(
-                        "container {cname} runs again but was OOMKilled: {restarts} restarts, {}",
+                        "container {cname} runs again but {how}: {restarts} restarts, {}",
                         last_end(last)
                     ),
                     Some(me),
@@ -209,6 +217,23 @@ fn container(pod: &Value, c: &Value, facts: &Facts, depth: u8, notes: &mut Notes
             .to_string(),
             Some(me),
         ),
+    }
+}
+
+/// Failures older than this are history, not the present state.
+const RECENT_SECS: i64 = 600;
+
+/// A non-zero exit within the last ten minutes (always, when the time is not known).
+fn recent_failure(t: &Value, now: i64) -> bool {
+    if t["exitCode"].as_i64().unwrap_or(0) == 0 {
+        return false;
+    }
+    let finished = t["finishedAt"]
+        .as_str()
+        .and_then(crate::age::parse_timestamp);
+    match finished {
+        Some(at) if now > 0 => now - at <= RECENT_SECS,
+        _ => true,
     }
 }
 
