@@ -67,6 +67,8 @@ key_actions! {
     Shell => "shell", "a shell in the pod or container (bash, else sh); exit returns";
     Attach => "attach", "attach to the container's main process (detach: ctrl-p ctrl-q)";
     PortForward => "port_forward", "forward a local port to the pod, service or workload (:pf lists)";
+    Explain => "explain", "why is this broken (or that it is not): a diagnosis with its evidence";
+    FaultsOnly => "faults_only", "show only rows that are not healthy (again: all rows)";
     Restart => "restart", "rollout restart (asks first)";
     Cordon => "cordon", "cordon the node (asks first)";
     Uncordon => "uncordon", "uncordon the node (asks first)";

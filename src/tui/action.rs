@@ -92,6 +92,13 @@ pub enum Effect {
     PrepareForward(Box<ObjectRef>),
     StartForward(Box<ForwardSpec>),
     StopForward(u64),
+    /// Read what a diagnosis needs for the explain screen with this id, `after` a pause (an
+    /// open diagnosis is read again every few seconds); answered with `Explained`.
+    Explain {
+        id: u64,
+        target: Box<ObjectRef>,
+        after: std::time::Duration,
+    },
     Quit,
 }
 
@@ -156,6 +163,8 @@ pub enum Action {
     Forwards(Vec<ForwardRow>),
     /// Background work failed before it started: the footer says why.
     Failed(String),
+    /// A diagnosis for the explain screen with this id, or why it could not be made.
+    Explained(u64, Result<crate::explain::Diagnosis, String>),
     Tick,
 }
 

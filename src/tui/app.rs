@@ -40,6 +40,7 @@ struct Needs {
     watches: HashSet<WatchKey>,
     follows: HashSet<u64>,
     tails: HashSet<u64>,
+    explains: HashSet<u64>,
 }
 
 /// The history key of an object: its resource, namespace and name.
@@ -139,6 +140,7 @@ impl App {
             needs.watches.extend(s.watches().cloned());
             needs.follows.extend(s.follows());
             needs.tails.extend(s.tails());
+            needs.explains.extend(s.explains());
         }
         needs
     }
@@ -146,6 +148,10 @@ impl App {
     /// Stops what the screens no longer need.
     fn settle(&mut self, before: Needs) -> Vec<Effect> {
         let after = self.needs();
+        // A closed explain screen's diagnosis goes, and with it the next reading.
+        self.data
+            .explained
+            .retain(|id, _| after.explains.contains(id));
         if after == before && self.data.followed.is_none() {
             return Vec::new();
         }
@@ -317,6 +323,7 @@ impl App {
             | Action::ForwardEvent(..)
             | Action::Forwards(_)
             | Action::Failed(_)) => self.on_remote(remote),
+            Action::Explained(id, result) => self.on_explained(id, result),
         }
     }
 
@@ -435,6 +442,7 @@ impl App {
             KeyAction::Shell => self.exec_key(false),
             KeyAction::Attach => self.exec_key(true),
             KeyAction::PortForward => self.forward_key(),
+            KeyAction::Explain => self.explain_key(),
             KeyAction::Edit
             | KeyAction::Delete
             | KeyAction::Scale
@@ -698,6 +706,9 @@ impl App {
     }
 }
 
+mod health;
+#[cfg(test)]
+pub(in crate::tui) mod health_tests;
 mod remote;
 #[cfg(test)]
 mod remote_tests;

@@ -35,6 +35,7 @@ impl App {
             "shell" | "sh" => self.exec_command(&rest, false),
             "attach" => self.exec_command(&rest, true),
             "pf" | "port-forward" | "portforward" | "forwards" => self.forward_command(&rest),
+            "explain" | "why" => self.explain_command(&rest),
             "ctx" | "context" | "contexts" => self.context_command(rest.first().copied()),
             name => {
                 // :RESOURCE [NAMESPACE | -A] [/filter] [label=selector]

@@ -199,6 +199,18 @@ impl Runtime {
                     self.answer(Action::Forwards(self.forward_rows()));
                 }
             }
+            Effect::Explain { id, target, after } => {
+                let (client, tx) = (self.client.clone(), self.tx.clone());
+                let limit = self.options.edit.request_timeout;
+                tokio::spawn(async move {
+                    tokio::time::sleep(after).await;
+                    let result = crate::explain::gather::gather(client, &target, limit)
+                        .await
+                        .map(|facts| crate::explain::diagnose(&facts))
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Inbound::Action(Action::Explained(id, result))).await;
+                });
+            }
             Effect::SwitchContext(name) => self.switch(name),
             Effect::Quit => {}
         }

@@ -158,6 +158,11 @@ pub trait Screen: Any + Send {
         None
     }
 
+    /// The diagnosis this screen shows, if it is an explain screen.
+    fn explains(&self) -> Option<u64> {
+        None
+    }
+
     /// The list watches this screen keeps open, if it is a list.
     fn watches(&self) -> Option<&super::action::WatchKey> {
         None

@@ -166,6 +166,18 @@ pub struct Data {
     pub next_id: u64,
     /// The running port-forwards, as the runtime last told.
     pub forwards: Vec<super::action::ForwardRow>,
+    /// Diagnoses of the open explain screens, by screen id.
+    pub explained: HashMap<u64, Explained>,
+}
+
+/// An explain screen's object and its latest diagnosis.
+#[derive(Debug, Clone)]
+pub struct Explained {
+    pub target: ObjectRef,
+    /// None until the first reading comes back.
+    pub result: Option<Result<crate::explain::Diagnosis, String>>,
+    /// When it was read (Unix seconds).
+    pub at: i64,
 }
 
 impl Data {

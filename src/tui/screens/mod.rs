@@ -6,6 +6,7 @@ pub mod containers;
 pub mod describe;
 pub mod diff;
 pub mod events;
+pub mod explain;
 pub mod forwards;
 pub mod list;
 pub mod logs;
