@@ -61,8 +61,7 @@ pub async fn run(conn: Connection, args: LintArgs) -> Result<ExitCode> {
         eprintln!("kx lint: {what}; nothing was checked");
         return Ok(ExitCode::from(2));
     }
-    let findings = lint::lint(&objects, &settings, cluster);
-    let scores = report::scores(&objects, &findings);
+    let (findings, scores) = lint::lint_with_scores(&objects, &settings, cluster);
     match args.output {
         LintOutput::Text => print!("{}", report::text(&findings, &scores)),
         LintOutput::Json => println!("{}", report::json(&findings, &scores)),

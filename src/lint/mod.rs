@@ -4,6 +4,7 @@
 //! across objects (who references a ConfigMap, which pods a Service selects). Pure: reading
 //! the cluster or the files is the caller's.
 
+pub mod live;
 pub mod manifests;
 pub mod report;
 pub mod rules;
@@ -112,45 +113,22 @@ impl Default for Settings {
     }
 }
 
-fn ignored(obj: &Value, rule: &str) -> bool {
-    obj["metadata"]["annotations"][IGNORE_ANNOTATION]
-        .as_str()
-        .is_some_and(|list| {
-            list.split(',')
-                .map(str::trim)
-                .any(|r| r == "*" || r == rule)
-        })
-}
-
 /// Lints `objects`: the object rules on each, and with `cluster` the rules across them too
 /// (a set of manifests is not a cluster: nothing outside it is known). Sorted: the worst
 /// first, then by object.
 pub fn lint(objects: &[Value], settings: &Settings, cluster: bool) -> Vec<Finding> {
-    let mut found = Vec::new();
+    lint_with_scores(objects, settings, cluster).0
+}
+
+/// `lint`, with the scores per namespace and for the cluster.
+pub fn lint_with_scores(
+    objects: &[Value],
+    settings: &Settings,
+    cluster: bool,
+) -> (Vec<Finding>, report::Scores) {
+    let mut live = live::Live::new(settings.clone(), cluster);
     for obj in objects {
-        rules::object_rules(obj, settings, &mut found);
+        live.upsert(obj);
     }
-    if cluster {
-        rules::cluster_rules(objects, settings, &mut found);
-    }
-    let by_subject: BTreeMap<Subject, &Value> =
-        objects.iter().map(|o| (Subject::of(o), o)).collect();
-    found.retain(|f| {
-        !settings.disabled.contains(f.rule)
-            && by_subject
-                .get(&f.subject)
-                .is_none_or(|o| !ignored(o, f.rule))
-    });
-    for f in &mut found {
-        if let Some(level) = settings.levels.get(f.rule) {
-            f.severity = *level;
-        }
-    }
-    found.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.subject.cmp(&b.subject))
-            .then_with(|| a.rule.cmp(b.rule))
-    });
-    found
+    (live.findings().cloned().collect(), live.scores())
 }

@@ -2,51 +2,14 @@
 //! objects with no warning or error, as Popeye counts), findings as text for people and as
 //! JSON for CI, and whether `--fail-on` is met.
 
-use super::{Finding, Severity, Subject};
+use super::{Finding, Severity};
 use serde::Serialize;
-use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Scores {
     pub cluster: u32,
     pub namespaces: BTreeMap<String, u32>,
-}
-
-/// Scores out of 100 over `objects`: the share with nothing worse than info.
-pub fn scores(objects: &[Value], findings: &[Finding]) -> Scores {
-    let bad: BTreeSet<&Subject> = findings
-        .iter()
-        .filter(|f| f.severity >= Severity::Warn)
-        .map(|f| &f.subject)
-        .collect();
-    let mut per_ns: BTreeMap<String, (u32, u32)> = BTreeMap::new();
-    let (mut all, mut clean) = (0u32, 0u32);
-    for o in objects {
-        let s = Subject::of(o);
-        let ok = !bad.contains(&s);
-        let entry = per_ns.entry(s.namespace.clone()).or_default();
-        entry.0 += 1;
-        all += 1;
-        if ok {
-            entry.1 += 1;
-            clean += 1;
-        }
-    }
-    // Rounded to the nearest point, but never 100 with something wrong; nothing linted
-    // scores 100.
-    let pct = |(n, ok): (u32, u32)| {
-        let score = (ok * 100 + n / 2).checked_div(n).unwrap_or(100);
-        if ok < n { score.min(99) } else { score }
-    };
-    Scores {
-        cluster: pct((all, clean)),
-        namespaces: per_ns
-            .into_iter()
-            .filter(|(ns, _)| !ns.is_empty())
-            .map(|(ns, c)| (ns, pct(c)))
-            .collect(),
-    }
 }
 
 /// One line per finding, the worst first, then the scores.
@@ -101,9 +64,9 @@ pub fn fails(findings: &[Finding], level: Severity) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Settings, lint};
+    use super::super::{Settings, lint_with_scores};
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     #[test]
     fn a_score_is_never_perfect_with_something_wrong() {
@@ -114,8 +77,8 @@ mod tests {
             json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "a"},
                             "spec": {"containers": [{"name": "c", "image": "x:1"}]}}),
         );
-        let findings = lint(&objects, &Settings::default(), false);
-        assert_eq!(scores(&objects, &findings).cluster, 99);
+        let (_, scores) = lint_with_scores(&objects, &Settings::default(), false);
+        assert_eq!(scores.cluster, 99);
     }
 
     #[test]
@@ -126,8 +89,7 @@ mod tests {
             json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b", "namespace": "shop"}}),
             json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "ops"}}),
         ];
-        let findings = lint(&objects, &Settings::default(), false);
-        let s = scores(&objects, &findings);
+        let (findings, s) = lint_with_scores(&objects, &Settings::default(), false);
         assert_eq!(s.cluster, 67);
         assert_eq!(
             s.namespaces,

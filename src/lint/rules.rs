@@ -103,7 +103,7 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.id == id)
 }
 
-fn finding(id: &'static str, obj: &Value, message: String) -> Finding {
+pub(super) fn finding(id: &'static str, obj: &Value, message: String) -> Finding {
     let r = rule(id);
     Finding {
         rule: id,
@@ -429,7 +429,7 @@ fn pod_spec_rules(obj: &Value, kind: &str, spec: &Value, out: &mut Vec<Finding>)
 
 /// Whether a LabelSelector (`matchLabels` and `matchExpressions`) selects these labels; an
 /// empty one selects everything (a PodDisruptionBudget's empty selector covers the namespace).
-fn label_selector_selects(selector: &Value, labels: &Value) -> bool {
+pub(super) fn label_selector_selects(selector: &Value, labels: &Value) -> bool {
     let by_labels = selector["matchLabels"]
         .as_object()
         .is_none_or(|m| m.iter().all(|(k, v)| labels[k] == *v));
@@ -458,14 +458,9 @@ fn label_selector_selects(selector: &Value, labels: &Value) -> bool {
 }
 
 /// Whether a selector (`matchLabels`-style map) selects these labels.
-fn selects(selector: &Value, labels: &Value) -> bool {
-    selector
-        .as_object()
-        .is_some_and(|m| !m.is_empty() && m.iter().all(|(k, v)| labels[k] == *v))
-}
 
 /// ConfigMaps and Secrets a pod spec refers to, as (kind, name).
-fn references(spec: &Value, into: &mut BTreeSet<(&'static str, String)>) {
+pub(super) fn references(spec: &Value, into: &mut BTreeSet<(&'static str, String)>) {
     let mut add = |kind: &'static str, v: &Value| {
         if let Some(n) = v.as_str() {
             into.insert((kind, n.to_string()));
@@ -497,7 +492,7 @@ fn references(spec: &Value, into: &mut BTreeSet<(&'static str, String)>) {
 }
 
 /// ConfigMaps and Secrets that exist for the cluster itself, not for workloads to mount.
-fn system_owned(obj: &Value) -> bool {
+pub(super) fn system_owned(obj: &Value) -> bool {
     let name = obj["metadata"]["name"].as_str().unwrap_or_default();
     let kind_of_secret = obj["type"].as_str().unwrap_or_default();
     name == "kube-root-ca.crt"
@@ -508,108 +503,6 @@ fn system_owned(obj: &Value) -> bool {
 }
 
 /// The rules that look across objects: references, selectors, disruption budgets.
-pub fn cluster_rules(objects: &[Value], _settings: &Settings, out: &mut Vec<Finding>) {
-    let of_kind = |k: &'static str| objects.iter().filter(move |o| o["kind"] == k);
-    let ns = |o: &Value| {
-        o["metadata"]["namespace"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    };
-    let mut used: BTreeSet<(String, &'static str, String)> = BTreeSet::new();
-    for o in objects {
-        if let Some(spec) = pod_spec(o) {
-            let mut refs = BTreeSet::new();
-            references(spec, &mut refs);
-            used.extend(refs.into_iter().map(|(k, n)| (ns(o), k, n)));
-        }
-    }
-    // Ingresses' TLS certificates count as used.
-    for ing in of_kind("Ingress") {
-        for t in ing["spec"]["tls"].as_array().into_iter().flatten() {
-            if let Some(n) = t["secretName"].as_str() {
-                used.insert((ns(ing), "Secret", n.to_string()));
-            }
-        }
-    }
-    // Service accounts' pull secrets count as used too.
-    for sa in of_kind("ServiceAccount") {
-        for s in sa["imagePullSecrets"].as_array().into_iter().flatten() {
-            if let Some(n) = s["name"].as_str() {
-                used.insert((ns(sa), "Secret", n.to_string()));
-            }
-        }
-    }
-    for (kind, rule) in [
-        ("ConfigMap", "unused-configmap"),
-        ("Secret", "unused-secret"),
-    ] {
-        for o in of_kind(kind) {
-            let name = o["metadata"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            let key = (
-                ns(o),
-                if kind == "ConfigMap" {
-                    "ConfigMap"
-                } else {
-                    "Secret"
-                },
-                name,
-            );
-            if !system_owned(o) && !used.contains(&key) {
-                out.push(finding(
-                    rule,
-                    o,
-                    format!("no pod or workload in {} refers to it", key.0),
-                ));
-            }
-        }
-    }
-    let pods: Vec<&Value> = of_kind("Pod").collect();
-    for svc in of_kind("Service") {
-        let selector = &svc["spec"]["selector"];
-        if selector.as_object().is_none_or(|m| m.is_empty()) {
-            // No selector: its endpoints are managed by hand, on purpose.
-            continue;
-        }
-        let any = pods
-            .iter()
-            .any(|p| ns(p) == ns(svc) && selects(selector, &p["metadata"]["labels"]));
-        if !any {
-            let wanted: Vec<String> = selector
-                .as_object()
-                .into_iter()
-                .flatten()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-                .collect();
-            out.push(finding(
-                "service-no-pods",
-                svc,
-                format!("selects no pod ({})", wanted.join(",")),
-            ));
-        }
-    }
-    let budgets: Vec<&Value> = of_kind("PodDisruptionBudget").collect();
-    for d in of_kind("Deployment") {
-        let replicas = d["spec"]["replicas"].as_u64().unwrap_or(1);
-        if replicas != 1 {
-            continue;
-        }
-        let labels = &d["spec"]["template"]["metadata"]["labels"];
-        let covered = budgets
-            .iter()
-            .any(|b| ns(b) == ns(d) && label_selector_selects(&b["spec"]["selector"], labels));
-        if !covered {
-            out.push(finding(
-                "single-replica",
-                d,
-                "1 replica and no PodDisruptionBudget".into(),
-            ));
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

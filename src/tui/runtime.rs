@@ -208,7 +208,9 @@ impl Runtime {
                         .await
                         .map(|facts| crate::explain::diagnose(&facts))
                         .map_err(|e| e.to_string());
-                    let _ = tx.send(Inbound::Action(Action::Explained(id, result))).await;
+                    let _ = tx
+                        .send(Inbound::Action(Action::Explained(id, result)))
+                        .await;
                 });
             }
             Effect::SwitchContext(name) => self.switch(name),

@@ -60,12 +60,20 @@ pub(in crate::tui) fn diagnosis() -> Diagnosis {
 pub(in crate::tui) fn explaining() -> (App, u64) {
     let mut s = app();
     let k = list_key(&s);
-    feed(&mut s, &k, &["Name", "Status"], &[("web-1", &["web-1", "CrashLoopBackOff"])]);
+    feed(
+        &mut s,
+        &k,
+        &["Name", "Status"],
+        &[("web-1", &["web-1", "CrashLoopBackOff"])],
+    );
     let effects = press(&mut s, 'X');
     let [Effect::Explain { id, target, after }] = &effects[..] else {
         panic!("X asks for a reading: {effects:?}");
     };
-    assert_eq!((target.name.as_str(), target.resource.kind.as_str()), ("web-1", "Pod"));
+    assert_eq!(
+        (target.name.as_str(), target.resource.kind.as_str()),
+        ("web-1", "Pod")
+    );
     assert_eq!(*after, std::time::Duration::ZERO);
     (s, *id)
 }
@@ -91,8 +99,15 @@ fn enter_goes_to_the_evidence_of_the_line() {
     s.update(Action::Explained(id, Ok(diagnosis())));
     // The pod's own line: its describe.
     let effects = key(&mut s, KeyCode::Enter);
-    assert!(matches!(&effects[..], [Effect::Follow(_, t)] if t.name == "web-1"), "{effects:?}");
-    assert!(s.front().is_some_and(|f| f.crumb().contains("describe")), "{:?}", s.front().map(|f| f.crumb()));
+    assert!(
+        matches!(&effects[..], [Effect::Follow(_, t)] if t.name == "web-1"),
+        "{effects:?}"
+    );
+    assert!(
+        s.front().is_some_and(|f| f.crumb().contains("describe")),
+        "{:?}",
+        s.front().map(|f| f.crumb())
+    );
     key(&mut s, KeyCode::Esc);
     // A log line: the previous container's log.
     press(&mut s, 'j');
@@ -105,7 +120,11 @@ fn enter_goes_to_the_evidence_of_the_line() {
     // An event: the object's events.
     press(&mut s, 'j');
     key(&mut s, KeyCode::Enter);
-    assert!(s.front().is_some_and(|f| f.crumb().contains("events")), "{:?}", s.front().map(|f| f.crumb()));
+    assert!(
+        s.front().is_some_and(|f| f.crumb().contains("events")),
+        "{:?}",
+        s.front().map(|f| f.crumb())
+    );
 }
 
 #[test]
@@ -118,7 +137,11 @@ fn explain_by_name_and_mistakes_said() {
     );
     key(&mut s, KeyCode::Esc);
     assert!(type_line(&mut s, ":explain nosuch/x").is_empty());
-    assert!(matches!(&s.message, Some(Message::Error(m)) if m.contains("nosuch")), "{:?}", s.message);
+    assert!(
+        matches!(&s.message, Some(Message::Error(m)) if m.contains("nosuch")),
+        "{:?}",
+        s.message
+    );
     // Nothing selected: said, not guessed.
     let mut s = app();
     assert!(press(&mut s, 'X').is_empty());
@@ -128,7 +151,10 @@ fn explain_by_name_and_mistakes_said() {
 #[test]
 fn a_reading_that_failed_is_shown_and_retried() {
     let (mut s, id) = explaining();
-    let effects = s.update(Action::Explained(id, Err("forbidden: pods \"web-1\"".into())));
+    let effects = s.update(Action::Explained(
+        id,
+        Err("forbidden: pods \"web-1\"".into()),
+    ));
     assert_eq!(effects.len(), 1);
     assert!(matches!(&s.data.explained[&id].result, Some(Err(m)) if m.contains("forbidden")));
 }

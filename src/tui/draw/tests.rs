@@ -394,14 +394,22 @@ fn log_view_prefixes_pods_and_colours_levels() {
 fn explain_shows_each_line_coloured_by_health_with_its_source() {
     let (mut s, id) = crate::tui::app::health_tests::explaining();
     s.session.now = 100;
-    s.update(Action::Explained(id, Ok(crate::tui::app::health_tests::diagnosis())));
+    s.update(Action::Explained(
+        id,
+        Ok(crate::tui::app::health_tests::diagnosis()),
+    ));
     s.session.now = 103;
     let term = render(&mut s, 100, 8);
     insta::assert_snapshot!(format!("{}", term.backend()));
     let buf = term.backend().buffer();
     let row_of = |needle: &str| {
         (0..8u16)
-            .find(|y| (0..100u16).map(|x| buf[(x, *y)].symbol()).collect::<String>().contains(needle))
+            .find(|y| {
+                (0..100u16)
+                    .map(|x| buf[(x, *y)].symbol())
+                    .collect::<String>()
+                    .contains(needle)
+            })
             .unwrap()
     };
     // The line (not selected) in the error colour, its source dimmed.
@@ -409,5 +417,8 @@ fn explain_shows_each_line_coloured_by_health_with_its_source() {
     let x = (0..100u16).find(|x| buf[(*x, y)].symbol() == "B").unwrap();
     assert_eq!(buf[(x, y)].fg, theme().style("status.error").fg.unwrap());
     let arrow = (0..100u16).find(|x| buf[(*x, y)].symbol() == "←").unwrap();
-    assert_eq!(buf[(arrow, y)].fg, theme().style("yaml.comment").fg.unwrap());
+    assert_eq!(
+        buf[(arrow, y)].fg,
+        theme().style("yaml.comment").fg.unwrap()
+    );
 }

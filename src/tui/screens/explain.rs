@@ -73,7 +73,11 @@ fn resource_of<'a>(kind: &str, resources: &'a [ResourceInfo]) -> Option<&'a Reso
 
 impl ExplainScreen {
     fn lines<'a>(&self, cx_data: &'a super::super::session::Data) -> &'a [Line] {
-        match cx_data.explained.get(&self.id).and_then(|e| e.result.as_ref()) {
+        match cx_data
+            .explained
+            .get(&self.id)
+            .and_then(|e| e.result.as_ref())
+        {
             Some(Ok(d)) => &d.lines,
             _ => &[],
         }
@@ -124,7 +128,9 @@ impl ExplainScreen {
                 ..
             } => {
                 let Some(resource) = resource_of(&kind, &cx.session.resources).cloned() else {
-                    cx.error(format!("the cluster does not serve {kind} (or discovery has not said yet)"));
+                    cx.error(format!(
+                        "the cluster does not serve {kind} (or discovery has not said yet)"
+                    ));
                     return Step::nothing();
                 };
                 let target = ObjectRef {
@@ -256,7 +262,10 @@ impl Screen for ExplainScreen {
             Some(Err(why)) => format!("cannot explain {}: {why}", e.target.display()),
             None => format!("reading {} …", e.target.display()),
         };
-        out.push(TextLine::from(Span::styled(title, theme.style("table.header"))));
+        out.push(TextLine::from(Span::styled(
+            title,
+            theme.style("table.header"),
+        )));
         let lines: &[Line] = match &e.result {
             Some(Ok(d)) => &d.lines,
             _ => &[],
