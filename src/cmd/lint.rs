@@ -12,23 +12,6 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::process::ExitCode;
 
-/// What the rules read from a cluster: workloads and their pods, what they reference, what
-/// selects them.
-const KINDS: &[(&str, &str, &str)] = &[
-    ("", "v1", "Pod"),
-    ("", "v1", "Service"),
-    ("", "v1", "ConfigMap"),
-    ("", "v1", "Secret"),
-    ("", "v1", "ServiceAccount"),
-    ("apps", "v1", "Deployment"),
-    ("apps", "v1", "StatefulSet"),
-    ("apps", "v1", "DaemonSet"),
-    ("batch", "v1", "Job"),
-    ("batch", "v1", "CronJob"),
-    ("policy", "v1", "PodDisruptionBudget"),
-    ("networking.k8s.io", "v1", "Ingress"),
-];
-
 pub async fn run(conn: Connection, args: LintArgs) -> Result<ExitCode> {
     let config = crate::config::Config::load(crate::config::config_dir(), None, true);
     for w in config.warnings.iter().filter(|w| w.contains("lint")) {
@@ -41,7 +24,7 @@ pub async fn run(conn: Connection, args: LintArgs) -> Result<ExitCode> {
         for (kind, why) in &missing {
             eprintln!("kx lint: cannot list {kind}s ({why}); the rules that need them are skipped");
         }
-        skip_rules_without(&missing, &mut settings);
+        lint::skip_rules_without(&missing, &mut settings);
         (objects, true)
     } else {
         let (objects, problems) = manifests::read(&args.files);
@@ -83,34 +66,6 @@ pub async fn run(conn: Connection, args: LintArgs) -> Result<ExitCode> {
     })
 }
 
-/// Rules that would misjudge without a kind kx could not list (RBAC): off, and said.
-fn skip_rules_without(missing: &[(&str, String)], settings: &mut lint::Settings) {
-    let lacks = |k: &str| missing.iter().any(|(m, _)| *m == k);
-    let workloads = [
-        "Pod",
-        "Deployment",
-        "StatefulSet",
-        "DaemonSet",
-        "Job",
-        "CronJob",
-    ];
-    if workloads.iter().any(|k| lacks(k)) {
-        settings
-            .disabled
-            .extend(["unused-configmap".to_string(), "unused-secret".to_string()]);
-    }
-    // Secrets are used by service accounts (pull secrets) and ingresses (certificates) too.
-    if lacks("ServiceAccount") || lacks("Ingress") {
-        settings.disabled.insert("unused-secret".into());
-    }
-    if lacks("Pod") {
-        settings.disabled.insert("service-no-pods".into());
-    }
-    if lacks("PodDisruptionBudget") {
-        settings.disabled.insert("single-replica".into());
-    }
-}
-
 /// The objects of every kind the rules read, with kinds RBAC or the server refused.
 async fn from_cluster(conn: &Connection) -> Result<(Vec<Value>, Vec<(&'static str, String)>)> {
     let (client, namespace, url) = super::connect_in_namespace(conn).await?;
@@ -118,7 +73,7 @@ async fn from_cluster(conn: &Connection) -> Result<(Vec<Value>, Vec<(&'static st
     let mut objects = Vec::new();
     let mut missing = Vec::new();
     let mut said = BTreeSet::new();
-    for (group, version, kind) in KINDS {
+    for (group, version, kind) in lint::KINDS {
         let resource = ApiResource::from_gvk(&GroupVersionKind::gvk(group, version, kind));
         let api: Api<DynamicObject> = match &scope {
             Some(ns) => Api::namespaced_with(client.clone(), ns, &resource),

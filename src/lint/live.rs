@@ -142,12 +142,31 @@ impl Live {
 
     /// The object as it is now (new or changed).
     pub fn upsert(&mut self, obj: &Value) {
-        let subj = Subject::of(obj);
-        if let Some(seen) = self.relisting.get_mut(&subj.kind) {
-            seen.insert(subj.clone());
+        let prepared = prepare(obj, &self.settings, self.cluster);
+        self.put(prepared);
+    }
+
+    /// An object `prepare`d elsewhere (off the UI's thread), as it is now.
+    pub fn put(&mut self, prepared: Prepared) {
+        let Prepared { subject, entry } = prepared;
+        if let Some(seen) = self.relisting.get_mut(&subject.kind) {
+            seen.insert(subject.clone());
         }
-        let entry = self.build(obj);
-        self.replace(subj, Some(entry));
+        self.replace(subject, Some(entry));
+    }
+
+    /// Rules turned off or re-levelled (a kind RBAC hides, say): every object re-checked.
+    pub fn set_settings(&mut self, settings: Settings) {
+        self.settings = settings;
+        let all: Vec<Subject> = self.entries.keys().cloned().collect();
+        for s in all {
+            self.recheck(&s);
+        }
+        self.generation += 1;
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     pub fn remove(&mut self, subj: &Subject) {
@@ -173,66 +192,85 @@ impl Live {
             self.remove(&s);
         }
     }
+}
 
-    /// What the rules need of one object.
-    fn build(&self, obj: &Value) -> Entry {
-        let mut own = Vec::new();
-        rules::object_rules(obj, &self.settings, &mut own);
-        let mut entry = Entry {
-            ignore: obj["metadata"]["annotations"][IGNORE_ANNOTATION]
-                .as_str()
-                .map(str::to_string),
-            own,
-            ..Entry::default()
-        };
-        if !self.cluster {
-            return entry;
-        }
-        let kind = obj["kind"].as_str().unwrap_or_default();
-        let mut refs = BTreeSet::new();
-        if let Some(spec) = rules::pod_spec(obj) {
-            references(spec, &mut refs);
-        }
-        match kind {
-            "Pod" => {
-                entry.labels = Some(
-                    obj["metadata"]["labels"]
-                        .as_object()
-                        .cloned()
-                        .unwrap_or_default(),
-                )
-            }
-            "Service" => {
-                entry.selector = obj["spec"]["selector"]
-                    .as_object()
-                    .filter(|m| !m.is_empty())
-                    .cloned()
-            }
-            "Deployment" if obj["spec"]["replicas"].as_u64().unwrap_or(1) == 1 => {
-                entry.single = Some(obj["spec"]["template"]["metadata"]["labels"].clone());
-            }
-            "PodDisruptionBudget" => entry.budget = Some(obj["spec"]["selector"].clone()),
-            "ConfigMap" | "Secret" => entry.system = system_owned(obj),
-            "ServiceAccount" => {
-                for s in obj["imagePullSecrets"].as_array().into_iter().flatten() {
-                    if let Some(n) = s["name"].as_str() {
-                        refs.insert(("Secret", n.to_string()));
-                    }
-                }
-            }
-            "Ingress" => {
-                for t in obj["spec"]["tls"].as_array().into_iter().flatten() {
-                    if let Some(n) = t["secretName"].as_str() {
-                        refs.insert(("Secret", n.to_string()));
-                    }
-                }
-            }
-            _ => {}
-        }
-        entry.refs = refs.into_iter().collect();
-        entry
+/// What the live linter keeps of one object: its own findings and what the rules across
+/// objects need. Made from the whole object, which can then go.
+#[derive(Debug)]
+pub struct Prepared {
+    subject: Subject,
+    entry: Entry,
+}
+
+/// Runs the object rules and takes what the cluster rules need; pure, so it can run where
+/// the object arrives.
+pub fn prepare(obj: &Value, settings: &Settings, cluster: bool) -> Prepared {
+    Prepared {
+        subject: Subject::of(obj),
+        entry: build(obj, settings, cluster),
     }
+}
 
+/// What the rules need of one object.
+fn build(obj: &Value, settings: &Settings, cluster: bool) -> Entry {
+    let mut own = Vec::new();
+    rules::object_rules(obj, settings, &mut own);
+    let mut entry = Entry {
+        ignore: obj["metadata"]["annotations"][IGNORE_ANNOTATION]
+            .as_str()
+            .map(str::to_string),
+        own,
+        ..Entry::default()
+    };
+    if !cluster {
+        return entry;
+    }
+    let kind = obj["kind"].as_str().unwrap_or_default();
+    let mut refs = BTreeSet::new();
+    if let Some(spec) = rules::pod_spec(obj) {
+        references(spec, &mut refs);
+    }
+    match kind {
+        "Pod" => {
+            entry.labels = Some(
+                obj["metadata"]["labels"]
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+            )
+        }
+        "Service" => {
+            entry.selector = obj["spec"]["selector"]
+                .as_object()
+                .filter(|m| !m.is_empty())
+                .cloned()
+        }
+        "Deployment" if obj["spec"]["replicas"].as_u64().unwrap_or(1) == 1 => {
+            entry.single = Some(obj["spec"]["template"]["metadata"]["labels"].clone());
+        }
+        "PodDisruptionBudget" => entry.budget = Some(obj["spec"]["selector"].clone()),
+        "ConfigMap" | "Secret" => entry.system = system_owned(obj),
+        "ServiceAccount" => {
+            for s in obj["imagePullSecrets"].as_array().into_iter().flatten() {
+                if let Some(n) = s["name"].as_str() {
+                    refs.insert(("Secret", n.to_string()));
+                }
+            }
+        }
+        "Ingress" => {
+            for t in obj["spec"]["tls"].as_array().into_iter().flatten() {
+                if let Some(n) = t["secretName"].as_str() {
+                    refs.insert(("Secret", n.to_string()));
+                }
+            }
+        }
+        _ => {}
+    }
+    entry.refs = refs.into_iter().collect();
+    entry
+}
+
+impl Live {
     /// Puts `new` in the place of what was known of `subj`, and re-checks what that moves.
     fn replace(&mut self, subj: Subject, new: Option<Entry>) {
         let old = self.entries.remove(&subj);

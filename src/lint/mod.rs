@@ -113,6 +113,51 @@ impl Default for Settings {
     }
 }
 
+/// What the rules read from a cluster: workloads and their pods, what they reference, what
+/// selects them.
+pub const KINDS: &[(&str, &str, &str)] = &[
+    ("", "v1", "Pod"),
+    ("", "v1", "Service"),
+    ("", "v1", "ConfigMap"),
+    ("", "v1", "Secret"),
+    ("", "v1", "ServiceAccount"),
+    ("apps", "v1", "Deployment"),
+    ("apps", "v1", "StatefulSet"),
+    ("apps", "v1", "DaemonSet"),
+    ("batch", "v1", "Job"),
+    ("batch", "v1", "CronJob"),
+    ("policy", "v1", "PodDisruptionBudget"),
+    ("networking.k8s.io", "v1", "Ingress"),
+];
+
+/// Rules that would misjudge without a kind kx could not list (RBAC): off, and said.
+pub fn skip_rules_without(missing: &[(&str, String)], settings: &mut Settings) {
+    let lacks = |k: &str| missing.iter().any(|(m, _)| *m == k);
+    let workloads = [
+        "Pod",
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "Job",
+        "CronJob",
+    ];
+    if workloads.iter().any(|k| lacks(k)) {
+        settings
+            .disabled
+            .extend(["unused-configmap".to_string(), "unused-secret".to_string()]);
+    }
+    // Secrets are used by service accounts (pull secrets) and ingresses (certificates) too.
+    if lacks("ServiceAccount") || lacks("Ingress") {
+        settings.disabled.insert("unused-secret".into());
+    }
+    if lacks("Pod") {
+        settings.disabled.insert("service-no-pods".into());
+    }
+    if lacks("PodDisruptionBudget") {
+        settings.disabled.insert("single-replica".into());
+    }
+}
+
 /// Lints `objects`: the object rules on each, and with `cluster` the rules across them too
 /// (a set of manifests is not a cluster: nothing outside it is known). Sorted: the worst
 /// first, then by object.

@@ -99,6 +99,13 @@ pub enum Effect {
         target: Box<ObjectRef>,
         after: std::time::Duration,
     },
+    /// Watch what the lint rules read, in a namespace or all; answered with `LintBatch`es.
+    Lint {
+        id: u64,
+        namespace: Option<String>,
+        settings: Box<crate::lint::Settings>,
+    },
+    StopLint(u64),
     Quit,
 }
 
@@ -165,6 +172,8 @@ pub enum Action {
     Failed(String),
     /// A diagnosis for the explain screen with this id, or why it could not be made.
     Explained(u64, Result<crate::explain::Diagnosis, String>),
+    /// News for the lint screen with this id.
+    LintBatch(u64, Vec<super::linting::LintNews>),
     Tick,
 }
 

@@ -41,6 +41,7 @@ struct Needs {
     follows: HashSet<u64>,
     tails: HashSet<u64>,
     explains: HashSet<u64>,
+    lints: HashSet<u64>,
 }
 
 /// The history key of an object: its resource, namespace and name.
@@ -103,7 +104,11 @@ impl App {
         // needs are not compared, and the screen in front catches up once before the frame.
         let hot = matches!(
             action,
-            Action::Watch(..) | Action::LogBatch(..) | Action::Object(..) | Action::Tick
+            Action::Watch(..)
+                | Action::LogBatch(..)
+                | Action::Object(..)
+                | Action::LintBatch(..)
+                | Action::Tick
         );
         if hot {
             return self.reduce(action);
@@ -141,6 +146,7 @@ impl App {
             needs.follows.extend(s.follows());
             needs.tails.extend(s.tails());
             needs.explains.extend(s.explains());
+            needs.lints.extend(s.lints());
         }
         needs
     }
@@ -152,8 +158,15 @@ impl App {
         self.data
             .explained
             .retain(|id, _| after.explains.contains(id));
+        let mut stopped = Vec::new();
+        if let Some(l) = &self.data.lint
+            && !after.lints.contains(&l.id)
+        {
+            stopped.push(Effect::StopLint(l.id));
+            self.data.lint = None;
+        }
         if after == before && self.data.followed.is_none() {
-            return Vec::new();
+            return stopped;
         }
         let mut effects: Vec<Effect> = before
             .watches
@@ -167,6 +180,7 @@ impl App {
                 .difference(&after.tails)
                 .map(|id| Effect::StopLogs(*id)),
         );
+        effects.extend(stopped);
         if let Some(f) = &self.data.followed
             && !after.follows.contains(&f.id)
         {
@@ -324,6 +338,7 @@ impl App {
             | Action::Forwards(_)
             | Action::Failed(_)) => self.on_remote(remote),
             Action::Explained(id, result) => self.on_explained(id, result),
+            Action::LintBatch(id, news) => self.on_lint_news(id, news),
         }
     }
 

@@ -36,6 +36,7 @@ impl App {
             "attach" => self.exec_command(&rest, true),
             "pf" | "port-forward" | "portforward" | "forwards" => self.forward_command(&rest),
             "explain" | "why" => self.explain_command(&rest),
+            "lint" | "popeye" => self.lint_command(&rest),
             "ctx" | "context" | "contexts" => self.context_command(rest.first().copied()),
             name => {
                 // :RESOURCE [NAMESPACE | -A] [/filter] [label=selector]

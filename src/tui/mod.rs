@@ -11,6 +11,7 @@ pub mod describe;
 pub mod diffview;
 pub mod diffview_draw;
 pub mod draw;
+pub mod linting;
 pub mod logview;
 pub mod logview_draw;
 pub mod model;
@@ -123,6 +124,7 @@ pub async fn run(launch: Launch) -> Result<()> {
     session.readonly = config.settings.readonly;
     session.warnings = config.warnings.clone();
     session.shells = config.settings.shells.clone();
+    session.lint = config.settings.lint.clone();
     session.saved_forwards = config.settings.port_forwards.clone();
     if let Ok(address) = config.settings.forward_address.parse() {
         session.forward_address = address;

@@ -69,6 +69,8 @@ pub struct Runtime {
     /// Port-forwards by id; they keep running across context switches until stopped.
     forwards: Vec<(u64, crate::remote::forward::Forward)>,
     next_forward: u64,
+    /// The lint screen's watches, by its id.
+    lints: HashMap<u64, Vec<JoinHandle<()>>>,
 }
 
 impl Runtime {
@@ -85,6 +87,7 @@ impl Runtime {
             switching: None,
             forwards: Vec::new(),
             next_forward: 1,
+            lints: HashMap::new(),
         };
         (runtime, rx)
     }
@@ -213,6 +216,27 @@ impl Runtime {
                         .await;
                 });
             }
+            Effect::Lint {
+                id,
+                namespace,
+                settings,
+            } => {
+                let tasks = super::linting::start(
+                    self.client.clone(),
+                    id,
+                    namespace,
+                    *settings,
+                    self.tx.clone(),
+                );
+                if let Some(old) = self.lints.insert(id, tasks) {
+                    old.into_iter().for_each(|t| t.abort());
+                }
+            }
+            Effect::StopLint(id) => {
+                for t in self.lints.remove(&id).into_iter().flatten() {
+                    t.abort();
+                }
+            }
             Effect::SwitchContext(name) => self.switch(name),
             Effect::Quit => {}
         }
@@ -335,6 +359,9 @@ impl Runtime {
         }
         for (_, task) in self.tails.drain() {
             task.abort();
+        }
+        for (_, tasks) in self.lints.drain() {
+            tasks.iter().for_each(JoinHandle::abort);
         }
         abort(self.follower.take());
         abort(self.discovery.take());

@@ -158,6 +158,11 @@ pub trait Screen: Any + Send {
         None
     }
 
+    /// The live linter this screen shows, if it is the lint screen.
+    fn lints(&self) -> Option<u64> {
+        None
+    }
+
     /// The diagnosis this screen shows, if it is an explain screen.
     fn explains(&self) -> Option<u64> {
         None

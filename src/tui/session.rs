@@ -42,6 +42,8 @@ pub struct Session {
     pub history: Vec<String>,
     /// The shells `s` tries, in order (`shell:` in config.yaml).
     pub shells: Vec<String>,
+    /// `lint:` in config.yaml: rules off or re-levelled, the restart threshold.
+    pub lint: crate::lint::Settings,
     /// Where port-forwards listen (`forward_address:`).
     pub forward_address: std::net::IpAddr,
     /// `port_forwards:` of config.yaml, for `:pf start NAME`.
@@ -71,6 +73,7 @@ impl Session {
             log_capacity: 100_000,
             history: Vec::new(),
             shells: vec!["bash".into(), "sh".into()],
+            lint: crate::lint::Settings::default(),
             forward_address: std::net::IpAddr::from([127, 0, 0, 1]),
             saved_forwards: Vec::new(),
         }
@@ -168,6 +171,20 @@ pub struct Data {
     pub forwards: Vec<super::action::ForwardRow>,
     /// Diagnoses of the open explain screens, by screen id.
     pub explained: HashMap<u64, Explained>,
+    /// The live linter of the open lint screen.
+    pub lint: Option<LintState>,
+}
+
+/// The lint screen's linter, fed by the runtime's watches.
+pub struct LintState {
+    pub id: u64,
+    pub live: crate::lint::live::Live,
+    /// None: all namespaces.
+    pub namespace: Option<String>,
+    /// Kinds whose first list is complete.
+    pub listed: std::collections::BTreeSet<&'static str>,
+    /// Kinds that could not be read, and why.
+    pub problems: std::collections::BTreeMap<&'static str, String>,
 }
 
 /// An explain screen's object and its latest diagnosis.

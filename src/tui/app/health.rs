@@ -1,11 +1,17 @@
 //! The app's side of health: `X` and `:explain` (a diagnosis of the selected object, or of
-//! KIND/NAME), and the readings the runtime sends back. Pure: the reading is the runtime's.
+//! KIND/NAME), `:lint` (the live linter), and what the runtime sends back. Pure: reading the
+//! cluster is the runtime's.
 
 use super::App;
 use crate::cluster::target::resolve_target;
 use crate::explain::Diagnosis;
+use crate::lint::live::Live;
 use crate::tui::action::{Effect, Message};
+use crate::tui::linting::LintNews;
+use crate::tui::screen::Nav;
 use crate::tui::screens::explain::{self, EVERY};
+use crate::tui::screens::lint::LintScreen;
+use crate::tui::session::LintState;
 
 impl App {
     /// `X`: the diagnosis of the selected row (or the object on screen).
@@ -70,5 +76,70 @@ impl App {
             target: Box::new(e.target.clone()),
             after: EVERY,
         }]
+    }
+
+    /// `:lint [NAMESPACE | -A]`: the live linter over the namespace in view (or the one named).
+    pub(in crate::tui) fn lint_command(&mut self, rest: &[&str]) -> Vec<Effect> {
+        let namespace = match rest.first() {
+            Some(&"-A") | Some(&"all") => None,
+            Some(ns) => Some(ns.to_string()),
+            None => self.session.namespace.clone(),
+        };
+        let id = self.data.take_id();
+        let settings = self.session.lint.clone();
+        self.data.lint = Some(LintState {
+            id,
+            live: Live::new(settings.clone(), true),
+            namespace: namespace.clone(),
+            listed: Default::default(),
+            problems: Default::default(),
+        });
+        let mut effects = vec![Effect::Lint {
+            id,
+            namespace: namespace.clone(),
+            settings: Box::new(settings),
+        }];
+        let screen = LintScreen::new(id, namespace);
+        effects.extend(self.carry_out(crate::tui::screen::Step::go(Nav::Push(Box::new(screen)))));
+        effects
+    }
+
+    /// Objects the lint watches saw: put into the linter, which re-checks what they move.
+    pub(super) fn on_lint_news(&mut self, id: u64, news: Vec<LintNews>) -> Vec<Effect> {
+        let Some(state) = self.data.lint.as_mut().filter(|l| l.id == id) else {
+            return Vec::new();
+        };
+        let mut hidden = Vec::new();
+        for n in news {
+            match n {
+                LintNews::Relist(kind) => state.live.begin_relist(kind),
+                LintNews::Put(p) => state.live.put(*p),
+                LintNews::Gone(s) => state.live.remove(&s),
+                LintNews::Listed(kind) => {
+                    state.live.end_relist(kind);
+                    state.listed.insert(kind);
+                    state.problems.remove(kind);
+                }
+                LintNews::Failed {
+                    kind,
+                    error,
+                    for_good,
+                } => {
+                    if for_good {
+                        hidden.push((kind, error.clone()));
+                        // Nothing more comes for it: it counts as read (as nothing).
+                        state.listed.insert(kind);
+                    }
+                    state.problems.insert(kind, error);
+                }
+            }
+        }
+        if !hidden.is_empty() {
+            // Rules that would misjudge without a kind are off, as kx lint does.
+            let mut settings = state.live.settings().clone();
+            crate::lint::skip_rules_without(&hidden, &mut settings);
+            state.live.set_settings(settings);
+        }
+        Vec::new()
     }
 }

@@ -5,6 +5,7 @@ use super::tests::{app, feed, key, list_key, press, type_line};
 use super::*;
 use crate::explain::{Diagnosis, Health, Line, Source};
 use crate::tui::screens::explain::ExplainScreen;
+use crate::tui::screens::lint::LintScreen;
 use crossterm::event::KeyCode;
 
 pub(in crate::tui) fn diagnosis() -> Diagnosis {
@@ -157,4 +158,126 @@ fn a_reading_that_failed_is_shown_and_retried() {
     ));
     assert_eq!(effects.len(), 1);
     assert!(matches!(&s.data.explained[&id].result, Some(Err(m)) if m.contains("forbidden")));
+}
+
+/// `:lint -A`, and the id of the lint screen it opened.
+pub(in crate::tui) fn linting() -> (App, u64) {
+    let mut s = app();
+    let effects = type_line(&mut s, ":lint -A");
+    let [Effect::Lint { id, namespace, .. }] = &effects[..] else {
+        panic!(":lint starts its watches: {effects:?}");
+    };
+    assert_eq!(namespace, &None);
+    (s, *id)
+}
+
+pub(in crate::tui) fn lint_news(id: u64) -> Action {
+    use crate::lint::live::prepare;
+    use crate::tui::linting::LintNews;
+    let settings = crate::lint::Settings::default();
+    let deploy = serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"replicas": 2, "template": {"metadata": {"labels": {"app": "web"}},
+                 "spec": {"containers": [{"name": "web", "image": "nginx:latest",
+                          "resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"memory": "1Gi"}},
+                          "readinessProbe": {"tcpSocket": {"port": 80}},
+                          "securityContext": {"runAsNonRoot": true, "privileged": true}}]}}}});
+    let cm = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "old", "namespace": "shop"}});
+    let mut news = vec![LintNews::Relist("Deployment")];
+    news.push(LintNews::Put(Box::new(prepare(&deploy, &settings, true))));
+    news.push(LintNews::Put(Box::new(prepare(&cm, &settings, true))));
+    news.push(LintNews::Listed("Deployment"));
+    Action::LintBatch(id, news)
+}
+
+#[test]
+fn lint_shows_findings_as_they_come_and_stops_its_watches_when_closed() {
+    let (mut s, id) = linting();
+    assert!(s.front().is_some_and(|f| f.as_any().is::<LintScreen>()));
+    assert!(s.update(lint_news(id)).is_empty());
+    let state = s.data.lint.as_ref().expect("the linter");
+    let rules: Vec<&str> = state.live.findings().map(|f| f.rule).collect();
+    assert_eq!(rules, vec!["privileged", "image-tag", "unused-configmap"]);
+    // The ConfigMap gets a user: its finding goes.
+    let pod = serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "web-1", "namespace": "shop", "ownerReferences": [{"kind": "ReplicaSet", "name": "w"}]},
+        "spec": {"volumes": [{"name": "c", "configMap": {"name": "old"}}], "containers": [{"name": "c", "image": "x:1"}]}});
+    let prepared = crate::lint::live::prepare(&pod, &crate::lint::Settings::default(), true);
+    s.update(Action::LintBatch(
+        id,
+        vec![crate::tui::linting::LintNews::Put(Box::new(prepared))],
+    ));
+    let rules: Vec<&str> = s
+        .data
+        .lint
+        .as_ref()
+        .unwrap()
+        .live
+        .findings()
+        .map(|f| f.rule)
+        .collect();
+    assert_eq!(rules, vec!["privileged", "image-tag"]);
+    // News for another (closed) lint screen changes nothing.
+    s.update(lint_news(id + 100));
+    let effects = key(&mut s, KeyCode::Esc);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::StopLint(i) if *i == id)),
+        "{effects:?}"
+    );
+    assert!(s.data.lint.is_none());
+}
+
+#[test]
+fn enter_on_a_finding_opens_its_object_and_x_explains_it() {
+    let (mut s, id) = linting();
+    s.update(Action::Discovered(vec![
+        super::tests::res("", "pods", "Pod", &["po"], true),
+        super::tests::res("", "configmaps", "ConfigMap", &["cm"], true),
+        super::tests::res("apps", "deployments", "Deployment", &["deploy"], true),
+    ]));
+    // Discovery again must not take the lint screen away.
+    assert!(s.front().is_some_and(|f| f.as_any().is::<LintScreen>()));
+    enter_then_explain(s, id);
+}
+
+fn enter_then_explain(mut s: App, id: u64) {
+    s.update(lint_news(id));
+    press(&mut s, 'G');
+    let effects = key(&mut s, KeyCode::Enter);
+    assert!(
+        matches!(&effects[..], [Effect::Follow(_, t)] if t.name == "old" && t.resource.kind == "ConfigMap"),
+        "{effects:?}"
+    );
+    assert!(
+        s.front().is_some_and(|f| f.crumb() == "old:describe"),
+        "{:?}",
+        s.front().map(|f| f.crumb())
+    );
+    key(&mut s, KeyCode::Esc);
+    let effects = press(&mut s, 'X');
+    assert!(
+        matches!(&effects[..], [Effect::Explain { target, .. }] if target.name == "old"),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn a_kind_rbac_hides_is_said_and_its_rules_are_off() {
+    use crate::tui::linting::LintNews;
+    let (mut s, id) = linting();
+    s.update(lint_news(id));
+    s.update(Action::LintBatch(
+        id,
+        vec![LintNews::Failed {
+            kind: "Pod",
+            error: "forbidden: pods is forbidden".into(),
+            for_good: true,
+        }],
+    ));
+    let state = s.data.lint.as_ref().unwrap();
+    assert!(state.problems["Pod"].contains("forbidden"));
+    // Without pods, who uses a ConfigMap cannot be told: that rule is off rather than wrong.
+    assert!(!state.live.findings().any(|f| f.rule == "unused-configmap"));
 }

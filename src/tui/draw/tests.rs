@@ -422,3 +422,24 @@ fn explain_shows_each_line_coloured_by_health_with_its_source() {
         theme().style("yaml.comment").fg.unwrap()
     );
 }
+
+#[test]
+fn lint_shows_scores_findings_by_severity_and_the_selected_fix() {
+    let (mut s, id) = crate::tui::app::health_tests::linting();
+    s.update(crate::tui::app::health_tests::lint_news(id));
+    let term = render(&mut s, 100, 9);
+    insta::assert_snapshot!(format!("{}", term.backend()));
+    let buf = term.backend().buffer();
+    let find = |needle: &str| {
+        (0..9u16).find_map(|y| {
+            let line: String = (0..100u16).map(|x| buf[(x, y)].symbol()).collect();
+            line.find(needle).map(|x| (x as u16, y))
+        })
+    };
+    // A warning row not selected: its level in the warning colour; the score coloured by
+    // how good it is (one of two objects clean: 50).
+    let (x, y) = find("WARN").unwrap();
+    assert_eq!(buf[(x, y)].fg, theme().style("status.warn").fg.unwrap());
+    let (x, y) = find("50/100").unwrap();
+    assert_eq!(buf[(x, y)].fg, theme().style("status.warn").fg.unwrap());
+}

@@ -6,7 +6,6 @@ use super::super::action::Effect;
 use super::super::logview::{DEFAULT_MAX_REQUESTS, LogRequest};
 use super::super::screen::{Cx, Dx, Hint, Nav, Screen, Step};
 use super::super::session::Explained;
-use crate::cluster::discovery::ResourceInfo;
 use crate::cluster::object::ObjectRef;
 use crate::config::keys::{KeyAction, Section};
 use crate::explain::{Health, Line, Source};
@@ -60,15 +59,6 @@ pub fn health_slot(h: Health) -> &'static str {
         Health::Progressing => "status.warn",
         Health::Broken => "status.error",
     }
-}
-
-/// The resource of a kind named in a diagnosis: the built-in one when a CRD shares the name.
-fn resource_of<'a>(kind: &str, resources: &'a [ResourceInfo]) -> Option<&'a ResourceInfo> {
-    let builtin = ["", "apps", "batch", "networking.k8s.io", "policy"];
-    resources
-        .iter()
-        .filter(|r| r.kind == kind)
-        .min_by_key(|r| !builtin.contains(&r.group.as_str()))
 }
 
 impl ExplainScreen {
@@ -127,7 +117,8 @@ impl ExplainScreen {
                 name,
                 ..
             } => {
-                let Some(resource) = resource_of(&kind, &cx.session.resources).cloned() else {
+                let Some(resource) = super::resource_of(&kind, &cx.session.resources).cloned()
+                else {
                     cx.error(format!(
                         "the cluster does not serve {kind} (or discovery has not said yet)"
                     ));
@@ -164,7 +155,7 @@ impl ExplainScreen {
                 name,
                 ..
             }) => {
-                let resource = resource_of(kind, &cx.session.resources)?.clone();
+                let resource = super::resource_of(kind, &cx.session.resources)?.clone();
                 Some(ObjectRef {
                     namespace: resource.namespaced.then(|| namespace.clone()),
                     name: name.clone(),

@@ -8,6 +8,7 @@ pub mod diff;
 pub mod events;
 pub mod explain;
 pub mod forwards;
+pub mod lint;
 pub mod list;
 pub mod logs;
 pub mod object;
@@ -15,6 +16,7 @@ pub mod yaml;
 
 use super::screen::{Cx, Nav, Screen, Step};
 use super::session::Followed;
+use crate::cluster::discovery::ResourceInfo;
 use crate::cluster::object::ObjectRef;
 use crate::config::keys::KeyAction;
 
@@ -67,4 +69,29 @@ pub fn open_object(
         Some(screen) => Step::with(effects, nav(screen)),
         None => Step::effects(effects),
     }
+}
+
+/// The resource of a kind named by a diagnosis or a finding: the built-in one when a CRD
+/// shares the name.
+pub fn resource_of<'a>(kind: &str, resources: &'a [ResourceInfo]) -> Option<&'a ResourceInfo> {
+    let builtin = ["", "apps", "batch", "networking.k8s.io", "policy"];
+    resources
+        .iter()
+        .filter(|r| r.kind == kind)
+        .min_by_key(|r| !builtin.contains(&r.group.as_str()))
+}
+
+/// An object named by kind, namespace and name, as discovery serves it.
+pub fn object_ref(
+    kind: &str,
+    namespace: &str,
+    name: &str,
+    resources: &[ResourceInfo],
+) -> Option<ObjectRef> {
+    let resource = resource_of(kind, resources)?.clone();
+    Some(ObjectRef {
+        namespace: resource.namespaced.then(|| namespace.to_string()),
+        name: name.to_string(),
+        resource,
+    })
 }
