@@ -752,3 +752,42 @@ fn a_saved_forward_starts_at_launch_with_forward_name() {
         "{body}"
     );
 }
+
+#[test]
+fn demo_x_explains_the_crash_loop_and_lint_takes_a_finding_to_its_object() {
+    let (tmux, _config_dir) = Tmux::demo("health");
+    tmux.keys(&[":pods payments", "Enter"]);
+    tmux.wait_for("the payments pods", 15, |s| s.contains("ledger-"));
+    tmux.keys(&["/^ledger-", "Enter"]);
+    tmux.wait_for("only the ledger pod", 10, |s| {
+        s.contains("ledger-") && !s.contains("checkout-")
+    });
+    tmux.keys(&["X"]);
+    // The first crash comes 8 s after start; the diagnosis is read again every 5 s.
+    let screen = tmux.wait_for("the crash with its exit code and log lines", 45, |s| {
+        s.contains(":explain")
+            && s.contains("last exited with code 1 (Error)")
+            && s.contains("last lines of the previous container's log:")
+            && s.contains("processed batch")
+    });
+    assert!(screen.contains("broken"), "{screen}");
+    tmux.keys(&[":lint payments", "Enter"]);
+    let screen = tmux.wait_for("the payments findings", 20, |s| {
+        s.contains("lint payments") && s.contains("deprecated-api") && s.contains("score ")
+    });
+    // The worst first: the ingress applied from a removed API version.
+    assert!(
+        screen
+            .lines()
+            .find(|l| l.starts_with("ERROR"))
+            .is_some_and(|l| l.contains("ingress/checkout")),
+        "{screen}"
+    );
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the finding's object", 15, |s| {
+        s.contains("checkout:describe") && s.contains("Namespace:") && s.contains("payments")
+    });
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("back on the findings", 10, |s| s.contains("deprecated-api"));
+    tmux.keys(&["q"]);
+}
