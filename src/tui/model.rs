@@ -3,7 +3,8 @@
 //! injected.
 
 use crate::age::human_duration;
-use crate::cluster::rows::Row;
+use crate::cluster::health::{HealthColumns, RowHealth};
+use crate::cluster::rows::{Column, Row};
 use crate::cluster::store::{RowStore, Slot};
 use regex::{Regex, RegexBuilder};
 use std::cmp::Ordering;
@@ -16,6 +17,8 @@ pub struct RowFilter {
     inverse: bool,
     /// `-f text`: the lower-cased characters that must appear in order in the name.
     fuzzy: Option<Vec<char>>,
+    /// Faults only (ctrl-z): rows the columns say are not healthy, judged by these columns.
+    faults: Option<Box<(HealthColumns, Vec<Column>)>>,
 }
 
 /// Whether every char of `wanted` (lower case) appears in `name` in order, as fuzzy finders match.
@@ -43,6 +46,7 @@ impl RowFilter {
                         .filter(|c| !c.is_whitespace())
                         .collect(),
                 ),
+                faults: None,
             });
         }
         let (inverse, pattern) = match text.strip_prefix('!') {
@@ -56,6 +60,7 @@ impl RowFilter {
             regex,
             inverse,
             fuzzy: None,
+            faults: None,
         })
     }
 
@@ -71,12 +76,54 @@ impl RowFilter {
     }
 
     pub fn matches(&self, row: &Row) -> bool {
+        if let Some(f) = &self.faults
+            && f.0.judge(&f.1, row) == RowHealth::Healthy
+        {
+            return false;
+        }
         let hit = match &self.fuzzy {
             Some(chars) => fuzzy_match(chars, &row.name),
             // One search over the row's precomputed text (namespace and cells, a line each).
             None => self.regex.is_match(&row.search),
         };
         hit != self.inverse
+    }
+
+    /// Faults only on or off, keeping the text filter; None when nothing is left to filter.
+    pub fn toggle_faults(filter: Option<RowFilter>, columns: &[Column]) -> Option<RowFilter> {
+        match filter {
+            Some(mut f) if f.faults.is_some() => {
+                f.faults = None;
+                (!f.text.is_empty()).then_some(f)
+            }
+            other => {
+                let mut f = match other {
+                    Some(f) => f,
+                    None => RowFilter::parse("").ok()?,
+                };
+                f.faults = Some(Box::new((HealthColumns::of(columns), columns.to_vec())));
+                Some(f)
+            }
+        }
+    }
+
+    pub fn faults_only(&self) -> bool {
+        self.faults.is_some()
+    }
+
+    /// The same faults-only setting over a new text filter.
+    pub fn keeping_faults(mut self, from: Option<&RowFilter>) -> RowFilter {
+        self.faults = from.and_then(|f| f.faults.clone());
+        self
+    }
+
+    /// What identifies this filter for a view that caches what it derived.
+    pub fn key(&self) -> String {
+        if self.faults.is_some() {
+            format!("{}\u{0}faults", self.text)
+        } else {
+            self.text.clone()
+        }
     }
 }
 
@@ -204,7 +251,7 @@ impl VisibleRows {
     ) -> bool {
         let wanted = Derived {
             generation: store.generation,
-            filter: filter.map(|f| f.text.clone()),
+            filter: filter.map(RowFilter::key),
             sort: sort.map(|(c, d)| (c.clone(), d)),
         };
         let Some(derived) = &self.derived else {

@@ -281,3 +281,38 @@ fn a_kind_rbac_hides_is_said_and_its_rules_are_off() {
     // Without pods, who uses a ConfigMap cannot be told: that rule is off rather than wrong.
     assert!(!state.live.findings().any(|f| f.rule == "unused-configmap"));
 }
+
+#[test]
+fn ctrl_z_shows_only_rows_that_are_not_healthy_live_and_with_a_text_filter() {
+    use super::tests::{ctrl, names};
+    let mut s = app();
+    let k = list_key(&s);
+    feed(
+        &mut s,
+        &k,
+        &["Name", "Ready", "Status"],
+        &[
+            ("web-1", &["web-1", "1/1", "Running"]),
+            ("web-2", &["web-2", "0/1", "CrashLoopBackOff"]),
+            ("db-0", &["db-0", "0/1", "Pending"]),
+            ("api-1", &["api-1", "0/1", "Running"]),
+        ],
+    );
+    ctrl(&mut s, 'z');
+    assert_eq!(names(&mut s), vec!["api-1", "db-0", "web-2"]);
+    // A text filter narrows further and keeps faults only.
+    type_line(&mut s, "/web");
+    assert_eq!(names(&mut s), vec!["web-2"]);
+    // A row that recovers leaves the view as it changes.
+    s.update(Action::Watch(
+        k.clone(),
+        crate::cluster::watch::WatchMsg::Apply(super::tests::row(
+            "web-2",
+            "shop",
+            &["web-2", "1/1", "Running"],
+        )),
+    ));
+    assert!(names(&mut s).is_empty());
+    ctrl(&mut s, 'z');
+    assert_eq!(names(&mut s), vec!["web-1", "web-2"]);
+}

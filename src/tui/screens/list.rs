@@ -221,12 +221,18 @@ impl ListScreen {
             return Step::with(vec![watch], Nav::Replace(Box::new(list)));
         }
         if text.is_empty() {
-            self.filter = None;
+            // The text goes; faults only stays until ctrl-z or Esc takes it off.
+            let kept = self.filter.take().filter(RowFilter::faults_only);
+            self.filter = kept.and_then(|f| {
+                RowFilter::parse("")
+                    .ok()
+                    .map(|e| e.keeping_faults(Some(&f)))
+            });
             return Step::nothing();
         }
         match RowFilter::parse(text) {
             Ok(f) => {
-                self.filter = Some(f);
+                self.filter = Some(f.keeping_faults(self.filter.as_ref()));
                 self.cursor = 0;
                 self.offset = 0;
                 self.selected = None;
@@ -375,6 +381,20 @@ impl Screen for ListScreen {
             }
             // Esc clears a filter first, like k9s.
             KeyAction::Back if self.filter.is_some() => self.filter = None,
+            KeyAction::FaultsOnly => {
+                let columns = store.map(|s| s.columns.clone()).unwrap_or_default();
+                if !crate::cluster::health::HealthColumns::of(&columns).knows() {
+                    cx.info(format!(
+                        "{} have no status or readiness column to judge; all rows are shown",
+                        self.resource.plural
+                    ));
+                    return Step::nothing();
+                }
+                self.filter = RowFilter::toggle_faults(self.filter.take(), &columns);
+                self.cursor = 0;
+                self.offset = 0;
+                self.selected = None;
+            }
             KeyAction::Enter => return self.drill_down(cx),
             KeyAction::Logs => return self.logs_of_row(false, cx),
             KeyAction::PreviousLogs => return self.logs_of_row(true, cx),
@@ -470,6 +490,12 @@ impl Screen for ListScreen {
                         format!("  {total} rows")
                     } else {
                         format!("  {shown}/{total} rows")
+                    };
+                    let faults = self.filter.as_ref().is_some_and(RowFilter::faults_only);
+                    let count = if faults {
+                        format!("{count} · faults only")
+                    } else {
+                        count
                     };
                     // Which history this list feeds: whole objects from the start (small
                     // lists), or rows only, so an object's first change is its first
