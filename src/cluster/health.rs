@@ -89,12 +89,11 @@ impl HealthColumns {
                 return RowHealth::Failing;
             }
         }
-        if let Some((have, want)) = cell(self.ready).and_then(|r| r.split_once('/')) {
-            if let (Some(have), Some(want)) = (count(have), count(want))
-                && have < want
-            {
-                return RowHealth::Failing.min_with(verdict);
-            }
+        if let Some((have, want)) = cell(self.ready).and_then(|r| r.split_once('/'))
+            && let (Some(have), Some(want)) = (count(have), count(want))
+            && have < want
+        {
+            return RowHealth::Failing.min_with(verdict);
         }
         if let (Some(desired), Some(ready_at)) = (self.desired, columns_ready(columns)) {
             let want = row.cells.get(desired).and_then(|c| count(c));

@@ -52,6 +52,9 @@ pub struct RowStore {
     journal: VecDeque<(u64, Slot)>,
     /// Changes up to this generation may be missing from the journal.
     journal_floor: u64,
+    /// Columns kx adds after the server's (CPU and MEM from the metrics API): each row's last
+    /// cells, carried over when the watch replaces the row, so a change does not blank them.
+    extra: Vec<Column>,
 }
 
 impl RowStore {
@@ -116,7 +119,8 @@ impl RowStore {
         }
         self.generation += 1;
         match msg {
-            WatchMsg::Columns(c) => {
+            WatchMsg::Columns(mut c) => {
+                c.extend(self.extra.iter().cloned());
                 self.columns = c;
                 self.forget_journal();
             }
@@ -129,11 +133,15 @@ impl RowStore {
                 None => self.insert(row),
             },
             WatchMsg::InitDone => {
-                if let Some(fresh) = self.relist.take() {
-                    // Whatever the relist no longer has is gone.
+                if let Some(mut fresh) = self.relist.take() {
+                    // Whatever the relist no longer has is gone; what it has keeps its extra
+                    // cells.
                     for row in std::mem::take(&mut self.slots).into_iter().flatten() {
-                        if !fresh.contains_key(&row.uid) {
-                            self.deleted.insert(row.uid.clone(), (row, now));
+                        match fresh.get_mut(&row.uid) {
+                            Some(new) => self.carry_extra(Some(&row), new),
+                            None => {
+                                self.deleted.insert(row.uid.clone(), (row, now));
+                            }
                         }
                     }
                     self.free.clear();
@@ -175,9 +183,55 @@ impl RowStore {
         Some(row)
     }
 
-    fn insert(&mut self, row: Row) {
+    /// The server's cells of `new` followed by the extra cells `old` had (blank if it had
+    /// none yet).
+    fn carry_extra(&self, old: Option<&Row>, new: &mut Row) {
+        let n = self.extra.len();
+        if n == 0 || new.cells.len() + n != self.columns.len() {
+            return;
+        }
+        match old.filter(|o| o.cells.len() == self.columns.len()) {
+            Some(o) => new
+                .cells
+                .extend(o.cells[o.cells.len() - n..].iter().cloned()),
+            None => new
+                .cells
+                .extend(std::iter::repeat_n(Box::<str>::from(""), n)),
+        }
+        new.search = super::rows::search_text(&new.namespace, &new.cells);
+    }
+
+    /// Sets the extra columns and every row's extra cells (`cells` of a row, in column order).
+    pub fn set_extra(&mut self, columns: Vec<Column>, cells: impl Fn(&Row) -> Vec<Box<str>>) {
+        let server = self.columns.len() - self.extra.len().min(self.columns.len());
+        self.columns.truncate(server);
+        self.columns.extend(columns.iter().cloned());
+        self.extra = columns;
+        let n = self.extra.len();
+        for slot in 0..self.slots.len() {
+            if let Some(Some(row)) = self.slots.get_mut(slot) {
+                let mut extra = cells(row);
+                extra.resize(n, Box::from(""));
+                row.cells.truncate(server);
+                row.cells.extend(extra);
+                row.search = super::rows::search_text(&row.namespace, &row.cells);
+            }
+        }
+        self.generation += 1;
+        self.forget_journal();
+    }
+
+    fn insert(&mut self, mut row: Row) {
         // Most events modify a row whose namespace and name stand: then it is replaced in its
         // slot, and no key (three string copies) is built.
+        if !self.extra.is_empty() {
+            let old = self
+                .places
+                .get(&row.uid)
+                .and_then(|s| self.slots.get(*s as usize))
+                .and_then(Option::as_ref);
+            self.carry_extra(old, &mut row);
+        }
         if let Some(&slot) = self.places.get(&row.uid)
             && let Some(Some(old)) = self.slots.get_mut(slot as usize)
         {
@@ -231,6 +285,69 @@ mod tests {
             search: Default::default(),
         }
         .refresh_search()
+    }
+
+    fn column(name: &str) -> Column {
+        Column {
+            name: name.into(),
+            type_: "string".into(),
+            format: String::new(),
+            priority: 0,
+        }
+    }
+
+    #[test]
+    fn extra_cells_survive_changes_and_relists_and_new_rows_get_blanks() {
+        let mut s = RowStore::default();
+        s.apply(WatchMsg::Columns(vec![column("Name"), column("Status")]), 0);
+        for m in [
+            WatchMsg::Init,
+            WatchMsg::InitRow(row("a", "Running")),
+            WatchMsg::InitDone,
+        ] {
+            s.apply(m, 0);
+        }
+        s.set_extra(vec![column("CPU")], |r| {
+            vec![format!("{}m", r.name.len()).into()]
+        });
+        let cells = |s: &RowStore, uid: &str| -> Vec<String> {
+            s.get(uid)
+                .unwrap()
+                .cells
+                .iter()
+                .map(|c| c.to_string())
+                .collect()
+        };
+        assert_eq!(cells(&s, "a"), vec!["a", "Running", "1m"]);
+        assert!(
+            s.get("a").unwrap().search.contains("1m"),
+            "the filter sees it"
+        );
+        // A change from the watch keeps the last reading.
+        s.apply(WatchMsg::Apply(row("a", "Error")), 1);
+        assert_eq!(cells(&s, "a"), vec!["a", "Error", "1m"]);
+        // A new row has blanks until the next reading.
+        s.apply(WatchMsg::Apply(row("b", "Running")), 1);
+        assert_eq!(cells(&s, "b"), vec!["b", "Running", ""]);
+        // A relist (new server columns too) keeps both.
+        s.apply(WatchMsg::Columns(vec![column("Name"), column("Status")]), 2);
+        for m in [
+            WatchMsg::Init,
+            WatchMsg::InitRow(row("a", "Running")),
+            WatchMsg::InitRow(row("b", "Running")),
+            WatchMsg::InitDone,
+        ] {
+            s.apply(m, 2);
+        }
+        assert_eq!(
+            s.columns
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>(),
+            vec!["Name", "Status", "CPU"]
+        );
+        assert_eq!(cells(&s, "a"), vec!["a", "Running", "1m"]);
+        assert_eq!(cells(&s, "b"), vec!["b", "Running", ""]);
     }
 
     #[test]

@@ -60,6 +60,68 @@ pub struct Settings {
     pub port_forwards: Vec<SavedForward>,
     /// `lint:` rules turned off or re-levelled, the restart threshold.
     pub lint: crate::lint::Settings,
+    /// When CPU and memory percentages turn to the warning and error colours.
+    pub thresholds: Thresholds,
+}
+
+/// `thresholds: {cpu: {warn: 70, critical: 90}, memory: {…}}`, as k9s has them: percentages
+/// at which the usage columns turn to the warning and the error colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Thresholds {
+    pub cpu: (u32, u32),
+    pub memory: (u32, u32),
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            cpu: (70, 90),
+            memory: (70, 90),
+        }
+    }
+}
+
+impl Thresholds {
+    /// The theme slot for a percentage cell of this column (`%CPU/R`, `REQ%MEM`, …).
+    pub fn slot(&self, column: &str, text: &str) -> Option<&'static str> {
+        let pct: u32 = text.strip_suffix('%')?.parse().ok()?;
+        let (warn, critical) = if column.contains("MEM") {
+            self.memory
+        } else {
+            self.cpu
+        };
+        Some(if pct >= critical {
+            "status.error"
+        } else if pct >= warn {
+            "status.warn"
+        } else {
+            "status.ok"
+        })
+    }
+}
+
+fn thresholds(v: &serde_yaml::Value, origin: &str, warnings: &mut Vec<String>) -> Thresholds {
+    let mut t = Thresholds::default();
+    for (name, into) in [("cpu", &mut t.cpu), ("memory", &mut t.memory)] {
+        let level = &v[name];
+        if level.is_null() {
+            continue;
+        }
+        let warn = level["warn"].as_u64().map(|n| n as u32).unwrap_or(into.0);
+        let critical = level["critical"]
+            .as_u64()
+            .map(|n| n as u32)
+            .unwrap_or(into.1);
+        if warn > critical || critical > 1000 {
+            warnings.push(format!(
+                "{origin}: thresholds: {name}: expected warn ≤ critical, in percent (e.g. warn: 70, critical: 90); using {}/{}",
+                into.0, into.1
+            ));
+            continue;
+        }
+        *into = (warn, critical);
+    }
+    t
 }
 
 /// A port-forward saved in config.yaml.
@@ -91,6 +153,7 @@ const KNOWN_SETTINGS: &[&str] = &[
     "forward_address",
     "port_forwards",
     "lint",
+    "thresholds",
 ];
 
 impl Settings {
@@ -126,6 +189,7 @@ impl Settings {
             forward_address: "127.0.0.1".into(),
             port_forwards: Vec::new(),
             lint: crate::lint::Settings::default(),
+            thresholds: Thresholds::default(),
         };
         let mut docs = Vec::new();
         docs.extend(
@@ -203,6 +267,7 @@ impl Settings {
                         )),
                     },
                     "lint" => settings.lint = lint_settings(&v, &origin, warnings),
+                    "thresholds" => settings.thresholds = thresholds(&v, &origin, warnings),
                     "history_budget_mib" => match v.as_u64() {
                         Some(n) => settings.history_budget_mib = n,
                         None => warnings.push(format!(

@@ -28,7 +28,7 @@ fn unhealthy_pods(facts: &Facts, notes: &mut Notes) -> usize {
         })
         .filter(|(h, _, _)| *h != Health::Healthy)
         .collect();
-    bad.sort_by(|a, b| b.0.cmp(&a.0));
+    bad.sort_by_key(|b| std::cmp::Reverse(b.0));
     let count = bad.len();
     for (_, pod_notes, pod) in bad.iter_mut().take(PODS_SHOWN) {
         notes.say(

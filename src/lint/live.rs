@@ -530,10 +530,10 @@ mod tests {
         match kind {
             "Pod" => json!({"apiVersion": "v1", "kind": "Pod",
                 "metadata": {"name": name, "namespace": ns, "labels": {"app": app},
-                             "ownerReferences": if r % 5 == 0 { json!(null) } else { json!([{"kind": "ReplicaSet", "name": "x"}]) }},
+                             "ownerReferences": if r.is_multiple_of(5) { json!(null) } else { json!([{"kind": "ReplicaSet", "name": "x"}]) }},
                 "spec": {"containers": [{"name": "c", "image": "x:1",
                     "env": [{"name": "E", "valueFrom": {"configMapKeyRef": {"name": format!("configmap-{}", r % 4), "key": "k"}}}]}],
-                         "volumes": if r % 2 == 0 { json!([{"name": "s", "secret": {"secretName": format!("secret-{}", r % 4)}}]) } else { json!([]) }},
+                         "volumes": if r.is_multiple_of(2) { json!([{"name": "s", "secret": {"secretName": format!("secret-{}", r % 4)}}]) } else { json!([]) }},
                 "status": {"containerStatuses": [{"name": "c", "restartCount": r % 9}]}}),
             "Service" => {
                 json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": ns},
@@ -549,7 +549,7 @@ mod tests {
             }
             other => {
                 let mut o = json!({"apiVersion": "v1", "kind": other, "metadata": {"name": name, "namespace": ns}});
-                if r % 7 == 0 {
+                if r.is_multiple_of(7) {
                     o["metadata"]["annotations"] = json!({IGNORE_ANNOTATION: "*"});
                 }
                 o

@@ -457,8 +457,6 @@ pub(super) fn label_selector_selects(selector: &Value, labels: &Value) -> bool {
     by_labels && by_expressions
 }
 
-/// Whether a selector (`matchLabels`-style map) selects these labels.
-
 /// ConfigMaps and Secrets a pod spec refers to, as (kind, name).
 pub(super) fn references(spec: &Value, into: &mut BTreeSet<(&'static str, String)>) {
     let mut add = |kind: &'static str, v: &Value| {
@@ -501,8 +499,6 @@ pub(super) fn system_owned(obj: &Value) -> bool {
         || obj["metadata"]["namespace"] == "kube-system"
         || has_owner(obj)
 }
-
-/// The rules that look across objects: references, selectors, disruption budgets.
 
 #[cfg(test)]
 mod tests {

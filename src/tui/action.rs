@@ -172,6 +172,8 @@ pub enum Action {
     Failed(String),
     /// A diagnosis for the explain screen with this id, or why it could not be made.
     Explained(u64, Result<crate::explain::Diagnosis, String>),
+    /// CPU and memory for a pods or nodes list (its extra columns), every metrics window.
+    Usage(WatchKey, Box<crate::cluster::usage::UsageNews>),
     /// News for the lint screen with this id.
     LintBatch(u64, Vec<super::linting::LintNews>),
     Tick,

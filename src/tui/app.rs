@@ -339,6 +339,7 @@ impl App {
             | Action::Failed(_)) => self.on_remote(remote),
             Action::Explained(id, result) => self.on_explained(id, result),
             Action::LintBatch(id, news) => self.on_lint_news(id, news),
+            Action::Usage(key, news) => self.on_usage(&key, *news),
         }
     }
 

@@ -125,6 +125,7 @@ pub async fn run(launch: Launch) -> Result<()> {
     session.warnings = config.warnings.clone();
     session.shells = config.settings.shells.clone();
     session.lint = config.settings.lint.clone();
+    session.thresholds = config.settings.thresholds;
     session.saved_forwards = config.settings.port_forwards.clone();
     if let Ok(address) = config.settings.forward_address.parse() {
         session.forward_address = address;

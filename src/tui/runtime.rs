@@ -8,6 +8,7 @@ use super::writes::{self, WriteReport};
 use crate::cluster::connect::{self, ContextInfo, Source};
 use crate::cluster::discovery::{ResourceInfo, keep_discovering};
 use crate::cluster::object::{self, ObjectRef};
+use crate::cluster::usage;
 use crate::cluster::watch::{self, Scope};
 use crate::logs::stream::LogEvent;
 use kube::Client;
@@ -255,13 +256,33 @@ impl Runtime {
             return;
         }
         let (client, paging, tagged) = (self.client.clone(), self.options.paging, key.clone());
+        let usage = match (resource.group.as_str(), resource.plural.as_str()) {
+            ("", "pods") => Some(usage::Target::Pods {
+                namespace: scope.namespace.clone(),
+                labels: scope.label_selector.clone(),
+                fields: scope.field_selector.clone(),
+            }),
+            ("", "nodes") => Some(usage::Target::Nodes),
+            _ => None,
+        };
         let task = pipe(
             |inner| watch::run(client, resource, scope, inner, paging),
             1024,
             self.tx.clone(),
             move |msg| Inbound::Action(Action::Watch(tagged.clone(), msg)),
         );
-        self.watches.insert(key, (vec![task], None));
+        let mut tasks = vec![task];
+        // CPU and MEM columns ride with the list's watch: they stop when it stops.
+        if let Some(target) = usage {
+            let (client, tagged) = (self.client.clone(), key.clone());
+            tasks.push(pipe(
+                |inner| usage::run(client, target, inner),
+                2,
+                self.tx.clone(),
+                move |news| Inbound::Action(Action::Usage(tagged.clone(), Box::new(news))),
+            ));
+        }
+        self.watches.insert(key, (tasks, None));
     }
 
     fn edit(&mut self, target: ObjectRef) {

@@ -44,6 +44,10 @@ pub struct Session {
     pub shells: Vec<String>,
     /// `lint:` in config.yaml: rules off or re-levelled, the restart threshold.
     pub lint: crate::lint::Settings,
+    /// When usage percentages turn to the warning and error colours.
+    pub thresholds: crate::config::Thresholds,
+    /// Whether "no metrics API" was said already (it is said once per context).
+    pub metrics_missing_said: bool,
     /// Where port-forwards listen (`forward_address:`).
     pub forward_address: std::net::IpAddr,
     /// `port_forwards:` of config.yaml, for `:pf start NAME`.
@@ -74,6 +78,8 @@ impl Session {
             history: Vec::new(),
             shells: vec!["bash".into(), "sh".into()],
             lint: crate::lint::Settings::default(),
+            thresholds: crate::config::Thresholds::default(),
+            metrics_missing_said: false,
             forward_address: std::net::IpAddr::from([127, 0, 0, 1]),
             saved_forwards: Vec::new(),
         }

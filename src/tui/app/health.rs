@@ -142,4 +142,30 @@ impl App {
         }
         Vec::new()
     }
+
+    /// A usage reading for a pods or nodes list: its CPU and MEM columns, every row's cells.
+    pub(super) fn on_usage(
+        &mut self,
+        key: &crate::tui::action::WatchKey,
+        news: crate::cluster::usage::UsageNews,
+    ) -> Vec<Effect> {
+        let Some(store) = self.data.stores.get_mut(key) else {
+            return Vec::new();
+        };
+        let blank: Vec<Box<str>> =
+            vec![crate::cluster::usage::NOT_AVAILABLE.into(); news.columns.len()];
+        store.set_extra(news.columns, |row| {
+            news.cells
+                .get(&(row.namespace.clone(), row.name.clone()))
+                .cloned()
+                .unwrap_or_else(|| blank.clone())
+        });
+        if !news.served && !self.session.metrics_missing_said {
+            self.session.metrics_missing_said = true;
+            self.message = Some(Message::Info(
+                "this cluster serves no metrics API (metrics-server): CPU and MEM say n/a".into(),
+            ));
+        }
+        Vec::new()
+    }
 }

@@ -316,3 +316,80 @@ fn ctrl_z_shows_only_rows_that_are_not_healthy_live_and_with_a_text_filter() {
     ctrl(&mut s, 'z');
     assert_eq!(names(&mut s), vec!["web-1", "web-2"]);
 }
+
+pub(in crate::tui) fn usage_news(served: bool) -> crate::cluster::usage::UsageNews {
+    use crate::cluster::usage::{Amounts, PodResources, pod_cells, pod_columns};
+    let res = PodResources {
+        requests: Amounts {
+            cpu: 100,
+            mem: 100 << 20,
+        },
+        cpu_limit: Some(200),
+        mem_limit: Some(100 << 20),
+        ..PodResources::default()
+    };
+    let mut cells = std::collections::HashMap::new();
+    let usage = |cpu, mem| served.then_some(Amounts { cpu, mem });
+    cells.insert(
+        ("shop".to_string(), "web-1".to_string()),
+        pod_cells(usage(50, 95 << 20), Some(&res)),
+    );
+    cells.insert(
+        ("shop".to_string(), "web-2".to_string()),
+        pod_cells(usage(180, 10 << 20), Some(&res)),
+    );
+    crate::cluster::usage::UsageNews {
+        columns: pod_columns(),
+        cells,
+        served,
+    }
+}
+
+#[test]
+fn usage_readings_become_sortable_columns_and_a_missing_metrics_api_is_said_once() {
+    use super::tests::{names, row};
+    let mut s = app();
+    let k = list_key(&s);
+    feed(
+        &mut s,
+        &k,
+        &["Name", "Status"],
+        &[
+            ("web-1", &["web-1", "Running"]),
+            ("web-2", &["web-2", "Running"]),
+        ],
+    );
+    s.update(Action::Usage(k.clone(), Box::new(usage_news(true))));
+    let store = &s.data.stores[&k];
+    let cpu = |uid: &str| store.get(uid).unwrap().cells[2].to_string();
+    assert_eq!(
+        (cpu("web-1"), cpu("web-2")),
+        ("50m".to_string(), "180m".to_string())
+    );
+    assert!(s.message.is_none());
+    // Sorted by CPU, busiest first (">" to the column, ctrl-r to reverse).
+    for _ in 0..3 {
+        press(&mut s, '>');
+    }
+    super::tests::ctrl(&mut s, 'r');
+    assert_eq!(names(&mut s), vec!["web-2", "web-1"]);
+    // A change from the watch keeps the reading on the row.
+    s.update(Action::Watch(
+        k.clone(),
+        crate::cluster::watch::WatchMsg::Apply(row("web-1", "shop", &["web-1", "Error"])),
+    ));
+    assert_eq!(
+        s.data.stores[&k].get("web-1").unwrap().cells[2].as_ref(),
+        "50m"
+    );
+    // No metrics API: n/a, said once.
+    s.update(Action::Usage(k.clone(), Box::new(usage_news(false))));
+    assert!(matches!(&s.message, Some(Message::Info(m)) if m.contains("no metrics API")));
+    assert_eq!(
+        s.data.stores[&k].get("web-1").unwrap().cells[2].as_ref(),
+        "n/a"
+    );
+    s.message = None;
+    s.update(Action::Usage(k, Box::new(usage_news(false))));
+    assert!(s.message.is_none(), "said once");
+}

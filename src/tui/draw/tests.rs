@@ -443,3 +443,59 @@ fn lint_shows_scores_findings_by_severity_and_the_selected_fix() {
     let (x, y) = find("50/100").unwrap();
     assert_eq!(buf[(x, y)].fg, theme().style("status.warn").fg.unwrap());
 }
+
+#[test]
+fn usage_shares_are_coloured_by_the_thresholds() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let (mut s, key) = pods_app();
+    let col = |n: &str| Column {
+        name: n.into(),
+        type_: "string".into(),
+        format: String::new(),
+        priority: 0,
+    };
+    s.update(Action::Watch(
+        key.clone(),
+        WatchMsg::Columns(vec![col("Name"), col("Status")]),
+    ));
+    s.update(Action::Watch(key.clone(), WatchMsg::Init));
+    for name in ["web-1", "web-2"] {
+        let row = Row {
+            uid: name.into(),
+            namespace: "shop".into(),
+            name: name.into(),
+            resource_version: "1".into(),
+            created: Some(0),
+            deleting: false,
+            cells: vec![name.into(), "Running".into()],
+            search: Default::default(),
+        }
+        .refresh_search();
+        s.update(Action::Watch(key.clone(), WatchMsg::InitRow(row)));
+    }
+    s.update(Action::Watch(key.clone(), WatchMsg::InitDone));
+    s.update(Action::Usage(
+        key,
+        Box::new(crate::tui::app::health_tests::usage_news(true)),
+    ));
+    s.update(Action::Key(KeyEvent::new(
+        KeyCode::Char('w'),
+        KeyModifiers::CONTROL,
+    )));
+    let term = render(&mut s, 110, 6);
+    insta::assert_snapshot!(format!("{}", term.backend()));
+    let buf = term.backend().buffer();
+    let at = |needle: &str, y: u16| {
+        let line: String = (0..110u16).map(|x| buf[(x, y)].symbol()).collect();
+        line.find(needle).map(|x| x as u16)
+    };
+    // web-2's row (the cursor is on web-1's): 180% of its CPU request and 90% of its limit
+    // are past the critical 90; 10% of its memory is fine.
+    let y = (0..6u16).find(|y| at("web-2", *y).is_some()).unwrap();
+    let x = at("180%", y).unwrap();
+    assert_eq!(buf[(x, y)].fg, theme().style("status.error").fg.unwrap());
+    let x = at("90%", y).unwrap();
+    assert_eq!(buf[(x, y)].fg, theme().style("status.error").fg.unwrap());
+    let x = at("10%", y).unwrap();
+    assert_eq!(buf[(x, y)].fg, theme().style("status.ok").fg.unwrap());
+}

@@ -539,6 +539,7 @@ impl Screen for ListScreen {
                 columns: &self.columns,
                 now: dx.session.now,
                 theme: dx.theme,
+                thresholds: &dx.session.thresholds,
             },
         );
     }
@@ -599,6 +600,7 @@ struct ListTable<'a> {
     columns: &'a [DisplayColumn],
     now: i64,
     theme: &'a Theme,
+    thresholds: &'a crate::config::Thresholds,
 }
 
 /// "12s ago" for a row kx saw change live (D shows what changed), else blank.
@@ -644,6 +646,12 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
                     if Some(ci) == status_col && !selected {
                         let slot = status_slot(&text);
                         Span::styled(text, theme.style(slot))
+                    } else if c.title.contains('%') && !selected {
+                        // Usage shares, coloured by the configured thresholds.
+                        match t.thresholds.slot(&c.title, &text) {
+                            Some(slot) => Span::styled(text, theme.style(slot)),
+                            None => Span::raw(text),
+                        }
                     } else {
                         Span::raw(text)
                     }

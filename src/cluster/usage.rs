@@ -1,0 +1,443 @@
+//! CPU and memory for the pods and nodes lists: usage from `metrics.k8s.io` (read on the metrics
+//! API's own cadence), set against what pods request and limit (from a pod watch that keeps
+//! only those numbers) and what nodes can allocate. Without a metrics API the usage cells say
+//! `n/a` and a node still shows its pods' requests as a share of what it can allocate. The
+//! cells are computed here, off the UI's thread; the list shows them as extra columns.
+
+use super::backoff::{Policy, retry_kube, watched};
+use super::quantity::{bytes, millicores, show_bytes, show_millicores};
+use super::rows::Column;
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::Client;
+use kube::api::{Api, ListParams};
+use kube::runtime::watcher::{Config, Event};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How often usage is read: metrics-server scrapes every 15 s by default.
+pub const EVERY: Duration = Duration::from_secs(15);
+
+/// How long one reading is retried through transient failures.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Amounts {
+    /// Millicores.
+    pub cpu: u64,
+    /// Bytes.
+    pub mem: u64,
+}
+
+/// What a pod asks for: requests summed over its containers; limits only when every
+/// container has one (otherwise the pod has no limit to be a share of).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PodResources {
+    pub node: Box<str>,
+    pub requests: Amounts,
+    pub cpu_limit: Option<u64>,
+    pub mem_limit: Option<u64>,
+    /// Finished pods hold nothing on their node.
+    pub done: bool,
+}
+
+pub fn pod_resources(pod: &Value) -> PodResources {
+    let mut r = PodResources {
+        node: pod["spec"]["nodeName"].as_str().unwrap_or_default().into(),
+        cpu_limit: Some(0),
+        mem_limit: Some(0),
+        done: matches!(
+            pod["status"]["phase"].as_str(),
+            Some("Succeeded" | "Failed")
+        ),
+        ..PodResources::default()
+    };
+    for c in pod["spec"]["containers"].as_array().into_iter().flatten() {
+        let res = &c["resources"];
+        r.requests.cpu += res["requests"]["cpu"]
+            .as_str()
+            .and_then(millicores)
+            .unwrap_or(0);
+        r.requests.mem += res["requests"]["memory"]
+            .as_str()
+            .and_then(bytes)
+            .unwrap_or(0);
+        let lim_cpu = res["limits"]["cpu"].as_str().and_then(millicores);
+        let lim_mem = res["limits"]["memory"].as_str().and_then(bytes);
+        r.cpu_limit = r.cpu_limit.zip(lim_cpu).map(|(a, b)| a + b);
+        r.mem_limit = r.mem_limit.zip(lim_mem).map(|(a, b)| a + b);
+    }
+    r
+}
+
+fn column(name: &str, wide: bool) -> Column {
+    Column {
+        name: name.into(),
+        type_: "string".into(),
+        format: "kx-usage".into(),
+        priority: i64::from(wide),
+    }
+}
+
+/// The pods list's usage columns: CPU and MEM, and in wide mode their shares of requests and
+/// limits.
+pub fn pod_columns() -> Vec<Column> {
+    vec![
+        column("CPU", false),
+        column("MEM", false),
+        column("%CPU/R", true),
+        column("%CPU/L", true),
+        column("%MEM/R", true),
+        column("%MEM/L", true),
+    ]
+}
+
+/// The nodes list's: usage and its share of allocatable, and what pods request of it.
+pub fn node_columns() -> Vec<Column> {
+    vec![
+        column("CPU", false),
+        column("%CPU", false),
+        column("MEM", false),
+        column("%MEM", false),
+        column("REQ%CPU", false),
+        column("REQ%MEM", false),
+    ]
+}
+
+pub const NOT_AVAILABLE: &str = "n/a";
+
+fn pct(part: u64, whole: Option<u64>) -> Box<str> {
+    match whole {
+        Some(w) if w > 0 => format!("{}%", (part * 100 + w / 2) / w).into(),
+        _ => NOT_AVAILABLE.into(),
+    }
+}
+
+/// A pod's cells, in `pod_columns` order.
+pub fn pod_cells(usage: Option<Amounts>, res: Option<&PodResources>) -> Vec<Box<str>> {
+    let Some(u) = usage else {
+        return vec![NOT_AVAILABLE.into(); 6];
+    };
+    let req = res.map(|r| r.requests);
+    vec![
+        show_millicores(u.cpu).into(),
+        show_bytes(u.mem).into(),
+        pct(u.cpu, req.map(|r| r.cpu)),
+        pct(u.cpu, res.and_then(|r| r.cpu_limit)),
+        pct(u.mem, req.map(|r| r.mem)),
+        pct(u.mem, res.and_then(|r| r.mem_limit)),
+    ]
+}
+
+/// A node's cells, in `node_columns` order.
+pub fn node_cells(
+    usage: Option<Amounts>,
+    allocatable: Amounts,
+    requested: Amounts,
+) -> Vec<Box<str>> {
+    let mut cells: Vec<Box<str>> = match usage {
+        Some(u) => vec![
+            show_millicores(u.cpu).into(),
+            pct(u.cpu, Some(allocatable.cpu)),
+            show_bytes(u.mem).into(),
+            pct(u.mem, Some(allocatable.mem)),
+        ],
+        None => vec![NOT_AVAILABLE.into(); 4],
+    };
+    cells.push(pct(requested.cpu, Some(allocatable.cpu)));
+    cells.push(pct(requested.mem, Some(allocatable.mem)));
+    cells
+}
+
+/// Which list the usage is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Pods {
+        namespace: Option<String>,
+        labels: Option<String>,
+        fields: Option<String>,
+    },
+    Nodes,
+}
+
+/// One reading for a list: its extra columns and each row's cells by (namespace, name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageNews {
+    pub columns: Vec<Column>,
+    pub cells: HashMap<(String, String), Vec<Box<str>>>,
+    /// Whether the metrics API answered (no: the usage cells say n/a).
+    pub served: bool,
+}
+
+type Book = Arc<Mutex<HashMap<(String, String), PodResources>>>;
+
+fn lock(book: &Book) -> std::sync::MutexGuard<'_, HashMap<(String, String), PodResources>> {
+    book.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn key_of(pod: &Pod) -> (String, String) {
+    (
+        pod.metadata.namespace.clone().unwrap_or_default(),
+        pod.metadata.name.clone().unwrap_or_default(),
+    )
+}
+
+/// Keeps what each pod requests and limits, from a watch; `listed` is told when the first list
+/// is in.
+async fn keep_book(
+    api: Api<Pod>,
+    config: Config,
+    book: Book,
+    listed: tokio::sync::watch::Sender<bool>,
+) {
+    let mut stream = std::pin::pin!(watched(api, config, Policy::FOLLOWING));
+    let mut fresh: Option<HashMap<(String, String), PodResources>> = None;
+    while let Some(ev) = stream.next().await {
+        let value = |p: &Pod| serde_json::to_value(p).unwrap_or(Value::Null);
+        match ev {
+            Ok(Event::Init) => fresh = Some(HashMap::new()),
+            Ok(Event::InitApply(p)) => {
+                let r = pod_resources(&value(&p));
+                match fresh.as_mut() {
+                    Some(f) => {
+                        f.insert(key_of(&p), r);
+                    }
+                    None => {
+                        lock(&book).insert(key_of(&p), r);
+                    }
+                }
+            }
+            Ok(Event::InitDone) => {
+                if let Some(f) = fresh.take() {
+                    *lock(&book) = f;
+                }
+                let _ = listed.send(true);
+            }
+            Ok(Event::Apply(p)) => {
+                lock(&book).insert(key_of(&p), pod_resources(&value(&p)));
+            }
+            Ok(Event::Delete(p)) => {
+                lock(&book).remove(&key_of(&p));
+            }
+            // The watch retries by itself; the numbers known so far stand.
+            Err(_) => {}
+        }
+    }
+}
+
+/// Usage by (namespace, name) from the metrics API, or None when it is not served.
+async fn read_metrics(
+    client: &Client,
+    path: &str,
+) -> Result<Option<HashMap<(String, String), Amounts>>, ()> {
+    // Failures now and then are retried; a 503 that lasts is a metrics server that is down.
+    let got = retry_kube(PATIENCE, || async {
+        let req = http::Request::get(path)
+            .body(Vec::new())
+            .map_err(kube::Error::HttpError)?;
+        client.request::<Value>(req).await
+    })
+    .await;
+    let list = match got {
+        Ok(v) => v,
+        // 404: no such API group; 503: the APIService is registered but its server is down.
+        Err(Some(kube::Error::Api(e))) if e.code == 404 || e.code == 503 => return Ok(None),
+        Err(_) => return Err(()),
+    };
+    let mut out = HashMap::new();
+    for item in list["items"].as_array().into_iter().flatten() {
+        let key = (
+            item["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            item["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
+        let mut a = Amounts::default();
+        // Pods report per container; nodes as a whole.
+        let parts: Vec<&Value> = match item["containers"].as_array() {
+            Some(cs) => cs.iter().map(|c| &c["usage"]).collect(),
+            None => vec![&item["usage"]],
+        };
+        for u in parts {
+            a.cpu += u["cpu"].as_str().and_then(millicores).unwrap_or(0);
+            a.mem += u["memory"].as_str().and_then(bytes).unwrap_or(0);
+        }
+        out.insert(key, a);
+    }
+    Ok(Some(out))
+}
+
+/// Reads usage for one list every `EVERY` until the receiver goes.
+pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
+    let book: Book = Arc::default();
+    let (listed_tx, mut listed) = tokio::sync::watch::channel(false);
+    let (pods_api, config, metrics_path) = match &target {
+        Target::Pods {
+            namespace,
+            labels,
+            fields,
+        } => {
+            let mut config = Config::default();
+            if let Some(l) = labels {
+                config = config.labels(l);
+            }
+            if let Some(f) = fields {
+                config = config.fields(f);
+            }
+            let (api, path) = match namespace {
+                Some(ns) => (
+                    Api::<Pod>::namespaced(client.clone(), ns),
+                    format!("/apis/metrics.k8s.io/v1beta1/namespaces/{ns}/pods"),
+                ),
+                None => (
+                    Api::<Pod>::all(client.clone()),
+                    "/apis/metrics.k8s.io/v1beta1/pods".to_string(),
+                ),
+            };
+            (api, config, path)
+        }
+        Target::Nodes => (
+            Api::<Pod>::all(client.clone()),
+            Config::default(),
+            "/apis/metrics.k8s.io/v1beta1/nodes".to_string(),
+        ),
+    };
+    let keeper = tokio::spawn(keep_book(pods_api, config, book.clone(), listed_tx));
+    // The first reading waits for the pods' numbers (bounded), so shares are not all n/a.
+    let _ = tokio::time::timeout(Duration::from_secs(10), listed.wait_for(|l| *l)).await;
+    let mut last: Option<Option<HashMap<(String, String), Amounts>>> = None;
+    let mut nodes: Vec<Node> = Vec::new();
+    let nodes_api = Api::<Node>::all(client.clone());
+    loop {
+        // A failed read keeps the last one: the columns do not flicker to n/a.
+        if let Ok(m) = read_metrics(&client, &metrics_path).await {
+            last = Some(m);
+        }
+        let usage = last.clone().flatten();
+        let served = usage.is_some();
+        let news = match &target {
+            Target::Pods { .. } => {
+                let book = lock(&book);
+                let mut cells = HashMap::with_capacity(book.len());
+                for (key, res) in book.iter() {
+                    // A pod the metrics do not list (not running yet) has no usage to show.
+                    let u = usage.as_ref().and_then(|m| m.get(key).copied());
+                    cells.insert(key.clone(), pod_cells(u, Some(res)));
+                }
+                UsageNews {
+                    columns: pod_columns(),
+                    cells,
+                    served,
+                }
+            }
+            Target::Nodes => {
+                // A failed read keeps the nodes known from the last one.
+                let params = ListParams::default();
+                if let Ok(list) = retry_kube(PATIENCE, || nodes_api.list(&params)).await {
+                    nodes = list.items;
+                }
+                let mut requested: HashMap<&str, Amounts> = HashMap::new();
+                let book = lock(&book);
+                for r in book.values().filter(|r| !r.done) {
+                    let sum = requested.entry(&r.node).or_default();
+                    sum.cpu += r.requests.cpu;
+                    sum.mem += r.requests.mem;
+                }
+                let mut cells = HashMap::new();
+                for n in &nodes {
+                    let name = n.metadata.name.clone().unwrap_or_default();
+                    let alloc = n.status.as_ref().and_then(|s| s.allocatable.as_ref());
+                    let amount = |k: &str, f: fn(&str) -> Option<u64>| {
+                        alloc
+                            .and_then(|a| a.get(k))
+                            .and_then(|q| f(&q.0))
+                            .unwrap_or(0)
+                    };
+                    let allocatable = Amounts {
+                        cpu: amount("cpu", millicores),
+                        mem: amount("memory", bytes),
+                    };
+                    let key = (String::new(), name.clone());
+                    let u = usage.as_ref().and_then(|m| m.get(&key).copied());
+                    let req = requested.get(name.as_str()).copied().unwrap_or_default();
+                    cells.insert(key, node_cells(u, allocatable, req));
+                }
+                UsageNews {
+                    columns: node_columns(),
+                    cells,
+                    served,
+                }
+            }
+        };
+        if tx.send(news).await.is_err() {
+            keeper.abort();
+            return;
+        }
+        tokio::time::sleep(EVERY).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_pods_requests_sum_and_its_limit_needs_every_container_to_have_one() {
+        let pod = json!({"spec": {"nodeName": "n1", "containers": [
+            {"resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "1", "memory": "128Mi"}}},
+            {"resources": {"requests": {"cpu": "50m"}, "limits": {"memory": "64Mi"}}}]}});
+        let r = pod_resources(&pod);
+        assert_eq!(
+            r.requests,
+            Amounts {
+                cpu: 150,
+                mem: 64 << 20
+            }
+        );
+        assert_eq!((r.cpu_limit, r.mem_limit), (None, Some(192 << 20)));
+        let cells = pod_cells(
+            Some(Amounts {
+                cpu: 75,
+                mem: 96 << 20,
+            }),
+            Some(&r),
+        );
+        let cells: Vec<&str> = cells.iter().map(|c| &**c).collect();
+        assert_eq!(cells, vec!["75m", "96Mi", "50%", "n/a", "150%", "50%"]);
+        assert!(pod_cells(None, Some(&r)).iter().all(|c| &**c == "n/a"));
+    }
+
+    #[test]
+    fn nodes_show_requests_of_allocatable_without_a_metrics_api() {
+        let alloc = Amounts {
+            cpu: 4000,
+            mem: 8 << 30,
+        };
+        let req = Amounts {
+            cpu: 1000,
+            mem: 2 << 30,
+        };
+        let cells = node_cells(None, alloc, req);
+        let cells: Vec<&str> = cells.iter().map(|c| &**c).collect();
+        assert_eq!(cells, vec!["n/a", "n/a", "n/a", "n/a", "25%", "25%"]);
+        let cells = node_cells(
+            Some(Amounts {
+                cpu: 2000,
+                mem: 1 << 30,
+            }),
+            alloc,
+            req,
+        );
+        assert_eq!(&*cells[0], "2000m");
+        assert_eq!(&*cells[1], "50%");
+        assert_eq!(&*cells[3], "13%");
+    }
+}

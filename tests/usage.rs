@@ -1,0 +1,117 @@
+//! The CPU and MEM columns' readings through the real client against the simulator: usage
+//! and shares for pods, usage, shares and requests for nodes; without a metrics API, n/a and
+//! still the nodes' requests; through a server failing a third of its requests.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::TestCluster;
+use kx::cluster::usage::{Target, UsageNews, run};
+use kx::sim::SimOptions;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+async fn first_reading(c: &TestCluster, target: Target) -> UsageNews {
+    let (tx, mut rx) = mpsc::channel(2);
+    let task = tokio::spawn(run(c.client().await, target, tx));
+    let news = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+        .await
+        .expect("a reading within 30 s")
+        .expect("the reader stays");
+    task.abort();
+    news
+}
+
+fn cell<'a>(news: &'a UsageNews, ns: &str, name: &str, column: &str) -> &'a str {
+    let at = news.columns.iter().position(|c| c.name == column).unwrap();
+    news.cells
+        .get(&(ns.to_string(), name.to_string()))
+        .unwrap_or_else(|| panic!("no cells for {ns}/{name}: {:?}", news.cells.keys()))[at]
+        .as_ref()
+}
+
+async fn running_web_pod(c: &TestCluster) -> String {
+    let out = c
+        .wait_for(
+            &["get", "pods", "-n", "shop", "-l", "app=web", "--no-headers"],
+            60,
+            |o| {
+                o.lines()
+                    .any(|l| l.contains("Running") && l.contains("1/1"))
+            },
+        )
+        .await;
+    out.lines()
+        .find(|l| l.contains("Running"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pods_and_nodes_get_usage_and_shares_from_the_metrics_api() {
+    let c = TestCluster::start(false).await;
+    let web = running_web_pod(&c).await;
+    let pods = first_reading(
+        &c,
+        Target::Pods {
+            namespace: Some("shop".into()),
+            labels: None,
+            fields: None,
+        },
+    )
+    .await;
+    assert!(pods.served);
+    assert!(
+        cell(&pods, "shop", &web, "CPU").ends_with('m'),
+        "{:?}",
+        pods.cells
+    );
+    assert!(cell(&pods, "shop", &web, "MEM").ends_with("Mi"));
+    // nginx requests 50m and 64Mi and has no limits.
+    assert!(cell(&pods, "shop", &web, "%CPU/R").ends_with('%'));
+    assert_eq!(cell(&pods, "shop", &web, "%CPU/L"), "n/a");
+    let nodes = first_reading(&c, Target::Nodes).await;
+    assert!(nodes.served);
+    assert!(cell(&nodes, "", "kx-worker-1", "%CPU").ends_with('%'));
+    assert!(cell(&nodes, "", "kx-worker-1", "REQ%CPU").ends_with('%'));
+    // The node whose kubelet stopped reports no usage, as metrics-server leaves it out.
+    assert_eq!(cell(&nodes, "", "kx-worker-4", "CPU"), "n/a");
+
+    // The same through a server failing a third of its requests: a reading still comes.
+    c.sim.cluster.faults.update(|f| {
+        f.error_rate = 0.3;
+        f.error_code = 503;
+    });
+    let nodes = first_reading(&c, Target::Nodes).await;
+    assert!(cell(&nodes, "", "kx-worker-1", "REQ%MEM").ends_with('%'));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_metrics_api_usage_says_n_a_and_nodes_still_show_requests() {
+    let c = TestCluster::start_with(SimOptions {
+        metrics: false,
+        ..SimOptions::default()
+    })
+    .await;
+    let web = running_web_pod(&c).await;
+    let pods = first_reading(
+        &c,
+        Target::Pods {
+            namespace: None,
+            labels: None,
+            fields: None,
+        },
+    )
+    .await;
+    assert!(!pods.served);
+    assert_eq!(cell(&pods, "shop", &web, "CPU"), "n/a");
+    let nodes = first_reading(&c, Target::Nodes).await;
+    assert!(!nodes.served);
+    assert_eq!(cell(&nodes, "", "kx-worker-1", "CPU"), "n/a");
+    let req = cell(&nodes, "", "kx-worker-1", "REQ%CPU");
+    assert!(
+        req.ends_with('%') && req != "0%",
+        "the pods on it request something: {req}"
+    );
+}
