@@ -104,6 +104,10 @@ pub fn node_columns() -> Vec<Column> {
         column("%MEM", false),
         column("REQ%CPU", false),
         column("REQ%MEM", false),
+        column("CPU/A", true),
+        column("MEM/A", true),
+        column("CPU/RQ", true),
+        column("MEM/RQ", true),
     ]
 }
 
@@ -149,6 +153,10 @@ pub fn node_cells(
     };
     cells.push(pct(requested.cpu, Some(allocatable.cpu)));
     cells.push(pct(requested.mem, Some(allocatable.mem)));
+    cells.push(show_millicores(allocatable.cpu).into());
+    cells.push(show_bytes(allocatable.mem).into());
+    cells.push(show_millicores(requested.cpu).into());
+    cells.push(show_bytes(requested.mem).into());
     cells
 }
 
@@ -427,7 +435,12 @@ mod tests {
         };
         let cells = node_cells(None, alloc, req);
         let cells: Vec<&str> = cells.iter().map(|c| &**c).collect();
-        assert_eq!(cells, vec!["n/a", "n/a", "n/a", "n/a", "25%", "25%"]);
+        assert_eq!(
+            cells,
+            vec![
+                "n/a", "n/a", "n/a", "n/a", "25%", "25%", "4000m", "8192Mi", "1000m", "2048Mi"
+            ]
+        );
         let cells = node_cells(
             Some(Amounts {
                 cpu: 2000,

@@ -142,7 +142,7 @@ impl App {
     fn needs(&self) -> Needs {
         let mut needs = Needs::default();
         for s in &self.screens {
-            needs.watches.extend(s.watches().cloned());
+            needs.watches.extend(s.watches().into_iter().cloned());
             needs.follows.extend(s.follows());
             needs.tails.extend(s.tails());
             needs.explains.extend(s.explains());

@@ -37,6 +37,7 @@ impl App {
             "pf" | "port-forward" | "portforward" | "forwards" => self.forward_command(&rest),
             "explain" | "why" => self.explain_command(&rest),
             "lint" | "popeye" => self.lint_command(&rest),
+            "pulse" | "pu" => self.pulse_command(&rest),
             "ctx" | "context" | "contexts" => self.context_command(rest.first().copied()),
             name => {
                 // :RESOURCE [NAMESPACE | -A] [/filter] [label=selector]

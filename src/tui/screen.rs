@@ -168,9 +168,9 @@ pub trait Screen: Any + Send {
         None
     }
 
-    /// The list watches this screen keeps open, if it is a list.
-    fn watches(&self) -> Option<&super::action::WatchKey> {
-        None
+    /// The list watches this screen keeps open (a list's one, pulse's several).
+    fn watches(&self) -> Vec<&super::action::WatchKey> {
+        Vec::new()
     }
 
     fn as_any(&self) -> &dyn Any;

@@ -168,4 +168,21 @@ impl App {
         }
         Vec::new()
     }
+
+    /// `:pulse [NAMESPACE | -A]`: the cluster's health on one screen.
+    pub(in crate::tui) fn pulse_command(&mut self, rest: &[&str]) -> Vec<Effect> {
+        if self.session.resources.is_empty() {
+            self.message = Some(Message::Info(
+                "still discovering the cluster's resources…".into(),
+            ));
+            return Vec::new();
+        }
+        let namespace = match rest.first() {
+            Some(&"-A") | Some(&"all") => None,
+            Some(ns) => Some(ns.to_string()),
+            None => self.session.namespace.clone(),
+        };
+        let step = self.with_front(|_, cx| crate::tui::screens::pulse::open(namespace, cx));
+        step.map(|s| self.carry_out(s)).unwrap_or_default()
+    }
 }

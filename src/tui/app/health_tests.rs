@@ -393,3 +393,133 @@ fn usage_readings_become_sortable_columns_and_a_missing_metrics_api_is_said_once
     s.update(Action::Usage(k, Box::new(usage_news(false))));
     assert!(s.message.is_none(), "said once");
 }
+
+/// `:pulse -A` with pods (two failing of three) and nodes (with usage) loaded.
+pub(in crate::tui) fn pulsing() -> App {
+    use crate::tui::screens::pulse::PulseScreen;
+    let mut s = app();
+    s.update(Action::Discovered(vec![
+        super::tests::res("", "pods", "Pod", &["po"], true),
+        super::tests::res("", "nodes", "Node", &["no"], false),
+        super::tests::res("", "events", "Event", &["ev"], true),
+        super::tests::res("apps", "deployments", "Deployment", &["deploy"], true),
+    ]));
+    let effects = type_line(&mut s, ":pulse -A");
+    let watched: Vec<&str> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Watch(k, _, scope) => {
+                assert_eq!(scope.namespace, None);
+                Some(k.resource.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(watched, vec!["pods", "deployments.apps", "nodes", "events"]);
+    assert!(s.front().is_some_and(|f| f.as_any().is::<PulseScreen>()));
+    let key = |resource: &str| WatchKey {
+        resource: resource.into(),
+        namespace: None,
+        labels: None,
+        fields: None,
+        epoch: s.session.epoch,
+    };
+    let (pods, nodes, events) = (key("pods"), key("nodes"), key("events"));
+    feed(
+        &mut s,
+        &pods,
+        &["Name", "Ready", "Status"],
+        &[
+            ("web-1", &["web-1", "1/1", "Running"]),
+            ("web-2", &["web-2", "0/1", "CrashLoopBackOff"]),
+            ("db-0", &["db-0", "0/1", "ImagePullBackOff"]),
+            ("job-1", &["job-1", "0/1", "ContainerCreating"]),
+        ],
+    );
+    feed(
+        &mut s,
+        &nodes,
+        &["Name", "Status"],
+        &[("n1", &["n1", "Ready"]), ("n2", &["n2", "NotReady"])],
+    );
+    feed(
+        &mut s,
+        &events,
+        &["Type", "Reason"],
+        &[
+            ("e1", &["Warning", "BackOff"]),
+            ("e2", &["Normal", "Pulled"]),
+        ],
+    );
+    let mut cells = std::collections::HashMap::new();
+    let alloc = crate::cluster::usage::Amounts {
+        cpu: 4000,
+        mem: 8 << 30,
+    };
+    let used = |cpu| Some(crate::cluster::usage::Amounts { cpu, mem: 1 << 30 });
+    let req = crate::cluster::usage::Amounts {
+        cpu: 3000,
+        mem: 2 << 30,
+    };
+    // (`feed` puts every row in "shop".)
+    cells.insert(
+        ("shop".to_string(), "n1".to_string()),
+        crate::cluster::usage::node_cells(used(3800), alloc, req),
+    );
+    cells.insert(
+        ("shop".to_string(), "n2".to_string()),
+        crate::cluster::usage::node_cells(None, alloc, req),
+    );
+    s.update(Action::Usage(
+        nodes,
+        Box::new(crate::cluster::usage::UsageNews {
+            columns: crate::cluster::usage::node_columns(),
+            cells,
+            served: true,
+        }),
+    ));
+    s.session.now += 1;
+    s.prepare();
+    s
+}
+
+#[test]
+fn pulse_counts_each_kind_and_enter_opens_the_failing_rows() {
+    use crate::tui::screens::pulse::{Counts, PulseScreen, Tile};
+    let mut s = pulsing();
+    let pulse = s
+        .front()
+        .and_then(|f| f.as_any().downcast_ref::<PulseScreen>())
+        .unwrap();
+    let counts: Vec<Option<Counts>> = pulse
+        .tiles
+        .iter()
+        .filter_map(|t| match t {
+            Tile::Kind { counts, .. } => Some(*counts),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        vec![
+            Some(Counts {
+                healthy: 1,
+                progressing: 1,
+                failing: 2
+            }),
+            None, // deployments: not loaded yet
+            Some(Counts {
+                healthy: 1,
+                progressing: 0,
+                failing: 1
+            }),
+        ]
+    );
+    // Enter on pods: the pods list with faults only.
+    let effects = key(&mut s, KeyCode::Enter);
+    assert!(
+        matches!(&effects[..], [Effect::Watch(k, ..)] if k.resource == "pods"),
+        "{effects:?}"
+    );
+    assert_eq!(super::tests::names(&mut s), vec!["db-0", "job-1", "web-2"]);
+}

@@ -499,3 +499,25 @@ fn usage_shares_are_coloured_by_the_thresholds() {
     let x = at("10%", y).unwrap();
     assert_eq!(buf[(x, y)].fg, theme().style("status.ok").fg.unwrap());
 }
+
+#[test]
+fn pulse_tiles_count_and_colour_health_and_capacity() {
+    let mut s = crate::tui::app::health_tests::pulsing();
+    let term = render(&mut s, 92, 14);
+    insta::assert_snapshot!(format!("{}", term.backend()));
+    let buf = term.backend().buffer();
+    let find = |needle: &str| {
+        (0..14u16).find_map(|y| {
+            let line: String = (0..92u16).map(|x| buf[(x, y)].symbol()).collect();
+            line.find(needle)
+                .map(|b| (line[..b].chars().count() as u16, y))
+        })
+    };
+    let (x, y) = find("✖ 2 failing").unwrap();
+    assert_eq!(buf[(x, y)].fg, theme().style("status.error").fg.unwrap());
+    let (x, y) = find("● 1 healthy").unwrap();
+    assert_eq!(buf[(x, y)].fg, theme().style("status.ok").fg.unwrap());
+    // 3.8 of 8 cores used is 47%: under the warning threshold; 6 of 8 requested is 75%: over it.
+    let (x, y) = find("requested 6.0").unwrap();
+    assert_eq!(buf[(x, y)].fg, theme().style("status.warn").fg.unwrap());
+}

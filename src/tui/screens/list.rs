@@ -579,8 +579,8 @@ impl Screen for ListScreen {
         self.marks.clear();
     }
 
-    fn watches(&self) -> Option<&WatchKey> {
-        Some(&self.key)
+    fn watches(&self) -> Vec<&WatchKey> {
+        vec![&self.key]
     }
 
     fn as_any(&self) -> &dyn Any {

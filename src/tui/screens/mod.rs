@@ -12,6 +12,7 @@ pub mod lint;
 pub mod list;
 pub mod logs;
 pub mod object;
+pub mod pulse;
 pub mod yaml;
 
 use super::screen::{Cx, Nav, Screen, Step};
