@@ -317,7 +317,7 @@ impl Screen for PulseScreen {
                 Tile::Usage { memory, capacity } => {
                     *capacity = nodes
                         .as_ref()
-                        .and_then(|k| loaded(k))
+                        .and_then(&loaded)
                         .and_then(|s| self::capacity(s, *memory))
                 }
             }
