@@ -175,7 +175,7 @@ pub enum Action {
     /// CPU and memory for a pods or nodes list (its extra columns), every metrics window.
     Usage(WatchKey, Box<crate::cluster::usage::UsageNews>),
     /// News for the lint screen with this id.
-    LintBatch(u64, Vec<super::linting::LintNews>),
+    LintBatch(u64, Vec<super::feed::FeedNews<crate::lint::live::Prepared>>),
     Tick,
 }
 

@@ -11,7 +11,7 @@ pub mod describe;
 pub mod diffview;
 pub mod diffview_draw;
 pub mod draw;
-pub mod linting;
+pub mod feed;
 pub mod logview;
 pub mod logview_draw;
 pub mod model;

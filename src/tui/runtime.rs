@@ -222,11 +222,12 @@ impl Runtime {
                 namespace,
                 settings,
             } => {
-                let tasks = super::linting::start(
+                let tasks = super::feed::start(
                     self.client.clone(),
-                    id,
+                    crate::lint::KINDS,
                     namespace,
-                    *settings,
+                    move |v| crate::lint::live::prepare(v, &settings, true),
+                    move |news| Action::LintBatch(id, news),
                     self.tx.clone(),
                 );
                 if let Some(old) = self.lints.insert(id, tasks) {

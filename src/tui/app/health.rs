@@ -5,9 +5,9 @@
 use super::App;
 use crate::cluster::target::resolve_target;
 use crate::explain::Diagnosis;
-use crate::lint::live::Live;
+use crate::lint::live::{Live, Prepared};
 use crate::tui::action::{Effect, Message};
-use crate::tui::linting::LintNews;
+use crate::tui::feed::FeedNews;
 use crate::tui::screen::Nav;
 use crate::tui::screens::explain::{self, EVERY};
 use crate::tui::screens::lint::LintScreen;
@@ -105,22 +105,22 @@ impl App {
     }
 
     /// Objects the lint watches saw: put into the linter, which re-checks what they move.
-    pub(super) fn on_lint_news(&mut self, id: u64, news: Vec<LintNews>) -> Vec<Effect> {
+    pub(super) fn on_lint_news(&mut self, id: u64, news: Vec<FeedNews<Prepared>>) -> Vec<Effect> {
         let Some(state) = self.data.lint.as_mut().filter(|l| l.id == id) else {
             return Vec::new();
         };
         let mut hidden = Vec::new();
         for n in news {
             match n {
-                LintNews::Relist(kind) => state.live.begin_relist(kind),
-                LintNews::Put(p) => state.live.put(*p),
-                LintNews::Gone(s) => state.live.remove(&s),
-                LintNews::Listed(kind) => {
+                FeedNews::Relist(kind) => state.live.begin_relist(kind),
+                FeedNews::Put(p) => state.live.put(*p),
+                FeedNews::Gone(s) => state.live.remove(&s),
+                FeedNews::Listed(kind) => {
                     state.live.end_relist(kind);
                     state.listed.insert(kind);
                     state.problems.remove(kind);
                 }
-                LintNews::Failed {
+                FeedNews::Failed {
                     kind,
                     error,
                     for_good,

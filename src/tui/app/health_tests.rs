@@ -173,7 +173,7 @@ pub(in crate::tui) fn linting() -> (App, u64) {
 
 pub(in crate::tui) fn lint_news(id: u64) -> Action {
     use crate::lint::live::prepare;
-    use crate::tui::linting::LintNews;
+    use crate::tui::feed::FeedNews;
     let settings = crate::lint::Settings::default();
     let deploy = serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "web", "namespace": "shop"},
@@ -183,10 +183,10 @@ pub(in crate::tui) fn lint_news(id: u64) -> Action {
                           "readinessProbe": {"tcpSocket": {"port": 80}},
                           "securityContext": {"runAsNonRoot": true, "privileged": true}}]}}}});
     let cm = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "old", "namespace": "shop"}});
-    let mut news = vec![LintNews::Relist("Deployment")];
-    news.push(LintNews::Put(Box::new(prepare(&deploy, &settings, true))));
-    news.push(LintNews::Put(Box::new(prepare(&cm, &settings, true))));
-    news.push(LintNews::Listed("Deployment"));
+    let mut news = vec![FeedNews::Relist("Deployment")];
+    news.push(FeedNews::Put(Box::new(prepare(&deploy, &settings, true))));
+    news.push(FeedNews::Put(Box::new(prepare(&cm, &settings, true))));
+    news.push(FeedNews::Listed("Deployment"));
     Action::LintBatch(id, news)
 }
 
@@ -205,7 +205,7 @@ fn lint_shows_findings_as_they_come_and_stops_its_watches_when_closed() {
     let prepared = crate::lint::live::prepare(&pod, &crate::lint::Settings::default(), true);
     s.update(Action::LintBatch(
         id,
-        vec![crate::tui::linting::LintNews::Put(Box::new(prepared))],
+        vec![crate::tui::feed::FeedNews::Put(Box::new(prepared))],
     ));
     let rules: Vec<&str> = s
         .data
@@ -265,12 +265,12 @@ fn enter_then_explain(mut s: App, id: u64) {
 
 #[test]
 fn a_kind_rbac_hides_is_said_and_its_rules_are_off() {
-    use crate::tui::linting::LintNews;
+    use crate::tui::feed::FeedNews;
     let (mut s, id) = linting();
     s.update(lint_news(id));
     s.update(Action::LintBatch(
         id,
-        vec![LintNews::Failed {
+        vec![FeedNews::Failed {
             kind: "Pod",
             error: "forbidden: pods is forbidden".into(),
             for_good: true,

@@ -1,13 +1,13 @@
-//! The runtime's side of the live linter: a watch per kind the rules read, in the lint view's
-//! scope. Each object's own rules run here, where it arrives, and the object goes; the app
-//! gets prepared entries in batches and only updates its indexes.
+//! Watches of whole objects for screens that need more than a list's rows (the live linter,
+//! xray): a watch per kind in a scope; each object is turned into what the screen keeps (its
+//! lint entry, its xray node) where it arrives, and the object goes; the app gets the results
+//! in batches.
 
 use super::action::Action;
 use super::runtime::Inbound;
 use crate::cluster::backoff::{Policy, watched};
 use crate::cluster::errors::KxError;
-use crate::lint::live::{Prepared, prepare};
-use crate::lint::{KINDS, Settings, Subject};
+use crate::lint::Subject;
 use futures::StreamExt;
 use kube::Client;
 use kube::api::{Api, DynamicObject};
@@ -18,12 +18,12 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-/// News for the lint view, per kind.
+/// News of one kind's objects, each made into a `T`.
 #[derive(Debug)]
-pub enum LintNews {
+pub enum FeedNews<T> {
     /// A (re)list of the kind begins.
     Relist(&'static str),
-    Put(Box<Prepared>),
+    Put(Box<T>),
     Gone(Subject),
     /// The (re)list is complete.
     Listed(&'static str),
@@ -47,27 +47,30 @@ fn value(obj: DynamicObject, resource: &ApiResource) -> Value {
     v
 }
 
-/// Starts a watch per kind; each runs until aborted.
-pub fn start(
+/// Starts a watch per kind (group, version, kind); each runs until aborted. `make` turns an
+/// object into what the screen keeps; `wrap` makes a batch an action.
+pub fn start<T: Send + 'static>(
     client: Client,
-    id: u64,
+    kinds: &[(&'static str, &'static str, &'static str)],
     namespace: Option<String>,
-    settings: Settings,
+    make: impl Fn(&Value) -> T + Clone + Send + Sync + 'static,
+    wrap: impl Fn(Vec<FeedNews<T>>) -> Action + Clone + Send + Sync + 'static,
     tx: mpsc::Sender<Inbound>,
 ) -> Vec<JoinHandle<()>> {
-    KINDS
+    kinds
         .iter()
         .map(|(group, version, kind)| {
+            let kind: &'static str = kind;
             let resource = ApiResource::from_gvk(&GroupVersionKind::gvk(group, version, kind));
             let api: Api<DynamicObject> = match &namespace {
                 Some(ns) => Api::namespaced_with(client.clone(), ns, &resource),
                 None => Api::all_with(client.clone(), &resource),
             };
-            let (tx, settings) = (tx.clone(), settings.clone());
+            let (tx, make, wrap) = (tx.clone(), make.clone(), wrap.clone());
             tokio::spawn(async move {
                 let stream = watched(api, Config::default(), Policy::FOLLOWING);
                 let mut stream = std::pin::pin!(stream);
-                let mut batch: Vec<LintNews> = Vec::new();
+                let mut batch: Vec<FeedNews<T>> = Vec::new();
                 loop {
                     let next = if batch.is_empty() {
                         stream.next().await
@@ -76,11 +79,7 @@ pub fn start(
                             Ok(n) => n,
                             Err(_) => {
                                 let out = std::mem::take(&mut batch);
-                                if tx
-                                    .send(Inbound::Action(Action::LintBatch(id, out)))
-                                    .await
-                                    .is_err()
-                                {
+                                if tx.send(Inbound::Action(wrap(out))).await.is_err() {
                                     return;
                                 }
                                 continue;
@@ -91,17 +90,15 @@ pub fn start(
                     let mut stop = false;
                     let mut flush = false;
                     match next {
-                        Ok(Event::Init) => batch.push(LintNews::Relist(kind)),
+                        Ok(Event::Init) => batch.push(FeedNews::Relist(kind)),
                         Ok(Event::InitApply(o) | Event::Apply(o)) => {
-                            let v = value(o, &resource);
-                            batch.push(LintNews::Put(Box::new(prepare(&v, &settings, true))));
+                            batch.push(FeedNews::Put(Box::new(make(&value(o, &resource)))));
                         }
                         Ok(Event::Delete(o)) => {
-                            let v = value(o, &resource);
-                            batch.push(LintNews::Gone(Subject::of(&v)));
+                            batch.push(FeedNews::Gone(Subject::of(&value(o, &resource))));
                         }
                         Ok(Event::InitDone) => {
-                            batch.push(LintNews::Listed(kind));
+                            batch.push(FeedNews::Listed(kind));
                             flush = true;
                         }
                         Err(trouble) => {
@@ -109,7 +106,7 @@ pub fn start(
                                 trouble.error,
                                 KxError::Forbidden(_) | KxError::NotFound { .. }
                             );
-                            batch.push(LintNews::Failed {
+                            batch.push(FeedNews::Failed {
                                 kind,
                                 error: trouble.error.to_string(),
                                 for_good,
@@ -120,11 +117,7 @@ pub fn start(
                     }
                     if flush || batch.len() >= BATCH {
                         let out = std::mem::take(&mut batch);
-                        if tx
-                            .send(Inbound::Action(Action::LintBatch(id, out)))
-                            .await
-                            .is_err()
-                        {
+                        if tx.send(Inbound::Action(wrap(out))).await.is_err() {
                             return;
                         }
                     }
