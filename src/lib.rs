@@ -22,3 +22,4 @@ pub mod sim;
 pub mod text;
 pub mod trace;
 pub mod tui;
+pub mod xray;

@@ -105,7 +105,13 @@ pub enum Effect {
         namespace: Option<String>,
         settings: Box<crate::lint::Settings>,
     },
-    StopLint(u64),
+    /// Watch what xray shows, in a namespace or all; answered with `XrayBatch`es.
+    Xray {
+        id: u64,
+        namespace: Option<String>,
+    },
+    /// The lint or xray screen with this id is gone: stop its watches.
+    StopFeed(u64),
     Quit,
 }
 
@@ -174,6 +180,8 @@ pub enum Action {
     Explained(u64, Result<crate::explain::Diagnosis, String>),
     /// CPU and memory for a pods or nodes list (its extra columns), every metrics window.
     Usage(WatchKey, Box<crate::cluster::usage::UsageNews>),
+    /// News for the xray screen with this id.
+    XrayBatch(u64, Vec<super::feed::FeedNews<crate::xray::Node>>),
     /// News for the lint screen with this id.
     LintBatch(u64, Vec<super::feed::FeedNews<crate::lint::live::Prepared>>),
     Tick,

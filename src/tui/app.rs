@@ -42,6 +42,7 @@ struct Needs {
     tails: HashSet<u64>,
     explains: HashSet<u64>,
     lints: HashSet<u64>,
+    xrays: HashSet<u64>,
 }
 
 /// The history key of an object: its resource, namespace and name.
@@ -108,6 +109,7 @@ impl App {
                 | Action::LogBatch(..)
                 | Action::Object(..)
                 | Action::LintBatch(..)
+                | Action::XrayBatch(..)
                 | Action::Tick
         );
         if hot {
@@ -147,6 +149,7 @@ impl App {
             needs.tails.extend(s.tails());
             needs.explains.extend(s.explains());
             needs.lints.extend(s.lints());
+            needs.xrays.extend(s.xrays());
         }
         needs
     }
@@ -162,8 +165,14 @@ impl App {
         if let Some(l) = &self.data.lint
             && !after.lints.contains(&l.id)
         {
-            stopped.push(Effect::StopLint(l.id));
+            stopped.push(Effect::StopFeed(l.id));
             self.data.lint = None;
+        }
+        if let Some(x) = &self.data.xray
+            && !after.xrays.contains(&x.id)
+        {
+            stopped.push(Effect::StopFeed(x.id));
+            self.data.xray = None;
         }
         if after == before && self.data.followed.is_none() {
             return stopped;
@@ -339,6 +348,7 @@ impl App {
             | Action::Failed(_)) => self.on_remote(remote),
             Action::Explained(id, result) => self.on_explained(id, result),
             Action::LintBatch(id, news) => self.on_lint_news(id, news),
+            Action::XrayBatch(id, news) => self.on_xray_news(id, news),
             Action::Usage(key, news) => self.on_usage(&key, *news),
         }
     }

@@ -38,6 +38,7 @@ impl App {
             "explain" | "why" => self.explain_command(&rest),
             "lint" | "popeye" => self.lint_command(&rest),
             "pulse" | "pu" => self.pulse_command(&rest),
+            "xray" | "x" => self.xray_command(&rest),
             "ctx" | "context" | "contexts" => self.context_command(rest.first().copied()),
             name => {
                 // :RESOURCE [NAMESPACE | -A] [/filter] [label=selector]

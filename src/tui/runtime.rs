@@ -70,8 +70,8 @@ pub struct Runtime {
     /// Port-forwards by id; they keep running across context switches until stopped.
     forwards: Vec<(u64, crate::remote::forward::Forward)>,
     next_forward: u64,
-    /// The lint screen's watches, by its id.
-    lints: HashMap<u64, Vec<JoinHandle<()>>>,
+    /// The lint and xray screens' watches, by screen id.
+    feeds: HashMap<u64, Vec<JoinHandle<()>>>,
 }
 
 impl Runtime {
@@ -88,7 +88,7 @@ impl Runtime {
             switching: None,
             forwards: Vec::new(),
             next_forward: 1,
-            lints: HashMap::new(),
+            feeds: HashMap::new(),
         };
         (runtime, rx)
     }
@@ -230,12 +230,25 @@ impl Runtime {
                     move |news| Action::LintBatch(id, news),
                     self.tx.clone(),
                 );
-                if let Some(old) = self.lints.insert(id, tasks) {
+                if let Some(old) = self.feeds.insert(id, tasks) {
                     old.into_iter().for_each(|t| t.abort());
                 }
             }
-            Effect::StopLint(id) => {
-                for t in self.lints.remove(&id).into_iter().flatten() {
+            Effect::Xray { id, namespace } => {
+                let tasks = super::feed::start(
+                    self.client.clone(),
+                    crate::xray::KINDS,
+                    namespace,
+                    crate::xray::compact,
+                    move |news| Action::XrayBatch(id, news),
+                    self.tx.clone(),
+                );
+                if let Some(old) = self.feeds.insert(id, tasks) {
+                    old.into_iter().for_each(|t| t.abort());
+                }
+            }
+            Effect::StopFeed(id) => {
+                for t in self.feeds.remove(&id).into_iter().flatten() {
                     t.abort();
                 }
             }
@@ -382,7 +395,7 @@ impl Runtime {
         for (_, task) in self.tails.drain() {
             task.abort();
         }
-        for (_, tasks) in self.lints.drain() {
+        for (_, tasks) in self.feeds.drain() {
             tasks.iter().for_each(JoinHandle::abort);
         }
         abort(self.follower.take());

@@ -163,6 +163,11 @@ pub trait Screen: Any + Send {
         None
     }
 
+    /// The tree this screen shows, if it is the xray screen.
+    fn xrays(&self) -> Option<u64> {
+        None
+    }
+
     /// The diagnosis this screen shows, if it is an explain screen.
     fn explains(&self) -> Option<u64> {
         None

@@ -179,6 +179,18 @@ pub struct Data {
     pub explained: HashMap<u64, Explained>,
     /// The live linter of the open lint screen.
     pub lint: Option<LintState>,
+    /// What the open xray screen shows.
+    pub xray: Option<XrayState>,
+}
+
+/// The xray screen's objects, fed by the runtime's watches.
+pub struct XrayState {
+    pub id: u64,
+    pub graph: crate::xray::Graph,
+    /// Objects seen again since a relist of their kind began.
+    pub relisting: HashMap<&'static str, std::collections::HashSet<(String, String)>>,
+    pub listed: std::collections::BTreeSet<&'static str>,
+    pub problems: std::collections::BTreeMap<&'static str, String>,
 }
 
 /// The lint screen's linter, fed by the runtime's watches.

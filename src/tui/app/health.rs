@@ -185,4 +185,74 @@ impl App {
         let step = self.with_front(|_, cx| crate::tui::screens::pulse::open(namespace, cx));
         step.map(|s| self.carry_out(s)).unwrap_or_default()
     }
+
+    /// `:xray KIND [NAMESPACE | -A]`: a live tree from every KIND object.
+    pub(in crate::tui) fn xray_command(&mut self, rest: &[&str]) -> Vec<Effect> {
+        let Some(root) = rest.first().and_then(|k| crate::xray::root_kind(k)) else {
+            self.message = Some(Message::Info(
+                "usage: :xray deploy|sts|ds|svc|pods|rs [NAMESPACE | -A]".into(),
+            ));
+            return Vec::new();
+        };
+        let namespace = match rest.get(1) {
+            Some(&"-A") | Some(&"all") => None,
+            Some(ns) => Some(ns.to_string()),
+            None => self.session.namespace.clone(),
+        };
+        let id = self.data.take_id();
+        self.data.xray = Some(crate::tui::session::XrayState {
+            id,
+            graph: Default::default(),
+            relisting: Default::default(),
+            listed: Default::default(),
+            problems: Default::default(),
+        });
+        let screen = crate::tui::screens::xray::XrayScreen::new(id, root, namespace.clone());
+        let mut effects = vec![Effect::Xray { id, namespace }];
+        effects.extend(self.carry_out(crate::tui::screen::Step::go(Nav::Push(Box::new(screen)))));
+        effects
+    }
+
+    /// Objects the xray watches saw.
+    pub(super) fn on_xray_news(
+        &mut self,
+        id: u64,
+        news: Vec<FeedNews<crate::xray::Node>>,
+    ) -> Vec<Effect> {
+        let Some(state) = self.data.xray.as_mut().filter(|x| x.id == id) else {
+            return Vec::new();
+        };
+        for n in news {
+            match n {
+                FeedNews::Relist(kind) => {
+                    state.relisting.insert(kind, Default::default());
+                }
+                FeedNews::Put(node) => {
+                    if let Some(seen) = state.relisting.get_mut(node.kind.as_str()) {
+                        seen.insert((node.namespace.clone(), node.name.clone()));
+                    }
+                    state.graph.put(*node);
+                }
+                FeedNews::Gone(s) => state.graph.remove(&s.kind, &s.namespace, &s.name),
+                FeedNews::Listed(kind) => {
+                    if let Some(seen) = state.relisting.remove(kind) {
+                        state.graph.retain_kind(kind, &seen);
+                    }
+                    state.listed.insert(kind);
+                    state.problems.remove(kind);
+                }
+                FeedNews::Failed {
+                    kind,
+                    error,
+                    for_good,
+                } => {
+                    if for_good {
+                        state.listed.insert(kind);
+                    }
+                    state.problems.insert(kind, error);
+                }
+            }
+        }
+        Vec::new()
+    }
 }

@@ -223,7 +223,7 @@ fn lint_shows_findings_as_they_come_and_stops_its_watches_when_closed() {
     assert!(
         effects
             .iter()
-            .any(|e| matches!(e, Effect::StopLint(i) if *i == id)),
+            .any(|e| matches!(e, Effect::StopFeed(i) if *i == id)),
         "{effects:?}"
     );
     assert!(s.data.lint.is_none());
@@ -522,4 +522,105 @@ fn pulse_counts_each_kind_and_enter_opens_the_failing_rows() {
         "{effects:?}"
     );
     assert_eq!(super::tests::names(&mut s), vec!["db-0", "job-1", "web-2"]);
+}
+
+/// `:xray deploy` with a deployment, its replica set and a crash-looping pod fed in.
+pub(in crate::tui) fn xraying() -> (App, u64) {
+    use crate::tui::feed::FeedNews;
+    let mut s = app();
+    s.update(Action::Discovered(vec![
+        super::tests::res("", "pods", "Pod", &["po"], true),
+        super::tests::res("apps", "deployments", "Deployment", &["deploy"], true),
+        super::tests::res("apps", "replicasets", "ReplicaSet", &["rs"], true),
+    ]));
+    let effects = type_line(&mut s, ":xray deploy");
+    let [Effect::Xray { id, namespace }] = &effects[..] else {
+        panic!(":xray starts its watches: {effects:?}");
+    };
+    assert_eq!(namespace.as_deref(), Some("shop"));
+    let id = *id;
+    let objects = [
+        serde_json::json!({"kind": "Deployment", "metadata": {"name": "web", "namespace": "shop", "uid": "d1"},
+            "spec": {"replicas": 1}, "status": {"readyReplicas": 0}}),
+        serde_json::json!({"kind": "ReplicaSet", "metadata": {"name": "web-1", "namespace": "shop", "uid": "r1",
+            "ownerReferences": [{"uid": "d1", "controller": true}]}, "spec": {"replicas": 1}}),
+        serde_json::json!({"kind": "Pod", "metadata": {"name": "web-1-a", "namespace": "shop", "uid": "p1",
+            "ownerReferences": [{"uid": "r1", "controller": true}]}, "spec": {"containers": [{"name": "app"}]},
+            "status": {"phase": "Running", "containerStatuses": [{"name": "app", "ready": false, "restartCount": 3,
+                "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}}),
+    ];
+    let news = objects
+        .iter()
+        .map(|o| FeedNews::Put(Box::new(crate::xray::compact(o))))
+        .collect();
+    s.update(Action::XrayBatch(id, news));
+    s.prepare();
+    (s, id)
+}
+
+#[test]
+fn xray_builds_the_tree_folds_and_opens_any_line() {
+    use crate::tui::screens::xray::XrayScreen;
+    let (mut s, id) = xraying();
+    let lines = |s: &App| -> Vec<String> {
+        let x = s
+            .front()
+            .and_then(|f| f.as_any().downcast_ref::<XrayScreen>())
+            .unwrap();
+        x.lines
+            .iter()
+            .map(|l| format!("{}{} {}", "  ".repeat(l.depth), l.kind, l.name))
+            .collect()
+    };
+    assert_eq!(
+        lines(&s),
+        vec![
+            "Deployment web",
+            "  ReplicaSet web-1",
+            "    Pod web-1-a",
+            "      Container app"
+        ]
+    );
+    // Enter on the replica set folds it; again unfolds.
+    press(&mut s, 'j');
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(lines(&s), vec!["Deployment web", "  ReplicaSet web-1"]);
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(lines(&s).len(), 4);
+    // On the container line: y is its pod's YAML, l its own log, X explains its pod.
+    press(&mut s, 'G');
+    let effects = press(&mut s, 'y');
+    assert!(
+        matches!(&effects[..], [Effect::Follow(_, t)] if t.name == "web-1-a"),
+        "{effects:?}"
+    );
+    key(&mut s, KeyCode::Esc);
+    let effects = press(&mut s, 'l');
+    assert!(
+        matches!(&effects[..], [Effect::Logs(_, r)] if r.container_regex.as_deref() == Some("^app$")),
+        "{effects:?}"
+    );
+    key(&mut s, KeyCode::Esc);
+    let effects = press(&mut s, 'X');
+    assert!(
+        matches!(&effects[..], [Effect::Explain { target, .. }] if target.name == "web-1-a"),
+        "{effects:?}"
+    );
+    key(&mut s, KeyCode::Esc);
+    // Leaving xray stops its watches.
+    let effects = key(&mut s, KeyCode::Esc);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::StopFeed(i) if *i == id)),
+        "{effects:?}"
+    );
+    assert!(s.data.xray.is_none());
+}
+
+#[test]
+fn xray_of_an_unknown_kind_says_how_to_ask() {
+    let mut s = app();
+    assert!(type_line(&mut s, ":xray widgets").is_empty());
+    assert!(matches!(&s.message, Some(Message::Info(m)) if m.contains("usage: :xray")));
 }

@@ -521,3 +521,20 @@ fn pulse_tiles_count_and_colour_health_and_capacity() {
     let (x, y) = find("requested 6.0").unwrap();
     assert_eq!(buf[(x, y)].fg, theme().style("status.warn").fg.unwrap());
 }
+
+#[test]
+fn xray_colours_each_line_by_health() {
+    let (mut s, _) = crate::tui::app::health_tests::xraying();
+    let term = render(&mut s, 70, 8);
+    insta::assert_snapshot!(format!("{}", term.backend()));
+    let buf = term.backend().buffer();
+    let find = |needle: &str| {
+        (0..8u16).find_map(|y| {
+            let line: String = (0..70u16).map(|x| buf[(x, y)].symbol()).collect();
+            line.find(needle)
+                .map(|b| (line[..b].chars().count() as u16, y))
+        })
+    };
+    let (x, y) = find("pod/web-1-a").unwrap();
+    assert_eq!(buf[(x, y)].fg, theme().style("status.error").fg.unwrap());
+}

@@ -13,6 +13,7 @@ pub mod list;
 pub mod logs;
 pub mod object;
 pub mod pulse;
+pub mod xray;
 pub mod yaml;
 
 use super::screen::{Cx, Nav, Screen, Step};
