@@ -789,5 +789,19 @@ fn demo_x_explains_the_crash_loop_and_lint_takes_a_finding_to_its_object() {
     });
     tmux.keys(&["Escape"]);
     tmux.wait_for("back on the findings", 10, |s| s.contains("deprecated-api"));
+    // Pulse: the failing pods are counted; Enter on the pods tile lists only those.
+    tmux.keys(&[":pulse payments", "Enter"]);
+    tmux.wait_for("the pulse tiles", 20, |s| {
+        s.contains("Pods") && s.contains("failing") && s.contains("Warning events")
+    });
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the failing pods only", 15, |s| {
+        s.contains("faults only") && s.contains("checkout-") && !s.contains("debug-tools")
+    });
+    // Xray: the service with no ready endpoints, down to its pods.
+    tmux.keys(&[":xray svc payments", "Enter"]);
+    tmux.wait_for("the services' tree", 20, |s| {
+        s.contains("service/search") && s.contains("endpoints/search") && s.contains("pod/search-")
+    });
     tmux.keys(&["q"]);
 }
