@@ -62,6 +62,8 @@ pub struct Settings {
     pub lint: crate::lint::Settings,
     /// When CPU and memory percentages turn to the warning and error colours.
     pub thresholds: Thresholds,
+    /// CPU and MEM columns on pods and nodes (from the metrics API and the pods' requests).
+    pub metrics: bool,
 }
 
 /// `thresholds: {cpu: {warn: 70, critical: 90}, memory: {…}}`, as k9s has them: percentages
@@ -154,6 +156,7 @@ const KNOWN_SETTINGS: &[&str] = &[
     "port_forwards",
     "lint",
     "thresholds",
+    "metrics",
 ];
 
 impl Settings {
@@ -190,6 +193,7 @@ impl Settings {
             port_forwards: Vec::new(),
             lint: crate::lint::Settings::default(),
             thresholds: Thresholds::default(),
+            metrics: true,
         };
         let mut docs = Vec::new();
         docs.extend(
@@ -268,6 +272,10 @@ impl Settings {
                     },
                     "lint" => settings.lint = lint_settings(&v, &origin, warnings),
                     "thresholds" => settings.thresholds = thresholds(&v, &origin, warnings),
+                    "metrics" => match v.as_bool() {
+                        Some(b) => settings.metrics = b,
+                        None => warnings.push(format!("{origin}: metrics: expected true or false")),
+                    },
                     "history_budget_mib" => match v.as_u64() {
                         Some(n) => settings.history_budget_mib = n,
                         None => warnings.push(format!(

@@ -6,7 +6,7 @@
 
 use super::rules::{self, finding, label_selector_selects, references, system_owned};
 use super::{Finding, IGNORE_ANNOTATION, Settings, Severity, Subject};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -22,19 +22,18 @@ struct Entry {
     /// What the object rules found, before settings apply.
     own: Vec<Finding>,
     /// What a cluster rule found about it, before settings apply.
-    cluster: Option<Finding>,
+    cluster: Option<Box<Finding>>,
     /// ConfigMaps and Secrets it refers to (a pod spec, a service account's pull secrets, an
     /// ingress's certificates).
     refs: Vec<Reference>,
-    /// A pod's labels.
-    labels: Option<Map<String, Value>>,
-    /// A service's selector (non-empty), and how many pods of its namespace it selects.
-    selector: Option<Map<String, Value>>,
-    matches: u32,
+    /// A pod's labels, on their way into its namespace's index.
+    labels: Option<Labels>,
+    /// A service's selector (non-empty), on its way into its namespace's index.
+    selector: Option<Labels>,
     /// A one-replica deployment's pod template labels.
-    single: Option<Value>,
+    single: Option<Box<Value>>,
     /// A disruption budget's selector.
-    budget: Option<Value>,
+    budget: Option<Box<Value>>,
     /// A ConfigMap or Secret nobody is expected to reference (owned, system).
     system: bool,
     /// The keys of its effective findings, to take them out when it changes.
@@ -45,9 +44,16 @@ struct Entry {
 struct Namespace {
     /// How many objects refer to each ConfigMap and Secret.
     refs: HashMap<Reference, u32>,
+    /// Each pod's labels, by name: what service selectors are matched against.
+    pods: HashMap<String, Labels>,
+    /// Pods by each label they carry, so a new Service counts only the pods that could match.
+    pods_by_label: HashMap<(String, String), HashSet<String>>,
+    /// Each service with a selector: the selector and how many pods here it selects.
+    services: HashMap<String, (Labels, u32)>,
+    /// Services by one label their selector requires (its first), so a pod is checked only
+    /// against services that could select it, not every service of its namespace.
+    services_by_label: HashMap<(String, String), BTreeSet<String>>,
     /// Names by the kinds the cluster rules scan.
-    pods: BTreeSet<String>,
-    services: BTreeSet<String>,
     singles: BTreeSet<String>,
     budgets: BTreeSet<String>,
     /// Objects here, and those with a warning or worse (for the score).
@@ -231,24 +237,19 @@ fn build(obj: &Value, settings: &Settings, cluster: bool) -> Entry {
         references(spec, &mut refs);
     }
     match kind {
-        "Pod" => {
-            entry.labels = Some(
-                obj["metadata"]["labels"]
-                    .as_object()
-                    .cloned()
-                    .unwrap_or_default(),
-            )
-        }
+        "Pod" => entry.labels = Some(labels_of(&obj["metadata"]["labels"])),
         "Service" => {
             entry.selector = obj["spec"]["selector"]
                 .as_object()
                 .filter(|m| !m.is_empty())
-                .cloned()
+                .map(|_| labels_of(&obj["spec"]["selector"]))
         }
         "Deployment" if obj["spec"]["replicas"].as_u64().unwrap_or(1) == 1 => {
-            entry.single = Some(obj["spec"]["template"]["metadata"]["labels"].clone());
+            entry.single = Some(Box::new(
+                obj["spec"]["template"]["metadata"]["labels"].clone(),
+            ));
         }
-        "PodDisruptionBudget" => entry.budget = Some(obj["spec"]["selector"].clone()),
+        "PodDisruptionBudget" => entry.budget = Some(Box::new(obj["spec"]["selector"].clone())),
         "ConfigMap" | "Secret" => entry.system = system_owned(obj),
         "ServiceAccount" => {
             for s in obj["imagePullSecrets"].as_array().into_iter().flatten() {
@@ -275,9 +276,15 @@ impl Live {
     fn replace(&mut self, subj: Subject, new: Option<Entry>) {
         let old = self.entries.remove(&subj);
         let ns_name = subj.namespace.clone();
-        let mut affected: BTreeSet<Subject> = BTreeSet::new();
-        affected.insert(subj.clone());
-        let ns = self.namespaces.entry(ns_name.clone()).or_default();
+        // Others whose cluster finding may have moved (the object itself is re-checked too).
+        let mut affected: Vec<Subject> = Vec::new();
+        if !self.namespaces.contains_key(&ns_name) {
+            self.namespaces
+                .insert(ns_name.clone(), Namespace::default());
+        }
+        let Some(ns) = self.namespaces.get_mut(&ns_name) else {
+            return;
+        };
         match (&old, &new) {
             (None, Some(_)) => ns.objects += 1,
             (Some(_), None) => ns.objects = ns.objects.saturating_sub(1),
@@ -303,58 +310,96 @@ impl Live {
                 let count = ns.refs.entry(r.clone()).or_default();
                 *count = count.saturating_sub(1);
                 if *count == 0 {
-                    affected.insert(subject(&ns_name, r.0, &r.1));
+                    affected.push(subject(&ns_name, r.0, &r.1));
                 }
             }
             for r in after.iter().filter(|r| !before.contains(r)) {
                 let count = ns.refs.entry(r.clone()).or_default();
                 *count += 1;
                 if *count == 1 {
-                    affected.insert(subject(&ns_name, r.0, &r.1));
+                    affected.push(subject(&ns_name, r.0, &r.1));
                 }
             }
             match subj.kind.as_str() {
                 "Pod" => {
-                    let old_labels = old.as_ref().and_then(|o| o.labels.as_ref());
-                    let new_labels = new.as_ref().and_then(|n| n.labels.as_ref());
-                    if old_labels != new_labels {
-                        for svc in &ns.services {
-                            let key = subject(&ns_name, "Service", svc);
-                            let Some(e) = self.entries.get_mut(&key) else {
+                    let new_labels = new.as_mut().and_then(|n| n.labels.take());
+                    let old_labels = ns.pods.get(&subj.name);
+                    if old_labels != new_labels.as_ref() {
+                        let mut candidates: BTreeSet<&String> = BTreeSet::new();
+                        for labels in old_labels.into_iter().chain(new_labels.as_ref()) {
+                            for (k, v) in labels.iter() {
+                                let key = (k.to_string(), v.to_string());
+                                candidates
+                                    .extend(ns.services_by_label.get(&key).into_iter().flatten());
+                            }
+                        }
+                        for svc in candidates {
+                            let Some((sel, matches)) = ns.services.get_mut(svc) else {
                                 continue;
                             };
-                            let Some(sel) = &e.selector else { continue };
                             let was = old_labels.is_some_and(|l| selects(sel, l));
-                            let is = new_labels.is_some_and(|l| selects(sel, l));
+                            let is = new_labels.as_ref().is_some_and(|l| selects(sel, l));
                             if was != is {
                                 if is {
-                                    e.matches += 1;
+                                    *matches += 1;
                                 } else {
-                                    e.matches = e.matches.saturating_sub(1);
+                                    *matches = matches.saturating_sub(1);
                                 }
-                                if e.matches <= 1 {
-                                    affected.insert(key);
+                                if *matches <= 1 {
+                                    affected.push(subject(&ns_name, "Service", svc));
                                 }
                             }
                         }
                     }
-                    if new.is_some() {
-                        ns.pods.insert(subj.name.clone());
-                    } else {
-                        ns.pods.remove(&subj.name);
+                    if let Some(old) = ns.pods.remove(&subj.name) {
+                        for pair in label_pairs(&old) {
+                            if let Some(set) = ns.pods_by_label.get_mut(&pair) {
+                                set.remove(&subj.name);
+                                if set.is_empty() {
+                                    ns.pods_by_label.remove(&pair);
+                                }
+                            }
+                        }
+                    }
+                    if let Some(l) = new_labels {
+                        for pair in label_pairs(&l) {
+                            ns.pods_by_label
+                                .entry(pair)
+                                .or_default()
+                                .insert(subj.name.clone());
+                        }
+                        ns.pods.insert(subj.name.clone(), l);
                     }
                 }
                 "Service" => {
-                    if let Some(n) = new.as_mut() {
-                        let same = old.as_ref().is_some_and(|o| o.selector == n.selector);
-                        n.matches = if same {
-                            old.as_ref().map_or(0, |o| o.matches)
-                        } else {
-                            count_matches(&self.entries, ns, &ns_name, n.selector.as_ref())
-                        };
-                        ns.services.insert(subj.name.clone());
-                    } else {
-                        ns.services.remove(&subj.name);
+                    let selector = new.as_mut().and_then(|n| n.selector.take());
+                    let same = match (&selector, ns.services.get(&subj.name)) {
+                        (Some(new), Some((old, _))) => new == old,
+                        (None, None) => true,
+                        _ => false,
+                    };
+                    if !same {
+                        if let Some((old, _)) = ns.services.remove(&subj.name) {
+                            if let Some(set) = ns.services_by_label.get_mut(&first_label(&old)) {
+                                set.remove(&subj.name);
+                            }
+                        }
+                        if let Some(sel) = selector {
+                            // Only pods carrying the selector's first label can match.
+                            let matches = ns
+                                .pods_by_label
+                                .get(&first_label(&sel))
+                                .into_iter()
+                                .flatten()
+                                .filter_map(|p| ns.pods.get(p))
+                                .filter(|l| selects(&sel, l))
+                                .count() as u32;
+                            ns.services_by_label
+                                .entry(first_label(&sel))
+                                .or_default()
+                                .insert(subj.name.clone());
+                            ns.services.insert(subj.name.clone(), (sel, matches));
+                        }
                     }
                 }
                 "Deployment" => {
@@ -371,17 +416,20 @@ impl Live {
                         ns.budgets.remove(&subj.name);
                     }
                     for d in &ns.singles {
-                        affected.insert(subject(&ns_name, "Deployment", d));
+                        affected.push(subject(&ns_name, "Deployment", d));
                     }
                 }
                 _ => {}
             }
         }
         if let Some(n) = new {
-            self.entries.insert(subj, n);
+            self.entries.insert(subj.clone(), n);
         }
-        for s in affected {
-            self.recheck(&s);
+        self.recheck(&subj);
+        affected.sort();
+        affected.dedup();
+        for s in affected.iter().filter(|s| **s != subj) {
+            self.recheck(s);
         }
         self.generation += 1;
     }
@@ -396,13 +444,15 @@ impl Live {
         let Some(entry) = self.entries.get_mut(subj) else {
             return;
         };
-        let ns = self.namespaces.entry(subj.namespace.clone()).or_default();
+        let Some(ns) = self.namespaces.get_mut(&subj.namespace) else {
+            return;
+        };
         let was_bad = entry.shown.iter().any(|k| k.0.0 >= Severity::Warn);
         for k in entry.shown.drain(..) {
             self.findings.remove(&k);
         }
-        entry.cluster = cluster;
-        for f in entry.own.iter().chain(entry.cluster.iter()) {
+        entry.cluster = cluster.map(Box::new);
+        for f in entry.own.iter().chain(entry.cluster.as_deref()) {
             if self.settings.disabled.contains(f.rule) {
                 continue;
             }
@@ -434,7 +484,8 @@ impl Live {
     fn cluster_finding(&self, subj: &Subject) -> Option<Finding> {
         let entry = self.entries.get(subj)?;
         let ns = self.namespaces.get(&subj.namespace)?;
-        let stub = serde_json::json!({"kind": subj.kind, "metadata": {"namespace": subj.namespace, "name": subj.name}});
+        // Built only for the kinds that can have a finding here (pods are most objects).
+        let stub = || serde_json::json!({"kind": subj.kind, "metadata": {"namespace": subj.namespace, "name": subj.name}});
         match subj.kind.as_str() {
             "ConfigMap" | "Secret" => {
                 let used = ns
@@ -456,21 +507,18 @@ impl Live {
                 (!entry.system && !used).then(|| {
                     finding(
                         rule,
-                        &stub,
+                        &stub(),
                         format!("no pod or workload in {} refers to it", subj.namespace),
                     )
                 })
             }
             "Service" => {
-                let sel = entry.selector.as_ref()?;
-                (entry.matches == 0).then(|| {
-                    let wanted: Vec<String> = sel
-                        .iter()
-                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-                        .collect();
+                let (sel, matches) = ns.services.get(&subj.name)?;
+                (*matches == 0).then(|| {
+                    let wanted: Vec<String> = sel.iter().map(|(k, v)| format!("{k}={v}")).collect();
                     finding(
                         "service-no-pods",
-                        &stub,
+                        &stub(),
                         format!("selects no pod ({})", wanted.join(",")),
                     )
                 })
@@ -486,7 +534,7 @@ impl Live {
                 (!covered).then(|| {
                     finding(
                         "single-replica",
-                        &stub,
+                        &stub(),
                         "1 replica and no PodDisruptionBudget".into(),
                     )
                 })
@@ -496,25 +544,44 @@ impl Live {
     }
 }
 
-/// How many pods of the namespace a selector selects (a new or changed Service).
-fn count_matches(
-    entries: &HashMap<Subject, Entry>,
-    ns: &Namespace,
-    ns_name: &str,
-    selector: Option<&Map<String, Value>>,
-) -> u32 {
-    let Some(sel) = selector else { return 0 };
-    ns.pods
+/// A pod's labels as index keys.
+fn label_pairs(labels: &Labels) -> Vec<(String, String)> {
+    labels
         .iter()
-        .filter_map(|p| entries.get(&subject(ns_name, "Pod", p)))
-        .filter_map(|e| e.labels.as_ref())
-        .filter(|l| selects(sel, l))
-        .count() as u32
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Labels (or a Service's selector) as sorted pairs: a tenth of a JSON map's memory, and
+/// most objects have a pod's worth.
+type Labels = Box<[(Box<str>, Box<str>)]>;
+
+fn labels_of(v: &Value) -> Labels {
+    let mut pairs: Vec<(Box<str>, Box<str>)> = v
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.as_str().into(), v.as_str().unwrap_or_default().into()))
+        .collect();
+    pairs.sort();
+    pairs.into_boxed_slice()
+}
+
+/// The label a selector is indexed by.
+fn first_label(selector: &Labels) -> (String, String) {
+    selector
+        .first()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .unwrap_or_default()
 }
 
 /// A Service's (non-empty) selector picks pods with every one of its labels.
-fn selects(selector: &Map<String, Value>, labels: &Map<String, Value>) -> bool {
-    selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+fn selects(selector: &Labels, labels: &Labels) -> bool {
+    selector.iter().all(|(k, v)| {
+        labels
+            .binary_search_by(|(lk, _)| lk.as_ref().cmp(k.as_ref()))
+            .is_ok_and(|i| labels[i].1 == *v)
+    })
 }
 
 #[cfg(test)]

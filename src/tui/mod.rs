@@ -145,6 +145,7 @@ pub async fn run(launch: Launch) -> Result<()> {
             request_timeout: launch.request_timeout,
         },
         switch_from,
+        usage: config.settings.metrics,
     };
     let (mut runtime, inbound) = Runtime::new(client, options);
     runtime.discover();

@@ -55,6 +55,8 @@ pub struct Options {
     pub edit: crate::edit::Options,
     /// Where context switches read contexts from; None in the demo (one context).
     pub switch_from: Option<Source>,
+    /// CPU and MEM columns for pods and nodes (`metrics:` in config.yaml).
+    pub usage: bool,
 }
 
 pub struct Runtime {
@@ -287,7 +289,7 @@ impl Runtime {
         );
         let mut tasks = vec![task];
         // CPU and MEM columns ride with the list's watch: they stop when it stops.
-        if let Some(target) = usage {
+        if let Some(target) = usage.filter(|_| self.options.usage) {
             let (client, tagged) = (self.client.clone(), key.clone());
             tasks.push(pipe(
                 |inner| usage::run(client, target, inner),
