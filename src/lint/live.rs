@@ -379,10 +379,10 @@ impl Live {
                         _ => false,
                     };
                     if !same {
-                        if let Some((old, _)) = ns.services.remove(&subj.name) {
-                            if let Some(set) = ns.services_by_label.get_mut(&first_label(&old)) {
-                                set.remove(&subj.name);
-                            }
+                        if let Some((old, _)) = ns.services.remove(&subj.name)
+                            && let Some(set) = ns.services_by_label.get_mut(&first_label(&old))
+                        {
+                            set.remove(&subj.name);
                         }
                         if let Some(sel) = selector {
                             // Only pods carrying the selector's first label can match.
