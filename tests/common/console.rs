@@ -27,6 +27,7 @@ pub fn options(switch_from: Option<Source>) -> Options {
             request_timeout: Duration::from_secs(10),
         },
         switch_from,
+        usage: true,
     }
 }
 
