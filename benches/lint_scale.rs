@@ -8,9 +8,6 @@
 //! ConfigMap gone and back — with the time of each, and the memory the linter keeps.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::status_kib;
 use kx::lint::live::Live;
 use kx::lint::{Settings, Subject};
 use serde_json::{Value, json};
@@ -57,7 +54,14 @@ fn percentile(times: &mut [Duration], p: f64) -> f64 {
 }
 
 fn rss_mib() -> f64 {
-    status_kib("self", "VmRSS:") as f64 / 1024.0
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
 }
 
 /// Bytes allocated and not yet freed: what the linter keeps, exactly (RSS also counts what
@@ -133,7 +137,7 @@ fn main() {
     );
 
     let rounds = 2000;
-    let mut report = |what: &str, mut times: Vec<Duration>| {
+    let report = |what: &str, mut times: Vec<Duration>| {
         println!(
             "{what:<38} p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms  ({} changes)",
             percentile(&mut times, 0.5),
