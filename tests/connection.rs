@@ -56,7 +56,7 @@ async fn an_exec_plugin_supplies_the_token_and_a_failing_one_is_reported() {
     let namespaces = list_namespaces_with(path)
         .await
         .expect("listing through the plugin");
-    assert_eq!(namespaces, 5, "the demo's namespaces");
+    assert_eq!(namespaces, 6, "the demo's namespaces");
 
     let failing = c.dir.path().join("failing-plugin.sh");
     std::fs::write(
@@ -101,7 +101,7 @@ async fn an_oidc_id_token_is_sent_as_the_bearer_token() {
     let namespaces = list_namespaces_with(kubeconfig_with_user(&c, &user))
         .await
         .expect("listing with the id-token");
-    assert_eq!(namespaces, 5, "the demo's namespaces");
+    assert_eq!(namespaces, 6, "the demo's namespaces");
     c.sim.stop().await;
 }
 

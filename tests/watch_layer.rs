@@ -231,7 +231,7 @@ async fn a_failing_server_is_reported_and_retried() {
     assert!(!store.loaded);
     c.sim.cluster.faults.update(|f| f.error_rate = 0.0);
     until(&mut rx, &mut store, 60, "the nodes after recovery", |s| {
-        s.loaded && s.len() == 4
+        s.loaded && s.len() == 5
     })
     .await;
     assert_eq!(store.error, None);
