@@ -362,6 +362,27 @@ pub fn ordered_rows<'a>(
     visible.slots.iter().filter_map(|s| store.at(*s)).collect()
 }
 
+/// Where a cursor over `len` lines goes for a movement key (`page` lines a page), or None when
+/// the key does not move it.
+pub fn moved(
+    action: crate::config::keys::KeyAction,
+    at: usize,
+    len: usize,
+    page: usize,
+) -> Option<usize> {
+    use crate::config::keys::KeyAction;
+    let last = len.saturating_sub(1);
+    Some(match action {
+        KeyAction::Up => at.saturating_sub(1),
+        KeyAction::Down => (at + 1).min(last),
+        KeyAction::PageUp => at.saturating_sub(page.max(1)),
+        KeyAction::PageDown => (at + page.max(1)).min(last),
+        KeyAction::Top => 0,
+        KeyAction::Bottom => last,
+        _ => return None,
+    })
+}
+
 /// The first row to show so that `selected` is visible in `height` rows, keeping `offset` when possible.
 pub fn scroll_offset(selected: usize, offset: usize, height: usize) -> usize {
     if height == 0 {

@@ -177,18 +177,13 @@ impl Screen for ExplainScreen {
     }
 
     fn on_action(&mut self, action: KeyAction, cx: &mut Cx) -> Step {
-        let last = self.lines(cx.data).len().saturating_sub(1) as isize;
-        let page = cx.session.body_rows().saturating_sub(1) as isize;
-        let mut step = |by: isize| {
-            self.selected = (self.selected as isize + by).clamp(0, last.max(0)) as usize;
-        };
+        let len = self.lines(cx.data).len();
+        let page = cx.session.body_rows().saturating_sub(1);
+        if let Some(to) = super::super::model::moved(action, self.selected, len, page) {
+            self.selected = to;
+            return Step::nothing();
+        }
         match action {
-            KeyAction::Up => step(-1),
-            KeyAction::Down => step(1),
-            KeyAction::PageUp => step(-page),
-            KeyAction::PageDown => step(page),
-            KeyAction::Top => step(isize::MIN / 2),
-            KeyAction::Bottom => step(isize::MAX / 2),
             KeyAction::Enter | KeyAction::Yaml | KeyAction::Describe | KeyAction::Events => {
                 return self.go(action, cx);
             }

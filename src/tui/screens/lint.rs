@@ -84,18 +84,15 @@ impl Screen for LintScreen {
 
     fn on_action(&mut self, action: KeyAction, cx: &mut Cx) -> Step {
         let len = self.state(cx.data).map_or(0, |l| l.live.len());
-        let last = len.saturating_sub(1) as isize;
-        let page = self.table_rows(cx.session.body_rows()).max(1) as isize;
-        let mut step = |by: isize| {
-            self.selected = (self.selected as isize + by).clamp(0, last.max(0)) as usize;
-        };
+        let page = self.table_rows(cx.session.body_rows());
+        if let Some(to) = super::super::model::moved(action, self.selected, len, page) {
+            self.selected = to;
+            self.chosen = self
+                .finding(cx.data)
+                .map(|f| (f.subject.clone(), f.rule, f.message.clone()));
+            return Step::nothing();
+        }
         match action {
-            KeyAction::Up => step(-1),
-            KeyAction::Down => step(1),
-            KeyAction::PageUp => step(-page),
-            KeyAction::PageDown => step(page),
-            KeyAction::Top => step(isize::MIN / 2),
-            KeyAction::Bottom => step(isize::MAX / 2),
             KeyAction::Enter | KeyAction::Yaml | KeyAction::Describe | KeyAction::Events => {
                 let Some(target) = self.targets(cx, false).into_iter().next() else {
                     cx.info("no finding selected");
@@ -106,14 +103,10 @@ impl Screen for LintScreen {
                 } else {
                     action
                 };
-                return super::open_object(action, target, cx, Nav::Push);
+                super::open_object(action, target, cx, Nav::Push)
             }
-            _ => return Step::Pass,
+            _ => Step::Pass,
         }
-        self.chosen = self
-            .finding(cx.data)
-            .map(|f| (f.subject.clone(), f.rule, f.message.clone()));
-        Step::nothing()
     }
 
     fn refresh(&mut self, cx: &mut Cx) {

@@ -112,18 +112,13 @@ impl Screen for XrayScreen {
     }
 
     fn on_action(&mut self, action: KeyAction, cx: &mut Cx) -> Step {
-        let last = self.lines.len().saturating_sub(1) as isize;
-        let page = cx.session.body_rows().saturating_sub(1) as isize;
-        let mut step = |by: isize| {
-            self.selected = (self.selected as isize + by).clamp(0, last.max(0)) as usize;
-        };
+        let page = cx.session.body_rows().saturating_sub(1);
+        if let Some(to) = super::super::model::moved(action, self.selected, self.lines.len(), page)
+        {
+            self.selected = to;
+            return Step::nothing();
+        }
         match action {
-            KeyAction::Up => step(-1),
-            KeyAction::Down => step(1),
-            KeyAction::PageUp => step(-page),
-            KeyAction::PageDown => step(page),
-            KeyAction::Top => step(isize::MIN / 2),
-            KeyAction::Bottom => step(isize::MAX / 2),
             KeyAction::Enter => {
                 if let Some(line) = self.lines.get(self.selected).filter(|l| l.has_children) {
                     if !self.closed.remove(&line.path) {
