@@ -164,6 +164,14 @@ fn text(v: &Value) -> &str {
     v.as_str().unwrap_or_default()
 }
 
+/// ` (×12)` for an event seen more than once.
+fn times(ev: &Value) -> String {
+    match ev["count"].as_u64() {
+        Some(n) if n > 1 => format!(" (×{n})"),
+        _ => String::new(),
+    }
+}
+
 fn event_time(e: &Value) -> String {
     ["lastTimestamp", "eventTime", "firstTimestamp"]
         .iter()
@@ -283,16 +291,15 @@ fn warnings(obj: &Value, facts: &Facts, depth: u8, notes: &mut Notes) -> usize {
         if ev["type"] != "Warning" || !seen.insert(text(&ev["reason"]).to_string()) {
             continue;
         }
-        let count = ev["count"].as_u64().unwrap_or(1);
-        let times = if count > 1 {
-            format!(" (×{count})")
-        } else {
-            String::new()
-        };
         notes.say(
             depth,
             Health::Broken,
-            format!("{}: {}{times}", text(&ev["reason"]), text(&ev["message"])),
+            format!(
+                "{}: {}{}",
+                text(&ev["reason"]),
+                text(&ev["message"]),
+                times(ev)
+            ),
             Some(Source::event(ev)),
         );
         said += 1;

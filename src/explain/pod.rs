@@ -351,16 +351,10 @@ fn probes(pod: &Value, facts: &Facts, depth: u8, notes: &mut Notes) {
         .rev()
         .find(|e| e["reason"] == "Unhealthy");
     if let Some(ev) = failing {
-        let count = ev["count"].as_u64().unwrap_or(1);
-        let times = if count > 1 {
-            format!(" (×{count})")
-        } else {
-            String::new()
-        };
         notes.say(
             depth,
             Health::Broken,
-            format!("not ready: {}{times}", text(&ev["message"])),
+            format!("not ready: {}{}", text(&ev["message"]), super::times(ev)),
             Some(Source::event(ev)),
         );
     }

@@ -17,11 +17,13 @@ fn pod_health(pod: &Value, facts: &Facts) -> (Health, Notes) {
     (notes.health(), notes)
 }
 
-/// The pods that are not healthy, worst first, each with its reasons indented.
-fn unhealthy_pods(facts: &Facts, notes: &mut Notes) -> usize {
-    let mut bad: Vec<(Health, Notes, &Value)> = facts
-        .pods
-        .iter()
+/// The pods (of `pods`) that are not healthy, worst first, each with its reasons indented.
+fn unhealthy_pods<'a>(
+    pods: impl Iterator<Item = &'a Value>,
+    facts: &Facts,
+    notes: &mut Notes,
+) -> usize {
+    let mut bad: Vec<(Health, Notes, &Value)> = pods
         .map(|p| {
             let (h, n) = pod_health(p, facts);
             (h, n, p)
@@ -95,7 +97,7 @@ pub(super) fn replicated(obj: &Value, facts: &Facts, notes: &mut Notes) {
     }
     let pods_bad = {
         let mut below = Notes::default();
-        let n = unhealthy_pods(facts, &mut below);
+        let n = unhealthy_pods(facts.pods.iter(), facts, &mut below);
         (n, below)
     };
     if ready >= wanted && pods_bad.0 == 0 {
@@ -202,7 +204,7 @@ pub(super) fn job(obj: &Value, facts: &Facts, notes: &mut Notes) {
         format!("running: {active} active, {succeeded} succeeded, {failed} failed"),
         Some(me),
     );
-    unhealthy_pods(facts, notes);
+    unhealthy_pods(facts.pods.iter(), facts, notes);
 }
 
 fn selects(selector: &serde_json::Map<String, Value>, pod: &Value) -> bool {
@@ -296,11 +298,8 @@ pub(super) fn service(obj: &Value, facts: &Facts, notes: &mut Notes) {
             Some(ep_source),
         );
         let mut below = Notes::default();
-        let only_matching = Facts {
-            pods: matching.iter().map(|p| (*p).clone()).collect(),
-            ..facts.clone()
-        };
-        unhealthy_pods(&only_matching, &mut below);
+        // Only the pods it selects, not the namespace's others.
+        unhealthy_pods(matching.iter().copied(), facts, &mut below);
         notes.lines.append(&mut below.lines);
         return;
     }
