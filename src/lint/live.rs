@@ -1,58 +1,126 @@
 //! The linter kept up to date object by object: a change re-checks the object's own rules and
 //! only the cluster findings it can move — the ConfigMaps and Secrets whose use it changed, the
-//! Services whose selection it changed, the single-replica Deployments a budget covers. It keeps
-//! what the cluster rules need of each object (names, labels, references), not the objects, so
-//! 100k pods cost little memory. `kx lint` runs the same engine over a list.
+//! Services whose selection it changed, the single-replica Deployments a budget covers.
+//!
+//! It keeps what the cluster rules need of each object, not the objects, and keeps it small:
+//! 100k pods are most of a big cluster and most have no finding of their own (their
+//! controller's template is judged), so a pod costs its name, a shared pointer to its label
+//! set and one to its reference list — pods of one replica set share both. Findings are kept
+//! once, in report order. `kx lint` runs the same engine over a list.
 
-use super::rules::{self, finding, label_selector_selects, references, system_owned};
+use super::rules::{self, label_selector_selects, references, system_owned};
 use super::{Finding, IGNORE_ANNOTATION, Settings, Severity, Subject};
 use serde_json::Value;
-use std::cmp::Reverse;
+use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
-/// Findings in report order: the worst first, then by object, rule and message.
-type Order = (Reverse<Severity>, Subject, &'static str, String);
+/// A ConfigMap or Secret an object refers to: (kind, name).
+type Reference = (&'static str, Box<str>);
 
-type Reference = (&'static str, String);
+/// A label, or one term of a Service's selector.
+type Pair = (Box<str>, Box<str>);
+
+/// Labels (or a Service's selector) as sorted pairs: a tenth of a JSON map's memory.
+type Labels = Box<[Pair]>;
+
+/// A label set as pods share it: one per replica set, not one per pod.
+type LabelSet = Arc<[Pair]>;
+
+/// What a rule found about an object, before settings apply; the object is the entry's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Own {
+    rule: &'static str,
+    severity: Severity,
+    message: String,
+    fix: &'static str,
+}
+
+impl Own {
+    fn of(f: Finding) -> Own {
+        Own {
+            rule: f.rule,
+            severity: f.severity,
+            message: f.message,
+            fix: f.fix,
+        }
+    }
+
+    fn new(rule: &'static str, message: String) -> Own {
+        let r = rules::rule(rule);
+        Own {
+            rule,
+            severity: r.map_or(Severity::Warn, |r| r.severity),
+            message,
+            fix: r.map_or("", |r| r.fix),
+        }
+    }
+}
+
+/// What the cluster rules need of a few kinds.
+#[derive(Debug, Clone, Default, PartialEq)]
+enum Role {
+    #[default]
+    Plain,
+    /// A one-replica deployment, with its pod template's labels.
+    Single(Value),
+    /// A disruption budget, with its selector.
+    Budget(Value),
+    /// A ConfigMap or Secret nobody is expected to reference (owned, system).
+    System,
+}
+
+/// What few objects have; boxed, so an object with none of it costs one pointer.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Rare {
+    /// Its `kx.dev/lint-ignore` list.
+    ignore: Option<Box<str>>,
+    /// What the object rules found.
+    own: Vec<Own>,
+    /// What a cluster rule found about it.
+    cluster: Option<Own>,
+    role: Role,
+}
 
 #[derive(Debug, Default)]
 struct Entry {
-    /// Its `kx.dev/lint-ignore` list.
-    ignore: Option<String>,
-    /// What the object rules found, before settings apply.
-    own: Vec<Finding>,
-    /// What a cluster rule found about it, before settings apply.
-    cluster: Option<Box<Finding>>,
+    rare: Option<Box<Rare>>,
     /// ConfigMaps and Secrets it refers to (a pod spec, a service account's pull secrets, an
-    /// ingress's certificates).
-    refs: Vec<Reference>,
-    /// A pod's labels, on their way into its namespace's index.
-    labels: Option<Labels>,
-    /// A service's selector (non-empty), on its way into its namespace's index.
-    selector: Option<Labels>,
-    /// A one-replica deployment's pod template labels.
-    single: Option<Box<Value>>,
-    /// A disruption budget's selector.
-    budget: Option<Box<Value>>,
-    /// A ConfigMap or Secret nobody is expected to reference (owned, system).
-    system: bool,
-    /// The keys of its effective findings, to take them out when it changes.
-    shown: Vec<Order>,
+    /// ingress's certificates), shared with every object referring to the same ones.
+    refs: Option<Arc<[Reference]>>,
+    /// A pod's labels, shared with its namespace's index.
+    labels: Option<LabelSet>,
+    /// Whether it has a warning or worse (for the score).
+    bad: bool,
+    /// The relist of its kind it was last seen in.
+    epoch: u32,
+}
+
+impl Entry {
+    fn role(&self) -> &Role {
+        self.rare.as_ref().map_or(&Role::Plain, |r| &r.role)
+    }
 }
 
 #[derive(Debug, Default)]
 struct Namespace {
+    /// Objects by kind, then name.
+    kinds: HashMap<Box<str>, HashMap<Box<str>, Entry>>,
     /// How many objects refer to each ConfigMap and Secret.
     refs: HashMap<Reference, u32>,
-    /// Each pod's labels, by name: what service selectors are matched against.
-    pods: HashMap<String, Labels>,
-    /// Pods by each label they carry, so a new Service counts only the pods that could match.
-    pods_by_label: HashMap<(String, String), HashSet<String>>,
+    /// The reference lists objects here share.
+    ref_lists: HashSet<Arc<[Reference]>>,
+    /// Each label set pods here carry, and how many pods carry it: what service selectors
+    /// are matched against.
+    label_sets: HashMap<LabelSet, u32>,
+    /// Label sets by each label in them, so a new Service looks only at the sets that could
+    /// match.
+    sets_by_label: HashMap<Pair, HashSet<LabelSet>>,
     /// Each service with a selector: the selector and how many pods here it selects.
     services: HashMap<String, (Labels, u32)>,
     /// Services by one label their selector requires (its first), so a pod is checked only
     /// against services that could select it, not every service of its namespace.
-    services_by_label: HashMap<(String, String), BTreeSet<String>>,
+    services_by_label: HashMap<Pair, BTreeSet<String>>,
     /// Names by the kinds the cluster rules scan.
     singles: BTreeSet<String>,
     budgets: BTreeSet<String>,
@@ -61,34 +129,119 @@ struct Namespace {
     bad: u32,
 }
 
+impl Namespace {
+    fn entry(&self, kind: &str, name: &str) -> Option<&Entry> {
+        self.kinds.get(kind)?.get(name)
+    }
+
+    /// The shared copy of a reference list.
+    fn share_refs(&mut self, refs: Vec<Reference>) -> Option<Arc<[Reference]>> {
+        if refs.is_empty() {
+            return None;
+        }
+        if let Some(shared) = self.ref_lists.get(refs.as_slice()) {
+            return Some(shared.clone());
+        }
+        let shared: Arc<[Reference]> = refs.into();
+        self.ref_lists.insert(shared.clone());
+        Some(shared)
+    }
+
+    /// Lets go of one holder of a reference list; the last one takes it out of the index.
+    fn release_refs(&mut self, refs: Option<Arc<[Reference]>>) {
+        if let Some(r) = refs
+            && Arc::strong_count(&r) <= 2
+        {
+            self.ref_lists.remove(&*r);
+        }
+    }
+
+    /// One more pod carries `labels`; its shared copy.
+    fn add_pod_labels(&mut self, labels: Labels) -> LabelSet {
+        if let Some((set, count)) = self.label_sets.get_key_value(&*labels) {
+            let set = set.clone();
+            let count = *count;
+            self.label_sets.insert(set.clone(), count + 1);
+            return set;
+        }
+        let set: LabelSet = Vec::from(labels).into();
+        for pair in set.iter() {
+            self.sets_by_label
+                .entry(pair.clone())
+                .or_default()
+                .insert(set.clone());
+        }
+        self.label_sets.insert(set.clone(), 1);
+        set
+    }
+
+    /// One pod fewer carries `labels`.
+    fn remove_pod_labels(&mut self, set: &LabelSet) {
+        let Some(count) = self.label_sets.get_mut(set) else {
+            return;
+        };
+        *count = count.saturating_sub(1);
+        if *count > 0 {
+            return;
+        }
+        self.label_sets.remove(set);
+        for pair in set.iter() {
+            if let Some(sets) = self.sets_by_label.get_mut(pair) {
+                sets.remove(set);
+                if sets.is_empty() {
+                    self.sets_by_label.remove(pair);
+                }
+            }
+        }
+    }
+
+    /// Pods here a (non-empty) selector picks.
+    fn selected_pods(&self, selector: &Labels) -> u32 {
+        let Some(first) = selector.first() else {
+            return 0;
+        };
+        self.sets_by_label
+            .get(first)
+            .into_iter()
+            .flatten()
+            .filter(|set| selects(selector, set))
+            .map(|set| self.label_sets.get(set).copied().unwrap_or(0))
+            .sum()
+    }
+}
+
+/// A finding in report order: the worst first, then by object, rule and message.
+#[derive(Debug, PartialEq, Eq)]
+struct Ranked(Finding);
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> Ordering {
+        fn key(f: &Finding) -> (Reverse<Severity>, &Subject, &str, &String) {
+            (Reverse(f.severity), &f.subject, f.rule, &f.message)
+        }
+        key(&self.0)
+            .cmp(&key(&other.0))
+            .then_with(|| self.0.fix.cmp(other.0.fix))
+    }
+}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 pub struct Live {
     settings: Settings,
     /// Whether the rules across objects apply (a cluster, not a set of manifests).
     cluster: bool,
-    entries: HashMap<Subject, Entry>,
     namespaces: HashMap<String, Namespace>,
-    findings: BTreeMap<Order, Finding>,
-    /// Subjects seen again since a relist of their kind began.
-    relisting: HashMap<String, HashSet<Subject>>,
+    findings: BTreeSet<Ranked>,
+    /// Kinds being relisted, with the mark objects seen again get.
+    relisting: HashMap<String, u32>,
+    epochs: u32,
     /// Bumped on every change of the findings, so a view rebuilds only when it moved.
     pub generation: u64,
-}
-
-fn subject(ns: &str, kind: &str, name: &str) -> Subject {
-    Subject {
-        namespace: ns.into(),
-        kind: kind.into(),
-        name: name.into(),
-    }
-}
-
-fn order(f: &Finding) -> Order {
-    (
-        Reverse(f.severity),
-        f.subject.clone(),
-        f.rule,
-        f.message.clone(),
-    )
 }
 
 /// Rounded to the nearest point, never 100 with something wrong; nothing linted scores 100.
@@ -103,10 +256,10 @@ impl Live {
         Live {
             settings,
             cluster,
-            entries: HashMap::new(),
             namespaces: HashMap::new(),
-            findings: BTreeMap::new(),
+            findings: BTreeSet::new(),
             relisting: HashMap::new(),
+            epochs: 0,
             generation: 0,
         }
     }
@@ -121,12 +274,12 @@ impl Live {
 
     /// Every finding, in report order.
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
-        self.findings.values()
+        self.findings.iter().map(|r| &r.0)
     }
 
     /// Objects linted.
     pub fn objects(&self) -> usize {
-        self.entries.len()
+        self.namespaces.values().map(|n| n.objects as usize).sum()
     }
 
     /// Scores per namespace and for the cluster.
@@ -154,17 +307,24 @@ impl Live {
 
     /// An object `prepare`d elsewhere (off the UI's thread), as it is now.
     pub fn put(&mut self, prepared: Prepared) {
-        let Prepared { subject, entry } = prepared;
-        if let Some(seen) = self.relisting.get_mut(&subject.kind) {
-            seen.insert(subject.clone());
-        }
-        self.replace(subject, Some(entry));
+        self.replace(&prepared.subject.clone(), Some(prepared));
     }
 
     /// Rules turned off or re-levelled (a kind RBAC hides, say): every object re-checked.
     pub fn set_settings(&mut self, settings: Settings) {
         self.settings = settings;
-        let all: Vec<Subject> = self.entries.keys().cloned().collect();
+        // What was shown under the old settings goes; each object is put back under the new.
+        self.findings.clear();
+        let mut all = Vec::new();
+        for (ns_name, ns) in &mut self.namespaces {
+            ns.bad = 0;
+            for (kind, objects) in &mut ns.kinds {
+                for (name, entry) in objects.iter_mut() {
+                    entry.bad = false;
+                    all.push(subject(ns_name, kind, name));
+                }
+            }
+        }
         for s in all {
             self.recheck(&s);
         }
@@ -176,27 +336,38 @@ impl Live {
     }
 
     pub fn remove(&mut self, subj: &Subject) {
-        self.replace(subj.clone(), None);
+        self.replace(subj, None);
     }
 
     /// A list of `kind` starts again: what it does not bring back is gone after `end_relist`.
     pub fn begin_relist(&mut self, kind: &str) {
-        self.relisting.insert(kind.to_string(), HashSet::new());
+        self.epochs += 1;
+        self.relisting.insert(kind.to_string(), self.epochs);
     }
 
     pub fn end_relist(&mut self, kind: &str) {
-        let Some(seen) = self.relisting.remove(kind) else {
+        let Some(epoch) = self.relisting.remove(kind) else {
             return;
         };
-        let gone: Vec<Subject> = self
-            .entries
-            .keys()
-            .filter(|s| s.kind == kind && !seen.contains(*s))
-            .cloned()
-            .collect();
+        let mut gone = Vec::new();
+        for (ns_name, ns) in &self.namespaces {
+            for (name, entry) in ns.kinds.get(kind).into_iter().flatten() {
+                if entry.epoch != epoch {
+                    gone.push(subject(ns_name, kind, name));
+                }
+            }
+        }
         for s in gone {
             self.remove(&s);
         }
+    }
+}
+
+fn subject(ns: &str, kind: &str, name: &str) -> Subject {
+    Subject {
+        namespace: ns.into(),
+        kind: kind.into(),
+        name: name.into(),
     }
 }
 
@@ -205,309 +376,354 @@ impl Live {
 #[derive(Debug)]
 pub struct Prepared {
     subject: Subject,
-    entry: Entry,
+    rare: Option<Box<Rare>>,
+    refs: Vec<Reference>,
+    /// A pod's labels.
+    labels: Option<Labels>,
+    /// A service's selector (non-empty).
+    selector: Option<Labels>,
 }
 
 /// Runs the object rules and takes what the cluster rules need; pure, so it can run where
 /// the object arrives.
 pub fn prepare(obj: &Value, settings: &Settings, cluster: bool) -> Prepared {
-    Prepared {
-        subject: Subject::of(obj),
-        entry: build(obj, settings, cluster),
-    }
-}
-
-/// What the rules need of one object.
-fn build(obj: &Value, settings: &Settings, cluster: bool) -> Entry {
     let mut own = Vec::new();
     rules::object_rules(obj, settings, &mut own);
-    let mut entry = Entry {
+    let mut rare = Rare {
         ignore: obj["metadata"]["annotations"][IGNORE_ANNOTATION]
             .as_str()
-            .map(str::to_string),
-        own,
-        ..Entry::default()
+            .map(Into::into),
+        own: own.into_iter().map(Own::of).collect(),
+        ..Rare::default()
     };
-    if !cluster {
-        return entry;
-    }
-    let kind = obj["kind"].as_str().unwrap_or_default();
-    let mut refs = BTreeSet::new();
-    if let Some(spec) = rules::pod_spec(obj) {
-        references(spec, &mut refs);
-    }
-    match kind {
-        "Pod" => entry.labels = Some(labels_of(&obj["metadata"]["labels"])),
-        "Service" => {
-            entry.selector = obj["spec"]["selector"]
-                .as_object()
-                .filter(|m| !m.is_empty())
-                .map(|_| labels_of(&obj["spec"]["selector"]))
+    let mut prepared = Prepared {
+        subject: Subject::of(obj),
+        rare: None,
+        refs: Vec::new(),
+        labels: None,
+        selector: None,
+    };
+    if cluster {
+        let kind = obj["kind"].as_str().unwrap_or_default();
+        let mut refs = BTreeSet::new();
+        if let Some(spec) = rules::pod_spec(obj) {
+            references(spec, &mut refs);
         }
-        "Deployment" if obj["spec"]["replicas"].as_u64().unwrap_or(1) == 1 => {
-            entry.single = Some(Box::new(
-                obj["spec"]["template"]["metadata"]["labels"].clone(),
-            ));
-        }
-        "PodDisruptionBudget" => entry.budget = Some(Box::new(obj["spec"]["selector"].clone())),
-        "ConfigMap" | "Secret" => entry.system = system_owned(obj),
-        "ServiceAccount" => {
-            for s in obj["imagePullSecrets"].as_array().into_iter().flatten() {
-                if let Some(n) = s["name"].as_str() {
-                    refs.insert(("Secret", n.to_string()));
+        match kind {
+            "Pod" => prepared.labels = Some(labels_of(&obj["metadata"]["labels"])),
+            "Service" => {
+                prepared.selector = obj["spec"]["selector"]
+                    .as_object()
+                    .filter(|m| !m.is_empty())
+                    .map(|_| labels_of(&obj["spec"]["selector"]))
+            }
+            "Deployment" if obj["spec"]["replicas"].as_u64().unwrap_or(1) == 1 => {
+                rare.role = Role::Single(obj["spec"]["template"]["metadata"]["labels"].clone());
+            }
+            "PodDisruptionBudget" => rare.role = Role::Budget(obj["spec"]["selector"].clone()),
+            "ConfigMap" | "Secret" if system_owned(obj) => rare.role = Role::System,
+            "ServiceAccount" => {
+                for s in obj["imagePullSecrets"].as_array().into_iter().flatten() {
+                    if let Some(n) = s["name"].as_str() {
+                        refs.insert(("Secret", n.to_string()));
+                    }
                 }
             }
-        }
-        "Ingress" => {
-            for t in obj["spec"]["tls"].as_array().into_iter().flatten() {
-                if let Some(n) = t["secretName"].as_str() {
-                    refs.insert(("Secret", n.to_string()));
+            "Ingress" => {
+                for t in obj["spec"]["tls"].as_array().into_iter().flatten() {
+                    if let Some(n) = t["secretName"].as_str() {
+                        refs.insert(("Secret", n.to_string()));
+                    }
                 }
             }
+            _ => {}
         }
-        _ => {}
+        prepared.refs = refs.into_iter().map(|(k, n)| (k, n.into())).collect();
     }
-    entry.refs = refs.into_iter().collect();
-    entry
+    if rare != Rare::default() {
+        prepared.rare = Some(Box::new(rare));
+    }
+    prepared
 }
 
 impl Live {
     /// Puts `new` in the place of what was known of `subj`, and re-checks what that moves.
-    fn replace(&mut self, subj: Subject, new: Option<Entry>) {
-        let old = self.entries.remove(&subj);
-        let ns_name = subj.namespace.clone();
-        // Others whose cluster finding may have moved (the object itself is re-checked too).
-        let mut affected: Vec<Subject> = Vec::new();
-        if !self.namespaces.contains_key(&ns_name) {
-            self.namespaces
-                .insert(ns_name.clone(), Namespace::default());
+    fn replace(&mut self, subj: &Subject, new: Option<Prepared>) {
+        let epoch = self.relisting.get(&subj.kind).copied().unwrap_or(0);
+        let ns = self.namespaces.entry(subj.namespace.clone()).or_default();
+        let old = ns
+            .kinds
+            .get_mut(subj.kind.as_str())
+            .and_then(|objects| objects.remove(subj.name.as_str()));
+        // Its findings go; they are put back by the re-check below.
+        if let Some(o) = &old {
+            for f in effective(o, subj, &self.settings) {
+                self.findings.remove(&Ranked(f));
+            }
+            if o.bad {
+                ns.bad = ns.bad.saturating_sub(1);
+            }
         }
-        let Some(ns) = self.namespaces.get_mut(&ns_name) else {
-            return;
-        };
         match (&old, &new) {
             (None, Some(_)) => ns.objects += 1,
             (Some(_), None) => ns.objects = ns.objects.saturating_sub(1),
             _ => {}
         }
-        // Its effective findings go; they are put back below from `new`.
-        if let Some(o) = &old {
-            let was_bad = o.shown.iter().any(|k| k.0.0 >= Severity::Warn);
-            if was_bad {
-                ns.bad = ns.bad.saturating_sub(1);
+        let (old_refs, old_labels) = match old {
+            Some(o) => (o.refs, o.labels),
+            None => (None, None),
+        };
+        let Some(new) = new else {
+            // Gone: what it held moves the others' findings, and nothing is put back.
+            let mut affected = self.unindex(subj, old_refs, old_labels, None, None);
+            if self.cluster {
+                affected.extend(self.index_kind(subj, None));
             }
-            for k in &o.shown {
-                self.findings.remove(k);
-            }
-        }
-        let mut new = new;
+            self.recheck_all(subj, affected);
+            return;
+        };
+        let Prepared {
+            rare,
+            refs,
+            labels,
+            selector,
+            ..
+        } = new;
+        let Some(ns) = self.namespaces.get_mut(&subj.namespace) else {
+            return;
+        };
+        let refs = ns.share_refs(refs);
+        let labels = labels.map(|l| ns.add_pod_labels(l));
+        let entry = Entry {
+            rare,
+            refs: refs.clone(),
+            labels: labels.clone(),
+            bad: false,
+            epoch,
+        };
+        ns.kinds
+            .entry(subj.kind.as_str().into())
+            .or_default()
+            .insert(subj.name.as_str().into(), entry);
+        let mut affected = self.unindex(subj, old_refs, old_labels, refs, labels);
+        affected.push(subj.clone());
         if self.cluster {
-            // References: which ConfigMaps and Secrets crossed between used and unused.
-            let empty = Vec::new();
-            let before = old.as_ref().map_or(&empty, |o| &o.refs);
-            let after = new.as_ref().map_or(&empty, |n| &n.refs);
+            affected.extend(self.index_kind(subj, selector));
+        }
+        self.recheck_all(subj, affected);
+    }
+
+    fn recheck_all(&mut self, subj: &Subject, mut affected: Vec<Subject>) {
+        affected.sort();
+        affected.dedup();
+        if let Ok(at) = affected.binary_search(subj) {
+            // The object itself first (its own findings), then the others it moved.
+            let own = affected.remove(at);
+            self.recheck(&own);
+        }
+        for s in &affected {
+            self.recheck(s);
+        }
+        self.generation += 1;
+    }
+
+    /// Moves the reference counts and pod label index from what `subj` held to what it holds
+    /// now; the objects whose cluster finding that may move.
+    fn unindex(
+        &mut self,
+        subj: &Subject,
+        old_refs: Option<Arc<[Reference]>>,
+        old_labels: Option<LabelSet>,
+        new_refs: Option<Arc<[Reference]>>,
+        new_labels: Option<LabelSet>,
+    ) -> Vec<Subject> {
+        let mut affected = Vec::new();
+        let Some(ns) = self.namespaces.get_mut(&subj.namespace) else {
+            return affected;
+        };
+        let name = &subj.namespace;
+        // References: which ConfigMaps and Secrets crossed between used and unused.
+        let before: &[Reference] = old_refs.as_deref().unwrap_or_default();
+        let after: &[Reference] = new_refs.as_deref().unwrap_or_default();
+        if before != after {
             for r in before.iter().filter(|r| !after.contains(r)) {
                 let count = ns.refs.entry(r.clone()).or_default();
                 *count = count.saturating_sub(1);
                 if *count == 0 {
-                    affected.push(subject(&ns_name, r.0, &r.1));
+                    ns.refs.remove(r);
+                    affected.push(subject(name, r.0, &r.1));
                 }
             }
             for r in after.iter().filter(|r| !before.contains(r)) {
                 let count = ns.refs.entry(r.clone()).or_default();
                 *count += 1;
                 if *count == 1 {
-                    affected.push(subject(&ns_name, r.0, &r.1));
+                    affected.push(subject(name, r.0, &r.1));
                 }
             }
-            match subj.kind.as_str() {
-                "Pod" => {
-                    let new_labels = new.as_mut().and_then(|n| n.labels.take());
-                    let old_labels = ns.pods.get(&subj.name);
-                    if old_labels != new_labels.as_ref() {
-                        let mut candidates: BTreeSet<&String> = BTreeSet::new();
-                        for labels in old_labels.into_iter().chain(new_labels.as_ref()) {
-                            for (k, v) in labels.iter() {
-                                let key = (k.to_string(), v.to_string());
-                                candidates
-                                    .extend(ns.services_by_label.get(&key).into_iter().flatten());
-                            }
-                        }
-                        for svc in candidates {
-                            let Some((sel, matches)) = ns.services.get_mut(svc) else {
-                                continue;
-                            };
-                            let was = old_labels.is_some_and(|l| selects(sel, l));
-                            let is = new_labels.as_ref().is_some_and(|l| selects(sel, l));
-                            if was != is {
-                                if is {
-                                    *matches += 1;
-                                } else {
-                                    *matches = matches.saturating_sub(1);
-                                }
-                                if *matches <= 1 {
-                                    affected.push(subject(&ns_name, "Service", svc));
-                                }
-                            }
-                        }
-                    }
-                    if let Some(old) = ns.pods.remove(&subj.name) {
-                        for pair in label_pairs(&old) {
-                            if let Some(set) = ns.pods_by_label.get_mut(&pair) {
-                                set.remove(&subj.name);
-                                if set.is_empty() {
-                                    ns.pods_by_label.remove(&pair);
-                                }
-                            }
-                        }
-                    }
-                    if let Some(l) = new_labels {
-                        for pair in label_pairs(&l) {
-                            ns.pods_by_label
-                                .entry(pair)
-                                .or_default()
-                                .insert(subj.name.clone());
-                        }
-                        ns.pods.insert(subj.name.clone(), l);
-                    }
+        }
+        drop(new_refs);
+        ns.release_refs(old_refs);
+        // A pod's labels: which Services gained or lost their first or last pod.
+        if old_labels != new_labels {
+            let mut candidates: BTreeSet<&String> = BTreeSet::new();
+            for set in old_labels.iter().chain(&new_labels) {
+                for pair in set.iter() {
+                    candidates.extend(ns.services_by_label.get(pair).into_iter().flatten());
                 }
-                "Service" => {
-                    let selector = new.as_mut().and_then(|n| n.selector.take());
-                    let same = match (&selector, ns.services.get(&subj.name)) {
-                        (Some(new), Some((old, _))) => new == old,
-                        (None, None) => true,
-                        _ => false,
-                    };
-                    if !same {
-                        if let Some((old, _)) = ns.services.remove(&subj.name)
-                            && let Some(set) = ns.services_by_label.get_mut(&first_label(&old))
-                        {
-                            set.remove(&subj.name);
-                        }
-                        if let Some(sel) = selector {
-                            // Only pods carrying the selector's first label can match.
-                            let matches = ns
-                                .pods_by_label
-                                .get(&first_label(&sel))
-                                .into_iter()
-                                .flatten()
-                                .filter_map(|p| ns.pods.get(p))
-                                .filter(|l| selects(&sel, l))
-                                .count() as u32;
-                            ns.services_by_label
-                                .entry(first_label(&sel))
-                                .or_default()
-                                .insert(subj.name.clone());
-                            ns.services.insert(subj.name.clone(), (sel, matches));
-                        }
-                    }
+            }
+            let mut moved = Vec::new();
+            for svc in candidates {
+                let Some((sel, _)) = ns.services.get(svc) else {
+                    continue;
+                };
+                let was = old_labels.as_ref().is_some_and(|l| selects(sel, l));
+                let is = new_labels.as_ref().is_some_and(|l| selects(sel, l));
+                if was != is {
+                    moved.push((svc.clone(), is));
                 }
-                "Deployment" => {
-                    if new.as_ref().is_some_and(|n| n.single.is_some()) {
-                        ns.singles.insert(subj.name.clone());
+            }
+            for (svc, is) in moved {
+                if let Some((_, matches)) = ns.services.get_mut(&svc) {
+                    if is {
+                        *matches += 1;
                     } else {
-                        ns.singles.remove(&subj.name);
+                        *matches = matches.saturating_sub(1);
+                    }
+                    if *matches <= 1 {
+                        affected.push(subject(name, "Service", &svc));
                     }
                 }
-                "PodDisruptionBudget" => {
-                    if new.is_some() {
-                        ns.budgets.insert(subj.name.clone());
-                    } else {
-                        ns.budgets.remove(&subj.name);
-                    }
-                    for d in &ns.singles {
-                        affected.push(subject(&ns_name, "Deployment", d));
-                    }
-                }
-                _ => {}
             }
         }
-        if let Some(n) = new {
-            self.entries.insert(subj.clone(), n);
+        if let Some(old) = &old_labels {
+            ns.remove_pod_labels(old);
         }
-        self.recheck(&subj);
-        affected.sort();
-        affected.dedup();
-        for s in affected.iter().filter(|s| **s != subj) {
-            self.recheck(s);
-        }
-        self.generation += 1;
+        affected
     }
 
-    /// Works out the cluster finding about `subj` again and puts its effective findings back.
+    /// The indexes of Services, single-replica Deployments and disruption budgets, for
+    /// `subj` as it is now; the objects whose cluster finding that may move.
+    fn index_kind(&mut self, subj: &Subject, selector: Option<Labels>) -> Vec<Subject> {
+        let mut affected = Vec::new();
+        let Some(ns) = self.namespaces.get_mut(&subj.namespace) else {
+            return affected;
+        };
+        let present = ns.entry(&subj.kind, &subj.name).is_some();
+        match subj.kind.as_str() {
+            "Service" => {
+                let same = match (&selector, ns.services.get(&subj.name)) {
+                    (Some(new), Some((old, _))) => new == old,
+                    (None, None) => true,
+                    _ => false,
+                };
+                if !same {
+                    if let Some((old, _)) = ns.services.remove(&subj.name)
+                        && let Some(first) = old.first()
+                        && let Some(set) = ns.services_by_label.get_mut(first)
+                    {
+                        set.remove(&subj.name);
+                        if set.is_empty() {
+                            ns.services_by_label.remove(first);
+                        }
+                    }
+                    if let Some(sel) = selector
+                        && let Some(first) = sel.first()
+                    {
+                        let matches = ns.selected_pods(&sel);
+                        ns.services_by_label
+                            .entry(first.clone())
+                            .or_default()
+                            .insert(subj.name.clone());
+                        ns.services.insert(subj.name.clone(), (sel, matches));
+                    }
+                }
+            }
+            "Deployment" => {
+                let single = ns
+                    .entry(&subj.kind, &subj.name)
+                    .is_some_and(|e| matches!(e.role(), Role::Single(_)));
+                if single {
+                    ns.singles.insert(subj.name.clone());
+                } else {
+                    ns.singles.remove(&subj.name);
+                }
+            }
+            "PodDisruptionBudget" => {
+                if present {
+                    ns.budgets.insert(subj.name.clone());
+                } else {
+                    ns.budgets.remove(&subj.name);
+                }
+                for d in &ns.singles {
+                    affected.push(subject(&subj.namespace, "Deployment", d));
+                }
+            }
+            _ => {}
+        }
+        affected
+    }
+
+    /// Works out the cluster finding about `subj` again and puts its findings back.
     fn recheck(&mut self, subj: &Subject) {
         let cluster = if self.cluster {
             self.cluster_finding(subj)
         } else {
             None
         };
-        let Some(entry) = self.entries.get_mut(subj) else {
-            return;
-        };
         let Some(ns) = self.namespaces.get_mut(&subj.namespace) else {
             return;
         };
-        let was_bad = entry.shown.iter().any(|k| k.0.0 >= Severity::Warn);
-        for k in entry.shown.drain(..) {
-            self.findings.remove(&k);
+        let Some(entry) = ns
+            .kinds
+            .get_mut(subj.kind.as_str())
+            .and_then(|objects| objects.get_mut(subj.name.as_str()))
+        else {
+            return;
+        };
+        if entry.rare.is_none() && cluster.is_none() {
+            // Nothing found, before or now (an entry with findings has `rare`).
+            return;
         }
-        entry.cluster = cluster.map(Box::new);
-        for f in entry.own.iter().chain(entry.cluster.as_deref()) {
-            if self.settings.disabled.contains(f.rule) {
-                continue;
-            }
-            let ignored = entry.ignore.as_deref().is_some_and(|list| {
-                list.split(',')
-                    .map(str::trim)
-                    .any(|r| r == "*" || r == f.rule)
-            });
-            if ignored {
-                continue;
-            }
-            let mut f = f.clone();
-            if let Some(level) = self.settings.levels.get(f.rule) {
-                f.severity = *level;
-            }
-            let key = order(&f);
-            entry.shown.push(key.clone());
-            self.findings.insert(key, f);
+        for f in effective(entry, subj, &self.settings) {
+            self.findings.remove(&Ranked(f));
         }
-        let is_bad = entry.shown.iter().any(|k| k.0.0 >= Severity::Warn);
-        match (was_bad, is_bad) {
+        let rare = entry.rare.get_or_insert_with(Box::default);
+        rare.cluster = cluster;
+        let now = effective(entry, subj, &self.settings);
+        let is_bad = now.iter().any(|f| f.severity >= Severity::Warn);
+        self.findings.extend(now.into_iter().map(Ranked));
+        match (entry.bad, is_bad) {
             (false, true) => ns.bad += 1,
             (true, false) => ns.bad = ns.bad.saturating_sub(1),
             _ => {}
         }
+        entry.bad = is_bad;
     }
 
     /// The finding a rule across objects makes about `subj` now, if any.
-    fn cluster_finding(&self, subj: &Subject) -> Option<Finding> {
-        let entry = self.entries.get(subj)?;
+    fn cluster_finding(&self, subj: &Subject) -> Option<Own> {
         let ns = self.namespaces.get(&subj.namespace)?;
-        // Built only for the kinds that can have a finding here (pods are most objects).
-        let stub = || serde_json::json!({"kind": subj.kind, "metadata": {"namespace": subj.namespace, "name": subj.name}});
+        let entry = ns.entry(&subj.kind, &subj.name)?;
         match subj.kind.as_str() {
             "ConfigMap" | "Secret" => {
+                let kind = if subj.kind == "Secret" {
+                    "Secret"
+                } else {
+                    "ConfigMap"
+                };
                 let used = ns
                     .refs
-                    .get(&(
-                        if subj.kind == "Secret" {
-                            "Secret"
-                        } else {
-                            "ConfigMap"
-                        },
-                        subj.name.clone(),
-                    ))
+                    .get(&(kind, subj.name.as_str().into()))
                     .is_some_and(|n| *n > 0);
-                let rule = if subj.kind == "Secret" {
+                let rule = if kind == "Secret" {
                     "unused-secret"
                 } else {
                     "unused-configmap"
                 };
-                (!entry.system && !used).then(|| {
-                    finding(
+                (*entry.role() != Role::System && !used).then(|| {
+                    Own::new(
                         rule,
-                        &stub(),
                         format!("no pod or workload in {} refers to it", subj.namespace),
                     )
                 })
@@ -516,25 +732,24 @@ impl Live {
                 let (sel, matches) = ns.services.get(&subj.name)?;
                 (*matches == 0).then(|| {
                     let wanted: Vec<String> = sel.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                    finding(
+                    Own::new(
                         "service-no-pods",
-                        &stub(),
                         format!("selects no pod ({})", wanted.join(",")),
                     )
                 })
             }
             "Deployment" => {
-                let labels = entry.single.as_ref()?;
+                let Role::Single(labels) = entry.role() else {
+                    return None;
+                };
                 let covered = ns.budgets.iter().any(|b| {
-                    self.entries
-                        .get(&subject(&subj.namespace, "PodDisruptionBudget", b))
-                        .and_then(|e| e.budget.as_ref())
-                        .is_some_and(|sel| label_selector_selects(sel, labels))
+                    ns.entry("PodDisruptionBudget", b).is_some_and(|e| {
+                        matches!(e.role(), Role::Budget(sel) if label_selector_selects(sel, labels))
+                    })
                 });
                 (!covered).then(|| {
-                    finding(
+                    Own::new(
                         "single-replica",
-                        &stub(),
                         "1 replica and no PodDisruptionBudget".into(),
                     )
                 })
@@ -544,20 +759,35 @@ impl Live {
     }
 }
 
-/// A pod's labels as index keys.
-fn label_pairs(labels: &Labels) -> Vec<(String, String)> {
-    labels
+/// What an object's findings are once settings apply: rules off, re-levelled, or ignored by
+/// the object's annotation.
+fn effective(entry: &Entry, subj: &Subject, settings: &Settings) -> Vec<Finding> {
+    let Some(rare) = &entry.rare else {
+        return Vec::new();
+    };
+    rare.own
         .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .chain(&rare.cluster)
+        .filter(|f| !settings.disabled.contains(f.rule))
+        .filter(|f| {
+            !rare.ignore.as_deref().is_some_and(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .any(|r| r == "*" || r == f.rule)
+            })
+        })
+        .map(|f| Finding {
+            rule: f.rule,
+            severity: settings.levels.get(f.rule).copied().unwrap_or(f.severity),
+            subject: subj.clone(),
+            message: f.message.clone(),
+            fix: f.fix,
+        })
         .collect()
 }
 
-/// Labels (or a Service's selector) as sorted pairs: a tenth of a JSON map's memory, and
-/// most objects have a pod's worth.
-type Labels = Box<[(Box<str>, Box<str>)]>;
-
 fn labels_of(v: &Value) -> Labels {
-    let mut pairs: Vec<(Box<str>, Box<str>)> = v
+    let mut pairs: Vec<Pair> = v
         .as_object()
         .into_iter()
         .flatten()
@@ -567,16 +797,8 @@ fn labels_of(v: &Value) -> Labels {
     pairs.into_boxed_slice()
 }
 
-/// The label a selector is indexed by.
-fn first_label(selector: &Labels) -> (String, String) {
-    selector
-        .first()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .unwrap_or_default()
-}
-
 /// A Service's (non-empty) selector picks pods with every one of its labels.
-fn selects(selector: &Labels, labels: &Labels) -> bool {
+fn selects(selector: &[Pair], labels: &[Pair]) -> bool {
     selector.iter().all(|(k, v)| {
         labels
             .binary_search_by(|(lk, _)| lk.as_ref().cmp(k.as_ref()))
@@ -596,7 +818,7 @@ mod tests {
         let app = format!("app{}", r % 3);
         match kind {
             "Pod" => json!({"apiVersion": "v1", "kind": "Pod",
-                "metadata": {"name": name, "namespace": ns, "labels": {"app": app},
+                "metadata": {"name": name, "namespace": ns, "labels": if r.is_multiple_of(3) { json!({"app": app, "tier": "web"}) } else { json!({"app": app}) },
                              "ownerReferences": if r.is_multiple_of(5) { json!(null) } else { json!([{"kind": "ReplicaSet", "name": "x"}]) }},
                 "spec": {"containers": [{"name": "c", "image": "x:1",
                     "env": [{"name": "E", "valueFrom": {"configMapKeyRef": {"name": format!("configmap-{}", r % 4), "key": "k"}}}]}],
@@ -666,6 +888,38 @@ mod tests {
             }
         }
         assert!(live.len() > 10, "the mix makes findings: {}", live.len());
+        // Settings changed midway re-judge everything as a fresh lint under them would.
+        let mut strict = Settings::default();
+        strict.disabled.insert("unused-secret".into());
+        strict
+            .levels
+            .insert("unused-configmap".into(), Severity::Error);
+        live.set_settings(strict.clone());
+        let mut fresh = Live::new(strict, true);
+        for o in now.values() {
+            fresh.upsert(o);
+        }
+        assert_eq!(
+            live.findings().collect::<Vec<_>>(),
+            fresh.findings().collect::<Vec<_>>()
+        );
+        assert_eq!(live.scores(), fresh.scores());
+        // Everything gone leaves nothing behind in the indexes (no slow leak over a day).
+        for s in now.keys() {
+            live.remove(s);
+        }
+        assert!(live.is_empty());
+        assert_eq!(live.objects(), 0);
+        for ns in live.namespaces.values() {
+            assert!(ns.kinds.values().all(HashMap::is_empty));
+            assert!(ns.refs.is_empty(), "{:?}", ns.refs);
+            assert!(ns.ref_lists.is_empty(), "{:?}", ns.ref_lists);
+            assert!(ns.label_sets.is_empty(), "{:?}", ns.label_sets);
+            assert!(ns.sets_by_label.is_empty());
+            assert!(ns.services.is_empty() && ns.services_by_label.is_empty());
+            assert!(ns.singles.is_empty() && ns.budgets.is_empty());
+            assert_eq!(ns.bad, 0);
+        }
     }
 
     #[test]
