@@ -5,7 +5,8 @@
 #  2. the explorer on all pods in tmux with the CPU/MEM columns off (metrics: false) and on:
 #     key-to-frame times for 100 `j` presses (kx's debug log) and the process's RSS;
 #  3. then `:lint -A` open: the time until every kind is listed and checked, and the RSS.
-# Usage: benches/health.sh [PODS] [KX_BINARY]   (defaults 100000, target/release/kx)
+# Usage: benches/health.sh [PODS] [KX_BINARY]   (defaults 100000, target/release/kx);
+# SKIP_LINT_CLI=1 leaves out step 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pods=${1:-100000}
@@ -39,6 +40,7 @@ wait_until() {
   done
 }
 screen() { tmux -L "$sock" capture-pane -p -t kx 2>/dev/null; }
+if [ -z "${SKIP_LINT_CLI:-}" ]; then
 t0=$(now); "$bin" lint -A -o json --fail-on never > "$dir/lint.json"; t1=$(now)
 kx_s=$(echo "$t1 - $t0" | bc)
 kx_findings=$(jq '.findings | length' "$dir/lint.json")
@@ -50,6 +52,7 @@ kubectl get pods,deploy,svc,cm,secrets -A -o json | jq '[.items[] | select(.kind
 t1=$(now)
 jq_s=$(echo "$t1 - $t0" | bc)
 echo "kx lint -A -o json: ${kx_s}s ($kx_findings findings, every rule); kubectl get … | jq (3 rules): ${jq_s}s; ratio $(echo "scale=2; $kx_s / $jq_s" | bc)"
+fi
 
 explore() { # $1: metrics true|false
   printf 'metrics: %s\n' "$1" > "$dir/cfg/config.yaml"
@@ -59,7 +62,7 @@ explore() { # $1: metrics true|false
   wait_until 120 bash -c "tmux -L $sock capture-pane -p -t kx | grep -q ' $pods rows'"
   if [ "$1" = true ]; then
     # The first usage reading (the pods' requests watch, then the metrics API).
-    wait_until 120 bash -c "tmux -L $sock capture-pane -p -t kx | grep -qE ' [0-9]+m +[0-9]+Mi '"
+    wait_until 120 bash -c "tmux -L $sock capture-pane -p -t kx | grep -qE ' [0-9]+m +[0-9]+Mi( |\$)'"
   fi
   sleep 2
   local pid log skip keys n

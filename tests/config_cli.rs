@@ -91,3 +91,48 @@ fn kx_log_writes_a_log_file_in_the_state_directory_and_nothing_to_the_terminal()
     );
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not a valid filter"));
 }
+
+#[test]
+fn check_lists_plugins_with_how_they_run_and_every_key_conflict() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("plugins.yaml"),
+        r#"
+plugins:
+  dive:
+    key: shift-i
+    description: Look into the image
+    scopes: [containers]
+    command: dive
+    args: [$COL-IMAGE]
+  wipe:
+    key: shift-d
+    scopes: [pods]
+    command: kubectl
+    args: [delete, pod, -n, $NAMESPACE, $NAME]
+    writes: true
+    confirm: true
+    marked: all
+  twin:
+    key: shift-i
+    scopes: [all]
+    command: echo
+    output: background
+"#,
+    )
+    .expect("write");
+    let out = kx_config(dir.path(), &["check"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for expected in [
+        "plugins (3):",
+        "  I          dive             on containers",
+        "foreground — Look into the image",
+        "background",
+        "asks first, writes (off under --readonly), once for all marked rows",
+        "plugin wipe: D is kx's diff key; that key does not reach the plugin",
+        "plugin twin: I is also plugin dive's, in the same scope",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}

@@ -12,7 +12,7 @@ pub fn run(action: ConfigAction, theme: Option<&str>) -> anyhow::Result<ExitCode
             match &dir {
                 Some(d) => {
                     println!("config directory: {}", d.display());
-                    for f in ["config.yaml", "keys.yaml", "themes/"] {
+                    for f in ["config.yaml", "keys.yaml", "plugins.yaml", "themes/"] {
                         let p = d.join(f);
                         let state = if p.exists() {
                             ""
@@ -36,7 +36,7 @@ pub fn run(action: ConfigAction, theme: Option<&str>) -> anyhow::Result<ExitCode
                 .map_err(|e| anyhow::anyhow!("writing to {}: {e}", d.display()))?;
             if written.is_empty() {
                 println!(
-                    "{} already has config.yaml and keys.yaml; nothing written",
+                    "{} already has config.yaml, keys.yaml and plugins.yaml; nothing written",
                     d.display()
                 );
             }
@@ -50,6 +50,7 @@ pub fn run(action: ConfigAction, theme: Option<&str>) -> anyhow::Result<ExitCode
             let where_ = dir
                 .map(|d| d.display().to_string())
                 .unwrap_or_else(|| "(defaults only)".into());
+            print!("{}", plugin_table(&config.plugins));
             if config.warnings.is_empty() {
                 println!(
                     "{where_}: configuration is valid (theme {})",
@@ -68,4 +69,44 @@ pub fn run(action: ConfigAction, theme: Option<&str>) -> anyhow::Result<ExitCode
             }
         }
     }
+}
+
+/// The plugins as `kx config check` lists them: key, name, scopes, how it runs.
+fn plugin_table(plugins: &[crate::config::plugins::Plugin]) -> String {
+    if plugins.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("plugins ({}):\n", plugins.len());
+    for p in plugins {
+        let mut how = vec![if p.background {
+            "background"
+        } else {
+            "foreground"
+        }];
+        if p.confirm {
+            how.push("asks first");
+        }
+        if p.writes {
+            how.push("writes (off under --readonly)");
+        }
+        if p.shell {
+            how.push("through sh");
+        }
+        if p.marked == crate::config::plugins::Marked::All {
+            how.push("once for all marked rows");
+        }
+        out.push_str(&format!(
+            "  {:<10} {:<16} on {:<24} {}{}\n",
+            crate::config::keys::chord_display(&p.keys),
+            p.name,
+            p.scopes.join(","),
+            how.join(", "),
+            if p.description.is_empty() {
+                String::new()
+            } else {
+                format!(" — {}", p.description)
+            }
+        ));
+    }
+    out
 }

@@ -225,7 +225,7 @@ impl Key {
 
 pub type Chord = Vec<Key>;
 
-fn parse_chord(spec: &str) -> Result<Chord, String> {
+pub fn parse_chord(spec: &str) -> Result<Chord, String> {
     let keys: Result<Vec<Key>, String> = spec.split_whitespace().map(Key::parse).collect();
     match keys {
         Ok(k) if k.is_empty() => Err("an empty key".to_string()),
@@ -520,6 +520,18 @@ impl KeyMap {
         } else {
             Lookup::Unbound
         }
+    }
+
+    /// What of kx's own a chord on a list would reach instead of a plugin: an action, or a
+    /// longer chord it begins (or a shorter one it extends).
+    pub fn taken(&self, chord: &[Key]) -> Option<String> {
+        for n in 1..=chord.len() {
+            if let Lookup::Action(a) = self.lookup(Section::List, &chord[..n]) {
+                return Some(format!("{} key", a.name()));
+            }
+        }
+        (self.lookup(Section::List, chord) == Lookup::Pending)
+            .then(|| "first key of a chord".to_string())
     }
 
     /// `(keys, action, help)` for every action bound on a screen of `section`: its own keys

@@ -3,6 +3,7 @@
 //! warning (shown in the status line and by `kx config check`), never a reason not to start.
 
 pub mod keys;
+pub mod plugins;
 pub mod theme;
 
 use keys::KeyMap;
@@ -416,6 +417,8 @@ pub struct Config {
     pub settings: Settings,
     pub keys: KeyMap,
     pub theme: Theme,
+    /// plugins.yaml.
+    pub plugins: Vec<plugins::Plugin>,
     pub warnings: Vec<String>,
 }
 
@@ -461,11 +464,24 @@ impl Config {
             no_color,
         );
         warnings.extend(theme.warnings.iter().cloned());
+        let plugins = match file("plugins.yaml", &mut warnings) {
+            Some((text, origin)) => {
+                let plugins = plugins::load(&text, &origin, &mut warnings);
+                for (name, clash) in plugins::conflicts(&plugins, &|chord| keys.taken(chord)) {
+                    warnings.push(format!(
+                        "{origin}: plugin {name}: {clash}; that key does not reach the plugin (change one of them)"
+                    ));
+                }
+                plugins
+            }
+            None => Vec::new(),
+        };
         Config {
             dir,
             settings,
             keys,
             theme,
+            plugins,
             warnings,
         }
     }
@@ -477,6 +493,7 @@ impl Config {
         for (name, text) in [
             ("config.yaml", DEFAULT_CONFIG),
             ("keys.yaml", keys::DEFAULT_KEYS),
+            ("plugins.yaml", plugins::DEFAULT_PLUGINS),
         ] {
             let path = dir.join(name);
             if !path.exists() {
@@ -584,13 +601,17 @@ mod tests {
             Theme::load("dracula", None, false).style("row.selected")
         );
         let written = Config::init(dir.path()).unwrap();
-        assert!(written.is_empty(), "existing files are kept");
+        assert_eq!(
+            written,
+            vec![dir.path().join("plugins.yaml")],
+            "existing files are kept; the missing one is written"
+        );
         assert_eq!(
             std::fs::read_to_string(dir.path().join("keys.yaml")).unwrap(),
             "global:\n  quit: [ctrl-q]\n"
         );
         let fresh = tempfile::tempdir().unwrap();
-        assert_eq!(Config::init(fresh.path()).unwrap().len(), 2);
+        assert_eq!(Config::init(fresh.path()).unwrap().len(), 3);
         let c = Config::load(
             Some(fresh.path().to_path_buf()),
             Some("high-contrast"),

@@ -22,6 +22,18 @@ pub struct ExecRequest {
     pub mode: Mode,
 }
 
+/// A plugin's command lines, run one after the other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginLaunch {
+    pub id: u64,
+    pub name: String,
+    pub argvs: Vec<Vec<String>>,
+    /// Output captured to a view, instead of the terminal handed over.
+    pub background: bool,
+    /// KUBECONFIG for the plugin, so its kubectl talks to the cluster kx shows.
+    pub kubeconfig: Option<String>,
+}
+
 /// How a session on the terminal ended, for the footer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExecReport {
@@ -110,15 +122,24 @@ pub enum Effect {
         id: u64,
         namespace: Option<String>,
     },
-    /// The lint or xray screen with this id is gone: stop its watches.
+    /// The lint or xray screen with this id is gone: stop its watches (or a background
+    /// plugin's process).
     StopFeed(u64),
+    /// Run a plugin: on the terminal (the loop lets go of it first; answered with
+    /// `PluginEnded`), or in the background (answered with `PluginOutput`s, then
+    /// `PluginEnded`).
+    Plugin(Box<PluginLaunch>),
     Quit,
 }
 
 impl Effect {
     /// Whether the effect needs the terminal (the loop suspends the UI before it).
     pub fn takes_terminal(&self) -> bool {
-        matches!(self, Effect::Edit(_) | Effect::Exec(_))
+        match self {
+            Effect::Edit(_) | Effect::Exec(_) => true,
+            Effect::Plugin(p) => !p.background,
+            _ => false,
+        }
     }
 }
 
@@ -180,6 +201,10 @@ pub enum Action {
     Explained(u64, Result<crate::explain::Diagnosis, String>),
     /// CPU and memory for a pods or nodes list (its extra columns), every metrics window.
     Usage(WatchKey, Box<crate::cluster::usage::UsageNews>),
+    /// Lines a background plugin wrote (stdout and stderr as they came).
+    PluginOutput(u64, Vec<String>),
+    /// A plugin is done: how it ended, and whether that was a success.
+    PluginEnded(u64, String, bool),
     /// News for the xray screen with this id.
     XrayBatch(u64, Vec<super::feed::FeedNews<crate::xray::Node>>),
     /// News for the lint screen with this id.

@@ -7,6 +7,7 @@
 
 use super::action::{Action, Effect, Message, WatchKey};
 use super::overlay::{Confirm, Help, Outcome, Overlay, Prompt};
+use super::plugins::PluginMatch;
 use super::screen::{Ask, Cx, Nav, Screen, Step};
 use super::screens::list::ListScreen;
 use super::session::{Data, Session};
@@ -43,6 +44,7 @@ struct Needs {
     explains: HashSet<u64>,
     lints: HashSet<u64>,
     xrays: HashSet<u64>,
+    runs: HashSet<u64>,
 }
 
 /// The history key of an object: its resource, namespace and name.
@@ -150,6 +152,7 @@ impl App {
             needs.explains.extend(s.explains());
             needs.lints.extend(s.lints());
             needs.xrays.extend(s.xrays());
+            needs.runs.extend(s.runs());
         }
         needs
     }
@@ -173,6 +176,18 @@ impl App {
         {
             stopped.push(Effect::StopFeed(x.id));
             self.data.xray = None;
+        }
+        // A background plugin whose screen closed is stopped (it is killed if still running).
+        let closed: Vec<u64> = self
+            .data
+            .plugin_runs
+            .keys()
+            .filter(|id| !after.runs.contains(id))
+            .copied()
+            .collect();
+        for id in closed {
+            self.data.plugin_runs.remove(&id);
+            stopped.push(Effect::StopFeed(id));
         }
         if after == before && self.data.followed.is_none() {
             return stopped;
@@ -350,6 +365,8 @@ impl App {
             Action::LintBatch(id, news) => self.on_lint_news(id, news),
             Action::XrayBatch(id, news) => self.on_xray_news(id, news),
             Action::Usage(key, news) => self.on_usage(&key, *news),
+            Action::PluginOutput(id, lines) => self.on_plugin_output(id, lines),
+            Action::PluginEnded(id, said, ok) => self.on_plugin_ended(id, said, ok),
         }
     }
 
@@ -395,8 +412,21 @@ impl App {
         let action = match self.session.keys.lookup(self.section(), &self.typed) {
             Lookup::Pending => return Vec::new(),
             Lookup::Unbound => {
-                self.typed.clear();
-                return Vec::new();
+                // Not kx's: perhaps a plugin's, for what the screen in front lists.
+                let typed = self.typed.clone();
+                return match self.plugin_for(&typed) {
+                    PluginMatch::Pending => Vec::new(),
+                    PluginMatch::Run(found) => {
+                        let (plugin, scope) = *found;
+                        self.typed.clear();
+                        self.message = None;
+                        self.start_plugin(&plugin, scope)
+                    }
+                    PluginMatch::None => {
+                        self.typed.clear();
+                        Vec::new()
+                    }
+                };
             }
             Lookup::Action(a) => {
                 self.typed.clear();
@@ -428,6 +458,7 @@ impl App {
                 }
                 vec![Effect::Write(op)]
             }
+            Outcome::Launch(launch) => self.run_plugin(*launch),
             Outcome::Declined(said) => {
                 self.message = Some(Message::Info(said));
                 Vec::new()
@@ -504,7 +535,9 @@ impl App {
 
     pub(super) fn open_help(&mut self) {
         let screen = self.front().map_or_else(String::new, |s| s.crumb());
-        self.overlay = Some(Overlay::Help(Help::new(self.section(), screen)));
+        let mut help = Help::new(self.section(), screen);
+        help.plugins = self.plugin_help();
+        self.overlay = Some(Overlay::Help(help));
     }
 
     /// Carries out a screen's step: its effects, then where it goes.
@@ -735,6 +768,8 @@ impl App {
 mod health;
 #[cfg(test)]
 pub(in crate::tui) mod health_tests;
+#[cfg(test)]
+mod plugin_tests;
 mod remote;
 #[cfg(test)]
 mod remote_tests;

@@ -18,6 +18,8 @@ pub mod model;
 pub mod object_text;
 pub mod overlay;
 pub mod pane;
+pub mod plugin_run;
+pub mod plugins;
 pub mod remote;
 pub mod runtime;
 pub mod screen;
@@ -61,6 +63,18 @@ pub struct Launch {
     pub initial_logs: Option<LogRequest>,
     /// Saved port-forwards to start (`--forward NAME`).
     pub forwards: Vec<String>,
+}
+
+/// The demo's kubeconfig in a private temporary file (removed when dropped), for plugins.
+fn demo_kubeconfig_file(text: &str) -> Option<tempfile::NamedTempFile> {
+    use std::io::Write;
+    let mut file = tempfile::Builder::new()
+        .prefix("kx-demo-")
+        .suffix(".kubeconfig")
+        .tempfile()
+        .ok()?;
+    file.write_all(text.as_bytes()).ok()?;
+    Some(file)
 }
 
 /// The shortest time between two frames drawn for news (about 30 frames a second).
@@ -127,6 +141,22 @@ pub async fn run(launch: Launch) -> Result<()> {
     session.lint = config.settings.lint.clone();
     session.thresholds = config.settings.thresholds;
     session.saved_forwards = config.settings.port_forwards.clone();
+    session.plugins = config.plugins.clone();
+    // Plugins' kubectl talks to the cluster kx shows: the demo's kubeconfig is written to a
+    // file that lives as long as kx.
+    let demo_kubeconfig = match &launch.target {
+        Target::Demo(text) => demo_kubeconfig_file(text),
+        Target::Kubeconfig(_) => None,
+    };
+    session.kubeconfig = match (&launch.target, &demo_kubeconfig) {
+        (Target::Demo(_), Some(file)) => Some(file.path().display().to_string()),
+        (Target::Demo(_), None) => None,
+        (Target::Kubeconfig(source), _) => source
+            .kubeconfig
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .or_else(|| std::env::var("KUBECONFIG").ok().filter(|k| !k.is_empty())),
+    };
     if let Ok(address) = config.settings.forward_address.parse() {
         session.forward_address = address;
     }
@@ -312,6 +342,12 @@ fn answer<C: Console>(
             frames.suspended = false;
             frames.urgent = true;
             Action::ExecEnded(report)
+        }
+        Inbound::PluginReturned(id, said, ok) => {
+            console.resume()?;
+            frames.suspended = false;
+            frames.urgent = true;
+            Action::PluginEnded(id, said, ok)
         }
         Inbound::Forwarding(id, forward) => {
             runtime.adopt(id, forward);

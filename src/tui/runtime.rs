@@ -46,6 +46,9 @@ pub enum Inbound {
     Exited(super::action::ExecReport),
     /// A port-forward listens: the runtime keeps it.
     Forwarding(u64, crate::remote::forward::Forward),
+    /// A plugin on the terminal ended (how, and whether well): the terminal is the UI's
+    /// again.
+    PluginReturned(u64, String, bool),
 }
 
 /// How the runtime works, from the launch options.
@@ -247,6 +250,16 @@ impl Runtime {
                 );
                 if let Some(old) = self.feeds.insert(id, tasks) {
                     old.into_iter().for_each(|t| t.abort());
+                }
+            }
+            Effect::Plugin(launch) => {
+                let tx = self.tx.clone();
+                if launch.background {
+                    let id = launch.id;
+                    let task = tokio::spawn(super::plugin_run::background(*launch, tx));
+                    self.feeds.insert(id, vec![task]);
+                } else {
+                    tokio::spawn(super::plugin_run::foreground(*launch, tx));
                 }
             }
             Effect::StopFeed(id) => {

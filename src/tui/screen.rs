@@ -164,6 +164,17 @@ pub trait Screen: Any + Send {
     }
 
     /// The tree this screen shows, if it is the xray screen.
+    /// The background plugin run whose output this screen shows.
+    fn runs(&self) -> Option<u64> {
+        None
+    }
+
+    /// What a plugin started here acts on (the marked rows, else the selected one), with
+    /// the names of what is listed for the plugin's scopes; None where plugins do not apply.
+    fn plugin_scope(&self, _cx: &Cx) -> Option<super::plugins::PluginScope> {
+        None
+    }
+
     fn xrays(&self) -> Option<u64> {
         None
     }

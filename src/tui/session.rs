@@ -52,6 +52,11 @@ pub struct Session {
     pub forward_address: std::net::IpAddr,
     /// `port_forwards:` of config.yaml, for `:pf start NAME`.
     pub saved_forwards: Vec<crate::config::SavedForward>,
+    /// plugins.yaml.
+    pub plugins: Vec<crate::config::plugins::Plugin>,
+    /// The kubeconfig file of the cluster shown, for plugins ($KUBECONFIG); None: kubectl's
+    /// default.
+    pub kubeconfig: Option<String>,
 }
 
 /// The rows of the screen's body: the terminal less the header, crumbs and footer lines.
@@ -82,6 +87,8 @@ impl Session {
             metrics_missing_said: false,
             forward_address: std::net::IpAddr::from([127, 0, 0, 1]),
             saved_forwards: Vec::new(),
+            plugins: Vec::new(),
+            kubeconfig: None,
         }
     }
 
@@ -181,6 +188,21 @@ pub struct Data {
     pub lint: Option<LintState>,
     /// What the open xray screen shows.
     pub xray: Option<XrayState>,
+    /// Background plugins' output, by run id, while their screen is open.
+    pub plugin_runs: HashMap<u64, PluginRun>,
+}
+
+/// A background plugin's output as its screen shows it.
+#[derive(Debug, Default)]
+pub struct PluginRun {
+    pub name: String,
+    /// The command lines, as shown.
+    pub commands: Vec<String>,
+    pub lines: std::collections::VecDeque<String>,
+    /// Lines dropped from the top to keep to the log capacity.
+    pub dropped: u64,
+    /// How it ended (exit code, or why it could not start); None while it runs.
+    pub ended: Option<(String, bool)>,
 }
 
 /// The xray screen's objects, fed by the runtime's watches.

@@ -57,3 +57,52 @@ impl Confirm {
         );
     }
 }
+
+/// A plugin that asks first (`confirm: true`): the command lines it will run, then y or n.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfirmRun {
+    pub launch: crate::tui::action::PluginLaunch,
+}
+
+impl ConfirmRun {
+    pub fn new(launch: crate::tui::action::PluginLaunch) -> ConfirmRun {
+        ConfirmRun { launch }
+    }
+
+    pub fn question(&self) -> String {
+        let first = self
+            .launch
+            .argvs
+            .first()
+            .map(|a| crate::config::plugins::Plugin::display(a))
+            .unwrap_or_default();
+        let more = match self.launch.argvs.len() {
+            0 | 1 => String::new(),
+            n => format!(" (and {} more, one per marked row)", n - 1),
+        };
+        format!(
+            "run plugin {}: {first}{more}? y yes · n no",
+            self.launch.name
+        )
+    }
+
+    pub fn on_key(&mut self, ev: KeyEvent) -> Outcome {
+        match ev.code {
+            KeyCode::Char('y' | 'Y') => Outcome::Launch(Box::new(self.launch.clone())),
+            KeyCode::Char('n' | 'N') | KeyCode::Esc => {
+                Outcome::Declined(format!("cancelled: plugin {} not run", self.launch.name))
+            }
+            _ => Outcome::Stay,
+        }
+    }
+
+    pub fn draw(&self, f: &mut Frame, footer: Rect, theme: &Theme) {
+        f.render_widget(
+            Paragraph::new(Span::styled(
+                format!(" {}", crate::text::visible(&self.question())),
+                theme.style("prompt"),
+            )),
+            footer,
+        );
+    }
+}

@@ -18,6 +18,8 @@ pub struct Help {
     pub screen: String,
     /// The first row shown.
     pub scroll: usize,
+    /// The plugins of the screen in front: `(keys, what)`, after kx's own keys.
+    pub plugins: Vec<(String, String)>,
 }
 
 /// Rows of the help box that are not key rows: its top and bottom border.
@@ -29,7 +31,19 @@ impl Help {
             section,
             screen,
             scroll: 0,
+            plugins: Vec::new(),
         }
+    }
+
+    fn rows(&self, session: &Session) -> Vec<(String, String)> {
+        let mut rows: Vec<(String, String)> = session
+            .keys
+            .help_rows(self.section)
+            .into_iter()
+            .map(|(keys, _, help)| (keys, help.to_string()))
+            .collect();
+        rows.extend(self.plugins.iter().cloned());
+        rows
     }
 
     /// How many key rows fit on the screen's body.
@@ -38,7 +52,7 @@ impl Help {
     }
 
     pub fn on_key(&mut self, ev: KeyEvent, session: &Session) -> Outcome {
-        let rows = session.keys.help_rows(self.section).len();
+        let rows = self.rows(session).len();
         let page = Help::visible(session);
         let last = rows.saturating_sub(page);
         let step = |at: usize, by: isize| (at as isize + by).clamp(0, last as isize) as usize;
@@ -57,7 +71,7 @@ impl Help {
     }
 
     pub fn draw(&self, f: &mut Frame, area: Rect, session: &Session, theme: &Theme) {
-        let rows = session.keys.help_rows(self.section);
+        let rows = self.rows(session);
         let total = rows.len();
         let width = area.width.min(80);
         let height = area.height.min(total as u16 + BORDER_ROWS as u16);
@@ -72,7 +86,7 @@ impl Help {
             .into_iter()
             .skip(self.scroll)
             .take(shown)
-            .map(|(keys, _, help)| Row::new(vec![keys, help.to_string()]))
+            .map(|(keys, help)| Row::new(vec![keys, help]))
             .collect();
         let more = if total > shown {
             format!(

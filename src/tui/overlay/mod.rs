@@ -15,7 +15,7 @@ use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-pub use confirm::Confirm;
+pub use confirm::{Confirm, ConfirmRun};
 pub use help::Help;
 pub use picker::Picker;
 pub use prompt::Prompt;
@@ -24,6 +24,7 @@ pub enum Overlay {
     Prompt(Prompt),
     Picker(Picker),
     Confirm(Confirm),
+    ConfirmRun(ConfirmRun),
     Help(Help),
 }
 
@@ -40,6 +41,8 @@ pub enum Outcome {
     Run(String),
     /// A write action was confirmed.
     Confirmed(crate::tui::writes::WriteOp),
+    /// A plugin's run was confirmed.
+    Launch(Box<crate::tui::action::PluginLaunch>),
     /// A write action was declined: this is said.
     Declined(String),
 }
@@ -50,6 +53,7 @@ impl Overlay {
             Overlay::Prompt(p) => p.on_key(ev, session),
             Overlay::Picker(p) => p.on_key(ev, session),
             Overlay::Confirm(c) => c.on_key(ev),
+            Overlay::ConfirmRun(c) => c.on_key(ev),
             Overlay::Help(h) => h.on_key(ev, session),
         }
     }
@@ -60,12 +64,16 @@ impl Overlay {
             Overlay::Prompt(p) => p.draw(f, footer, theme),
             Overlay::Picker(p) => p.draw(f, body, theme),
             Overlay::Confirm(c) => c.draw(f, footer, theme),
+            Overlay::ConfirmRun(c) => c.draw(f, footer, theme),
             Overlay::Help(h) => h.draw(f, body, session, theme),
         }
     }
 
     /// Whether it takes the footer (so the footer's message and hints are not drawn).
     pub fn in_footer(&self) -> bool {
-        matches!(self, Overlay::Prompt(_) | Overlay::Confirm(_))
+        matches!(
+            self,
+            Overlay::Prompt(_) | Overlay::Confirm(_) | Overlay::ConfirmRun(_)
+        )
     }
 }

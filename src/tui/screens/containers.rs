@@ -191,6 +191,33 @@ impl Screen for ContainersScreen {
         self.rows.get(self.selected).map(|c| c.name.clone())
     }
 
+    fn plugin_scope(&self, cx: &Cx) -> Option<crate::tui::plugins::PluginScope> {
+        let pod = self.object.targets(cx).into_iter().next()?;
+        let rows = self
+            .rows
+            .get(self.selected)
+            .map(|c| crate::tui::plugins::PluginRow {
+                namespace: pod.namespace.clone().unwrap_or_default(),
+                name: pod.name.clone(),
+                container: Some(c.name.clone()),
+                columns: vec![
+                    ("NAME".into(), c.name.clone()),
+                    ("IMAGE".into(), c.image.clone()),
+                    ("STATE".into(), c.state.clone()),
+                    ("RESTARTS".into(), c.restarts.to_string()),
+                    ("PORTS".into(), c.ports.clone()),
+                ],
+            })
+            .into_iter()
+            .collect();
+        Some(crate::tui::plugins::PluginScope {
+            names: vec!["containers".into(), "container".into()],
+            resource: Some(pod.resource),
+            filter: None,
+            rows,
+        })
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }

@@ -579,6 +579,45 @@ impl Screen for ListScreen {
         self.marks.clear();
     }
 
+    fn plugin_scope(&self, cx: &Cx) -> Option<crate::tui::plugins::PluginScope> {
+        let store = cx.data.stores.get(&self.key)?;
+        // Every column, the wide ones too: a plugin may want the node or the IP.
+        let columns = super::super::model::columns(store, false, true);
+        let chosen: Vec<&Row> = if self.marks.is_empty() {
+            self.selected_row(store).into_iter().collect()
+        } else {
+            self.visible
+                .slots
+                .iter()
+                .filter_map(|s| store.at(*s))
+                .filter(|r| self.marks.contains(&r.uid))
+                .collect()
+        };
+        let rows = chosen
+            .into_iter()
+            .map(|row| crate::tui::plugins::PluginRow {
+                namespace: row.namespace.clone(),
+                name: row.name.clone(),
+                container: None,
+                columns: columns
+                    .iter()
+                    .map(|c| {
+                        (
+                            c.title.clone(),
+                            super::super::model::cell_text(row, c, cx.session.now),
+                        )
+                    })
+                    .collect(),
+            })
+            .collect();
+        Some(crate::tui::plugins::PluginScope {
+            names: crate::tui::plugins::scope_names(&self.resource),
+            resource: Some(self.resource.clone()),
+            filter: self.filter.as_ref().map(|f| f.text.clone()),
+            rows,
+        })
+    }
+
     fn watches(&self) -> Vec<&WatchKey> {
         vec![&self.key]
     }

@@ -12,6 +12,7 @@ pub mod lint;
 pub mod list;
 pub mod logs;
 pub mod object;
+pub mod plugin_output;
 pub mod pulse;
 pub mod xray;
 pub mod yaml;

@@ -1,0 +1,211 @@
+//! Plugins driven by keys: scopes, variables from the rows, marked rows, --readonly, the
+//! confirmation, the background output screen and the help.
+
+use super::tests::{app, feed, list_key, press, type_line};
+use super::*;
+use crate::config::plugins::load;
+use crate::tui::action::PluginLaunch;
+use crate::tui::screens::plugin_output::PluginOutputScreen;
+
+const PLUGINS: &str = r#"
+plugins:
+  dive:
+    key: shift-i
+    description: Look into the image
+    scopes: [pods]
+    command: dive
+    args: [$COL-IMAGE, --ctx, $CONTEXT, --filter, $FILTER]
+  nuke:
+    key: ctrl-x
+    scopes: [po]
+    command: kubectl
+    args: [delete, pod, -n, $NAMESPACE, $NAME]
+    writes: true
+    confirm: true
+    marked: all
+  scaled:
+    key: shift-z
+    scopes: [deployments]
+    command: echo
+  describe:
+    key: shift-o
+    scopes: [all]
+    command: kubectl
+    args: [describe, $RESOURCE, $NAME]
+    output: background
+"#;
+
+fn with_plugins() -> App {
+    let mut s = app();
+    let mut warnings = Vec::new();
+    s.session.plugins = load(PLUGINS, "plugins.yaml", &mut warnings);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    s.session.kubeconfig = Some("/home/me/.kube/config".into());
+    let wk = list_key(&s);
+    feed(
+        &mut s,
+        &wk,
+        &["Name", "Image"],
+        &[
+            ("web 1", &["web 1", "nginx:1.27"]),
+            ("web-2", &["web-2", "nginx:1.26"]),
+        ],
+    );
+    s
+}
+
+fn launched(effects: &[Effect]) -> &PluginLaunch {
+    match effects {
+        [Effect::Plugin(l)] => l,
+        other => panic!("expected a plugin run, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_plugin_key_runs_its_argv_filled_from_the_selected_row_on_the_terminal() {
+    let mut s = with_plugins();
+    let effects = press(&mut s, 'I');
+    let l = launched(&effects);
+    assert_eq!(
+        l.argvs,
+        vec![vec!["dive", "nginx:1.27", "--ctx", "ctx", "--filter", ""]]
+    );
+    assert!(!l.background);
+    assert!(effects[0].takes_terminal(), "the UI steps aside for it");
+    assert_eq!(l.kubeconfig.as_deref(), Some("/home/me/.kube/config"));
+    // How it ended is said in the footer when the terminal comes back.
+    s.update(Action::PluginEnded(
+        l.id,
+        "plugin dive: failed: exit code 2".into(),
+        false,
+    ));
+    assert!(
+        matches!(&s.message, Some(Message::Error(m)) if m.contains("exit code 2")),
+        "{:?}",
+        s.message
+    );
+}
+
+#[test]
+fn the_filter_is_a_variable_and_names_with_spaces_stay_one_argument() {
+    let mut s = with_plugins();
+    type_line(&mut s, "/web");
+    let effects = press(&mut s, 'I');
+    assert_eq!(launched(&effects).argvs[0][5], "web");
+    // Out of scope: on deployments `I` is nobody's, and `Z` is that list's plugin.
+    type_line(&mut s, ":deploy");
+    let wk = list_key(&s);
+    feed(&mut s, &wk, &["Name"], &[("api", &["api"])]);
+    assert!(press(&mut s, 'I').is_empty());
+    assert_eq!(launched(&press(&mut s, 'Z')).argvs, vec![vec!["echo"]]);
+}
+
+#[test]
+fn a_writing_plugin_asks_first_runs_once_for_all_marked_rows_and_is_off_when_read_only() {
+    let mut s = with_plugins();
+    press(&mut s, ' ');
+    press(&mut s, ' ');
+    let effects = s.update(Action::Key(crossterm::event::KeyEvent::new(
+        KeyCode::Char('x'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(effects.is_empty(), "nothing runs before the answer");
+    let Some(Overlay::ConfirmRun(c)) = &s.overlay else {
+        panic!("confirm: true asks first");
+    };
+    assert_eq!(
+        c.question(),
+        "run plugin nuke: kubectl delete pod -n shop 'web 1' web-2? y yes · n no"
+    );
+    let effects = press(&mut s, 'y');
+    assert_eq!(
+        launched(&effects).argvs,
+        vec![vec![
+            "kubectl", "delete", "pod", "-n", "shop", "web 1", "web-2"
+        ]]
+    );
+    // n declines and says so.
+    s.update(Action::Key(crossterm::event::KeyEvent::new(
+        KeyCode::Char('x'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(press(&mut s, 'n').is_empty());
+    assert!(matches!(&s.message, Some(Message::Info(m)) if m.contains("not run")));
+    // Read-only: not even asked.
+    s.session.readonly = true;
+    let effects = s.update(Action::Key(crossterm::event::KeyEvent::new(
+        KeyCode::Char('x'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(effects.is_empty() && s.overlay.is_none());
+    assert!(
+        matches!(&s.message, Some(Message::Error(m)) if m.contains("read-only")),
+        "{:?}",
+        s.message
+    );
+}
+
+#[test]
+fn a_background_plugin_shows_its_output_and_closing_the_screen_stops_it() {
+    let mut s = with_plugins();
+    let effects = press(&mut s, 'O');
+    let l = launched(&effects).clone();
+    assert!(l.background && !effects[0].takes_terminal());
+    assert_eq!(l.argvs, vec![vec!["kubectl", "describe", "pods", "web 1"]]);
+    assert!(s.front_as::<PluginOutputScreen>().is_some());
+    s.session.log_capacity = 3;
+    s.update(Action::PluginOutput(
+        l.id,
+        vec!["a".into(), "b".into(), "c".into(), "d".into()],
+    ));
+    s.update(Action::PluginEnded(
+        l.id,
+        "plugin describe: done (exit code 0)".into(),
+        true,
+    ));
+    let run = &s.data.plugin_runs[&l.id];
+    assert_eq!(run.lines, ["b", "c", "d"]);
+    assert_eq!(run.dropped, 1);
+    assert_eq!(run.commands, vec!["kubectl describe pods 'web 1'"]);
+    assert!(run.ended.as_ref().is_some_and(|(_, ok)| *ok));
+    let effects = s.update(Action::Key(crossterm::event::KeyEvent::new(
+        KeyCode::Esc,
+        KeyModifiers::NONE,
+    )));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::StopFeed(id) if *id == l.id)),
+        "{effects:?}"
+    );
+    assert!(s.data.plugin_runs.is_empty());
+}
+
+#[test]
+fn built_in_keys_win_and_the_help_lists_the_plugins_of_the_screen_in_front() {
+    let mut s = with_plugins();
+    s.session.plugins[0].keys =
+        vec![crate::config::keys::Key::parse("y").unwrap_or_else(|e| panic!("{e}"))];
+    let effects = press(&mut s, 'y');
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Plugin(_))),
+        "y is kx's yaml key"
+    );
+    s.update(Action::Key(crossterm::event::KeyEvent::new(
+        KeyCode::Esc,
+        KeyModifiers::NONE,
+    )));
+    press(&mut s, '?');
+    let Some(Overlay::Help(h)) = &s.overlay else {
+        panic!("? opens the help");
+    };
+    let plugins: Vec<&str> = h.plugins.iter().map(|(_, what)| what.as_str()).collect();
+    assert_eq!(
+        plugins,
+        vec![
+            "plugin dive: Look into the image",
+            "plugin nuke: kubectl",
+            "plugin describe: kubectl"
+        ]
+    );
+}

@@ -1,0 +1,268 @@
+//! Running a plugin's command lines: on the terminal (inherited, the UI stepped aside), or in
+//! the background with stdout and stderr read line by line into the app. Never through a
+//! shell: the argv is the plugin's (a `shell: true` plugin's argv is `sh -c SCRIPT`).
+
+use super::action::{Action, PluginLaunch};
+use super::runtime::Inbound;
+use std::process::{ExitStatus, Stdio};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::sync::mpsc;
+
+/// Lines sent to the app at most at once.
+const BATCH: usize = 1000;
+
+/// How runs went, for the footer or the output screen: `(said, ok)`.
+fn summary(name: &str, results: &[Result<ExitStatus, String>]) -> (String, bool) {
+    let failed: Vec<String> = results
+        .iter()
+        .filter_map(|r| match r {
+            Ok(s) if s.success() => None,
+            Ok(s) => Some(match s.code() {
+                Some(code) => format!("exit code {code}"),
+                None => "killed by a signal".to_string(),
+            }),
+            Err(e) => Some(e.clone()),
+        })
+        .collect();
+    let runs = results.len();
+    match (failed.as_slice(), runs) {
+        ([], 1) => (format!("plugin {name}: done (exit code 0)"), true),
+        ([], n) => (format!("plugin {name}: {n} runs done (exit code 0)"), true),
+        ([why], 1) => (format!("plugin {name}: failed: {why}"), false),
+        (many, n) => (
+            format!(
+                "plugin {name}: {} of {n} runs failed (first: {})",
+                many.len(),
+                many[0]
+            ),
+            false,
+        ),
+    }
+}
+
+/// Why a command could not start, in words that say what to fix.
+fn start_error(program: &str, e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            format!("cannot run {program:?}: not found (is it installed and on PATH?)")
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            format!("cannot run {program:?}: permission denied (is it executable?)")
+        }
+        _ => format!("cannot run {program:?}: {e}"),
+    }
+}
+
+fn command(argv: &[String], kubeconfig: Option<&str>) -> Option<std::process::Command> {
+    let (program, args) = argv.split_first()?;
+    let mut c = std::process::Command::new(program);
+    c.args(args);
+    if let Some(k) = kubeconfig.filter(|k| !k.is_empty()) {
+        c.env("KUBECONFIG", k);
+    }
+    Some(c)
+}
+
+/// On the terminal, one command line after the other; the loop gets the terminal back after.
+pub async fn foreground(launch: PluginLaunch, tx: mpsc::Sender<Inbound>) {
+    let PluginLaunch {
+        id,
+        name,
+        argvs,
+        kubeconfig,
+        ..
+    } = launch;
+    let results = tokio::task::spawn_blocking(move || {
+        argvs
+            .iter()
+            .filter_map(|argv| {
+                let mut c = command(argv, kubeconfig.as_deref())?;
+                Some(c.status().map_err(|e| start_error(&argv[0], &e)))
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap_or_else(|e| vec![Err(format!("the plugin's runner failed: {e}"))]);
+    let (said, ok) = summary(&name, &results);
+    let _ = tx.send(Inbound::PluginReturned(id, said, ok)).await;
+}
+
+/// In the background: output read as it comes; the process dies with the task (its screen
+/// closed).
+pub async fn background(launch: PluginLaunch, tx: mpsc::Sender<Inbound>) {
+    let PluginLaunch {
+        id,
+        name,
+        argvs,
+        kubeconfig,
+        ..
+    } = launch;
+    let mut results = Vec::new();
+    for argv in &argvs {
+        if argvs.len() > 1 {
+            let line = format!("$ {}", crate::config::plugins::Plugin::display(argv));
+            let _ = tx
+                .send(Inbound::Action(Action::PluginOutput(id, vec![line])))
+                .await;
+        }
+        let Some(std) = command(argv, kubeconfig.as_deref()) else {
+            continue;
+        };
+        let mut c = tokio::process::Command::from(std);
+        c.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = match c.spawn() {
+            Ok(child) => child,
+            Err(e) => {
+                results.push(Err(start_error(&argv[0], &e)));
+                continue;
+            }
+        };
+        let (lines_tx, mut lines) = mpsc::channel::<String>(BATCH);
+        if let Some(out) = child.stdout.take() {
+            tokio::spawn(read_lines(out, lines_tx.clone()));
+        }
+        if let Some(err) = child.stderr.take() {
+            tokio::spawn(read_lines(err, lines_tx.clone()));
+        }
+        drop(lines_tx);
+        while let Some(first) = lines.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < BATCH {
+                match lines.try_recv() {
+                    Ok(l) => batch.push(l),
+                    Err(_) => break,
+                }
+            }
+            if tx
+                .send(Inbound::Action(Action::PluginOutput(id, batch)))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+        results.push(
+            child
+                .wait()
+                .await
+                .map_err(|e| format!("waiting for {:?}: {e}", argv[0])),
+        );
+    }
+    let (said, ok) = summary(&name, &results);
+    let _ = tx
+        .send(Inbound::Action(Action::PluginEnded(id, said, ok)))
+        .await;
+}
+
+/// Lines of one pipe (not UTF-8 is shown with replacement characters, never dropped).
+async fn read_lines(pipe: impl AsyncRead + Unpin, to: mpsc::Sender<String>) {
+    let mut reader = BufReader::new(pipe);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {
+                let text = String::from_utf8_lossy(&buf);
+                let line = text.trim_end_matches(['\n', '\r']).to_string();
+                if to.send(line).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn launch(argvs: Vec<Vec<&str>>, background: bool) -> PluginLaunch {
+        PluginLaunch {
+            id: 7,
+            name: "p".into(),
+            argvs: argvs
+                .into_iter()
+                .map(|a| a.into_iter().map(String::from).collect())
+                .collect(),
+            background,
+            kubeconfig: Some("/tmp/kx-test-kubeconfig".into()),
+        }
+    }
+
+    async fn collect(mut rx: mpsc::Receiver<Inbound>) -> (Vec<String>, Option<(String, bool)>) {
+        let (mut lines, mut end) = (Vec::new(), None);
+        while let Some(m) = rx.recv().await {
+            match m {
+                Inbound::Action(Action::PluginOutput(7, l)) => lines.extend(l),
+                Inbound::Action(Action::PluginEnded(7, said, ok)) => end = Some((said, ok)),
+                Inbound::PluginReturned(7, said, ok) => end = Some((said, ok)),
+                _ => {}
+            }
+        }
+        (lines, end)
+    }
+
+    #[tokio::test]
+    async fn background_output_comes_line_by_line_with_its_exit_and_the_kubeconfig() {
+        let (tx, rx) = mpsc::channel(100);
+        let script = "printf 'a\\nb\\n'; echo \"cfg=$KUBECONFIG\" >&2; printf 'no newline'; exit 3";
+        background(launch(vec![vec!["sh", "-c", script]], true), tx).await;
+        let (mut lines, end) = collect(rx).await;
+        lines.sort();
+        assert_eq!(
+            lines,
+            vec!["a", "b", "cfg=/tmp/kx-test-kubeconfig", "no newline"]
+        );
+        assert_eq!(
+            end,
+            Some(("plugin p: failed: exit code 3".to_string(), false))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_missing_program_is_named_and_the_other_runs_go_on() {
+        let (tx, rx) = mpsc::channel(100);
+        background(
+            launch(
+                vec![
+                    vec!["kx-no-such-program-here"],
+                    vec!["echo", "second; not a shell"],
+                ],
+                true,
+            ),
+            tx,
+        )
+        .await;
+        let (lines, end) = collect(rx).await;
+        assert_eq!(
+            lines,
+            vec![
+                "$ kx-no-such-program-here",
+                "$ echo 'second; not a shell'",
+                "second; not a shell"
+            ]
+        );
+        let (said, ok) = end.unwrap_or_default();
+        assert!(!ok);
+        assert!(
+            said.contains("1 of 2 runs failed")
+                && said.contains("\"kx-no-such-program-here\": not found"),
+            "{said}"
+        );
+    }
+
+    #[tokio::test]
+    async fn foreground_runs_report_how_they_ended() {
+        let (tx, rx) = mpsc::channel(10);
+        foreground(launch(vec![vec!["true"], vec!["true"]], false), tx).await;
+        let (_, end) = collect(rx).await;
+        assert_eq!(
+            end,
+            Some(("plugin p: 2 runs done (exit code 0)".to_string(), true))
+        );
+    }
+}
