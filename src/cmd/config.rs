@@ -12,7 +12,13 @@ pub fn run(action: ConfigAction, theme: Option<&str>) -> anyhow::Result<ExitCode
             match &dir {
                 Some(d) => {
                     println!("config directory: {}", d.display());
-                    for f in ["config.yaml", "keys.yaml", "plugins.yaml", "themes/"] {
+                    for f in [
+                        "config.yaml",
+                        "keys.yaml",
+                        "plugins.yaml",
+                        "hotkeys.yaml",
+                        "themes/",
+                    ] {
                         let p = d.join(f);
                         let state = if p.exists() {
                             ""
@@ -36,7 +42,7 @@ pub fn run(action: ConfigAction, theme: Option<&str>) -> anyhow::Result<ExitCode
                 .map_err(|e| anyhow::anyhow!("writing to {}: {e}", d.display()))?;
             if written.is_empty() {
                 println!(
-                    "{} already has config.yaml, keys.yaml and plugins.yaml; nothing written",
+                    "{} already has config.yaml, keys.yaml, plugins.yaml and hotkeys.yaml; nothing written",
                     d.display()
                 );
             }
@@ -51,6 +57,7 @@ pub fn run(action: ConfigAction, theme: Option<&str>) -> anyhow::Result<ExitCode
                 .map(|d| d.display().to_string())
                 .unwrap_or_else(|| "(defaults only)".into());
             print!("{}", plugin_table(&config.plugins));
+            print!("{}", hotkey_table(&config.hotkeys));
             if config.warnings.is_empty() {
                 println!(
                     "{where_}: configuration is valid (theme {})",
@@ -105,6 +112,31 @@ fn plugin_table(plugins: &[crate::config::plugins::Plugin]) -> String {
                 String::new()
             } else {
                 format!(" — {}", p.description)
+            }
+        ));
+    }
+    out
+}
+
+/// The hotkeys as `kx config check` lists them: key (or none), name, view.
+fn hotkey_table(hotkeys: &[crate::config::hotkeys::Hotkey]) -> String {
+    if hotkeys.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("hotkeys ({}):\n", hotkeys.len());
+    for h in hotkeys {
+        let key = h.keys.as_ref().map_or_else(
+            || "-".to_string(),
+            |k| crate::config::keys::chord_display(k),
+        );
+        out.push_str(&format!(
+            "  {key:<10} :{:<15} {}{}\n",
+            h.name,
+            h.view(),
+            if h.description.is_empty() {
+                String::new()
+            } else {
+                format!(" — {}", h.description)
             }
         ));
     }

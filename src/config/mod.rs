@@ -2,6 +2,7 @@
 //! embedded from `config/` and `themes/`; user files are merged on top; every problem is a
 //! warning (shown in the status line and by `kx config check`), never a reason not to start.
 
+pub mod hotkeys;
 pub mod keys;
 pub mod plugins;
 pub mod theme;
@@ -419,6 +420,8 @@ pub struct Config {
     pub theme: Theme,
     /// plugins.yaml.
     pub plugins: Vec<plugins::Plugin>,
+    /// hotkeys.yaml.
+    pub hotkeys: Vec<hotkeys::Hotkey>,
     pub warnings: Vec<String>,
 }
 
@@ -476,12 +479,39 @@ impl Config {
             }
             None => Vec::new(),
         };
+        let hotkeys = match file("hotkeys.yaml", &mut warnings) {
+            Some((text, origin)) => {
+                let hotkeys = hotkeys::load(&text, &origin, &mut warnings);
+                for h in &hotkeys {
+                    let Some(chord) = &h.keys else { continue };
+                    let shown = keys::chord_display(chord);
+                    let clash = keys
+                        .taken(chord)
+                        .map(|what| format!("kx's {what}"))
+                        .or_else(|| {
+                            plugins
+                                .iter()
+                                .find(|p| p.keys == *chord)
+                                .map(|p| format!("plugin {}'s key", p.name))
+                        });
+                    if let Some(what) = clash {
+                        warnings.push(format!(
+                            "{origin}: hotkey {}: {shown} is {what}; that key does not reach the hotkey (:{} still does)",
+                            h.name, h.name
+                        ));
+                    }
+                }
+                hotkeys
+            }
+            None => Vec::new(),
+        };
         Config {
             dir,
             settings,
             keys,
             theme,
             plugins,
+            hotkeys,
             warnings,
         }
     }
@@ -494,6 +524,7 @@ impl Config {
             ("config.yaml", DEFAULT_CONFIG),
             ("keys.yaml", keys::DEFAULT_KEYS),
             ("plugins.yaml", plugins::DEFAULT_PLUGINS),
+            ("hotkeys.yaml", hotkeys::DEFAULT_HOTKEYS),
         ] {
             let path = dir.join(name);
             if !path.exists() {
@@ -603,15 +634,18 @@ mod tests {
         let written = Config::init(dir.path()).unwrap();
         assert_eq!(
             written,
-            vec![dir.path().join("plugins.yaml")],
-            "existing files are kept; the missing one is written"
+            vec![
+                dir.path().join("plugins.yaml"),
+                dir.path().join("hotkeys.yaml")
+            ],
+            "existing files are kept; the missing ones are written"
         );
         assert_eq!(
             std::fs::read_to_string(dir.path().join("keys.yaml")).unwrap(),
             "global:\n  quit: [ctrl-q]\n"
         );
         let fresh = tempfile::tempdir().unwrap();
-        assert_eq!(Config::init(fresh.path()).unwrap().len(), 3);
+        assert_eq!(Config::init(fresh.path()).unwrap().len(), 4);
         let c = Config::load(
             Some(fresh.path().to_path_buf()),
             Some("high-contrast"),

@@ -7,7 +7,7 @@
 
 use super::action::{Action, Effect, Message, WatchKey};
 use super::overlay::{Confirm, Help, Outcome, Overlay, Prompt};
-use super::plugins::PluginMatch;
+use super::plugins::{HotkeyMatch, PluginMatch};
 use super::screen::{Ask, Cx, Nav, Screen, Step};
 use super::screens::list::ListScreen;
 use super::session::{Data, Session};
@@ -31,6 +31,8 @@ pub struct App {
     typed: Vec<Key>,
     /// The resource to open once discovery is done.
     pub(super) pending_open: Option<String>,
+    /// A hotkey's view waiting for its context switch: the `:` command to run then.
+    pub(super) pending_view: Option<String>,
     /// A shell or attach is being prepared or runs: one terminal, one session.
     exec_busy: bool,
 }
@@ -68,6 +70,7 @@ impl App {
             exec_busy: false,
             typed: Vec::new(),
             pending_open: Some("pods".to_string()),
+            pending_view: None,
         }
     }
 
@@ -229,6 +232,10 @@ impl App {
             Action::Discovered(resources) => {
                 self.session.resources = resources;
                 self.session.discovery_error = None;
+                if let Some(command) = self.pending_view.take() {
+                    self.pending_open = None;
+                    return self.run_command(&command);
+                }
                 match self.pending_open.take() {
                     Some(name) => self.open_first(&name),
                     None => Vec::new(),
@@ -312,6 +319,7 @@ impl App {
             }
             Action::ContextFailed(e) => {
                 self.session.switching = None;
+                self.pending_view = None;
                 self.message = Some(Message::Error(e));
                 Vec::new()
             }
@@ -422,10 +430,18 @@ impl App {
                         self.message = None;
                         self.start_plugin(&plugin, scope)
                     }
-                    PluginMatch::None => {
-                        self.typed.clear();
-                        Vec::new()
-                    }
+                    PluginMatch::None => match self.hotkey_for(&typed) {
+                        HotkeyMatch::Pending => Vec::new(),
+                        HotkeyMatch::Run(h) => {
+                            self.typed.clear();
+                            self.message = None;
+                            self.run_hotkey(&h)
+                        }
+                        HotkeyMatch::None => {
+                            self.typed.clear();
+                            Vec::new()
+                        }
+                    },
                 };
             }
             Lookup::Action(a) => {

@@ -40,6 +40,15 @@ impl App {
             "pulse" | "pu" => self.pulse_command(&rest),
             "xray" | "x" => self.xray_command(&rest),
             "ctx" | "context" | "contexts" => self.context_command(rest.first().copied()),
+            name if rest.is_empty() && self.session.hotkeys.iter().any(|h| h.name == name) => {
+                let hotkey = self
+                    .session
+                    .hotkeys
+                    .iter()
+                    .find(|h| h.name == name)
+                    .cloned();
+                hotkey.map(|h| self.run_hotkey(&h)).unwrap_or_default()
+            }
             name => {
                 // :RESOURCE [NAMESPACE | -A] [/filter] [label=selector]
                 let mut namespace = self.session.namespace.clone();
@@ -70,7 +79,7 @@ impl App {
         }
     }
 
-    fn context_command(&mut self, name: Option<&str>) -> Vec<Effect> {
+    pub(super) fn context_command(&mut self, name: Option<&str>) -> Vec<Effect> {
         let session = &mut self.session;
         match name {
             None => {

@@ -142,6 +142,7 @@ pub async fn run(launch: Launch) -> Result<()> {
     session.thresholds = config.settings.thresholds;
     session.saved_forwards = config.settings.port_forwards.clone();
     session.plugins = config.plugins.clone();
+    session.hotkeys = config.hotkeys.clone();
     // Plugins' kubectl talks to the cluster kx shows: the demo's kubeconfig is written to a
     // file that lives as long as kx.
     let demo_kubeconfig = match &launch.target {

@@ -1,6 +1,7 @@
-//! Plugins in the explorer: a key no built-in action takes runs the plugin bound to it for
-//! what the screen in front lists, after the checks a person relies on (a row to act on,
-//! --readonly, a confirmation); background output goes to its own screen.
+//! The user's own keys in the explorer. A key no built-in action takes runs the plugin bound
+//! to it for what the screen in front lists, after the checks a person relies on (a row to
+//! act on, --readonly, a confirmation; background output goes to its own screen), or opens
+//! the hotkey's view bound to it.
 
 use super::action::{Effect, Message, PluginLaunch};
 use super::app::App;
@@ -9,6 +10,7 @@ use super::screen::{Nav, Step};
 use super::screens::plugin_output::PluginOutputScreen;
 use super::session::PluginRun;
 use crate::cluster::discovery::ResourceInfo;
+use crate::config::hotkeys::Hotkey;
 use crate::config::keys::Key;
 use crate::config::plugins::{Plugin, column_value};
 
@@ -45,6 +47,13 @@ pub fn scope_names(r: &ResourceInfo) -> Vec<String> {
     names
 }
 
+/// What the keys typed so far are to the hotkeys.
+pub(super) enum HotkeyMatch {
+    Run(Box<Hotkey>),
+    Pending,
+    None,
+}
+
 /// What the keys typed so far are to the plugins of the screen in front.
 pub(super) enum PluginMatch {
     Run(Box<(Plugin, PluginScope)>),
@@ -73,6 +82,36 @@ impl App {
             PluginMatch::Pending
         } else {
             PluginMatch::None
+        }
+    }
+
+    pub(super) fn hotkey_for(&self, typed: &[Key]) -> HotkeyMatch {
+        let mut pending = false;
+        for h in &self.session.hotkeys {
+            let Some(keys) = &h.keys else { continue };
+            if keys == typed {
+                return HotkeyMatch::Run(Box::new(h.clone()));
+            }
+            pending |= keys.len() > typed.len() && keys.starts_with(typed);
+        }
+        if pending {
+            HotkeyMatch::Pending
+        } else {
+            HotkeyMatch::None
+        }
+    }
+
+    /// Opens a hotkey's view; in another context, after switching there.
+    pub(super) fn run_hotkey(&mut self, h: &Hotkey) -> Vec<Effect> {
+        match &h.context {
+            Some(ctx) if *ctx != self.session.context.name => {
+                let effects = self.context_command(Some(ctx));
+                if self.session.switching.is_some() {
+                    self.pending_view = Some(h.command.clone());
+                }
+                effects
+            }
+            _ => self.run_command(&h.command),
         }
     }
 
@@ -193,13 +232,31 @@ impl App {
         Vec::new()
     }
 
-    /// Plugin rows for the help of the screen in front: `(keys, what)`.
+    /// Plugin and hotkey rows for the help of the screen in front: `(keys, what)`.
     pub(super) fn plugin_help(&mut self) -> Vec<(String, String)> {
+        let mut rows: Vec<(String, String)> = self
+            .session
+            .hotkeys
+            .iter()
+            .map(|h| {
+                let keys = h.keys.as_ref().map_or_else(
+                    || format!(":{}", h.name),
+                    |k| crate::config::keys::chord_display(k),
+                );
+                let what = if h.description.is_empty() {
+                    h.view()
+                } else {
+                    format!("{} ({})", h.description, h.view())
+                };
+                (keys, format!("hotkey {}: {what}", h.name))
+            })
+            .collect();
         let Some(Some(scope)) = self.with_front(|front, cx| front.plugin_scope(cx)) else {
-            return Vec::new();
+            return rows;
         };
         let names: Vec<&str> = scope.names.iter().map(String::as_str).collect();
-        self.session
+        let plugins = self
+            .session
             .plugins
             .iter()
             .filter(|p| p.applies(&names))
@@ -213,7 +270,9 @@ impl App {
                     crate::config::keys::chord_display(&p.keys),
                     format!("plugin {}: {what}", p.name),
                 )
-            })
-            .collect()
+            });
+        let mut all: Vec<(String, String)> = plugins.collect();
+        all.append(&mut rows);
+        all
     }
 }

@@ -54,6 +54,8 @@ pub struct Session {
     pub saved_forwards: Vec<crate::config::SavedForward>,
     /// plugins.yaml.
     pub plugins: Vec<crate::config::plugins::Plugin>,
+    /// hotkeys.yaml.
+    pub hotkeys: Vec<crate::config::hotkeys::Hotkey>,
     /// The kubeconfig file of the cluster shown, for plugins ($KUBECONFIG); None: kubectl's
     /// default.
     pub kubeconfig: Option<String>,
@@ -88,6 +90,7 @@ impl Session {
             forward_address: std::net::IpAddr::from([127, 0, 0, 1]),
             saved_forwards: Vec::new(),
             plugins: Vec::new(),
+            hotkeys: Vec::new(),
             kubeconfig: None,
         }
     }

@@ -209,3 +209,77 @@ fn built_in_keys_win_and_the_help_lists_the_plugins_of_the_screen_in_front() {
         ]
     );
 }
+
+const HOTKEYS: &str = r#"
+hotkeys:
+  web:
+    key: shift-w
+    view: pods shop /web
+    description: the shop's web pods
+  prod: deploy -A @staging
+  lost: pods @nowhere
+"#;
+
+fn with_hotkeys() -> App {
+    let mut s = with_plugins();
+    let mut warnings = Vec::new();
+    s.session.hotkeys = crate::config::hotkeys::load(HOTKEYS, "hotkeys.yaml", &mut warnings);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    s.session.contexts = vec!["ctx".into(), "staging".into()];
+    s
+}
+
+#[test]
+fn a_hotkey_opens_its_view_by_key_or_by_name_from_any_screen() {
+    let mut s = with_hotkeys();
+    type_line(&mut s, ":deploy");
+    let effects = press(&mut s, 'W');
+    assert!(
+        matches!(&effects[..], [Effect::Watch(k, _, _), Effect::Unwatch(_)] if k.resource == "pods" && k.namespace.as_deref() == Some("shop")),
+        "{effects:?}"
+    );
+    let list = s.list().expect("the view's list");
+    assert_eq!(list.filter.as_ref().map(|f| f.text.as_str()), Some("web"));
+    type_line(&mut s, ":deploy");
+    type_line(&mut s, ":web");
+    assert_eq!(list_key(&s).resource, "pods");
+    // The help lists the hotkeys, with `:name` for those without a key.
+    press(&mut s, '?');
+    let Some(Overlay::Help(h)) = &s.overlay else {
+        panic!("? opens the help");
+    };
+    assert!(
+        h.plugins.contains(&(
+            "W".to_string(),
+            "hotkey web: the shop's web pods (pods shop /web)".to_string()
+        )) && h.plugins.contains(&(
+            ":prod".to_string(),
+            "hotkey prod: deploy -A @staging".to_string()
+        )),
+        "{:?}",
+        h.plugins
+    );
+}
+
+#[test]
+fn a_hotkey_in_another_context_switches_there_then_opens_its_view() {
+    let mut s = with_hotkeys();
+    let effects = type_line(&mut s, ":prod");
+    assert_eq!(effects, vec![Effect::SwitchContext("staging".into())]);
+    s.update(Action::ContextSwitched {
+        info: "staging".into(),
+        namespace: Some("default".into()),
+    });
+    let effects = s.update(Action::Discovered(vec![
+        super::tests::res("", "pods", "Pod", &["po"], true),
+        super::tests::res("apps", "deployments", "Deployment", &["deploy"], true),
+    ]));
+    assert!(
+        matches!(&effects[..], [Effect::Watch(k, _, _)] if k.resource == "deployments.apps" && k.namespace.is_none()),
+        "{effects:?}"
+    );
+    // A context the kubeconfig does not have: said, nothing pending, nothing switched.
+    assert!(type_line(&mut s, ":lost").is_empty());
+    assert!(matches!(&s.message, Some(Message::Error(m)) if m.contains("no context \"nowhere\"")));
+    assert!(s.pending_view.is_none());
+}
