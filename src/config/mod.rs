@@ -66,6 +66,12 @@ pub struct Settings {
     pub thresholds: Thresholds,
     /// CPU and MEM columns on pods and nodes (from the metrics API and the pods' requests).
     pub metrics: bool,
+    /// What kx opens at start: a `:` command (`pods`, `deploy -A`, a hotkey's name).
+    pub default_view: String,
+    /// Lines of each container's log a log view starts with.
+    pub log_tail: u32,
+    /// Lines a log view keeps (the oldest go first).
+    pub log_buffer: usize,
 }
 
 /// `thresholds: {cpu: {warn: 70, critical: 90}, memory: {…}}`, as k9s has them: percentages
@@ -159,6 +165,9 @@ const KNOWN_SETTINGS: &[&str] = &[
     "lint",
     "thresholds",
     "metrics",
+    "default_view",
+    "log_tail",
+    "log_buffer",
 ];
 
 impl Settings {
@@ -196,6 +205,9 @@ impl Settings {
             lint: crate::lint::Settings::default(),
             thresholds: Thresholds::default(),
             metrics: true,
+            default_view: "pods".into(),
+            log_tail: 1000,
+            log_buffer: 100_000,
         };
         let mut docs = Vec::new();
         docs.extend(
@@ -277,6 +289,26 @@ impl Settings {
                     "metrics" => match v.as_bool() {
                         Some(b) => settings.metrics = b,
                         None => warnings.push(format!("{origin}: metrics: expected true or false")),
+                    },
+                    "default_view" => match v.as_str().map(str::trim) {
+                        Some(view) if !view.is_empty() => settings.default_view = view.to_string(),
+                        _ => warnings.push(format!(
+                            "{origin}: default_view: expected what `:` takes (pods, deploy -A, a hotkey's name)"
+                        )),
+                    },
+                    "log_tail" => match v.as_u64().and_then(|n| u32::try_from(n).ok()) {
+                        Some(n) if n <= 1_000_000 => settings.log_tail = n,
+                        _ => warnings.push(format!(
+                            "{origin}: log_tail: expected a number of lines, at most 1000000"
+                        )),
+                    },
+                    "log_buffer" => match v.as_u64() {
+                        Some(n) if (100..=10_000_000).contains(&n) => {
+                            settings.log_buffer = n as usize
+                        }
+                        _ => warnings.push(format!(
+                            "{origin}: log_buffer: expected a number of lines from 100 to 10000000"
+                        )),
                     },
                     "history_budget_mib" => match v.as_u64() {
                         Some(n) => settings.history_budget_mib = n,
@@ -616,6 +648,42 @@ mod tests {
             "{said}"
         );
         assert_eq!(warnings.len(), 4, "{warnings:?}");
+    }
+
+    #[test]
+    fn the_start_view_and_log_sizes_load_and_bad_values_are_named() {
+        let mut warnings = Vec::new();
+        let s = Settings::load(
+            Some((
+                "default_view: deploy -A\nlog_tail: 50\nlog_buffer: 2000\n",
+                "config.yaml",
+            )),
+            &mut warnings,
+        );
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(
+            (s.default_view.as_str(), s.log_tail, s.log_buffer),
+            ("deploy -A", 50, 2000)
+        );
+        let s = Settings::load(
+            Some((
+                "default_view: \"\"\nlog_tail: -1\nlog_buffer: 5\n",
+                "config.yaml",
+            )),
+            &mut warnings,
+        );
+        assert_eq!(
+            (s.default_view.as_str(), s.log_tail, s.log_buffer),
+            ("pods", 1000, 100_000)
+        );
+        let said = warnings.join("\n");
+        for expected in [
+            "default_view: expected",
+            "log_tail: expected",
+            "log_buffer: expected",
+        ] {
+            assert!(said.contains(expected), "{expected:?} not in {said}");
+        }
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub struct App {
     /// The resource to open once discovery is done.
     pub(super) pending_open: Option<String>,
     /// A hotkey's view waiting for its context switch: the `:` command to run then.
-    pub(super) pending_view: Option<String>,
+    pub(crate) pending_view: Option<String>,
     /// A shell or attach is being prepared or runs: one terminal, one session.
     exec_busy: bool,
 }
@@ -233,8 +233,12 @@ impl App {
                 self.session.resources = resources;
                 self.session.discovery_error = None;
                 if let Some(command) = self.pending_view.take() {
-                    self.pending_open = None;
-                    return self.run_command(&command);
+                    let effects = self.run_command(&command);
+                    if !self.screens.is_empty() {
+                        self.pending_open = None;
+                        return effects;
+                    }
+                    // It opened nothing (its message says why): the usual list instead.
                 }
                 match self.pending_open.take() {
                     Some(name) => self.open_first(&name),

@@ -12,6 +12,9 @@ use std::collections::VecDeque;
 /// Containers a log view follows at most, as `kx logs` does when following.
 pub use crate::logs::tail::DEFAULT_MAX_REQUESTS;
 
+/// Lines of each container's log a view starts with, unless `log_tail:` says otherwise.
+pub const DEFAULT_TAIL: i64 = 1000;
+
 /// What a log view follows; the runtime turns it into a `logs::tail::TailSpec`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogRequest {
@@ -57,7 +60,7 @@ impl LogRequest {
             stream: crate::logs::stream::StreamOpts {
                 follow: !self.previous,
                 since_seconds: None,
-                tail: (!self.previous).then_some(1000),
+                tail: (!self.previous).then_some(DEFAULT_TAIL),
                 previous: self.previous,
                 idle_timeout: std::time::Duration::from_secs(30),
                 // A previous log is read once: it gets the one-shot deadline.

@@ -143,6 +143,7 @@ pub async fn run(launch: Launch) -> Result<()> {
     session.saved_forwards = config.settings.port_forwards.clone();
     session.plugins = config.plugins.clone();
     session.hotkeys = config.hotkeys.clone();
+    session.log_capacity = config.settings.log_buffer;
     // Plugins' kubectl talks to the cluster kx shows: the demo's kubeconfig is written to a
     // file that lives as long as kx.
     let demo_kubeconfig = match &launch.target {
@@ -163,6 +164,9 @@ pub async fn run(launch: Launch) -> Result<()> {
     }
     session.now = jiff::Timestamp::now().as_second();
     let mut app = App::new(session);
+    if config.settings.default_view != "pods" {
+        app.pending_view = Some(config.settings.default_view.clone());
+    }
     let budget = usize::try_from(config.settings.history_budget_mib << 20).unwrap_or(usize::MAX);
     app.data.revisions = crate::history::History::new(budget);
 
@@ -177,6 +181,7 @@ pub async fn run(launch: Launch) -> Result<()> {
         },
         switch_from,
         usage: config.settings.metrics,
+        log_tail: i64::from(config.settings.log_tail),
     };
     let (mut runtime, inbound) = Runtime::new(client, options);
     runtime.discover();

@@ -60,6 +60,8 @@ pub struct Options {
     pub switch_from: Option<Source>,
     /// CPU and MEM columns for pods and nodes (`metrics:` in config.yaml).
     pub usage: bool,
+    /// Lines each container's log starts with (`log_tail:`).
+    pub log_tail: i64,
 }
 
 pub struct Runtime {
@@ -143,7 +145,10 @@ impl Runtime {
             Effect::Logs(id, request) => {
                 abort(self.tails.remove(&id));
                 match request.tail_spec(self.options.edit.request_timeout) {
-                    Ok(spec) => {
+                    Ok(mut spec) => {
+                        if spec.stream.tail.is_some() {
+                            spec.stream.tail = Some(self.options.log_tail);
+                        }
                         let task = tail(self.client.clone(), id, spec, self.tx.clone());
                         self.tails.insert(id, task);
                     }

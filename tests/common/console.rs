@@ -28,6 +28,7 @@ pub fn options(switch_from: Option<Source>) -> Options {
         },
         switch_from,
         usage: true,
+        log_tail: 1000,
     }
 }
 

@@ -283,3 +283,40 @@ fn a_hotkey_in_another_context_switches_there_then_opens_its_view() {
     assert!(matches!(&s.message, Some(Message::Error(m)) if m.contains("no context \"nowhere\"")));
     assert!(s.pending_view.is_none());
 }
+
+#[test]
+fn the_default_view_opens_at_start_and_a_bad_one_falls_back_to_pods_saying_why() {
+    let discovered = || {
+        Action::Discovered(vec![
+            super::tests::res("", "pods", "Pod", &["po"], true),
+            super::tests::res("apps", "deployments", "Deployment", &["deploy"], true),
+        ])
+    };
+    let mut s = App::new(Session::new(
+        "ctx".into(),
+        Some("shop".into()),
+        crate::config::keys::KeyMap::load(None),
+    ));
+    s.pending_view = Some("deploy -A".into());
+    let effects = s.update(discovered());
+    assert!(
+        matches!(&effects[..], [Effect::Watch(k, _, _)] if k.resource == "deployments.apps" && k.namespace.is_none()),
+        "{effects:?}"
+    );
+    let mut s = App::new(Session::new(
+        "ctx".into(),
+        Some("shop".into()),
+        crate::config::keys::KeyMap::load(None),
+    ));
+    s.pending_view = Some("deploymnts".into());
+    let effects = s.update(discovered());
+    assert!(
+        matches!(&effects[..], [Effect::Watch(k, _, _)] if k.resource == "pods"),
+        "{effects:?}"
+    );
+    assert!(
+        matches!(&s.message, Some(Message::Error(m)) if m.contains("deploymnts")),
+        "{:?}",
+        s.message
+    );
+}
