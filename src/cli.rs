@@ -148,6 +148,34 @@ pub enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Bring another tool's setup into kx's configuration.
+    Import {
+        #[command(subcommand)]
+        from: ImportFrom,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportFrom {
+    /// Your k9s aliases, hotkeys, plugins (variables renamed), settings kx has a meaning for
+    /// (read-only, default view, log tail and buffer, thresholds, favourite namespaces) and
+    /// skin (as a theme). Checks everything before writing anything; never overwrites a file
+    /// it did not write; says what it could not translate and why.
+    K9s(ImportK9sArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ImportK9sArgs {
+    /// The k9s config directory [default: $K9S_CONFIG_DIR, else $XDG_CONFIG_HOME/k9s, else
+    /// the platform's]
+    #[arg(long, value_name = "DIR")]
+    pub from: Option<std::path::PathBuf>,
+    /// Print what would be written, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Replace files an earlier import wrote (files you wrote are never replaced).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]

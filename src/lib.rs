@@ -14,6 +14,7 @@ pub mod duration;
 pub mod edit;
 pub mod explain;
 pub mod history;
+pub mod import;
 pub mod lint;
 pub mod logs;
 pub mod paint;

@@ -7,6 +7,7 @@ pub mod config;
 pub mod edit;
 pub mod explain;
 pub mod forward;
+pub mod import;
 pub mod lint;
 pub mod logs;
 pub mod shell;
@@ -35,6 +36,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Lint(args)) => lint::run(cli.connection, args).await,
         Some(Command::Explain(args)) => explain::run(cli.connection, args).await,
         Some(Command::Config { action }) => config::run(action, cli.theme.as_deref()),
+        Some(Command::Import {
+            from: crate::cli::ImportFrom::K9s(args),
+        }) => import::run_k9s(args),
         None => {
             explore(
                 &cli.connection,

@@ -132,6 +132,38 @@ pub fn split_context(view: &str) -> (String, Option<String>) {
     (words.join(" "), context)
 }
 
+/// Hotkeys whose key kx or a plugin takes first: `(hotkey, why)`.
+pub fn conflicts(
+    hotkeys: &[Hotkey],
+    plugins: &[super::plugins::Plugin],
+    keys: &super::keys::KeyMap,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for h in hotkeys {
+        let Some(chord) = &h.keys else { continue };
+        let clash = keys
+            .taken(chord)
+            .map(|what| format!("kx's {what}"))
+            .or_else(|| {
+                plugins
+                    .iter()
+                    .find(|p| p.keys == *chord)
+                    .map(|p| format!("plugin {}'s key", p.name))
+            });
+        if let Some(what) = clash {
+            out.push((
+                h.name.clone(),
+                format!(
+                    "{} is {what}; that key does not reach the hotkey (:{} still does)",
+                    super::keys::chord_display(chord),
+                    h.name
+                ),
+            ));
+        }
+    }
+    out
+}
+
 impl Hotkey {
     /// The view as written: `pods shop /web @prod`.
     pub fn view(&self) -> String {

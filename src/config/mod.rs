@@ -514,24 +514,8 @@ impl Config {
         let hotkeys = match file("hotkeys.yaml", &mut warnings) {
             Some((text, origin)) => {
                 let hotkeys = hotkeys::load(&text, &origin, &mut warnings);
-                for h in &hotkeys {
-                    let Some(chord) = &h.keys else { continue };
-                    let shown = keys::chord_display(chord);
-                    let clash = keys
-                        .taken(chord)
-                        .map(|what| format!("kx's {what}"))
-                        .or_else(|| {
-                            plugins
-                                .iter()
-                                .find(|p| p.keys == *chord)
-                                .map(|p| format!("plugin {}'s key", p.name))
-                        });
-                    if let Some(what) = clash {
-                        warnings.push(format!(
-                            "{origin}: hotkey {}: {shown} is {what}; that key does not reach the hotkey (:{} still does)",
-                            h.name, h.name
-                        ));
-                    }
+                for (name, clash) in hotkeys::conflicts(&hotkeys, &plugins, &keys) {
+                    warnings.push(format!("{origin}: hotkey {name}: {clash}"));
                 }
                 hotkeys
             }
