@@ -805,3 +805,96 @@ fn demo_x_explains_the_crash_loop_and_lint_takes_a_finding_to_its_object() {
     });
     tmux.keys(&["q"]);
 }
+
+#[test]
+fn demo_plugins_hotkeys_and_the_clipboard_work_on_a_real_terminal() {
+    let config_dir = tempfile::tempdir().expect("temp dir");
+    let out = config_dir.path().join("plugin-out.txt");
+    std::fs::write(
+        config_dir.path().join("plugins.yaml"),
+        format!(
+            r#"
+plugins:
+  getpod:
+    key: shift-b
+    description: kubectl get on the pod (background)
+    scopes: [pods]
+    command: kubectl
+    args: [get, pod, -n, $NAMESPACE, $NAME]
+    output: background
+  save:
+    key: ctrl-t
+    description: Write the name and context (through sh, quoted)
+    scopes: [pods]
+    shell: true
+    command: "printf '%s|%s\n' $NAME $CONTEXT > {}"
+"#,
+            out.display()
+        ),
+    )
+    .expect("plugins.yaml");
+    std::fs::write(
+        config_dir.path().join("hotkeys.yaml"),
+        "hotkeys:\n  sys:\n    view: pods kube-system\n",
+    )
+    .expect("hotkeys.yaml");
+    let tmux = Tmux::start(
+        "plugins",
+        &format!(
+            "KX_CONFIG_DIR={} {} --demo; sleep 30",
+            config_dir.path().display(),
+            kx_binary().display()
+        ),
+    );
+    tmux.wait_for("the demo pods", 30, |s| {
+        s.contains("web-") && s.contains("Running")
+    });
+    tmux.keys(&["/^web-", "Enter"]);
+    tmux.wait_for("only web pods", 10, |s| !s.contains("coredns"));
+    // c: the name through OSC 52 and tmux's buffer.
+    tmux.keys(&["c"]);
+    let screen = tmux.wait_for("the copy said", 10, |s| s.contains("to the clipboard"));
+    let name = screen
+        .lines()
+        .find_map(|l| l.split("copied ").nth(1))
+        .and_then(|r| r.split(" to the clipboard").next())
+        .unwrap_or_default()
+        .to_string();
+    assert!(name.starts_with("web-"), "{screen}");
+    let buffer = String::from_utf8_lossy(&tmux.run(&["show-buffer"]).stdout).into_owned();
+    assert_eq!(buffer.trim_end(), name);
+    // A background plugin: kubectl, talking to the demo through $KUBECONFIG, in a view.
+    tmux.keys(&["B"]);
+    let screen = tmux.wait_for("the plugin's output", 20, |s| {
+        s.contains("plugin getpod") && s.contains("done (exit code 0)")
+    });
+    assert!(
+        screen.contains("STATUS") && screen.contains(&name),
+        "kubectl's table of the pod: {screen}"
+    );
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("back at the list", 10, |s| !s.contains("plugin getpod"));
+    // A foreground plugin through sh: values quoted, so the name arrives whole.
+    tmux.keys(&["C-t"]);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let written = loop {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        if !text.is_empty() {
+            break text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the plugin never wrote {}",
+            out.display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(written, format!("{name}|kx-sim (demo)\n"));
+    tmux.wait_for("the list back after the plugin", 15, |s| {
+        s.contains("plugin save: done") && s.contains("web-")
+    });
+    // A hotkey by name.
+    tmux.keys(&[":sys", "Enter"]);
+    tmux.wait_for("kube-system's pods", 15, |s| s.contains("coredns"));
+    tmux.keys(&["q"]);
+}

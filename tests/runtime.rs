@@ -298,3 +298,56 @@ async fn a_finished_switch_reopens_the_list_in_the_new_context() {
     quit(&keys, task, 5).await;
     c.sim.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c_and_y_put_the_name_and_the_yaml_on_the_clipboard_also_through_failing_reads() {
+    let c = TestCluster::start(false).await;
+    let session = Session::new("kx-sim".into(), Some("shop".into()), KeyMap::load(None));
+    let (task, keys, record) = explorer(c.client().await, session, None);
+    record.until_frame(" rows", 20).await;
+    let clipboard = || {
+        record
+            .clipboard
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default()
+    };
+    typed(&keys, "c").await;
+    record.until_frame("to the clipboard", 5).await;
+    // The row under the cursor, as OSC 52 carries it.
+    let frame = record.last_frame();
+    let name = frame
+        .lines()
+        .find_map(|l| l.split("copied ").nth(1))
+        .and_then(|rest| rest.split(" to the clipboard").next())
+        .unwrap_or_default()
+        .to_string();
+    assert!(!name.is_empty(), "{frame}");
+    assert_eq!(clipboard(), vec![kx::tui::clipboard::osc52(&name)]);
+    // Y reads the object and copies its YAML, retrying through 503s.
+    c.sim.cluster.faults.update(|f| {
+        f.error_rate = 0.5;
+        f.error_code = 503;
+    });
+    typed(&keys, "Y").await;
+    record.until_frame("copied the YAML of pods/", 20).await;
+    c.sim.cluster.faults.update(|f| f.error_rate = 0.0);
+    let copies = clipboard();
+    assert_eq!(copies.len(), 2, "{copies:?}");
+    let yaml = copies[1]
+        .strip_prefix("\x1b]52;c;")
+        .and_then(|b| b.strip_suffix('\x07'))
+        .and_then(|b| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.decode(b).ok()
+        })
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    assert!(
+        yaml.contains("kind: Pod") && yaml.contains(&format!("name: {name}")),
+        "{yaml}"
+    );
+    assert!(!yaml.contains("managedFields"), "{yaml}");
+    quit(&keys, task, 5).await;
+    c.sim.stop().await;
+}

@@ -70,6 +70,8 @@ key_actions! {
     Explain => "explain", "why is this broken (or that it is not): a diagnosis with its evidence";
     FaultsOnly => "faults_only", "show only rows that are not healthy (again: all rows)";
     Restart => "restart", "rollout restart (asks first)";
+    CopyName => "copy_name", "copy the name (or the marked rows' names) to the clipboard";
+    CopyYaml => "copy_yaml", "copy the object's YAML to the clipboard (a Secret's values masked unless shown)";
     Cordon => "cordon", "cordon the node (asks first)";
     Uncordon => "uncordon", "uncordon the node (asks first)";
     ToggleWide => "toggle_wide", "wide columns on/off";

@@ -129,6 +129,11 @@ pub enum Effect {
     /// `PluginEnded`), or in the background (answered with `PluginOutput`s, then
     /// `PluginEnded`).
     Plugin(Box<PluginLaunch>),
+    /// Put the text on the clipboard: OSC 52 by the loop (it owns the terminal), a local
+    /// clipboard tool by the runtime.
+    Copy(String),
+    /// Read the object and put its YAML on the clipboard (answered with `Copied`).
+    CopyYaml(Box<ObjectRef>),
     Quit,
 }
 
@@ -201,6 +206,8 @@ pub enum Action {
     Explained(u64, Result<crate::explain::Diagnosis, String>),
     /// CPU and memory for a pods or nodes list (its extra columns), every metrics window.
     Usage(WatchKey, Box<crate::cluster::usage::UsageNews>),
+    /// What was put on the clipboard, for the footer (or why nothing was).
+    Copied(Result<String, String>),
     /// Lines a background plugin wrote (stdout and stderr as they came).
     PluginOutput(u64, Vec<String>),
     /// A plugin is done: how it ended, and whether that was a success.

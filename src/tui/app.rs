@@ -377,6 +377,13 @@ impl App {
             Action::LintBatch(id, news) => self.on_lint_news(id, news),
             Action::XrayBatch(id, news) => self.on_xray_news(id, news),
             Action::Usage(key, news) => self.on_usage(&key, *news),
+            Action::Copied(result) => {
+                self.message = Some(match result {
+                    Ok(said) => Message::Info(said),
+                    Err(why) => Message::Error(why),
+                });
+                Vec::new()
+            }
             Action::PluginOutput(id, lines) => self.on_plugin_output(id, lines),
             Action::PluginEnded(id, said, ok) => self.on_plugin_ended(id, said, ok),
         }
@@ -516,6 +523,49 @@ impl App {
                 Vec::new()
             }
             KeyAction::Back => self.carry_out(Step::go(Nav::Pop)),
+            KeyAction::CopyName => {
+                let names: Vec<String> = self
+                    .with_front(|front, cx| front.targets(cx, true))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|t| t.name)
+                    .collect();
+                match names.as_slice() {
+                    [] => {
+                        self.message = Some(Message::Info("nothing selected to copy".into()));
+                        Vec::new()
+                    }
+                    [one] => {
+                        self.message =
+                            Some(Message::Info(format!("copied {one} to the clipboard")));
+                        vec![Effect::Copy(one.clone())]
+                    }
+                    many => {
+                        self.message = Some(Message::Info(format!(
+                            "copied {} names to the clipboard, one per line",
+                            many.len()
+                        )));
+                        vec![Effect::Copy(many.join("\n"))]
+                    }
+                }
+            }
+            KeyAction::CopyYaml => {
+                let target = self
+                    .with_front(|front, cx| front.targets(cx, false))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .next();
+                match target {
+                    Some(t) => {
+                        self.message = Some(Message::Info(format!("reading {}…", t.display())));
+                        vec![Effect::CopyYaml(Box::new(t))]
+                    }
+                    None => {
+                        self.message = Some(Message::Info("nothing selected to copy".into()));
+                        Vec::new()
+                    }
+                }
+            }
             KeyAction::Shell => self.exec_key(false),
             KeyAction::Attach => self.exec_key(true),
             KeyAction::PortForward => self.forward_key(),

@@ -30,6 +30,8 @@ pub trait Console {
     fn suspend(&mut self) -> io::Result<()>;
     /// Takes the terminal back.
     fn resume(&mut self) -> io::Result<()>;
+    /// Asks the terminal to put `text` on the clipboard (OSC 52).
+    fn clipboard(&mut self, text: &str) -> io::Result<()>;
 }
 
 /// The real terminal.
@@ -112,6 +114,13 @@ impl Console for Terminal {
             ratatui::restore();
         }
         Ok(())
+    }
+
+    fn clipboard(&mut self, text: &str) -> io::Result<()> {
+        use std::io::Write;
+        let mut out = io::stdout();
+        out.write_all(super::clipboard::osc52(text).as_bytes())?;
+        out.flush()
     }
 
     fn resume(&mut self) -> io::Result<()> {

@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod app;
+pub mod clipboard;
 pub mod commands;
 pub mod console;
 pub mod describe;
@@ -31,7 +32,7 @@ pub use logview::LogRequest;
 
 use crate::cluster::connect::{ContextInfo, Source};
 use crate::config::theme::Theme;
-use action::Action;
+use action::{Action, Effect};
 use anyhow::{Context, Result};
 use app::App;
 use console::{Console, Input};
@@ -349,6 +350,11 @@ fn answer<C: Console>(
             frames.urgent = true;
             Action::ExecEnded(report)
         }
+        Inbound::Copy(text, said) => {
+            console.clipboard(&text)?;
+            runtime.carry(Effect::Copy(text));
+            Action::Copied(Ok(said))
+        }
         Inbound::PluginReturned(id, said, ok) => {
             console.resume()?;
             frames.suspended = false;
@@ -361,6 +367,9 @@ fn answer<C: Console>(
         }
     };
     for effect in app.update(action) {
+        if let Effect::Copy(text) = &effect {
+            console.clipboard(text)?;
+        }
         if effect.takes_terminal() {
             // The editor or a shell gets the terminal: no input reader, no alternate screen,
             // no raw mode. Everything else goes on meanwhile.

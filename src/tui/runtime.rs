@@ -49,6 +49,8 @@ pub enum Inbound {
     /// A plugin on the terminal ended (how, and whether well): the terminal is the UI's
     /// again.
     PluginReturned(u64, String, bool),
+    /// Text for the clipboard (OSC 52 is the loop's: it owns the terminal), and what to say.
+    Copy(String, String),
 }
 
 /// How the runtime works, from the launch options.
@@ -266,6 +268,47 @@ impl Runtime {
                 } else {
                     tokio::spawn(super::plugin_run::foreground(*launch, tx));
                 }
+            }
+            Effect::Copy(text) => {
+                tokio::spawn(super::clipboard::to_local_tool(text));
+            }
+            Effect::CopyYaml(target) => {
+                let (client, tx) = (self.client.clone(), self.tx.clone());
+                let patience = self.options.edit.request_timeout;
+                tokio::spawn(async move {
+                    let api = crate::cluster::object::dynamic_api(client, &target);
+                    let got =
+                        crate::cluster::backoff::retry_kube(patience, || api.get(&target.name))
+                            .await;
+                    let inbound = match got.map(serde_json::to_value) {
+                        Ok(Ok(obj)) => {
+                            let text = super::object_text::yaml_lines(&obj, false, false)
+                                .join("\n")
+                                + "\n";
+                            let said = format!(
+                                "copied the YAML of {} ({} lines) to the clipboard",
+                                target.display(),
+                                text.lines().count()
+                            );
+                            Inbound::Copy(text, said)
+                        }
+                        Ok(Err(e)) => Inbound::Action(Action::Copied(Err(format!(
+                            "cannot copy {}: {e}",
+                            target.display()
+                        )))),
+                        Err(e) => {
+                            let why = e.map_or_else(
+                                || "the API server did not answer in time".to_string(),
+                                |e| crate::cluster::errors::classify(&e).to_string(),
+                            );
+                            Inbound::Action(Action::Copied(Err(format!(
+                                "cannot copy {}: {why}",
+                                target.display()
+                            ))))
+                        }
+                    };
+                    let _ = tx.send(inbound).await;
+                });
             }
             Effect::StopFeed(id) => {
                 for t in self.feeds.remove(&id).into_iter().flatten() {

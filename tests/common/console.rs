@@ -37,6 +37,8 @@ pub fn options(switch_from: Option<Source>) -> Options {
 pub struct Recorded {
     pub frames: Arc<Mutex<Vec<String>>>,
     pub handovers: Arc<Mutex<Vec<&'static str>>>,
+    /// The bytes OSC 52 would send, for each copy.
+    pub clipboard: Arc<Mutex<Vec<String>>>,
 }
 
 impl Recorded {
@@ -44,6 +46,7 @@ impl Recorded {
         Recorded {
             frames: Arc::new(Mutex::new(Vec::new())),
             handovers: Arc::new(Mutex::new(Vec::new())),
+            clipboard: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
@@ -105,6 +108,13 @@ impl Console for FakeConsole {
     fn resume(&mut self) -> std::io::Result<()> {
         if let Ok(mut h) = self.record.handovers.lock() {
             h.push("resume");
+        }
+        Ok(())
+    }
+
+    fn clipboard(&mut self, text: &str) -> std::io::Result<()> {
+        if let Ok(mut c) = self.record.clipboard.lock() {
+            c.push(kx::tui::clipboard::osc52(text));
         }
         Ok(())
     }

@@ -320,3 +320,50 @@ fn the_default_view_opens_at_start_and_a_bad_one_falls_back_to_pods_saying_why()
         s.message
     );
 }
+
+#[test]
+fn c_copies_the_selected_or_marked_names_and_y_asks_for_the_objects_yaml() {
+    let mut s = with_plugins();
+    assert_eq!(press(&mut s, 'c'), vec![Effect::Copy("web 1".into())]);
+    press(&mut s, ' ');
+    press(&mut s, ' ');
+    assert_eq!(
+        press(&mut s, 'c'),
+        vec![Effect::Copy("web 1\nweb-2".into())]
+    );
+    assert!(matches!(&s.message, Some(Message::Info(m)) if m.contains("copied 2 names")));
+    let effects = press(&mut s, 'Y');
+    assert!(
+        matches!(&effects[..], [Effect::CopyYaml(t)] if t.name == "web-2"),
+        "the row under the cursor: {effects:?}"
+    );
+    s.update(Action::Copied(Err(
+        "cannot copy pods/web-2 -n shop: forbidden".into(),
+    )));
+    assert!(matches!(&s.message, Some(Message::Error(m)) if m.contains("forbidden")));
+}
+
+#[test]
+fn y_in_the_yaml_view_copies_what_it_shows_with_a_secret_masked_until_revealed() {
+    let mut s = app();
+    let id = super::tests::open_yaml_of_web_1(&mut s);
+    s.update(Action::Object(
+        id,
+        crate::cluster::object::ObjectMsg::Object(serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "web-1", "managedFields": [{"manager": "kubectl"}]},
+            "data": {"password": "aHVudGVyMg=="}})),
+    ));
+    s.prepare();
+    let copied = |effects: Vec<Effect>| match &effects[..] {
+        [Effect::Copy(text)] => text.clone(),
+        other => panic!("{other:?}"),
+    };
+    let text = copied(press(&mut s, 'Y'));
+    assert!(text.contains("password: '<hidden: 7 bytes>'"), "{text}");
+    assert!(!text.contains("managedFields"), "{text}");
+    press(&mut s, 'x');
+    let text = copied(press(&mut s, 'Y'));
+    assert!(text.contains("password: hunter2"), "{text}");
+    assert!(matches!(&s.message, Some(Message::Info(m)) if m.contains("secret values shown")));
+}

@@ -417,7 +417,7 @@ fn sorting_cycles_columns_and_reverses() {
     assert_eq!(names(&mut s), ["a", "b"]);
 }
 
-fn open_yaml_of_web_1(s: &mut App) -> u64 {
+pub(super) fn open_yaml_of_web_1(s: &mut App) -> u64 {
     let wk = list_key(s);
     feed(
         s,

@@ -53,6 +53,25 @@ impl TextView for Yaml {
             KeyAction::Reveal if !object.is_some_and(crate::cluster::secrets::is_secret) => {
                 cx.info("x reveals a Secret's values; this is no Secret");
             }
+            KeyAction::CopyYaml => {
+                let Some(obj) = object else {
+                    cx.info("nothing to copy yet: the object is still being read");
+                    return Some(Step::nothing());
+                };
+                let text = yaml_lines(obj, self.show_managed_fields, self.reveal).join("\n");
+                cx.info(format!(
+                    "copied the YAML ({} lines{}) to the clipboard",
+                    text.lines().count(),
+                    if self.reveal {
+                        ", secret values shown"
+                    } else {
+                        ""
+                    }
+                ));
+                return Some(Step::effects(vec![super::super::action::Effect::Copy(
+                    text + "\n",
+                )]));
+            }
             KeyAction::Reveal => {
                 self.reveal = !self.reveal;
                 cx.info(if self.reveal {
