@@ -838,6 +838,7 @@ plugins:
         "hotkeys:\n  sys:\n    view: pods kube-system\n",
     )
     .expect("hotkeys.yaml");
+    std::fs::write(config_dir.path().join("config.yaml"), "mouse: true\n").expect("config.yaml");
     let tmux = Tmux::start(
         "plugins",
         &format!(
@@ -896,5 +897,21 @@ plugins:
     // A hotkey by name.
     tmux.keys(&[":sys", "Enter"]);
     tmux.wait_for("kube-system's pods", 15, |s| s.contains("coredns"));
+    // The mouse, as the terminal reports it (SGR): a double-click on the first row opens it,
+    // a click on the first crumb comes back.
+    let click = |col: u16, row: u16| {
+        for end in ['M', 'm'] {
+            tmux.run(&["send-keys", "-t", "kx", "-l", &format!("\x1b[<0;{col};{row}{end}")]);
+        }
+    };
+    click(5, 4);
+    click(5, 4);
+    tmux.wait_for("a double-click opening the pod's containers", 10, |s| {
+        s.contains(":containers")
+    });
+    click(3, 2);
+    tmux.wait_for("a click on the first crumb going back", 10, |s| {
+        !s.contains(":containers") && s.contains("coredns")
+    });
     tmux.keys(&["q"]);
 }

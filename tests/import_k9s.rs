@@ -68,7 +68,8 @@ fn a_dry_run_says_everything_and_writes_nothing() {
     assert!(out.status.success(), "{text}");
     assert!(files(into.path()).is_empty(), "a dry run writes nothing");
     for expected in [
-        "settings: readOnly, defaultView, logger.tail, logger.buffer, thresholds → config.yaml",
+        "settings: readOnly, defaultView, logger.tail, logger.buffer, thresholds, ui.enableMouse → config.yaml",
+        "    mouse: true",
         "favourite namespaces of 2 context(s): shop, payments, default, kube-system, ingress-nginx",
         "aliases: 3 → config.yaml aliases",
         "aliases with arguments: sysdp, webpods → hotkeys.yaml",

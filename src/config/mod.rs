@@ -72,6 +72,8 @@ pub struct Settings {
     pub log_tail: u32,
     /// Lines a log view keeps (the oldest go first).
     pub log_buffer: usize,
+    /// Clicks and the wheel (off by default: with it on, selecting text needs shift).
+    pub mouse: bool,
 }
 
 /// `thresholds: {cpu: {warn: 70, critical: 90}, memory: {…}}`, as k9s has them: percentages
@@ -168,6 +170,7 @@ const KNOWN_SETTINGS: &[&str] = &[
     "default_view",
     "log_tail",
     "log_buffer",
+    "mouse",
 ];
 
 impl Settings {
@@ -208,6 +211,7 @@ impl Settings {
             default_view: "pods".into(),
             log_tail: 1000,
             log_buffer: 100_000,
+            mouse: false,
         };
         let mut docs = Vec::new();
         docs.extend(
@@ -286,6 +290,10 @@ impl Settings {
                     },
                     "lint" => settings.lint = lint_settings(&v, &origin, warnings),
                     "thresholds" => settings.thresholds = thresholds(&v, &origin, warnings),
+                    "mouse" => match v.as_bool() {
+                        Some(b) => settings.mouse = b,
+                        None => warnings.push(format!("{origin}: mouse: expected true or false")),
+                    },
                     "metrics" => match v.as_bool() {
                         Some(b) => settings.metrics = b,
                         None => warnings.push(format!("{origin}: metrics: expected true or false")),

@@ -133,6 +133,9 @@ pub fn translate(files: &K9sFiles, source: &str) -> Result<Plan, String> {
                 say(t, "thresholds", &mut settings);
             }
         }
+        if let Some(b) = k9s["ui"]["enableMouse"].as_bool() {
+            say(format!("mouse: {b}\n"), "ui.enableMouse", &mut settings);
+        }
         if let Some(s) = k9s["ui"]["skin"].as_str().filter(|s| !s.is_empty()) {
             skin_name = Some(s.to_string());
         }
@@ -143,7 +146,6 @@ pub fn translate(files: &K9sFiles, source: &str) -> Result<Plan, String> {
             ),
             ("liveViewAutoRefresh", "kx's views are live"),
             ("logger.sinceSeconds", "kx starts logs by lines (log_tail)"),
-            ("ui.enableMouse", "kx has no mouse support yet"),
         ];
         for (name, why) in reasons {
             let mut v = k9s;

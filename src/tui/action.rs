@@ -154,6 +154,8 @@ impl Effect {
 #[derive(Debug)]
 pub enum Action {
     Key(KeyEvent),
+    /// A click or the wheel (`mouse: true`), with its time in milliseconds (for double-clicks).
+    Mouse(crossterm::event::MouseEvent, u64),
     /// The terminal's size (columns, rows): paging and scroll limits follow from it.
     Resize(u16, u16),
     Discovered(Vec<ResourceInfo>),

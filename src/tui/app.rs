@@ -33,6 +33,8 @@ pub struct App {
     pub(super) pending_open: Option<String>,
     /// A hotkey's view waiting for its context switch: the `:` command to run then.
     pub(crate) pending_view: Option<String>,
+    /// The last click's line and time, for double-clicks.
+    pub(super) last_click: Option<(u16, u64)>,
     /// A shell or attach is being prepared or runs: one terminal, one session.
     exec_busy: bool,
 }
@@ -71,6 +73,7 @@ impl App {
             typed: Vec::new(),
             pending_open: Some("pods".to_string()),
             pending_view: None,
+            last_click: None,
         }
     }
 
@@ -363,6 +366,7 @@ impl App {
                 vec![Effect::Save(path, text)]
             }
             Action::Key(ev) => self.on_key(ev),
+            Action::Mouse(ev, at) => self.on_mouse(ev, at),
             Action::Command(text) => self.run_command(&text),
             remote @ (Action::ExecReady(_)
             | Action::ExecChoose { .. }

@@ -17,6 +17,8 @@ use tokio::sync::mpsc;
 #[derive(Debug)]
 pub enum Input {
     Key(KeyEvent),
+    /// Only with `mouse: true`.
+    Mouse(crossterm::event::MouseEvent),
     Resize(u16, u16),
     /// Reading the terminal failed: the loop ends with this error.
     Failed(io::Error),
@@ -39,6 +41,9 @@ pub struct Terminal {
     terminal: Option<DefaultTerminal>,
     reader: Option<Reader>,
     inputs: mpsc::Sender<Input>,
+    /// Mouse reporting on (`mouse: true`): clicks and the wheel come as input, and the
+    /// terminal's own selection needs shift.
+    mouse: bool,
 }
 
 /// The thread that reads keys, and how it is told to stop.
@@ -60,6 +65,7 @@ impl Reader {
                     Ok(false) => continue,
                     Ok(true) => match event::read() {
                         Ok(Event::Key(key)) if key.kind == KeyEventKind::Press => Input::Key(key),
+                        Ok(Event::Mouse(m)) => Input::Mouse(m),
                         Ok(Event::Resize(w, h)) => Input::Resize(w, h),
                         Ok(_) => continue,
                         Err(e) => Input::Failed(e),
@@ -83,11 +89,12 @@ impl Reader {
 }
 
 impl Terminal {
-    pub fn open(inputs: mpsc::Sender<Input>) -> io::Result<Terminal> {
+    pub fn open(inputs: mpsc::Sender<Input>, mouse: bool) -> io::Result<Terminal> {
         let mut t = Terminal {
             terminal: None,
             reader: None,
             inputs,
+            mouse,
         };
         t.resume()?;
         Ok(t)
@@ -111,6 +118,9 @@ impl Console for Terminal {
             r.stop();
         }
         if self.terminal.take().is_some() {
+            if self.mouse {
+                crossterm::execute!(io::stdout(), crossterm::event::DisableMouseCapture)?;
+            }
             ratatui::restore();
         }
         Ok(())
@@ -126,6 +136,9 @@ impl Console for Terminal {
     fn resume(&mut self) -> io::Result<()> {
         let mut terminal = ratatui::try_init()?;
         terminal.clear()?;
+        if self.mouse {
+            crossterm::execute!(io::stdout(), crossterm::event::EnableMouseCapture)?;
+        }
         self.terminal = Some(terminal);
         self.reader = Some(Reader::start(self.inputs.clone()));
         Ok(())

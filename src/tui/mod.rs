@@ -16,6 +16,7 @@ pub mod feed;
 pub mod logview;
 pub mod logview_draw;
 pub mod model;
+pub mod mouse;
 pub mod object_text;
 pub mod overlay;
 pub mod pane;
@@ -197,7 +198,7 @@ pub async fn run(launch: Launch) -> Result<()> {
         let _ = runtime.sender().send(Inbound::Action(start)).await;
     }
     let (input_tx, inputs) = mpsc::channel(256);
-    let mut console = console::Terminal::open(input_tx)?;
+    let mut console = console::Terminal::open(input_tx, config.settings.mouse)?;
     let result = run_loop(app, runtime, inbound, &mut console, inputs, &config.theme).await;
     drop(console);
     result
@@ -260,6 +261,8 @@ pub async fn run_loop<C: Console>(
     app.update(Action::Resize(width, height));
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut dumps = dump_signal();
+    // Clicks carry their time from here, for double-clicks.
+    let started_at = Instant::now();
     while !app.quit {
         frames.draw_if_due(&mut app, console, theme)?;
         let news: Vec<Inbound> = tokio::select! {
@@ -269,6 +272,11 @@ pub async fn run_loop<C: Console>(
                     frames.urgent = true;
                     frames.key_at.get_or_insert_with(Instant::now);
                     vec![Inbound::Action(Action::Key(key))]
+                }
+                Some(Input::Mouse(m)) => {
+                    frames.urgent = true;
+                    let at = started_at.elapsed().as_millis() as u64;
+                    vec![Inbound::Action(Action::Mouse(m, at))]
                 }
                 Some(Input::Resize(w, h)) => {
                     frames.urgent = true;

@@ -164,6 +164,11 @@ pub trait Screen: Any + Send {
     }
 
     /// The tree this screen shows, if it is the xray screen.
+    /// A click on the `row`th line of the body: selects what is there; false when nothing is.
+    fn click(&mut self, _row: u16, _cx: &mut Cx) -> bool {
+        false
+    }
+
     /// The background plugin run whose output this screen shows.
     fn runs(&self) -> Option<u64> {
         None

@@ -1,7 +1,7 @@
 //! Plugins driven by keys: scopes, variables from the rows, marked rows, --readonly, the
 //! confirmation, the background output screen and the help.
 
-use super::tests::{app, feed, list_key, press, type_line};
+use super::tests::{app, feed, list_key, names, press, type_line};
 use super::*;
 use crate::config::plugins::load;
 use crate::tui::action::PluginLaunch;
@@ -366,4 +366,71 @@ fn y_in_the_yaml_view_copies_what_it_shows_with_a_secret_masked_until_revealed()
     let text = copied(press(&mut s, 'Y'));
     assert!(text.contains("password: hunter2"), "{text}");
     assert!(matches!(&s.message, Some(Message::Info(m)) if m.contains("secret values shown")));
+}
+
+use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+
+fn mouse(kind: MouseEventKind, column: u16, row: u16) -> MouseEvent {
+    MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    }
+}
+
+fn click(s: &mut App, column: u16, row: u16, at: u64) -> Vec<Effect> {
+    s.update(Action::Mouse(
+        mouse(MouseEventKind::Down(MouseButton::Left), column, row),
+        at,
+    ))
+}
+
+fn selected(s: &App) -> Option<String> {
+    s.list().and_then(|l| l.selected.clone())
+}
+
+#[test]
+fn clicks_select_double_clicks_open_the_wheel_scrolls_and_crumbs_go_back() {
+    let mut s = app();
+    s.update(Action::Resize(100, 30));
+    let wk = list_key(&s);
+    let rows: Vec<(String, Vec<String>)> = (0..20)
+        .map(|i| (format!("web-{i:02}"), vec![format!("web-{i:02}")]))
+        .collect();
+    let rows: Vec<(&str, Vec<&str>)> = rows
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.iter().map(String::as_str).collect()))
+        .collect();
+    let rows: Vec<(&str, &[&str])> = rows.iter().map(|(n, c)| (*n, c.as_slice())).collect();
+    feed(&mut s, &wk, &["Name"], &rows);
+    assert_eq!(names(&mut s).len(), 20);
+    // The body's first line is the table's header; the fourth row is on line 2+1+3.
+    click(&mut s, 5, 2 + 1 + 3, 1000);
+    assert_eq!(selected(&s).as_deref(), Some("web-03"));
+    // A click on the header line or past the last row selects nothing new.
+    click(&mut s, 5, 2, 5000);
+    click(&mut s, 5, 2 + 1 + 25, 9000);
+    assert_eq!(selected(&s).as_deref(), Some("web-03"));
+    // The wheel moves three rows a notch.
+    s.update(Action::Mouse(
+        mouse(MouseEventKind::ScrollDown, 5, 10),
+        10_000,
+    ));
+    assert_eq!(selected(&s).as_deref(), Some("web-06"));
+    s.update(Action::Mouse(
+        mouse(MouseEventKind::ScrollUp, 5, 10),
+        10_100,
+    ));
+    assert_eq!(selected(&s).as_deref(), Some("web-03"));
+    // Two clicks on one row, quickly: open (a pod's containers); slowly: only select.
+    click(&mut s, 5, 2 + 1 + 2, 20_000);
+    assert!(click(&mut s, 5, 2 + 1 + 2, 21_000).is_empty());
+    assert_eq!(s.crumbs(), "pods", "too slow for a double-click");
+    click(&mut s, 5, 2 + 1 + 2, 21_200);
+    assert_eq!(s.crumbs(), "pods › web-02:containers");
+    // The first crumb, clicked: back to the list.
+    click(&mut s, 2, 1, 30_000);
+    assert_eq!(s.crumbs(), "pods");
+    assert_eq!(selected(&s).as_deref(), Some("web-02"));
 }

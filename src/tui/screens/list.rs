@@ -579,6 +579,20 @@ impl Screen for ListScreen {
         self.marks.clear();
     }
 
+    fn click(&mut self, row: u16, cx: &mut Cx) -> bool {
+        // The table's header takes the body's first line.
+        let Some(line) = (row as usize).checked_sub(1) else {
+            return false;
+        };
+        let index = self.offset + line;
+        if index >= self.visible.len() {
+            return false;
+        }
+        let store = cx.data.stores.get(&self.key);
+        self.move_by(index as isize - self.cursor as isize, store);
+        true
+    }
+
     fn plugin_scope(&self, cx: &Cx) -> Option<crate::tui::plugins::PluginScope> {
         let store = cx.data.stores.get(&self.key)?;
         // Every column, the wide ones too: a plugin may want the node or the IP.
