@@ -2,6 +2,7 @@
 
 use crate::sim::Scenario;
 use clap::{Args, Parser, Subcommand};
+use clap_complete::engine::ArgValueCompleter;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -57,7 +58,7 @@ pub struct Connection {
     #[arg(long, global = true, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
     /// The kubeconfig context to use.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", add = ArgValueCompleter::new(crate::complete::contexts))]
     pub context: Option<String>,
     /// The namespace to start in (`kx logs` takes several: `-n a -n b` or `-n a,b`).
     #[arg(
@@ -65,7 +66,8 @@ pub struct Connection {
         long,
         global = true,
         value_name = "NAMESPACE",
-        value_delimiter = ','
+        value_delimiter = ',',
+        add = ArgValueCompleter::new(crate::complete::namespaces),
     )]
     pub namespace: Vec<String>,
     /// Start across all namespaces.
@@ -148,6 +150,13 @@ pub enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Print the script that gives a shell kx's completions (subcommands, flags, and live
+    /// contexts, namespaces, pods and KIND/NAMEs): `source <(kx completion bash)`, the same
+    /// for zsh, `kx completion fish | source`.
+    Completion {
+        #[arg(value_parser = ["bash", "zsh", "fish"])]
+        shell: String,
+    },
     /// Bring another tool's setup into kx's configuration.
     Import {
         #[command(subcommand)]
@@ -209,6 +218,7 @@ impl From<ColorWhen> for crate::paint::ColorChoice {
 #[derive(Debug, Args)]
 pub struct ChangesArgs {
     /// KIND/NAME, with the kind as kubectl takes it (deploy/web, Deployment/web, widgets.demo.kx.dev/w).
+    #[arg(add = ArgValueCompleter::new(crate::complete::targets))]
     pub target: String,
     /// Keep the noise (resourceVersion, managedFields, generation, heartbeat and transition times).
     #[arg(long)]
@@ -225,12 +235,14 @@ pub struct ChangesArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct EditArgs {
     /// KIND/NAME, with the kind as kubectl takes it (deploy/web, cm/settings, node/worker-1).
+    #[arg(add = ArgValueCompleter::new(crate::complete::targets))]
     pub target: String,
 }
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ShellArgs {
     /// A regex on pod names (unanchored), or KIND/NAME: pod, deploy, rs, sts, ds, job, svc.
+    #[arg(add = ArgValueCompleter::new(crate::complete::pods))]
     pub query: String,
     /// The container (default: the pod's kubectl.kubernetes.io/default-container, the only one,
     /// or asked for on a terminal).
@@ -250,6 +262,7 @@ pub struct ShellArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct PortForwardArgs {
     /// KIND/NAME (pod, svc, deploy, sts, rs, ds; any name kubectl takes) or a pod's name.
+    #[arg(add = ArgValueCompleter::new(crate::complete::targets))]
     pub target: String,
     /// `[LOCAL:]REMOTE`: REMOTE is a service port for a service, else a container port (a
     /// number or a port name). Without LOCAL, the same number when free, else the next free
@@ -292,6 +305,7 @@ pub struct LintArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct ExplainArgs {
     /// KIND/NAME, with the kind as kubectl takes it (pod/web-1, deploy/web, svc/api, pvc/data).
+    #[arg(add = ArgValueCompleter::new(crate::complete::targets))]
     pub target: String,
     #[arg(short = 'o', long, value_enum, default_value = "text")]
     pub output: LintOutput,
@@ -300,6 +314,7 @@ pub struct ExplainArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct TraceArgs {
     /// deploy/NAME or svc/NAME (any name kubectl takes for the kind).
+    #[arg(add = ArgValueCompleter::new(crate::complete::targets))]
     pub target: String,
 }
 
@@ -312,6 +327,7 @@ pub enum ChangesOutput {
 #[derive(Debug, Args)]
 pub struct LogsArgs {
     /// A regex on pod names (unanchored), or KIND/NAME: pod, deploy, rs, sts, ds, job, svc.
+    #[arg(add = ArgValueCompleter::new(crate::complete::pods))]
     pub query: String,
     /// Containers to follow, by regex.
     #[arg(short = 'c', long, default_value = ".*", value_name = "REGEX")]

@@ -8,6 +8,7 @@ pub mod age;
 pub mod cli;
 pub mod cluster;
 pub mod cmd;
+pub mod complete;
 pub mod config;
 pub mod diff;
 pub mod duration;

@@ -11,6 +11,10 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // The shell asking for completions (KX_COMPLETE set): answered here, and kx exits.
+    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command)
+        .var(kx::complete::VAR)
+        .complete();
     let cli = Cli::parse();
     if let Err(e) = init_logging() {
         eprintln!("kx: logging is off: {e:#}");

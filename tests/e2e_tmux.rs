@@ -901,7 +901,13 @@ plugins:
     // a click on the first crumb comes back.
     let click = |col: u16, row: u16| {
         for end in ['M', 'm'] {
-            tmux.run(&["send-keys", "-t", "kx", "-l", &format!("\x1b[<0;{col};{row}{end}")]);
+            tmux.run(&[
+                "send-keys",
+                "-t",
+                "kx",
+                "-l",
+                &format!("\x1b[<0;{col};{row}{end}"),
+            ]);
         }
     };
     click(5, 4);

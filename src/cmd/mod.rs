@@ -36,6 +36,28 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Lint(args)) => lint::run(cli.connection, args).await,
         Some(Command::Explain(args)) => explain::run(cli.connection, args).await,
         Some(Command::Config { action }) => config::run(action, cli.theme.as_deref()),
+        Some(Command::Completion { shell }) => {
+            // The shell calls back into this binary: by name when it was found on PATH, else
+            // by its full path.
+            let argv0 = std::env::args().next().unwrap_or_else(|| "kx".into());
+            let completer = if argv0.contains('/') {
+                std::env::current_exe()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or(argv0)
+            } else {
+                argv0
+            };
+            match crate::complete::registration(&shell, &completer) {
+                Ok(script) => {
+                    print!("{script}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("kx completion: {e}");
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
         Some(Command::Import {
             from: crate::cli::ImportFrom::K9s(args),
         }) => import::run_k9s(args),
