@@ -11,6 +11,7 @@ pub mod object;
 pub mod quantity;
 pub mod rows;
 pub mod secrets;
+pub mod slim_pod;
 pub mod store;
 pub mod target;
 pub mod usage;

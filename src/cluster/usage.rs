@@ -7,8 +7,9 @@
 use super::backoff::{Policy, retry_kube, watched};
 use super::quantity::{bytes, millicores, show_bytes, show_millicores};
 use super::rows::Column;
+use super::slim_pod::SlimPod;
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::core::v1::Node;
 use kube::Client;
 use kube::api::{Api, ListParams};
 use kube::runtime::watcher::{Config, Event};
@@ -45,28 +46,31 @@ pub struct PodResources {
 }
 
 pub fn pod_resources(pod: &Value) -> PodResources {
+    serde_json::from_value::<SlimPod>(pod.clone())
+        .map(|p| resources_of(&p))
+        .unwrap_or_default()
+}
+
+/// What a pod asks for, from the fields the usage watch keeps.
+pub fn resources_of(pod: &SlimPod) -> PodResources {
     let mut r = PodResources {
-        node: pod["spec"]["nodeName"].as_str().unwrap_or_default().into(),
+        node: pod.spec.node_name.as_deref().unwrap_or_default().into(),
         cpu_limit: Some(0),
         mem_limit: Some(0),
-        done: matches!(
-            pod["status"]["phase"].as_str(),
-            Some("Succeeded" | "Failed")
-        ),
+        done: matches!(pod.status.phase.as_deref(), Some("Succeeded" | "Failed")),
         ..PodResources::default()
     };
-    for c in pod["spec"]["containers"].as_array().into_iter().flatten() {
-        let res = &c["resources"];
-        r.requests.cpu += res["requests"]["cpu"]
-            .as_str()
-            .and_then(millicores)
-            .unwrap_or(0);
-        r.requests.mem += res["requests"]["memory"]
-            .as_str()
-            .and_then(bytes)
-            .unwrap_or(0);
-        let lim_cpu = res["limits"]["cpu"].as_str().and_then(millicores);
-        let lim_mem = res["limits"]["memory"].as_str().and_then(bytes);
+    for c in &pod.spec.containers {
+        let get = |m: &std::collections::BTreeMap<String, super::slim_pod::Quantity>,
+                   k: &str,
+                   f: fn(&str) -> Option<u64>| {
+            m.get(k).and_then(|q| q.text()).and_then(|t| f(&t))
+        };
+        let res = &c.resources;
+        r.requests.cpu += get(&res.requests, "cpu", millicores).unwrap_or(0);
+        r.requests.mem += get(&res.requests, "memory", bytes).unwrap_or(0);
+        let lim_cpu = get(&res.limits, "cpu", millicores);
+        let lim_mem = get(&res.limits, "memory", bytes);
         r.cpu_limit = r.cpu_limit.zip(lim_cpu).map(|(a, b)| a + b);
         r.mem_limit = r.mem_limit.zip(lim_mem).map(|(a, b)| a + b);
     }
@@ -186,7 +190,7 @@ fn lock(book: &Book) -> std::sync::MutexGuard<'_, HashMap<(String, String), PodR
     book.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn key_of(pod: &Pod) -> (String, String) {
+fn key_of(pod: &SlimPod) -> (String, String) {
     (
         pod.metadata.namespace.clone().unwrap_or_default(),
         pod.metadata.name.clone().unwrap_or_default(),
@@ -196,7 +200,7 @@ fn key_of(pod: &Pod) -> (String, String) {
 /// Keeps what each pod requests and limits, from a watch; `listed` is told when the first list
 /// is in.
 async fn keep_book(
-    api: Api<Pod>,
+    api: Api<SlimPod>,
     config: Config,
     book: Book,
     listed: tokio::sync::watch::Sender<bool>,
@@ -204,11 +208,10 @@ async fn keep_book(
     let mut stream = std::pin::pin!(watched(api, config, Policy::FOLLOWING));
     let mut fresh: Option<HashMap<(String, String), PodResources>> = None;
     while let Some(ev) = stream.next().await {
-        let value = |p: &Pod| serde_json::to_value(p).unwrap_or(Value::Null);
         match ev {
             Ok(Event::Init) => fresh = Some(HashMap::new()),
             Ok(Event::InitApply(p)) => {
-                let r = pod_resources(&value(&p));
+                let r = resources_of(&p);
                 match fresh.as_mut() {
                     Some(f) => {
                         f.insert(key_of(&p), r);
@@ -225,7 +228,7 @@ async fn keep_book(
                 let _ = listed.send(true);
             }
             Ok(Event::Apply(p)) => {
-                lock(&book).insert(key_of(&p), pod_resources(&value(&p)));
+                lock(&book).insert(key_of(&p), resources_of(&p));
             }
             Ok(Event::Delete(p)) => {
                 lock(&book).remove(&key_of(&p));
@@ -301,18 +304,18 @@ pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
             }
             let (api, path) = match namespace {
                 Some(ns) => (
-                    Api::<Pod>::namespaced(client.clone(), ns),
+                    Api::<SlimPod>::namespaced(client.clone(), ns),
                     format!("/apis/metrics.k8s.io/v1beta1/namespaces/{ns}/pods"),
                 ),
                 None => (
-                    Api::<Pod>::all(client.clone()),
+                    Api::<SlimPod>::all(client.clone()),
                     "/apis/metrics.k8s.io/v1beta1/pods".to_string(),
                 ),
             };
             (api, config, path)
         }
         Target::Nodes => (
-            Api::<Pod>::all(client.clone()),
+            Api::<SlimPod>::all(client.clone()),
             Config::default(),
             "/apis/metrics.k8s.io/v1beta1/nodes".to_string(),
         ),
