@@ -80,18 +80,24 @@ impl Tmux {
     /// the keys do), once the demo's pods show. The dir lives as long as the returned guard.
     fn demo(name: &str) -> (Tmux, tempfile::TempDir) {
         let config_dir = tempfile::tempdir().expect("temp dir");
+        let tmux = Tmux::demo_in(name, config_dir.path());
+        (tmux, config_dir)
+    }
+
+    /// `kx --demo` with the config dir given (the test's own files in it).
+    fn demo_in(name: &str, config_dir: &std::path::Path) -> Tmux {
         let tmux = Tmux::start(
             name,
             &format!(
                 "KX_CONFIG_DIR={} {} --demo; sleep 30",
-                config_dir.path().display(),
+                config_dir.display(),
                 kx_binary().display()
             ),
         );
         tmux.wait_for("the demo pods", 30, |s| {
             s.contains("web-") && s.contains("Running")
         });
-        (tmux, config_dir)
+        tmux
     }
 
     fn alive(&self) -> bool {
@@ -839,17 +845,7 @@ plugins:
     )
     .expect("hotkeys.yaml");
     std::fs::write(config_dir.path().join("config.yaml"), "mouse: true\n").expect("config.yaml");
-    let tmux = Tmux::start(
-        "plugins",
-        &format!(
-            "KX_CONFIG_DIR={} {} --demo; sleep 30",
-            config_dir.path().display(),
-            kx_binary().display()
-        ),
-    );
-    tmux.wait_for("the demo pods", 30, |s| {
-        s.contains("web-") && s.contains("Running")
-    });
+    let tmux = Tmux::demo_in("plugins", config_dir.path());
     tmux.keys(&["/^web-", "Enter"]);
     tmux.wait_for("only web pods", 10, |s| !s.contains("coredns"));
     // c: the name through OSC 52 and tmux's buffer.

@@ -31,33 +31,17 @@ pub const DEFAULT_HOTKEYS: &str = include_str!("../../config/hotkeys.yaml");
 /// Reads hotkeys.yaml (`hotkeys: {NAME: {view, key, description}}`, or `NAME: VIEW` for
 /// short); what is wrong with an entry is a warning naming it, and the others load.
 pub fn load(text: &str, origin: &str, warnings: &mut Vec<String>) -> Vec<Hotkey> {
-    let doc: serde_yaml::Value = match serde_yaml::from_str(text) {
-        Ok(v) => v,
-        Err(e) => {
-            warnings.push(format!("{origin}: not valid YAML ({e}); no hotkeys loaded"));
-            return Vec::new();
-        }
-    };
-    let entries = match doc.get("hotkeys") {
-        Some(h) => h.clone(),
-        None if doc.is_null() => return Vec::new(),
-        None => {
-            warnings.push(format!(
-                "{origin}: expected `hotkeys:` with one entry per view; no hotkeys loaded"
-            ));
-            return Vec::new();
-        }
-    };
-    let Some(map) = entries.as_mapping() else {
-        if !entries.is_null() {
-            warnings.push(format!(
-                "{origin}: hotkeys: expected `NAME: {{view: \"pods shop /web\", key: shift-w}}` entries"
-            ));
-        }
+    let Some(map) = super::named_entries(
+        text,
+        origin,
+        "hotkeys",
+        "`NAME: {view: \"pods shop /web\", key: shift-w}`",
+        warnings,
+    ) else {
         return Vec::new();
     };
     let mut out: Vec<Hotkey> = Vec::new();
-    for (name, body) in map {
+    for (name, body) in &map {
         let name = name.as_str().unwrap_or_default().to_string();
         let at = format!("{origin}: hotkey {name}");
         if name.is_empty() || name.contains(char::is_whitespace) {

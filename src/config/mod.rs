@@ -465,6 +465,43 @@ pub struct Config {
     pub warnings: Vec<String>,
 }
 
+/// The `key: {NAME: ENTRY, …}` map of a file like plugins.yaml; None (said in `warnings` when
+/// it is a mistake) when there is none to load. `shape` shows what an entry looks like.
+fn named_entries(
+    text: &str,
+    origin: &str,
+    key: &str,
+    shape: &str,
+    warnings: &mut Vec<String>,
+) -> Option<serde_yaml::Mapping> {
+    let doc: serde_yaml::Value = match serde_yaml::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            warnings.push(format!("{origin}: not valid YAML ({e}); no {key} loaded"));
+            return None;
+        }
+    };
+    let entries = match doc.get(key) {
+        Some(e) => e,
+        None if doc.is_null() => return None,
+        None => {
+            warnings.push(format!(
+                "{origin}: expected `{key}:` with one entry each; no {key} loaded"
+            ));
+            return None;
+        }
+    };
+    match entries.as_mapping() {
+        Some(m) => Some(m.clone()),
+        None => {
+            if !entries.is_null() {
+                warnings.push(format!("{origin}: {key}: expected {shape} entries"));
+            }
+            None
+        }
+    }
+}
+
 fn read_optional(path: &Path, warnings: &mut Vec<String>) -> Option<String> {
     match std::fs::read_to_string(path) {
         Ok(t) => Some(t),

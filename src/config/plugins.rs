@@ -76,33 +76,17 @@ struct Entry {
 /// Reads plugins.yaml (`plugins: {NAME: {...}}`); what is wrong with an entry is a warning
 /// naming it, and the others load.
 pub fn load(text: &str, origin: &str, warnings: &mut Vec<String>) -> Vec<Plugin> {
-    let doc: serde_yaml::Value = match serde_yaml::from_str(text) {
-        Ok(v) => v,
-        Err(e) => {
-            warnings.push(format!("{origin}: not valid YAML ({e}); no plugins loaded"));
-            return Vec::new();
-        }
-    };
-    let entries = match doc.get("plugins") {
-        Some(p) => p.clone(),
-        None if doc.is_null() => return Vec::new(),
-        None => {
-            warnings.push(format!(
-                "{origin}: expected `plugins:` with one entry per plugin; no plugins loaded"
-            ));
-            return Vec::new();
-        }
-    };
-    let Some(map) = entries.as_mapping() else {
-        if !entries.is_null() {
-            warnings.push(format!(
-                "{origin}: plugins: expected `NAME: {{key, scopes, command, …}}` entries"
-            ));
-        }
+    let Some(map) = super::named_entries(
+        text,
+        origin,
+        "plugins",
+        "`NAME: {key, scopes, command, …}`",
+        warnings,
+    ) else {
         return Vec::new();
     };
     let mut plugins = Vec::new();
-    for (name, body) in map {
+    for (name, body) in &map {
         let name = name.as_str().unwrap_or_default().to_string();
         let at = format!("{origin}: plugin {name}");
         match serde_yaml::from_value::<Entry>(body.clone()) {
