@@ -185,3 +185,35 @@ pub fn key_clashes(plan: &k9s::Plan, into: &Path) -> Vec<String> {
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_k9s_directory_is_found_as_k9s_finds_it() {
+        assert_eq!(
+            k9s_dir_from(Some("/cfg/k9s-here"), Some("/xdg")),
+            Some(PathBuf::from("/cfg/k9s-here"))
+        );
+        assert_eq!(
+            k9s_dir_from(Some(""), Some("/xdg")),
+            Some(PathBuf::from("/xdg/k9s"))
+        );
+        let default = k9s_dir_from(None, None).unwrap_or_default();
+        assert!(default.ends_with("k9s"), "{}", default.display());
+    }
+
+    #[test]
+    fn a_file_is_written_replaced_or_kept_by_who_wrote_it() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let ours = dir.path().join("ours.yaml");
+        let theirs = dir.path().join("theirs.yaml");
+        let _ = std::fs::write(&ours, format!("{} from x\nplugins:\n", k9s::MARK));
+        let _ = std::fs::write(&theirs, "plugins:\n");
+        assert_eq!(fate(&dir.path().join("new.yaml"), false), Fate::Write);
+        assert_eq!(fate(&ours, false), Fate::KeepOurs);
+        assert_eq!(fate(&ours, true), Fate::Replace);
+        assert_eq!(fate(&theirs, true), Fate::KeepTheirs);
+    }
+}
