@@ -240,6 +240,56 @@ async fn keep_book(
 }
 
 /// Usage by (namespace, name) from the metrics API, or None when it is not served.
+/// The metrics API's list, only the fields read: at 100k pods a whole JSON tree of it was a
+/// hundred megabytes every reading.
+#[derive(serde::Deserialize)]
+struct MetricsList {
+    #[serde(default)]
+    items: Vec<MetricsItem>,
+}
+
+#[derive(serde::Deserialize)]
+struct MetricsItem {
+    #[serde(default)]
+    metadata: MetricsName,
+    /// Pods report per container, nodes as a whole.
+    #[serde(default)]
+    containers: Option<Vec<ContainerUsage>>,
+    #[serde(default)]
+    usage: UsageFields,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct MetricsName {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    namespace: String,
+}
+
+#[derive(serde::Deserialize)]
+struct ContainerUsage {
+    #[serde(default)]
+    usage: UsageFields,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct UsageFields {
+    #[serde(default)]
+    cpu: super::slim_pod::Quantity,
+    #[serde(default)]
+    memory: super::slim_pod::Quantity,
+}
+
+impl UsageFields {
+    fn amounts(&self) -> Amounts {
+        Amounts {
+            cpu: self.cpu.text().and_then(|t| millicores(&t)).unwrap_or(0),
+            mem: self.memory.text().and_then(|t| bytes(&t)).unwrap_or(0),
+        }
+    }
+}
+
 async fn read_metrics(
     client: &Client,
     path: &str,
@@ -249,7 +299,7 @@ async fn read_metrics(
         let req = http::Request::get(path)
             .body(Vec::new())
             .map_err(kube::Error::HttpError)?;
-        client.request::<Value>(req).await
+        client.request::<MetricsList>(req).await
     })
     .await;
     let list = match got {
@@ -258,29 +308,19 @@ async fn read_metrics(
         Err(Some(kube::Error::Api(e))) if e.code == 404 || e.code == 503 => return Ok(None),
         Err(_) => return Err(()),
     };
-    let mut out = HashMap::new();
-    for item in list["items"].as_array().into_iter().flatten() {
-        let key = (
-            item["metadata"]["namespace"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            item["metadata"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-        );
-        let mut a = Amounts::default();
-        // Pods report per container; nodes as a whole.
-        let parts: Vec<&Value> = match item["containers"].as_array() {
-            Some(cs) => cs.iter().map(|c| &c["usage"]).collect(),
-            None => vec![&item["usage"]],
+    let mut out = HashMap::with_capacity(list.items.len());
+    for item in list.items {
+        let a = match &item.containers {
+            Some(cs) => cs.iter().fold(Amounts::default(), |sum, c| {
+                let u = c.usage.amounts();
+                Amounts {
+                    cpu: sum.cpu + u.cpu,
+                    mem: sum.mem + u.mem,
+                }
+            }),
+            None => item.usage.amounts(),
         };
-        for u in parts {
-            a.cpu += u["cpu"].as_str().and_then(millicores).unwrap_or(0);
-            a.mem += u["memory"].as_str().and_then(bytes).unwrap_or(0);
-        }
-        out.insert(key, a);
+        out.insert((item.metadata.namespace, item.metadata.name), a);
     }
     Ok(Some(out))
 }

@@ -4,7 +4,7 @@
 
 use super::app::App;
 use crate::config::theme::Theme;
-use crossterm::event::{self, Event, KeyEvent, KeyEventKind};
+use crossterm::event::{self, Event, KeyEvent, KeyEventKind, MouseEventKind};
 use ratatui::DefaultTerminal;
 use std::io;
 use std::sync::Arc;
@@ -65,7 +65,17 @@ impl Reader {
                     Ok(false) => continue,
                     Ok(true) => match event::read() {
                         Ok(Event::Key(key)) if key.kind == KeyEventKind::Press => Input::Key(key),
-                        Ok(Event::Mouse(m)) => Input::Mouse(m),
+                        // Clicks and the wheel; moves and drags (reported too) are not input.
+                        Ok(Event::Mouse(m))
+                            if matches!(
+                                m.kind,
+                                MouseEventKind::Down(_)
+                                    | MouseEventKind::ScrollDown
+                                    | MouseEventKind::ScrollUp
+                            ) =>
+                        {
+                            Input::Mouse(m)
+                        }
                         Ok(Event::Resize(w, h)) => Input::Resize(w, h),
                         Ok(_) => continue,
                         Err(e) => Input::Failed(e),
