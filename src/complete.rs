@@ -50,34 +50,41 @@ pub fn contexts(current: &OsStr) -> Vec<CompletionCandidate> {
 }
 
 /// Reads from the cluster of the current context, within the time limit; nothing when it is
-/// slow, unreachable or refuses.
+/// slow, unreachable or refuses. The read runs on a thread of its own: an exec credential
+/// plugin that hangs (an expired SSO login) blocks that thread, not the shell, which gets its
+/// (empty) answer when the time is up and kx exits.
 fn from_cluster<F, Fut>(read: F) -> Vec<String>
 where
-    F: FnOnce(kube::Client, String) -> Fut,
+    F: FnOnce(kube::Client, String) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Option<Vec<String>>>,
 {
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
-        return Vec::new();
-    };
-    rt.block_on(async {
-        tokio::time::timeout(limit(), async {
-            let source = Source {
-                request_timeout: Some(limit()),
-                ..Source::default()
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("kx-complete".into())
+        .spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
             };
-            let found = crate::cluster::connect::find(&source).await.ok()?;
-            let namespace = found.config.default_namespace.clone();
-            let client = crate::cluster::connect::client(found.config).ok()?;
-            read(client, namespace).await
-        })
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_default()
-    })
+            let got = rt.block_on(async {
+                let source = Source {
+                    request_timeout: Some(limit()),
+                    ..Source::default()
+                };
+                let found = crate::cluster::connect::find(&source).await.ok()?;
+                let namespace = found.config.default_namespace.clone();
+                let client = crate::cluster::connect::client(found.config).ok()?;
+                read(client, namespace).await
+            });
+            let _ = tx.send(got.unwrap_or_default());
+            rt.shutdown_background();
+        });
+    if spawned.is_err() {
+        return Vec::new();
+    }
+    rx.recv_timeout(limit()).unwrap_or_default()
 }
 
 async fn names_of(client: kube::Client, kind: &str, namespace: &str) -> Option<Vec<String>> {
@@ -127,10 +134,8 @@ pub fn targets(current: &OsStr) -> Vec<CompletionCandidate> {
         return matching(current, KINDS.iter().map(|k| format!("{k}/")));
     };
     let kind = kind.to_string();
-    let names = from_cluster(|client, ns| {
-        let kind = kind.clone();
-        async move { names_of(client, &kind, &ns).await }
-    });
+    let wanted = kind.clone();
+    let names = from_cluster(move |client, ns| async move { names_of(client, &wanted, &ns).await });
     matching(current, names.into_iter().map(|n| format!("{kind}/{n}")))
 }
 

@@ -150,6 +150,24 @@ async fn a_server_that_never_answers_gives_no_suggestions_within_the_time_limit(
         assert!(namespaces.is_empty(), "{namespaces:?}");
         assert!(took < ceiling, "limit {limit} ms took {took:?}");
     }
+    // A credential plugin that hangs (an expired SSO login waiting for a browser) does not
+    // hold the shell either.
+    let hung = dir.path().join("hung");
+    std::fs::write(
+        &hung,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: hung\nclusters:\n- name: hung\n  cluster:\n    server: http://127.0.0.1:{port}\ncontexts:\n- name: hung\n  context:\n    cluster: hung\n    user: u\nusers:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: sleep\n      args: [\"30\"]\n      interactiveMode: Never\n"
+        ),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let namespaces = complete(&hung, &["-n", ""], &[("KX_COMPLETE_TIMEOUT_MS", "500")]).await;
+    assert!(namespaces.is_empty(), "{namespaces:?}");
+    assert!(
+        started.elapsed() < Duration::from_millis(3000),
+        "{:?}",
+        started.elapsed()
+    );
     // Local values still come: the context is read from the file, not the server.
     let contexts = complete(&kc, &["--context", ""], &[]).await;
     assert_eq!(contexts, vec!["silent"]);

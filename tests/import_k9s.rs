@@ -80,14 +80,15 @@ fn a_dry_run_says_everything_and_writes_nothing() {
         "hotkey broken: shortcut \"Meta-Q\"",
         "plugin groups: uses $GROUPS",
         "plugin piped: pipes its output",
-        "plugin container-logs: runs bash with names put into its script",
+        "plugin container-logs: its bash -c script runs as a kx shell plugin",
         // Keys kx takes first.
         "plugin reconcile: R is kx's restart key",
         "hotkey ingresses: G is kx's bottom key",
         // And the files, as they would be.
         "would write",
         "    default_view: \"deploy\"",
-        "    args: [\"-c\", \"kubectl logs -n $NAMESPACE $NAME -c $CONTAINER | less\"]",
+        "    command: \"kubectl logs -n $NAMESPACE $NAME -c $CONTAINER | less\"",
+        "    shell: \"bash\"",
         "    row.selected: { fg: \"#011627\", bg: \"#1e90ff\" }",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
@@ -123,23 +124,28 @@ fn the_import_writes_files_kx_loads_and_a_rerun_keeps_them_unless_forced() {
 
     // A re-run leaves its own files alone without --force...
     let plugins = into.path().join("plugins.yaml");
-    let edited = std::fs::read_to_string(&plugins).unwrap() + "# my note\n";
-    std::fs::write(&plugins, &edited).unwrap();
+    let first = std::fs::read_to_string(&plugins).unwrap();
     let out = kx(into.path(), &["import", "k9s"], Some(&from));
     assert!(
         stdout(&out).contains("left alone: ") && stdout(&out).contains("--force replaces it"),
         "{}",
         stdout(&out)
     );
-    assert_eq!(std::fs::read_to_string(&plugins).unwrap(), edited);
-    // ...and replaces them with it.
+    // ...replaces them with it...
     let out = kx(into.path(), &["import", "k9s", "--force"], Some(&from));
-    assert!(stdout(&out).contains("replaced "), "{}", stdout(&out));
-    assert!(
-        !std::fs::read_to_string(&plugins)
-            .unwrap()
-            .contains("# my note")
+    assert_eq!(
+        stdout(&out).matches("replaced ").count(),
+        4,
+        "{}",
+        stdout(&out)
     );
+    assert_eq!(std::fs::read_to_string(&plugins).unwrap(), first);
+    // ...but not one the user edited since: that is theirs now.
+    let edited = first + "# my note\n";
+    std::fs::write(&plugins, &edited).unwrap();
+    let out = kx(into.path(), &["import", "k9s", "--force"], Some(&from));
+    assert!(stdout(&out).contains("edited since"), "{}", stdout(&out));
+    assert_eq!(std::fs::read_to_string(&plugins).unwrap(), edited);
 }
 
 #[test]

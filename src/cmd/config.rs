@@ -96,8 +96,9 @@ fn plugin_table(plugins: &[crate::config::plugins::Plugin]) -> String {
         if p.writes {
             how.push("writes (off under --readonly)");
         }
-        if p.shell {
-            how.push("through sh");
+        let through = p.shell.as_ref().map(|sh| format!("through {sh}"));
+        if let Some(t) = &through {
+            how.push(t);
         }
         if p.marked == crate::config::plugins::Marked::All {
             how.push("once for all marked rows");

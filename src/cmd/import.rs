@@ -84,16 +84,14 @@ pub fn run_k9s(args: ImportK9sArgs) -> anyhow::Result<ExitCode> {
                 "left alone: {} (an earlier import wrote it; --force replaces it)",
                 path.display()
             ),
+            (Fate::KeepEdited, _) => format!(
+                "left alone: {} (an earlier import wrote it and it was edited since; move it aside to import again)",
+                path.display()
+            ),
             (Fate::Write, true) => format!("would write {}", path.display()),
             (Fate::Replace, true) => format!("would replace {}", path.display()),
             (Fate::Write | Fate::Replace, false) => {
-                let write = || -> std::io::Result<()> {
-                    if let Some(parent) = path.parent() {
-                        std::fs::create_dir_all(parent)?;
-                    }
-                    std::fs::write(&path, text)
-                };
-                if let Err(e) = write() {
+                if let Err(e) = import::write(&path, text, &fate) {
                     eprintln!("kx import k9s: cannot write {}: {e}", path.display());
                     return Ok(ExitCode::from(1));
                 }
@@ -106,7 +104,7 @@ pub fn run_k9s(args: ImportK9sArgs) -> anyhow::Result<ExitCode> {
             }
         };
         println!("{said}");
-        if args.dry_run && matches!(fate, Fate::Write | Fate::Replace | Fate::KeepTheirs) {
+        if args.dry_run && fate != Fate::KeepOurs {
             for line in text.lines() {
                 println!("    {line}");
             }

@@ -1,6 +1,7 @@
 //! plugins.yaml: the user's own commands on keys, per resource scope. A plugin is an argv
 //! with variables (`$NAME`, `$COL-IMAGE`, …) filled from the selected rows; it never goes
-//! through a shell unless it says `shell: true`, and then every value is quoted for it.
+//! through a shell unless it says `shell: true` (or names one: `shell: bash`), and then the
+//! values are the script's parameters, never part of its text.
 //! Pure: parsing, checking and expanding; running is the UI's.
 
 use super::keys::{Key, parse_chord};
@@ -47,8 +48,8 @@ pub struct Plugin {
     /// It changes the cluster: not run under --readonly.
     pub writes: bool,
     pub marked: Marked,
-    /// The command is a `sh -c` script (variables are quoted into it).
-    pub shell: bool,
+    /// The shell the command is a script for (`shell: true` is sh); None: an argv.
+    pub shell: Option<String>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -70,7 +71,7 @@ struct Entry {
     #[serde(default)]
     marked: Option<String>,
     #[serde(default)]
-    shell: bool,
+    shell: Option<serde_yaml::Value>,
 }
 
 /// Reads plugins.yaml (`plugins: {NAME: {...}}`); what is wrong with an entry is a warning
@@ -92,7 +93,10 @@ pub fn load(text: &str, origin: &str, warnings: &mut Vec<String>) -> Vec<Plugin>
         match serde_yaml::from_value::<Entry>(body.clone()) {
             Ok(e) => match build(name, e) {
                 Ok(p) => {
-                    warnings.extend(unknown_variables(&p).map(|v| format!("{at}: {v}")));
+                    // A shell plugin's script has the shell's own variables too.
+                    if p.shell.is_none() {
+                        warnings.extend(unknown_variables(&p).map(|v| format!("{at}: {v}")));
+                    }
                     plugins.push(p);
                 }
                 Err(why) => warnings.push(format!("{at}: {why}; not loaded")),
@@ -131,6 +135,30 @@ fn build(name: String, e: Entry) -> Result<Plugin, String> {
             ));
         }
     };
+    let shell = match &e.shell {
+        None | Some(serde_yaml::Value::Bool(false)) => None,
+        Some(serde_yaml::Value::Bool(true)) => Some("sh".to_string()),
+        Some(serde_yaml::Value::String(sh))
+            if !sh.trim().is_empty() && !sh.contains(char::is_whitespace) =>
+        {
+            Some(sh.clone())
+        }
+        Some(other) => {
+            return Err(format!(
+                "shell {other:?}: expected true (sh), false, or a shell's name (bash)"
+            ));
+        }
+    };
+    let per_row_in_command = parse(&e.command)
+        .unwrap_or_default()
+        .iter()
+        .any(Piece::per_row);
+    if marked == Marked::All && per_row_in_command {
+        return Err(
+            "with marked: all the command runs once: put $NAME, $CONTAINER and columns in args, which repeat for every marked row"
+                .into(),
+        );
+    }
     Ok(Plugin {
         name,
         keys,
@@ -142,7 +170,7 @@ fn build(name: String, e: Entry) -> Result<Plugin, String> {
         confirm: e.confirm,
         writes: e.writes,
         marked,
-        shell: e.shell,
+        shell,
     })
 }
 
@@ -152,7 +180,7 @@ fn unknown_variables(p: &Plugin) -> impl Iterator<Item = String> + '_ {
         .chain(&p.args)
         .flat_map(|text| parse(text).unwrap_or_default())
         .filter_map(|piece| match piece {
-            Piece::Var(v) if !known(&v) => Some(format!(
+            Piece::Var(v, _) if !known(&v) => Some(format!(
                 "${v} is not a variable kx fills (it has {}, and COL-<COLUMN>); it stays as written",
                 ROW_VARIABLES
                     .iter()
@@ -215,7 +243,9 @@ impl Plugin {
         let once = |text: &String| {
             let pieces = parse(text).unwrap_or_default();
             !pieces.iter().any(Piece::per_row)
-                && pieces.iter().any(|p| *p == Piece::Var("NAMESPACE".into()))
+                && pieces
+                    .iter()
+                    .any(|p| matches!(p, Piece::Var(v, _) if v == "NAMESPACE"))
         };
         once(&self.command) || self.args.iter().any(once)
     }
@@ -236,23 +266,28 @@ impl Plugin {
             let pieces = parse(arg).unwrap_or_else(|_| vec![Piece::Text(arg.clone())]);
             if pieces.iter().any(|p| p.per_row()) {
                 for &i in group {
-                    words.push(fill(&pieces, &|v| row(i, v).or_else(|| common(v)), false));
+                    words.push(fill(&pieces, &|v| row(i, v).or_else(|| common(v))));
                 }
             } else {
-                words.push(fill(&pieces, &lookup, false));
+                words.push(fill(&pieces, &lookup));
             }
         }
         let command_pieces =
             parse(&self.command).unwrap_or_else(|_| vec![Piece::Text(self.command.clone())]);
-        if self.shell {
-            let mut script = fill(&command_pieces, &lookup, true);
-            for w in &words {
-                script.push(' ');
-                script.push_str(&quote(w));
+        if let Some(sh) = &self.shell {
+            // `sh -c SCRIPT sh VALUE…`: the values are parameters, never part of the script;
+            // the arguments follow the script as more of them.
+            let mut values = Vec::new();
+            let mut script = shell_script(&command_pieces, &lookup, &mut values);
+            for w in words {
+                values.push(w);
+                script.push_str(&format!(" \"${{{}}}\"", values.len()));
             }
-            return vec!["sh".into(), "-c".into(), script];
+            let mut argv = vec![sh.clone(), "-c".into(), script, sh.clone()];
+            argv.extend(values);
+            return argv;
         }
-        let mut argv = vec![fill(&command_pieces, &lookup, false)];
+        let mut argv = vec![fill(&command_pieces, &lookup)];
         argv.extend(words);
         argv
     }
@@ -275,12 +310,14 @@ impl Plugin {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Piece {
     Text(String),
-    Var(String),
+    /// A variable's name, and how it was written (`$NAME`, `${NAME}`): a variable kx does not
+    /// fill stays exactly as written (a shell's own `${p}_x` too).
+    Var(String, String),
 }
 
 impl Piece {
     fn per_row(&self) -> bool {
-        matches!(self, Piece::Var(v) if v == "NAME" || v == "CONTAINER" || v.starts_with("COL-"))
+        matches!(self, Piece::Var(v, _) if v == "NAME" || v == "CONTAINER" || v.starts_with("COL-"))
     }
 }
 
@@ -294,7 +331,7 @@ fn parse(text: &str) -> Result<Vec<Piece>, String> {
             literal.push(c);
             continue;
         }
-        let var = match chars.peek().map(|(_, c)| *c) {
+        let (var, written) = match chars.peek().map(|(_, c)| *c) {
             Some('$') => {
                 chars.next();
                 literal.push('$');
@@ -310,7 +347,8 @@ fn parse(text: &str) -> Result<Vec<Piece>, String> {
                         None => return Err(format!("{text:?}: ${{ without a closing }}")),
                     }
                 }
-                v
+                let written = format!("${{{v}}}");
+                (v, written)
             }
             Some(c) if c.is_ascii_alphabetic() || c == '_' => {
                 let mut v = String::new();
@@ -325,7 +363,8 @@ fn parse(text: &str) -> Result<Vec<Piece>, String> {
                     v.push(c);
                     chars.next();
                 }
-                v
+                let written = format!("${v}");
+                (v, written)
             }
             _ => {
                 literal.push('$');
@@ -335,7 +374,7 @@ fn parse(text: &str) -> Result<Vec<Piece>, String> {
         if !literal.is_empty() {
             pieces.push(Piece::Text(std::mem::take(&mut literal)));
         }
-        pieces.push(Piece::Var(var));
+        pieces.push(Piece::Var(var, written));
     }
     if !literal.is_empty() {
         pieces.push(Piece::Text(literal));
@@ -343,19 +382,76 @@ fn parse(text: &str) -> Result<Vec<Piece>, String> {
     Ok(pieces)
 }
 
-/// The text with its variables filled (quoted for a shell with `for_shell`); an unknown
-/// variable stays as written.
-fn fill(pieces: &[Piece], lookup: &dyn Fn(&str) -> Option<String>, for_shell: bool) -> String {
+/// The text with its variables filled; a variable kx does not fill stays as written.
+fn fill(pieces: &[Piece], lookup: &dyn Fn(&str) -> Option<String>) -> String {
     let mut out = String::new();
     for p in pieces {
         match p {
             Piece::Text(t) => out.push_str(t),
-            Piece::Var(v) => match lookup(v) {
-                Some(value) if for_shell => out.push_str(&quote(&value)),
+            Piece::Var(v, written) => match lookup(v) {
                 Some(value) => out.push_str(&value),
-                None => {
-                    out.push('$');
-                    out.push_str(v);
+                None => out.push_str(written),
+            },
+        }
+    }
+    out
+}
+
+/// A `shell: true` plugin's script: each variable kx fills becomes a positional parameter
+/// (its value goes in `values`), quoted for where it stands — outside quotes `"${N}"`, inside
+/// double quotes `${N}`, inside single quotes `'"${N}"'` — so sh never reads a value as
+/// code, wherever the plugin put the variable. Variables kx does not fill are the shell's.
+fn shell_script(
+    pieces: &[Piece],
+    lookup: &dyn Fn(&str) -> Option<String>,
+    values: &mut Vec<String>,
+) -> String {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Quote {
+        Out,
+        Single,
+        Double,
+    }
+    let (mut quote, mut escaped) = (Quote::Out, false);
+    let mut out = String::new();
+    for p in pieces {
+        match p {
+            Piece::Text(t) => {
+                for c in t.chars() {
+                    out.push(c);
+                    if escaped {
+                        escaped = false;
+                        continue;
+                    }
+                    quote = match (quote, c) {
+                        (Quote::Single, '\'') => Quote::Out,
+                        (Quote::Single, _) => Quote::Single,
+                        (q, '\\') => {
+                            escaped = true;
+                            q
+                        }
+                        (Quote::Out, '\'') => Quote::Single,
+                        (Quote::Out, '"') => Quote::Double,
+                        (Quote::Double, '"') => Quote::Out,
+                        (q, _) => q,
+                    };
+                }
+            }
+            // `\$NAME` is sh's literal dollar: left as written.
+            Piece::Var(_, written) if escaped => {
+                escaped = false;
+                out.push_str(written);
+            }
+            Piece::Var(v, written) => match lookup(v) {
+                None => out.push_str(written),
+                Some(value) => {
+                    values.push(value);
+                    let n = values.len();
+                    out.push_str(&match quote {
+                        Quote::Out => format!("\"${{{n}}}\""),
+                        Quote::Double => format!("${{{n}}}"),
+                        Quote::Single => format!("'\"${{{n}}}\"'"),
+                    });
                 }
             },
         }

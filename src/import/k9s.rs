@@ -79,8 +79,13 @@ fn resource_name(value: &str) -> String {
 pub fn translate(files: &K9sFiles, source: &str) -> Result<Plan, String> {
     let mut plan = Plan::default();
     let header = format!("{MARK} from {source}; a re-run with --force replaces this file.\n");
+    let header = header.as_str();
     let mut settings = String::new();
     let mut hotkeys = String::new();
+    // Names written into hotkeys.yaml and plugins.yaml: one entry per name (k9s merges
+    // plugins.yaml with plugins/*.yaml, and an alias may share a hotkey's name).
+    let mut hotkey_names = std::collections::BTreeSet::new();
+    let mut plugin_names = std::collections::BTreeSet::new();
     let mut hotkey_count = 0;
     let mut plugins = String::new();
     let mut plugin_count = 0;
@@ -253,6 +258,12 @@ pub fn translate(files: &K9sFiles, source: &str) -> Result<Plan, String> {
                     .chain(rest)
                     .collect::<Vec<_>>()
                     .join(" ");
+                if !hotkey_names.insert(name.clone()) {
+                    plan.skipped.push(format!(
+                        "alias {name}: a second view of that name; the first one is kept"
+                    ));
+                    continue;
+                }
                 let _ = writeln!(hotkeys, "  {}:\n    view: {}", quoted(&name), quoted(&view));
                 hotkey_count += 1;
                 views.push(name);
@@ -298,6 +309,12 @@ pub fn translate(files: &K9sFiles, source: &str) -> Result<Plan, String> {
                     .push(format!("hotkey {name}: no command to open; skipped"));
                 continue;
             };
+            if hotkey_names.contains(&name) {
+                plan.skipped.push(format!(
+                    "hotkey {name}: an alias with arguments has that name already; skipped"
+                ));
+                continue;
+            }
             let shortcut = v["shortCut"].as_str().unwrap_or_default();
             let keys = match key(shortcut) {
                 Ok(k) => k,
@@ -322,6 +339,7 @@ pub fn translate(files: &K9sFiles, source: &str) -> Result<Plan, String> {
                 ));
             }
             hotkey_count += 1;
+            hotkey_names.insert(name.clone());
             names.push(name);
         }
         if !names.is_empty() {
@@ -341,11 +359,19 @@ pub fn translate(files: &K9sFiles, source: &str) -> Result<Plan, String> {
             .unwrap_or_default();
         for (k, v) in &map {
             let name = text(k).unwrap_or_default();
+            if plugin_names.contains(&name) {
+                plan.skipped.push(format!(
+                    "plugin {name} in {}: defined before; the first one is kept",
+                    file.0
+                ));
+                continue;
+            }
             match plugin(&name, v) {
                 Ok((yaml, notes)) => {
                     plugins.push_str(&yaml);
                     plan.skipped.extend(notes);
                     plugin_count += 1;
+                    plugin_names.insert(name.clone());
                     names.push(name);
                 }
                 Err(why) => plan.skipped.push(format!("plugin {name}: {why}; skipped")),
@@ -477,7 +503,24 @@ fn plugin(name: &str, v: &Value) -> Result<(String, Vec<String>), String> {
         .filter_map(text)
         .map(|a| rename_variables(&a, containers))
         .collect::<Result<_, _>>()?;
-    let command = rename_variables(command, containers)?;
+    let mut command = rename_variables(command, containers)?;
+    let mut args = args;
+    // `bash -c SCRIPT …`: a kx shell plugin, so names reach the script as parameters (k9s
+    // pastes them into the script's text).
+    let program = command.rsplit('/').next().unwrap_or_default().to_string();
+    let mut shell = None;
+    if ["sh", "bash", "zsh", "dash", "ksh"].contains(&program.as_str())
+        && args.first().is_some_and(|a| a == "-c")
+        && args.len() >= 2
+    {
+        shell = Some(program);
+        command = args[1].clone();
+        args = args[2..].to_vec();
+        notes.push(format!(
+            "plugin {name}: its {} -c script runs as a kx shell plugin: names reach it as parameters, never as code",
+            shell.as_deref().unwrap_or("sh")
+        ));
+    }
     let mut out = format!(
         "  {}:\n    key: {}\n    scopes: [{}]\n    command: {}\n",
         quoted(name),
@@ -502,6 +545,9 @@ fn plugin(name: &str, v: &Value) -> Result<(String, Vec<String>), String> {
                 .join(", ")
         );
     }
+    if let Some(sh) = &shell {
+        let _ = writeln!(out, "    shell: {}", quoted(sh));
+    }
     if v["background"].as_bool() == Some(true) {
         out.push_str("    output: background\n");
         notes.push(format!(
@@ -517,12 +563,6 @@ fn plugin(name: &str, v: &Value) -> Result<(String, Vec<String>), String> {
     if v["override"].as_bool() == Some(true) {
         notes.push(format!(
             "plugin {name}: override: kx's own keys always win (kx config check names a clash)"
-        ));
-    }
-    let shells = ["sh", "bash", "zsh", "/bin/sh", "/bin/bash", "/usr/bin/env"];
-    if shells.contains(&command.as_str()) && args.iter().any(|a| a.contains('$')) {
-        notes.push(format!(
-            "plugin {name}: runs {command} with names put into its script as k9s does; kx's `shell: true` would quote them"
         ));
     }
     Ok((out, notes))

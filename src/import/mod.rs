@@ -136,25 +136,80 @@ pub fn validate(plan: &k9s::Plan) -> Result<(), Vec<String>> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fate {
     Write,
-    /// An earlier import's file, replaced (--force).
+    /// An earlier import's file, as it wrote it: replaced (--force).
     Replace,
     /// An earlier import's file, kept (no --force).
     KeepOurs,
-    /// A file the user wrote (or `kx config init` did): never touched.
+    /// An earlier import's file that was edited since: kept, even with --force.
+    KeepEdited,
+    /// A file the user wrote (or `kx config init` did), or anything that is not a plain
+    /// file (a symlink, a folder): never touched.
     KeepTheirs,
 }
 
+fn checksum(body: &str) -> String {
+    format!("{:08x}", crc32fast::hash(body.as_bytes()))
+}
+
+/// The text as written: its first line (the mark) ends with the checksum of the rest, so a
+/// re-run can tell its own file, untouched, from one the user edited since.
+pub fn stamp(text: &str) -> String {
+    match text.split_once('\n') {
+        Some((first, rest)) => format!("{first} (checksum {})\n{rest}", checksum(rest)),
+        None => text.to_string(),
+    }
+}
+
 pub fn fate(path: &Path, force: bool) -> Fate {
-    match std::fs::read_to_string(path) {
-        Err(_) if !path.exists() => Fate::Write,
-        Ok(text) if text.starts_with(k9s::MARK) => {
-            if force {
-                Fate::Replace
-            } else {
-                Fate::KeepOurs
-            }
+    let meta = match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Fate::Write,
+        Err(_) => return Fate::KeepTheirs,
+        Ok(m) => m,
+    };
+    if !meta.file_type().is_file() {
+        return Fate::KeepTheirs;
+    }
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Fate::KeepTheirs;
+    };
+    if !text.starts_with(k9s::MARK) {
+        return Fate::KeepTheirs;
+    }
+    let (first, rest) = text.split_once('\n').unwrap_or((&text, ""));
+    let untouched = first
+        .rsplit_once("(checksum ")
+        .and_then(|(_, sum)| sum.strip_suffix(')'))
+        .is_some_and(|sum| sum == checksum(rest));
+    match (untouched, force) {
+        (false, _) => Fate::KeepEdited,
+        (true, true) => Fate::Replace,
+        (true, false) => Fate::KeepOurs,
+    }
+}
+
+/// Writes a file of the plan: a new one only if it is still not there (never through a
+/// symlink put there meanwhile); a replaced one through a temporary file and a rename.
+pub fn write(path: &Path, text: &str, fate: &Fate) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let text = stamp(text);
+    match fate {
+        Fate::Write => {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)?;
+            f.write_all(text.as_bytes())
         }
-        _ => Fate::KeepTheirs,
+        Fate::Replace => {
+            let dir = path.parent().unwrap_or(Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+            tmp.write_all(text.as_bytes())?;
+            tmp.persist(path).map(|_| ()).map_err(|e| e.error)
+        }
+        _ => Ok(()),
     }
 }
 
@@ -209,11 +264,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let ours = dir.path().join("ours.yaml");
         let theirs = dir.path().join("theirs.yaml");
-        let _ = std::fs::write(&ours, format!("{} from x\nplugins:\n", k9s::MARK));
+        let _ = std::fs::write(&ours, stamp(&format!("{} from x\nplugins:\n", k9s::MARK)));
         let _ = std::fs::write(&theirs, "plugins:\n");
         assert_eq!(fate(&dir.path().join("new.yaml"), false), Fate::Write);
         assert_eq!(fate(&ours, false), Fate::KeepOurs);
         assert_eq!(fate(&ours, true), Fate::Replace);
         assert_eq!(fate(&theirs, true), Fate::KeepTheirs);
+        // Edited since the import: kept even with --force.
+        let edited = std::fs::read_to_string(&ours).unwrap_or_default() + "  mine: {}\n";
+        let _ = std::fs::write(&ours, edited);
+        assert_eq!(fate(&ours, true), Fate::KeepEdited);
+        // A symlink (even one to nowhere) is never written through.
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("link.yaml");
+            let _ = std::os::unix::fs::symlink(dir.path().join("elsewhere.yaml"), &link);
+            assert_eq!(fate(&link, true), Fate::KeepTheirs);
+        }
     }
 }

@@ -32,6 +32,9 @@ pub struct PluginLaunch {
     pub background: bool,
     /// KUBECONFIG for the plugin, so its kubectl talks to the cluster kx shows.
     pub kubeconfig: Option<String>,
+    /// The kubeconfig context kx shows, pinned for the plugin (the file's current-context
+    /// may be another one); None in the demo and in a pod, which have one.
+    pub context: Option<String>,
 }
 
 /// How a session on the terminal ended, for the footer.

@@ -35,6 +35,9 @@ pub struct App {
     pub(crate) pending_view: Option<String>,
     /// The last click's line and time, for double-clicks.
     pub(super) last_click: Option<(u16, u64)>,
+    /// A hotkey's view is being opened: its words name a resource, never a hotkey again (a
+    /// hotkey `pods: pods` would call itself forever).
+    pub(super) opening_hotkey: bool,
     /// A shell or attach is being prepared or runs: one terminal, one session.
     exec_busy: bool,
 }
@@ -74,6 +77,7 @@ impl App {
             pending_open: Some("pods".to_string()),
             pending_view: None,
             last_click: None,
+            opening_hotkey: false,
         }
     }
 

@@ -40,7 +40,10 @@ impl App {
             "pulse" | "pu" => self.pulse_command(&rest),
             "xray" | "x" => self.xray_command(&rest),
             "ctx" | "context" | "contexts" => self.context_command(rest.first().copied()),
-            name if rest.is_empty() && self.session.hotkeys.iter().any(|h| h.name == name) => {
+            name if rest.is_empty()
+                && !self.opening_hotkey
+                && self.session.hotkeys.iter().any(|h| h.name == name) =>
+            {
                 let hotkey = self
                     .session
                     .hotkeys

@@ -152,6 +152,7 @@ pub async fn run(launch: Launch) -> Result<()> {
         Target::Demo(text) => demo_kubeconfig_file(text),
         Target::Kubeconfig(_) => None,
     };
+    session.pin_context = matches!(launch.target, Target::Kubeconfig(_));
     session.kubeconfig = match (&launch.target, &demo_kubeconfig) {
         (Target::Demo(_), Some(file)) => Some(file.path().display().to_string()),
         (Target::Demo(_), None) => None,
@@ -197,6 +198,14 @@ pub async fn run(launch: Launch) -> Result<()> {
         let start = Action::Command(format!("pf start {name}"));
         let _ = runtime.sender().send(Inbound::Action(start)).await;
     }
+    // A plugin on the terminal shares kx's process group: ctrl-c there must stop the plugin,
+    // not kx. With a handler registered (raw mode turns ctrl-c into a key anyway), SIGINT and
+    // SIGQUIT no longer end kx; programs kx starts get the default back when they exec.
+    #[cfg(unix)]
+    let _signals = (
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()),
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::quit()),
+    );
     let (input_tx, inputs) = mpsc::channel(256);
     let mut console = console::Terminal::open(input_tx, config.settings.mouse)?;
     let result = run_loop(app, runtime, inbound, &mut console, inputs, &config.theme).await;

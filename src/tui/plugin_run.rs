@@ -53,6 +53,48 @@ fn start_error(program: &str, e: &std::io::Error) -> String {
     }
 }
 
+/// The KUBECONFIG a plugin gets: kx's kubeconfig, and in front of it a file naming the
+/// context kx shows as current (kubectl takes the first current-context of the list), so the
+/// plugin acts on the cluster on screen whatever the file says. The file lives as long as the
+/// returned guard.
+fn plugin_kubeconfig(
+    kubeconfig: Option<&str>,
+    context: Option<&str>,
+) -> (Option<String>, Option<tempfile::NamedTempFile>) {
+    let Some(context) = context else {
+        return (kubeconfig.map(str::to_string), None);
+    };
+    let rest = kubeconfig
+        .map(str::to_string)
+        .or_else(|| std::env::var("KUBECONFIG").ok().filter(|k| !k.is_empty()))
+        .or_else(|| {
+            directories::BaseDirs::new()
+                .map(|b| b.home_dir().join(".kube/config").display().to_string())
+        });
+    let pin = tempfile::Builder::new()
+        .prefix("kx-plugin-context-")
+        .suffix(".kubeconfig")
+        .tempfile()
+        .and_then(|mut f| {
+            use std::io::Write;
+            let context = serde_json::to_string(context).unwrap_or_default();
+            write!(
+                f,
+                "apiVersion: v1\nkind: Config\ncurrent-context: {context}\n"
+            )?;
+            Ok(f)
+        });
+    match (pin, rest) {
+        (Ok(f), Some(rest)) => {
+            let joined = std::env::join_paths([f.path().to_path_buf(), rest.into()])
+                .ok()
+                .map(|p| p.to_string_lossy().into_owned());
+            (joined, Some(f))
+        }
+        (_, rest) => (rest, None),
+    }
+}
+
 fn command(argv: &[String], kubeconfig: Option<&str>) -> Option<std::process::Command> {
     let (program, args) = argv.split_first()?;
     let mut c = std::process::Command::new(program);
@@ -63,6 +105,22 @@ fn command(argv: &[String], kubeconfig: Option<&str>) -> Option<std::process::Co
     Some(c)
 }
 
+/// Kills a background plugin's whole process group when dropped (its screen closed): a
+/// `sh -c 'kubectl logs -f … | grep …'` leaves nothing running.
+struct Group(Option<u32>);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(pid) = self.0.and_then(|p| i32::try_from(p).ok()) {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+}
+
 /// On the terminal, one command line after the other; the loop gets the terminal back after.
 pub async fn foreground(launch: PluginLaunch, tx: mpsc::Sender<Inbound>) {
     let PluginLaunch {
@@ -70,9 +128,11 @@ pub async fn foreground(launch: PluginLaunch, tx: mpsc::Sender<Inbound>) {
         name,
         argvs,
         kubeconfig,
+        context,
         ..
     } = launch;
     let results = tokio::task::spawn_blocking(move || {
+        let (kubeconfig, _pin) = plugin_kubeconfig(kubeconfig.as_deref(), context.as_deref());
         argvs
             .iter()
             .filter_map(|argv| {
@@ -95,8 +155,10 @@ pub async fn background(launch: PluginLaunch, tx: mpsc::Sender<Inbound>) {
         name,
         argvs,
         kubeconfig,
+        context,
         ..
     } = launch;
+    let (kubeconfig, _pin) = plugin_kubeconfig(kubeconfig.as_deref(), context.as_deref());
     let mut results = Vec::new();
     for argv in &argvs {
         if argvs.len() > 1 {
@@ -113,6 +175,8 @@ pub async fn background(launch: PluginLaunch, tx: mpsc::Sender<Inbound>) {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        #[cfg(unix)]
+        c.process_group(0);
         let mut child = match c.spawn() {
             Ok(child) => child,
             Err(e) => {
@@ -120,6 +184,7 @@ pub async fn background(launch: PluginLaunch, tx: mpsc::Sender<Inbound>) {
                 continue;
             }
         };
+        let _group = Group(child.id());
         let (lines_tx, mut lines) = mpsc::channel::<String>(BATCH);
         if let Some(out) = child.stdout.take() {
             tokio::spawn(read_lines(out, lines_tx.clone()));
@@ -190,6 +255,7 @@ mod tests {
                 .collect(),
             background,
             kubeconfig: Some("/tmp/kx-test-kubeconfig".into()),
+            context: None,
         }
     }
 
@@ -264,5 +330,77 @@ mod tests {
             end,
             Some(("plugin p: 2 runs done (exit code 0)".to_string(), true))
         );
+    }
+
+    #[tokio::test]
+    async fn the_shown_context_is_pinned_in_front_of_the_kubeconfig() {
+        let (tx, rx) = mpsc::channel(100);
+        let mut l = launch(
+            vec![vec![
+                "sh",
+                "-c",
+                "IFS=:; set -- $KUBECONFIG; cat \"$1\"; echo \"then $2\"",
+            ]],
+            true,
+        );
+        l.context = Some("prod: \"eu\"".into());
+        background(l, tx).await;
+        let (lines, end) = collect(rx).await;
+        assert_eq!(
+            lines,
+            vec![
+                "apiVersion: v1",
+                "kind: Config",
+                "current-context: \"prod: \\\"eu\\\"\"",
+                "then /tmp/kx-test-kubeconfig"
+            ]
+        );
+        assert!(end.is_some_and(|(_, ok)| ok));
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn stopping_a_background_plugin_kills_what_it_started_too() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let pidfile = dir.path().join("pid");
+        let (tx, mut rx) = mpsc::channel(100);
+        let script = format!(
+            "sleep 60 & echo $! > {}; echo started; wait",
+            pidfile.display()
+        );
+        let task = tokio::spawn(background(
+            launch(vec![vec!["sh", "-c", &script]], true),
+            tx,
+        ));
+        // Wait for the grandchild to be there.
+        while let Some(m) = rx.recv().await {
+            if matches!(m, Inbound::Action(Action::PluginOutput(_, ref l)) if l.iter().any(|x| x == "started"))
+            {
+                break;
+            }
+        }
+        let pid: i32 = std::fs::read_to_string(&pidfile)
+            .unwrap_or_default()
+            .trim()
+            .parse()
+            .unwrap_or(0);
+        assert!(pid > 0);
+        task.abort();
+        let _ = task.await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let alive = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+                && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .unwrap_or_default()
+                    .contains(") Z ");
+            if !alive {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "sleep {pid} outlived its plugin"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 }

@@ -111,7 +111,12 @@ impl App {
                 }
                 effects
             }
-            _ => self.run_command(&h.command),
+            _ => {
+                self.opening_hotkey = true;
+                let effects = self.run_command(&h.command);
+                self.opening_hotkey = false;
+                effects
+            }
         }
     }
 
@@ -172,12 +177,18 @@ impl App {
         };
         let argvs = plugin.argvs(scope.rows.len(), &row, &common)?;
         let kubeconfig = session.kubeconfig.clone();
+        let context = session
+            .contexts
+            .contains(&session.context.name)
+            .then(|| session.context.name.clone())
+            .filter(|_| session.pin_context);
         Ok(PluginLaunch {
             id: self.data.take_id(),
             name: plugin.name.clone(),
             argvs,
             background: plugin.background,
             kubeconfig,
+            context,
         })
     }
 

@@ -59,6 +59,8 @@ pub struct Session {
     /// The kubeconfig file of the cluster shown, for plugins ($KUBECONFIG); None: kubectl's
     /// default.
     pub kubeconfig: Option<String>,
+    /// Whether plugins get the shown context pinned (a kubeconfig's context; not the demo's).
+    pub pin_context: bool,
 }
 
 /// The rows of the screen's body: the terminal less the header, crumbs and footer lines.
@@ -92,6 +94,7 @@ impl Session {
             plugins: Vec::new(),
             hotkeys: Vec::new(),
             kubeconfig: None,
+            pin_context: false,
         }
     }
 

@@ -141,36 +141,64 @@ fn marked_rows_run_once_each_or_once_with_every_row() {
     );
 }
 
-#[test]
-fn a_shell_plugin_gets_every_value_quoted_so_sh_reads_it_back_as_one_word() {
-    let p = one(
-        r#"plugins: {logs: {key: ctrl-l, scopes: [pods], shell: true, command: "echo $NAME | wc -c", args: ["$COL-IMAGE"]}}"#,
-    );
-    let argvs = run(&p, &rows()[..1]);
-    let [sh, c, script] = argvs[0].as_slice() else {
-        panic!("{argvs:?}")
-    };
-    assert_eq!((sh.as_str(), c.as_str()), ("sh", "-c"));
-    // The script is the plugin's text with each value as one quoted word.
-    let words = shell_words::split(script).unwrap_or_default();
-    assert_eq!(
-        words,
-        vec![
-            "echo",
-            "web 'quoted' $HOME; rm -rf /",
-            "|",
-            "wc",
-            "-c",
-            "nginx:1.27"
-        ]
-    );
-    // And a real sh agrees: the name comes out whole, nothing runs.
-    let out = std::process::Command::new("sh")
-        .args(["-c", &format!("printf '%s\\n' {}", quote(&rows()[0].1))])
+/// Runs an argv and returns its stdout.
+fn output_of(argv: &[String]) -> String {
+    std::process::Command::new(&argv[0])
+        .args(&argv[1..])
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default();
-    assert_eq!(out, "web 'quoted' $HOME; rm -rf /\n");
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_shell_plugin_passes_values_as_parameters_so_sh_never_reads_them_as_code() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let canary = dir.path().join("ran");
+    let mut rows = rows();
+    // A value that is code if sh ever reads it: in any quoting the plugin chose.
+    rows[0].2[0].1 = format!("$(touch {})`touch {}`", canary.display(), canary.display());
+    let p = one(
+        r#"plugins: {logs: {key: ctrl-l, scopes: [pods], shell: true, command: "printf '[%s]' $NAME \"$NAME\" '$NAME' \"x${COL-IMAGE}y\" \"$$HOME\" ${FILTER}", args: ["$CONTEXT"]}}"#,
+    );
+    let argvs = run(&p, &rows[..1]);
+    let out = output_of(&argvs[0]);
+    let name = "web 'quoted' $HOME; rm -rf /";
+    let image = &rows[0].2[0].1;
+    let home = std::env::var("HOME").unwrap_or_default();
+    assert_eq!(
+        out,
+        format!("[{name}][{name}][{name}][x{image}y][{home}][web][kind-kx]")
+    );
+    assert!(!canary.exists(), "a value ran as code");
+    // The shell's own variables stay its own, braces and all.
+    let p = one(
+        r#"plugins: {v: {key: ctrl-v, scopes: [pods], shell: true, command: "p=in; printf '%s' ${p}_x"}}"#,
+    );
+    assert_eq!(output_of(&run(&p, &rows[..1])[0]), "in_x");
+}
+
+#[test]
+fn with_marked_all_a_row_variable_belongs_in_args_and_a_shell_script_gets_each_row() {
+    let mut warnings = Vec::new();
+    let bad = load(
+        "plugins: {p: {key: x, scopes: [pods], command: \"kubectl delete pod $NAME\", shell: true, marked: all}}",
+        "plugins.yaml",
+        &mut warnings,
+    );
+    assert!(bad.is_empty());
+    assert!(
+        warnings[0].contains("with marked: all the command runs once"),
+        "{warnings:?}"
+    );
+    let p = one(
+        r#"plugins: {p: {key: x, scopes: [pods], command: "printf '<%s>' -n $NAMESPACE", shell: true, marked: all, args: [$NAME]}}"#,
+    );
+    let argvs = run(&p, &rows());
+    assert_eq!(argvs.len(), 1);
+    assert_eq!(
+        output_of(&argvs[0]),
+        "<-n><shop><web 'quoted' $HOME; rm -rf /><api>"
+    );
 }
 
 #[test]
@@ -224,7 +252,7 @@ plugins:
     let names: Vec<&str> = plugins.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, vec!["good", "unknownvar"]);
     let good = &plugins[0];
-    assert!(good.background && good.confirm && good.writes && !good.shell);
+    assert!(good.background && good.confirm && good.writes && good.shell.is_none());
     assert_eq!(good.marked, Marked::All);
     let said = warnings.join("\n");
     for expected in [

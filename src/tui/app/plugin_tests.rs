@@ -218,6 +218,11 @@ hotkeys:
     description: the shop's web pods
   prod: deploy -A @staging
   lost: pods @nowhere
+  pods:
+    key: shift-p
+    view: pods
+  ping: pong
+  pong: ping
 "#;
 
 fn with_hotkeys() -> App {
@@ -433,4 +438,24 @@ fn clicks_select_double_clicks_open_the_wheel_scrolls_and_crumbs_go_back() {
     click(&mut s, 2, 1, 30_000);
     assert_eq!(s.crumbs(), "pods");
     assert_eq!(selected(&s).as_deref(), Some("web-02"));
+}
+
+#[test]
+fn a_hotkey_named_like_its_view_or_two_naming_each_other_open_once_not_forever() {
+    let mut s = with_hotkeys();
+    // `pods: pods`: the view's word is the resource.
+    let effects = press(&mut s, 'P');
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Watch(k, _, _) if k.resource == "pods")),
+        "{effects:?}"
+    );
+    // `ping: pong`, `pong: ping`: one step, then `pong` is a resource name (unknown: said).
+    type_line(&mut s, ":ping");
+    assert!(
+        matches!(&s.message, Some(Message::Error(m)) if m.contains("pong")),
+        "{:?}",
+        s.message
+    );
 }

@@ -80,8 +80,14 @@ impl ConfirmRun {
             0 | 1 => String::new(),
             n => format!(" (and {} more, one per marked row)", n - 1),
         };
+        let on = self
+            .launch
+            .context
+            .as_ref()
+            .map(|c| format!(" on context {c}"))
+            .unwrap_or_default();
         format!(
-            "run plugin {}: {first}{more}? y yes · n no",
+            "run plugin {}{on}: {first}{more}? y yes · n no",
             self.launch.name
         )
     }
