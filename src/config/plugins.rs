@@ -238,6 +238,18 @@ impl Plugin {
             .collect())
     }
 
+    /// The `COL-…` variables it uses.
+    pub fn columns_used(&self) -> Vec<String> {
+        std::iter::once(&self.command)
+            .chain(&self.args)
+            .flat_map(|t| parse(t).unwrap_or_default())
+            .filter_map(|p| match p {
+                Piece::Var(v, _) if v.starts_with("COL-") => Some(v),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Whether `$NAMESPACE` appears in an argument not repeated per row (or the command).
     fn namespace_given_once(&self) -> bool {
         let once = |text: &String| {

@@ -450,6 +450,10 @@ impl Live {
     /// Puts `new` in the place of what was known of `subj`, and re-checks what that moves.
     fn replace(&mut self, subj: &Subject, new: Option<Prepared>) {
         let epoch = self.relisting.get(&subj.kind).copied().unwrap_or(0);
+        if new.is_none() && !self.namespaces.contains_key(&subj.namespace) {
+            // Gone from a namespace never seen: nothing to take out.
+            return;
+        }
         let ns = self.namespaces.entry(subj.namespace.clone()).or_default();
         let old = ns
             .kinds
@@ -523,6 +527,14 @@ impl Live {
         }
         for s in &affected {
             self.recheck(s);
+        }
+        // A namespace with nothing left goes (short-lived CI namespaces would pile up).
+        if self
+            .namespaces
+            .get(&subj.namespace)
+            .is_some_and(|ns| ns.objects == 0)
+        {
+            self.namespaces.remove(&subj.namespace);
         }
         self.generation += 1;
     }
@@ -910,6 +922,7 @@ mod tests {
         }
         assert!(live.is_empty());
         assert_eq!(live.objects(), 0);
+        assert!(live.namespaces.is_empty(), "empty namespaces are dropped");
         for ns in live.namespaces.values() {
             assert!(ns.kinds.values().all(HashMap::is_empty));
             assert!(ns.refs.is_empty(), "{:?}", ns.refs);

@@ -44,7 +44,10 @@ impl App {
                 self.last_click = None;
                 self.crumb_clicked(ev.column)
             }
-            MouseEventKind::Down(MouseButton::Left) if ev.row >= BODY_TOP => {
+            // The body: below the crumbs, above the footer (the last line).
+            MouseEventKind::Down(MouseButton::Left)
+                if ev.row >= BODY_TOP && ev.row + 1 < self.session.size.1 =>
+            {
                 let row = ev.row - BODY_TOP;
                 let double = self.last_click.is_some_and(|(r, t)| {
                     r == ev.row && at_ms.saturating_sub(t) <= DOUBLE_CLICK_MS
@@ -73,7 +76,7 @@ impl App {
         let mut x = 1usize;
         let mut target = None;
         for (i, s) in self.screens().iter().enumerate() {
-            let width = s.crumb().chars().count();
+            let width = ratatui::text::Span::raw(s.crumb()).width();
             if (x..x + width).contains(&(column as usize)) {
                 target = Some(i);
                 break;

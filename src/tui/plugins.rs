@@ -175,6 +175,20 @@ impl App {
                 v => column_value(v, &r.columns).map(str::to_string),
             }
         };
+        // A column the list does not have would reach the command as the text `$COL-…`.
+        if let Some(first) = scope.rows.first() {
+            for var in plugin.columns_used() {
+                if column_value(&var, &first.columns).is_none() {
+                    let have: Vec<&str> = first.columns.iter().map(|(c, _)| c.as_str()).collect();
+                    return Err(format!(
+                        "plugin {}: this list has no column {} (it has {}); not run",
+                        plugin.name,
+                        var.trim_start_matches("COL-"),
+                        have.join(", ")
+                    ));
+                }
+            }
+        }
         let argvs = plugin.argvs(scope.rows.len(), &row, &common)?;
         let kubeconfig = session.kubeconfig.clone();
         let context = session

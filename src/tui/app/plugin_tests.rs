@@ -459,3 +459,15 @@ fn a_hotkey_named_like_its_view_or_two_naming_each_other_open_once_not_forever()
         s.message
     );
 }
+
+#[test]
+fn a_column_the_list_does_not_have_stops_the_plugin_and_names_the_columns_it_has() {
+    let mut s = with_plugins();
+    s.session.plugins[0].args = vec!["$COL-NODE".into()];
+    assert!(press(&mut s, 'I').is_empty());
+    assert!(
+        matches!(&s.message, Some(Message::Error(m)) if m.contains("no column NODE (it has NAME, IMAGE)")),
+        "{:?}",
+        s.message
+    );
+}

@@ -21,6 +21,9 @@ pub struct PluginOutputScreen {
     offset: usize,
     /// Whether the view keeps to the newest line.
     follow: bool,
+    /// Lines dropped from the top when `offset` was last set: a view scrolled up stays on
+    /// its lines as older ones go.
+    dropped: u64,
 }
 
 impl PluginOutputScreen {
@@ -30,6 +33,7 @@ impl PluginOutputScreen {
             name: name.to_string(),
             offset: 0,
             follow: true,
+            dropped: 0,
         }
     }
 
@@ -70,7 +74,12 @@ impl Screen for PluginOutputScreen {
     }
 
     fn refresh(&mut self, cx: &mut Cx) {
-        let len = self.run(cx.data).map_or(0, |r| r.lines.len());
+        let (len, dropped) = self
+            .run(cx.data)
+            .map_or((0, 0), |r| (r.lines.len(), r.dropped));
+        let gone = usize::try_from(dropped.saturating_sub(self.dropped)).unwrap_or(usize::MAX);
+        self.offset = self.offset.saturating_sub(gone);
+        self.dropped = dropped;
         let last = len.saturating_sub(Self::page(cx.session.body_rows()));
         self.offset = if self.follow {
             last
