@@ -508,6 +508,20 @@ pub fn conflicts(
                 p.name.clone(),
                 format!("{chord} is also plugin {}'s, in the same scope", q.name),
             ));
+        } else if let Some(q) = plugins[..i].iter().find(|q| {
+            overlap(q)
+                && q.keys != p.keys
+                && (q.keys.starts_with(&p.keys) || p.keys.starts_with(&q.keys))
+        }) {
+            // `g` next to `g x`: one of the two can never be typed.
+            out.push((
+                p.name.clone(),
+                format!(
+                    "{chord} and plugin {}'s {} begin alike, in the same scope",
+                    q.name,
+                    super::keys::chord_display(&q.keys)
+                ),
+            ));
         }
     }
     out

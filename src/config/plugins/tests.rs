@@ -279,6 +279,8 @@ plugins:
   b: {key: ctrl-t, scopes: [pods], command: b}
   c: {key: ctrl-t, scopes: [deployments], command: c}
   d: {key: ctrl-t, scopes: [all], command: d}
+  e: {key: g, scopes: [pods], command: e}
+  f: {key: g x, scopes: [pods], command: f}
 "#,
         "plugins.yaml",
         &mut warnings,
@@ -294,6 +296,10 @@ plugins:
             (
                 "d".to_string(),
                 "ctrl-t is also plugin b's, in the same scope".to_string()
+            ),
+            (
+                "f".to_string(),
+                "g x and plugin e's g begin alike, in the same scope".to_string()
             ),
         ]
     );
