@@ -879,6 +879,20 @@ mod tests {
         };
         for step in 0..3000 {
             let kind = kinds[(next() % kinds.len() as u64) as usize];
+            if next() % 23 == 0 {
+                // A relist of the kind: everything of it comes again, then the list ends.
+                live.begin_relist(kind);
+                let again: Vec<Value> = now
+                    .iter()
+                    .filter(|(s, _)| s.kind == kind)
+                    .map(|(_, o)| o.clone())
+                    .collect();
+                for o in &again {
+                    live.upsert(o);
+                }
+                live.end_relist(kind);
+                continue;
+            }
             let obj = object(kind, next(), next());
             let subj = Subject::of(&obj);
             if next() % 4 == 0 {
