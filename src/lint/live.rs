@@ -237,6 +237,9 @@ pub struct Live {
     cluster: bool,
     namespaces: HashMap<String, Namespace>,
     findings: BTreeSet<Ranked>,
+    /// Findings per severity (info, warn, error), kept with `findings` so a view counts
+    /// none of them per frame.
+    counts: [usize; 3],
     /// Kinds being relisted, with the mark objects seen again get.
     relisting: HashMap<String, u32>,
     epochs: u32,
@@ -258,6 +261,7 @@ impl Live {
             cluster,
             namespaces: HashMap::new(),
             findings: BTreeSet::new(),
+            counts: [0; 3],
             relisting: HashMap::new(),
             epochs: 0,
             generation: 0,
@@ -270,6 +274,11 @@ impl Live {
 
     pub fn is_empty(&self) -> bool {
         self.findings.is_empty()
+    }
+
+    /// Findings per severity: info, warn, error.
+    pub fn counts(&self) -> [usize; 3] {
+        self.counts
     }
 
     /// Every finding, in report order.
@@ -315,6 +324,7 @@ impl Live {
         self.settings = settings;
         // What was shown under the old settings goes; each object is put back under the new.
         self.findings.clear();
+        self.counts = [0; 3];
         let mut all = Vec::new();
         for (ns_name, ns) in &mut self.namespaces {
             ns.bad = 0;
@@ -462,7 +472,10 @@ impl Live {
         // Its findings go; they are put back by the re-check below.
         if let Some(o) = &old {
             for f in effective(o, subj, &self.settings) {
-                self.findings.remove(&Ranked(f));
+                let severity = f.severity as usize;
+                if self.findings.remove(&Ranked(f)) {
+                    self.counts[severity] -= 1;
+                }
             }
             if o.bad {
                 ns.bad = ns.bad.saturating_sub(1);
@@ -698,13 +711,21 @@ impl Live {
             return;
         }
         for f in effective(entry, subj, &self.settings) {
-            self.findings.remove(&Ranked(f));
+            let severity = f.severity as usize;
+            if self.findings.remove(&Ranked(f)) {
+                self.counts[severity] -= 1;
+            }
         }
         let rare = entry.rare.get_or_insert_with(Box::default);
         rare.cluster = cluster;
         let now = effective(entry, subj, &self.settings);
         let is_bad = now.iter().any(|f| f.severity >= Severity::Warn);
-        self.findings.extend(now.into_iter().map(Ranked));
+        for f in now {
+            let severity = f.severity as usize;
+            if self.findings.insert(Ranked(f)) {
+                self.counts[severity] += 1;
+            }
+        }
         match (entry.bad, is_bad) {
             (false, true) => ns.bad += 1,
             (true, false) => ns.bad = ns.bad.saturating_sub(1),
@@ -911,6 +932,11 @@ mod tests {
                 let b: Vec<&Finding> = fresh.findings().collect();
                 assert_eq!(a, b, "after step {step}");
                 assert_eq!(live.scores(), fresh.scores(), "after step {step}");
+                let mut counted = [0; 3];
+                for f in live.findings() {
+                    counted[f.severity as usize] += 1;
+                }
+                assert_eq!(live.counts(), counted, "after step {step}");
             }
         }
         assert!(live.len() > 10, "the mix makes findings: {}", live.len());
@@ -930,6 +956,7 @@ mod tests {
             fresh.findings().collect::<Vec<_>>()
         );
         assert_eq!(live.scores(), fresh.scores());
+        assert_eq!(live.counts(), fresh.counts());
         // Everything gone leaves nothing behind in the indexes (no slow leak over a day).
         for s in now.keys() {
             live.remove(s);

@@ -152,10 +152,7 @@ impl Screen for LintScreen {
         };
         let live = &state.live;
         let scores = live.scores();
-        let mut counts = [0usize; 3];
-        for fnd in live.findings() {
-            counts[fnd.severity as usize] += 1;
-        }
+        let counts = live.counts();
         let mut top = vec![
             Span::raw("score "),
             Span::styled(
