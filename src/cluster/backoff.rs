@@ -343,13 +343,16 @@ impl kube::runtime::utils::Backoff for Retry {
 }
 
 /// A kube-runtime watcher retried by this policy: errors come out as reports (count, since,
-/// next attempt); the count starts over when the server sends something. With a bounded
-/// policy the stream ends once it gives up.
+/// next attempt); the count starts over when the server sends something, and when a watch
+/// ends as the server meant it to (its timeout ran out) — a quiet list's watch that connects,
+/// runs and ends cleanly got through, even though it brought no news. With a bounded policy the
+/// stream ends once it gives up. `api` makes the watched Api from the client it is given.
 pub fn watched<K>(
-    api: kube::Api<K>,
+    client: &kube::Client,
+    api: impl FnOnce(kube::Client) -> kube::Api<K>,
     config: kube::runtime::watcher::Config,
     policy: Policy,
-) -> impl futures::Stream<Item = Result<kube::runtime::watcher::Event<K>, Box<Trouble>>> + Send
+) -> futures::stream::BoxStream<'static, Result<kube::runtime::watcher::Event<K>, Box<Trouble>>>
 where
     K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
 {
@@ -358,6 +361,7 @@ where
     let retry = Retry::new(policy);
     let reader = retry.clone();
     let noter = retry.clone();
+    let api = api(clean_ends::noted(client, retry.clone()));
     kube::runtime::watcher(api, config)
         // The error is classified before the backoff asks for its delay.
         .inspect(move |ev| {
@@ -376,6 +380,76 @@ where
                 reader.trouble(super::errors::classify_watcher(&e)),
             )),
         })
+        // Boxed so that the stream does not hold on to `api`'s borrows.
+        .boxed()
+}
+
+/// kube-runtime resumes a watch the server ended without passing anything on, so a watcher's
+/// stream cannot tell a quiet watch that ran its course from one that never connected. This
+/// client, one per watcher, tells its retrier when a watch's response ends cleanly.
+mod clean_ends {
+    use super::Retry;
+    use bytes::Bytes;
+    use hyper::body::{Body, Frame, SizeHint};
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    pub(super) fn noted(client: &kube::Client, retry: Retry) -> kube::Client {
+        let inner = client.clone();
+        let namespace = client.default_namespace().to_string();
+        let service = tower::service_fn(move |request: http::Request<kube::client::Body>| {
+            let inner = inner.clone();
+            let retry = is_watch(request.uri()).then(|| retry.clone());
+            async move {
+                let response = inner.send(request).await?;
+                let retry = retry.filter(|_| response.status().is_success());
+                Ok::<_, kube::Error>(response.map(|body| EndNoted { body, retry }))
+            }
+        });
+        kube::Client::new(service, namespace)
+    }
+
+    fn is_watch(uri: &http::Uri) -> bool {
+        uri.query()
+            .is_some_and(|q| q.split('&').any(|pair| pair == "watch=true"))
+    }
+
+    /// A response body that tells `retry` when it ends without an error.
+    struct EndNoted {
+        body: kube::client::Body,
+        retry: Option<Retry>,
+    }
+
+    impl Body for EndNoted {
+        type Data = Bytes;
+        type Error = <kube::client::Body as Body>::Error;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            let polled = Pin::new(&mut self.body).poll_frame(cx);
+            match &polled {
+                Poll::Ready(None) => {
+                    if let Some(retry) = self.retry.take() {
+                        retry.succeeded();
+                    }
+                }
+                // A watch cut off mid-way did not get through.
+                Poll::Ready(Some(Err(_))) => self.retry = None,
+                _ => {}
+            }
+            polled
+        }
+
+        fn is_end_stream(&self) -> bool {
+            self.body.is_end_stream()
+        }
+
+        fn size_hint(&self) -> SizeHint {
+            self.body.size_hint()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -442,5 +516,80 @@ mod tests {
                 "reconnecting: 5 failures since {local}, next in 8 s — cannot reach the API server at https://k:6443: connection refused; is the cluster running, and is this the right context?"
             )
         );
+    }
+
+    /// A client that answers a list with nothing, then each watch with the next of `watches`:
+    /// a clean end (true: the server's timeout ran out), or 200 then a cut (false); every
+    /// watch after one of those is refused with a 503.
+    fn scripted_client(watches: Vec<bool>) -> kube::Client {
+        use http_body_util::BodyExt;
+        type Reply = http_body_util::combinators::BoxBody<bytes::Bytes, tower::BoxError>;
+        let calls = Arc::new(Mutex::new(0usize));
+        let service = tower::service_fn(move |request: http::Request<kube::client::Body>| {
+            let calls = calls.clone();
+            let watches = watches.clone();
+            async move {
+                let full = |status: u16, text: &str| {
+                    let body: Reply =
+                        http_body_util::Full::new(bytes::Bytes::from(text.to_string()))
+                            .map_err(|e| match e {})
+                            .boxed();
+                    http::Response::builder().status(status).body(body)
+                };
+                if !request.uri().query().unwrap_or("").contains("watch=true") {
+                    return full(
+                        200,
+                        r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}"#,
+                    );
+                }
+                let n = {
+                    let mut calls = calls.lock().unwrap();
+                    *calls += 1;
+                    *calls
+                };
+                // Odd watches connect; even ones are refused.
+                if n % 2 == 0 {
+                    return full(
+                        503,
+                        r#"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"ServiceUnavailable","code":503}"#,
+                    );
+                }
+                if watches.get(n / 2).copied().unwrap_or(true) {
+                    return full(200, "");
+                }
+                let cut = futures::stream::iter([Err::<
+                    hyper::body::Frame<bytes::Bytes>,
+                    tower::BoxError,
+                >("connection reset".into())]);
+                let body: Reply = http_body_util::StreamBody::new(cut).boxed();
+                http::Response::builder().status(200).body(body)
+            }
+        });
+        kube::Client::new(service, "default")
+    }
+
+    /// The failure counts of the first `n` reports of a watch of pods through `client`.
+    async fn counts(client: kube::Client, n: usize) -> Vec<u32> {
+        use futures::StreamExt;
+        let pods = |c| kube::Api::<k8s_openapi::api::core::v1::Pod>::all(c);
+        watched(
+            &client,
+            pods,
+            kube::runtime::watcher::Config::default(),
+            Policy::FOLLOWING,
+        )
+        .filter_map(|ev| async move { ev.err().map(|t| t.failures) })
+        .take(n)
+        .collect()
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_quiet_watch_that_ends_cleanly_got_through_and_one_cut_off_did_not() {
+        // Quiet watches closed by the server between refusals: each refusal is a new first
+        // failure, so a flapping server does not push a quiet list's retries out to 30 s.
+        assert_eq!(counts(scripted_client(vec![true; 8]), 3).await, [1, 1, 1]);
+        // Watches cut off mid-way are failures of their own: the count keeps growing.
+        assert_eq!(counts(scripted_client(vec![false; 8]), 3).await, [1, 2, 3]);
     }
 }

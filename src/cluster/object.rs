@@ -92,22 +92,27 @@ pub async fn follow_with(
     policy: Policy,
 ) {
     let ar = api_resource(&target.resource);
-    let objects: Api<DynamicObject> = api_of(client.clone(), target.namespace.as_deref(), &ar);
     let by_name = format!("metadata.name={}", target.name);
     // Whether the current (re)list has found the object, so an empty relist reads as "gone".
     let mut found = false;
-    let object_stream =
-        watched(objects, watcher::Config::default().fields(&by_name), policy).map(move |ev| {
-            let mut msgs = object_msgs(ev, &mut found);
-            // A real API server's list items carry no apiVersion and kind; without them a
-            // Secret would not be known as one (and its values not hidden).
-            for m in &mut msgs {
-                if let ObjectMsg::Object(o) = m {
-                    with_type(o, &ar);
-                }
+    let objects = |c| api_of::<DynamicObject>(c, target.namespace.as_deref(), &ar);
+    let object_stream = watched(
+        &client,
+        objects,
+        watcher::Config::default().fields(&by_name),
+        policy,
+    )
+    .map(move |ev| {
+        let mut msgs = object_msgs(ev, &mut found);
+        // A real API server's list items carry no apiVersion and kind; without them a
+        // Secret would not be known as one (and its values not hidden).
+        for m in &mut msgs {
+            if let ObjectMsg::Object(o) = m {
+                with_type(o, &ar);
             }
-            msgs
-        });
+        }
+        msgs
+    });
     if !with_events {
         let mut only = std::pin::pin!(object_stream);
         forward(&mut only, &tx).await;
@@ -121,12 +126,17 @@ pub async fn follow_with(
     if let Some(ns) = &target.namespace {
         involved.push_str(&format!(",involvedObject.namespace={ns}"));
     }
-    let events: Api<CoreEvent> = match &target.namespace {
-        Some(ns) => Api::namespaced(client, ns),
-        None => Api::all(client),
+    let events = |c| match &target.namespace {
+        Some(ns) => Api::<CoreEvent>::namespaced(c, ns),
+        None => Api::<CoreEvent>::all(c),
     };
-    let event_stream =
-        watched(events, watcher::Config::default().fields(&involved), policy).map(event_msgs);
+    let event_stream = watched(
+        &client,
+        events,
+        watcher::Config::default().fields(&involved),
+        policy,
+    )
+    .map(event_msgs);
 
     let mut merged = std::pin::pin!(futures::stream::select(object_stream, event_stream));
     forward(&mut merged, &tx).await;

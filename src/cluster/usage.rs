@@ -200,12 +200,17 @@ fn key_of(pod: &SlimPod) -> (String, String) {
 /// Keeps what each pod requests and limits, from a watch; `listed` is told when the first list
 /// is in.
 async fn keep_book(
-    api: Api<SlimPod>,
+    client: Client,
+    namespace: Option<String>,
     config: Config,
     book: Book,
     listed: tokio::sync::watch::Sender<bool>,
 ) {
-    let mut stream = std::pin::pin!(watched(api, config, Policy::FOLLOWING));
+    let api = |c| match &namespace {
+        Some(ns) => Api::<SlimPod>::namespaced(c, ns),
+        None => Api::<SlimPod>::all(c),
+    };
+    let mut stream = std::pin::pin!(watched(&client, api, config, Policy::FOLLOWING));
     let mut fresh: Option<HashMap<(String, String), PodResources>> = None;
     while let Some(ev) = stream.next().await {
         match ev {
@@ -329,7 +334,7 @@ async fn read_metrics(
 pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
     let book: Book = Arc::default();
     let (listed_tx, mut listed) = tokio::sync::watch::channel(false);
-    let (pods_api, config, metrics_path) = match &target {
+    let (pods_namespace, config, metrics_path) = match &target {
         Target::Pods {
             namespace,
             labels,
@@ -342,25 +347,25 @@ pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
             if let Some(f) = fields {
                 config = config.fields(f);
             }
-            let (api, path) = match namespace {
-                Some(ns) => (
-                    Api::<SlimPod>::namespaced(client.clone(), ns),
-                    format!("/apis/metrics.k8s.io/v1beta1/namespaces/{ns}/pods"),
-                ),
-                None => (
-                    Api::<SlimPod>::all(client.clone()),
-                    "/apis/metrics.k8s.io/v1beta1/pods".to_string(),
-                ),
+            let path = match namespace {
+                Some(ns) => format!("/apis/metrics.k8s.io/v1beta1/namespaces/{ns}/pods"),
+                None => "/apis/metrics.k8s.io/v1beta1/pods".to_string(),
             };
-            (api, config, path)
+            (namespace.clone(), config, path)
         }
         Target::Nodes => (
-            Api::<SlimPod>::all(client.clone()),
+            None,
             Config::default(),
             "/apis/metrics.k8s.io/v1beta1/nodes".to_string(),
         ),
     };
-    let keeper = tokio::spawn(keep_book(pods_api, config, book.clone(), listed_tx));
+    let keeper = tokio::spawn(keep_book(
+        client.clone(),
+        pods_namespace,
+        config,
+        book.clone(),
+        listed_tx,
+    ));
     // The first reading waits for the pods' numbers (bounded), so shares are not all n/a.
     let _ = tokio::time::timeout(Duration::from_secs(10), listed.wait_for(|l| *l)).await;
     let mut last: Option<Option<HashMap<(String, String), Amounts>>> = None;

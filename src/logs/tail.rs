@@ -63,11 +63,11 @@ pub async fn run(client: Client, spec: TailSpec, tx: mpsc::Sender<LogEvent>) -> 
         Policy::bounded(spec.request_timeout)
     };
     let streams = spec.namespaces.iter().map(|ns| {
-        let api: Api<Pod> = match ns {
-            Some(n) => Api::namespaced(client.clone(), n),
-            None => Api::all(client.clone()),
+        let api = |c| match ns {
+            Some(n) => Api::<Pod>::namespaced(c, n),
+            None => Api::<Pod>::all(c),
         };
-        watched(api, config.clone(), policy)
+        watched(&client, api, config.clone(), policy)
             .map(|ev| match ev {
                 Ok(ev) => PodNews::Event(Box::new(ev)),
                 Err(t) => PodNews::Trouble(*t),

@@ -457,7 +457,6 @@ async fn follow_pods(
     stats: Arc<Stats>,
     events: mpsc::UnboundedSender<Event>,
 ) {
-    let api: Api<Pod> = Api::namespaced(client, &spec.namespace);
     let config = match &selector {
         Some(sel) => kube::runtime::watcher::Config::default().labels(sel),
         None => kube::runtime::watcher::Config::default()
@@ -468,7 +467,8 @@ async fn follow_pods(
         .map(|p| (pods::name(&p).to_string(), p))
         .collect();
     let mut relisting: Option<BTreeMap<String, Value>> = None;
-    let mut stream = std::pin::pin!(watched(api, config, Policy::FOLLOWING));
+    let api = |c| Api::<Pod>::namespaced(c, &spec.namespace);
+    let mut stream = std::pin::pin!(watched(&client, api, config, Policy::FOLLOWING));
     while let Some(event) = stream.next().await {
         use kube::runtime::watcher::Event as W;
         let value = |p: Pod| serde_json::to_value(p).unwrap_or(Value::Null);

@@ -52,8 +52,8 @@ async fn watch_set(
     generation: u64,
     tx: mpsc::Sender<SetMsg>,
 ) {
-    let api: Api<DynamicObject> = Api::namespaced_with(client, &namespace, &ar);
-    let mut stream = std::pin::pin!(watched(api, config, Policy::FOLLOWING));
+    let api = |c| Api::<DynamicObject>::namespaced_with(c, &namespace, &ar);
+    let mut stream = std::pin::pin!(watched(&client, api, config, Policy::FOLLOWING));
     while let Some(ev) = stream.next().await {
         let msg = match ev {
             Err(t) if t.error.is_gone() => continue,

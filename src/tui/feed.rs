@@ -62,13 +62,14 @@ pub fn start<T: Send + 'static>(
         .map(|(group, version, kind)| {
             let kind: &'static str = kind;
             let resource = ApiResource::from_gvk(&GroupVersionKind::gvk(group, version, kind));
-            let api: Api<DynamicObject> = match &namespace {
-                Some(ns) => Api::namespaced_with(client.clone(), ns, &resource),
-                None => Api::all_with(client.clone(), &resource),
-            };
-            let (tx, make, wrap) = (tx.clone(), make.clone(), wrap.clone());
+            let namespace = namespace.clone();
+            let (client, tx, make, wrap) = (client.clone(), tx.clone(), make.clone(), wrap.clone());
             tokio::spawn(async move {
-                let stream = watched(api, Config::default(), Policy::FOLLOWING);
+                let api = |c| match &namespace {
+                    Some(ns) => Api::<DynamicObject>::namespaced_with(c, ns, &resource),
+                    None => Api::<DynamicObject>::all_with(c, &resource),
+                };
+                let stream = watched(&client, api, Config::default(), Policy::FOLLOWING);
                 let mut stream = std::pin::pin!(stream);
                 let mut batch: Vec<FeedNews<T>> = Vec::new();
                 loop {
