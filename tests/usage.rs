@@ -22,12 +22,19 @@ async fn first_reading(c: &TestCluster, target: Target) -> UsageNews {
     news
 }
 
-fn cell<'a>(news: &'a UsageNews, ns: &str, name: &str, column: &str) -> &'a str {
-    let at = news.columns.iter().position(|c| c.name == column).unwrap();
-    news.cells
-        .get(&(ns.to_string(), name.to_string()))
-        .unwrap_or_else(|| panic!("no cells for {ns}/{name}: {:?}", news.cells.keys()))[at]
-        .as_ref()
+/// The text a list shows for the row `ns/name` in `column`.
+fn cell(news: &UsageNews, ns: &str, name: &str, column: &str) -> String {
+    let measure = news
+        .columns
+        .iter()
+        .find(|c| c.name == column)
+        .unwrap()
+        .measure;
+    let figures = news
+        .figures
+        .get(format!("{ns}/{name}").as_str())
+        .unwrap_or_else(|| panic!("no figures for {ns}/{name}: {:?}", news.figures.keys()));
+    measure.text(figures)
 }
 
 async fn running_web_pod(c: &TestCluster) -> String {
@@ -65,7 +72,7 @@ async fn pods_and_nodes_get_usage_and_shares_from_the_metrics_api() {
     assert!(
         cell(&pods, "shop", &web, "CPU").ends_with('m'),
         "{:?}",
-        pods.cells
+        pods.figures
     );
     assert!(cell(&pods, "shop", &web, "MEM").ends_with("Mi"));
     // nginx requests 50m and 64Mi and has no limits.

@@ -5,6 +5,7 @@ pub mod backoff;
 pub mod connect;
 pub mod discovery;
 pub mod errors;
+pub mod figures;
 pub mod health;
 pub mod kinds;
 pub mod object;

@@ -2,6 +2,7 @@
 //! when complete (so nothing that is gone lingers and nothing flickers), and a note of when each
 //! row last changed. Pure: no IO, no clock of its own.
 
+use super::figures::{Figures, Measure, UsageColumn};
 use super::rows::{Column, Row};
 use super::watch::WatchMsg;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -52,9 +53,14 @@ pub struct RowStore {
     journal: VecDeque<(u64, Slot)>,
     /// Changes up to this generation may be missing from the journal.
     journal_floor: u64,
-    /// Columns kx adds after the server's (CPU and MEM from the metrics API): each row's last
-    /// cells, carried over when the watch replaces the row, so a change does not blank them.
-    extra: Vec<Column>,
+    /// Columns kx adds after the server's (CPU and MEM from the metrics API).
+    usage: Vec<UsageColumn>,
+    /// Each row's last usage reading, by slot: numbers, written as text only for the rows on
+    /// screen. Kept when the watch replaces a row, so a change does not blank its cells; None
+    /// until a reading has the row.
+    figures: Vec<Option<Figures>>,
+    /// Bumped on every usage reading, so a list sorted by a usage column sorts anew.
+    pub usage_generation: u64,
 }
 
 impl RowStore {
@@ -120,7 +126,7 @@ impl RowStore {
         self.generation += 1;
         match msg {
             WatchMsg::Columns(mut c) => {
-                c.extend(self.extra.iter().cloned());
+                c.extend(self.usage.iter().map(UsageColumn::column));
                 self.columns = c;
                 self.forget_journal();
             }
@@ -133,15 +139,17 @@ impl RowStore {
                 None => self.insert(row),
             },
             WatchMsg::InitDone => {
-                if let Some(mut fresh) = self.relist.take() {
-                    // Whatever the relist no longer has is gone; what it has keeps its extra
-                    // cells.
-                    for row in std::mem::take(&mut self.slots).into_iter().flatten() {
-                        match fresh.get_mut(&row.uid) {
-                            Some(new) => self.carry_extra(Some(&row), new),
-                            None => {
-                                self.deleted.insert(row.uid.clone(), (row, now));
-                            }
+                if let Some(fresh) = self.relist.take() {
+                    // Whatever the relist no longer has is gone; what it has keeps its usage
+                    // figures (slots are dealt anew).
+                    let old_figures = std::mem::take(&mut self.figures);
+                    let mut carried = HashMap::new();
+                    for (slot, row) in std::mem::take(&mut self.slots).into_iter().enumerate() {
+                        let Some(row) = row else { continue };
+                        if !fresh.contains_key(&row.uid) {
+                            self.deleted.insert(row.uid.clone(), (row, now));
+                        } else if let Some(Some(f)) = old_figures.get(slot) {
+                            carried.insert(row.uid, *f);
                         }
                     }
                     self.free.clear();
@@ -150,6 +158,18 @@ impl RowStore {
                     self.slots.reserve(fresh.len());
                     for row in fresh.into_values() {
                         self.insert(row);
+                    }
+                    if !carried.is_empty() {
+                        self.figures.resize(self.slots.len(), None);
+                    }
+                    for (uid, f) in carried {
+                        if let Some(Some(place)) = self
+                            .places
+                            .get(&uid)
+                            .map(|slot| self.figures.get_mut(*slot as usize))
+                        {
+                            *place = Some(f);
+                        }
                     }
                     self.forget_journal();
                 }
@@ -183,63 +203,52 @@ impl RowStore {
         Some(row)
     }
 
-    /// The server's cells of `new` followed by the extra cells `old` had (blank if it had
-    /// none yet).
-    fn carry_extra(&self, old: Option<&Row>, new: &mut Row) {
-        let n = self.extra.len();
-        if n == 0 || new.cells.len() + n != self.columns.len() {
-            return;
+    /// Sets the usage columns and every row's figures from a reading (`figures` of a row).
+    pub fn set_usage(&mut self, columns: &[UsageColumn], mut figures: impl FnMut(&Row) -> Figures) {
+        if self.usage != columns {
+            let server = self.columns.len() - self.usage.len().min(self.columns.len());
+            self.columns.truncate(server);
+            self.columns.extend(columns.iter().map(UsageColumn::column));
+            self.usage = columns.to_vec();
+            // The lists' columns moved.
+            self.generation += 1;
+            self.forget_journal();
         }
-        match old.filter(|o| o.cells.len() == self.columns.len()) {
-            Some(o) => new
-                .cells
-                .extend(o.cells[o.cells.len() - n..].iter().cloned()),
-            None => new
-                .cells
-                .extend(std::iter::repeat_n(Box::<str>::from(""), n)),
+        self.figures.clear();
+        self.figures
+            .extend(self.slots.iter().map(|row| row.as_ref().map(&mut figures)));
+        self.usage_generation += 1;
+    }
+
+    /// What the column at `index` of `columns` shows, if it is a usage column.
+    pub fn usage_measure(&self, index: usize) -> Option<Measure> {
+        let server = self.columns.len().checked_sub(self.usage.len())?;
+        index
+            .checked_sub(server)
+            .and_then(|i| self.usage.get(i))
+            .map(|c| c.measure)
+    }
+
+    /// The last usage reading of the row in `slot`.
+    pub fn figures_at(&self, slot: Slot) -> Option<&Figures> {
+        self.figures.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    /// The last usage reading of the row with this uid.
+    pub fn figures_of(&self, uid: &str) -> Option<&Figures> {
+        self.slot_of(uid).and_then(|s| self.figures_at(s))
+    }
+
+    /// A slot taken by a new row starts without figures.
+    fn clear_figures(&mut self, slot: Slot) {
+        if let Some(f) = self.figures.get_mut(slot as usize) {
+            *f = None;
         }
     }
 
-    /// Sets the extra columns and every row's extra cells (`cells` of a row, in column order).
-    pub fn set_extra(
-        &mut self,
-        columns: Vec<Column>,
-        mut cells: impl FnMut(&Row) -> Vec<Box<str>>,
-    ) {
-        let server = self.columns.len() - self.extra.len().min(self.columns.len());
-        self.columns.truncate(server);
-        self.columns.extend(columns.iter().cloned());
-        self.extra = columns;
-        let n = self.extra.len();
-        for slot in 0..self.slots.len() {
-            if let Some(Some(row)) = self.slots.get_mut(slot) {
-                let mut extra = cells(row);
-                extra.resize(n, Box::from(""));
-                // The filter's text stays the server's columns: rebuilding it for 100k rows
-                // every reading held the UI for up to a third of a second, and nobody filters
-                // by a CPU figure. Rows whose reading did not move keep their cells.
-                if row.cells.len() == server + n && row.cells[server..] == extra[..] {
-                    continue;
-                }
-                row.cells.truncate(server);
-                row.cells.extend(extra);
-            }
-        }
-        self.generation += 1;
-        self.forget_journal();
-    }
-
-    fn insert(&mut self, mut row: Row) {
+    fn insert(&mut self, row: Row) {
         // Most events modify a row whose namespace and name stand: then it is replaced in its
         // slot, and no key (three string copies) is built.
-        if !self.extra.is_empty() {
-            let old = self
-                .places
-                .get(&row.uid)
-                .and_then(|s| self.slots.get(*s as usize))
-                .and_then(Option::as_ref);
-            self.carry_extra(old, &mut row);
-        }
         if let Some(&slot) = self.places.get(&row.uid)
             && let Some(Some(old)) = self.slots.get_mut(slot as usize)
         {
@@ -261,6 +270,7 @@ impl RowStore {
         self.order.insert(order_key(&row), slot);
         self.places.insert(row.uid.clone(), slot);
         self.slots[slot as usize] = Some(row);
+        self.clear_figures(slot);
         self.note(slot);
     }
 
@@ -305,7 +315,8 @@ mod tests {
     }
 
     #[test]
-    fn extra_cells_survive_changes_and_relists_and_new_rows_get_blanks() {
+    fn usage_figures_survive_changes_and_relists_and_new_rows_have_none() {
+        use super::super::figures::{Amounts, POD_COLUMNS};
         let mut s = RowStore::default();
         s.apply(WatchMsg::Columns(vec![column("Name"), column("Status")]), 0);
         for m in [
@@ -315,34 +326,41 @@ mod tests {
         ] {
             s.apply(m, 0);
         }
-        s.set_extra(vec![column("CPU")], |r| {
-            vec![format!("{}m", r.name.len()).into()]
-        });
-        let cells = |s: &RowStore, uid: &str| -> Vec<String> {
-            s.get(uid)
-                .unwrap()
-                .cells
-                .iter()
-                .map(|c| c.to_string())
-                .collect()
+        let reading = |cpu: u64| Figures {
+            used: Some(Amounts { cpu, mem: 0 }),
+            ..Figures::default()
         };
-        assert_eq!(cells(&s, "a"), vec!["a", "Running", "1m"]);
-        assert!(
-            !s.get("a").unwrap().search.contains("1m"),
-            "the filter's text is the server's columns (rebuilt per reading it cost 100k strings)"
+        let (generation, columns) = (s.generation, POD_COLUMNS[..1].to_vec());
+        s.set_usage(&columns, |r| reading(r.name.len() as u64));
+        let cpu = |s: &RowStore, uid: &str| s.figures_of(uid).and_then(|f| f.used).map(|u| u.cpu);
+        assert_eq!(cpu(&s, "a"), Some(1));
+        assert_eq!(
+            s.get("a").unwrap().cells.len(),
+            2,
+            "no text is kept for usage"
         );
+        assert!(
+            s.generation > generation,
+            "new columns: the lists derive anew"
+        );
+        assert_eq!(s.usage_measure(2), Some(POD_COLUMNS[0].measure));
+        assert_eq!(s.usage_measure(1), None, "a server column");
         // A change from the watch keeps the last reading.
         s.apply(WatchMsg::Apply(row("a", "Error")), 1);
-        assert_eq!(cells(&s, "a"), vec!["a", "Error", "1m"]);
-        // A new row has blanks until the next reading.
+        assert_eq!(cpu(&s, "a"), Some(1));
+        // A new row has no figures until the next reading, even in a slot a gone row left.
+        s.apply(WatchMsg::Delete("a".into()), 1);
         s.apply(WatchMsg::Apply(row("b", "Running")), 1);
-        assert_eq!(cells(&s, "b"), vec!["b", "Running", ""]);
-        // A relist (new server columns too) keeps both.
+        assert_eq!(s.figures_of("b"), None);
+        s.apply(WatchMsg::Apply(row("a", "Running")), 1);
+        s.set_usage(&columns, |r| reading(if r.name == "b" { 7 } else { 1 }));
+        // A relist (new server columns too) keeps both, though slots are dealt anew.
         s.apply(WatchMsg::Columns(vec![column("Name"), column("Status")]), 2);
         for m in [
             WatchMsg::Init,
-            WatchMsg::InitRow(row("a", "Running")),
+            WatchMsg::InitRow(row("c", "Running")),
             WatchMsg::InitRow(row("b", "Running")),
+            WatchMsg::InitRow(row("a", "Running")),
             WatchMsg::InitDone,
         ] {
             s.apply(m, 2);
@@ -354,14 +372,14 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec!["Name", "Status", "CPU"]
         );
-        assert_eq!(cells(&s, "a"), vec!["a", "Running", "1m"]);
-        assert_eq!(cells(&s, "b"), vec!["b", "Running", ""]);
-        // The next reading: a moved row gets its new text; an unmoved one keeps what it had.
-        s.set_extra(vec![column("CPU")], |r| {
-            vec![if r.name == "b" { "7m" } else { "1m" }.into()]
-        });
-        assert_eq!(cells(&s, "b"), vec!["b", "Running", "7m"]);
-        assert_eq!(cells(&s, "a"), vec!["a", "Running", "1m"]);
+        assert_eq!((cpu(&s, "a"), cpu(&s, "b")), (Some(1), Some(7)));
+        assert_eq!(s.figures_of("c"), None);
+        // The same columns again: no new generation, only a new reading.
+        let (generation, usage) = (s.generation, s.usage_generation);
+        s.set_usage(&columns, |_| reading(3));
+        assert_eq!(s.generation, generation);
+        assert_eq!(s.usage_generation, usage + 1);
+        assert_eq!(cpu(&s, "c"), Some(3));
     }
 
     #[test]

@@ -2,11 +2,13 @@
 //! API's own cadence), set against what pods request and limit (from a pod watch that keeps
 //! only those numbers) and what nodes can allocate. Without a metrics API the usage cells say
 //! `n/a` and a node still shows its pods' requests as a share of what it can allocate. The
-//! cells are computed here, off the UI's thread; the list shows them as extra columns.
+//! figures are gathered here, off the UI's thread; the list keeps them as numbers and shows
+//! them as extra columns (see `figures`).
 
 use super::backoff::{Policy, retry_kube, watched};
-use super::quantity::{bytes, millicores, show_bytes, show_millicores};
-use super::rows::Column;
+use super::figures::{self};
+pub use super::figures::{Amounts, Figures, NODE_COLUMNS, NOT_AVAILABLE, POD_COLUMNS, UsageColumn};
+use super::quantity::{bytes, millicores};
 use super::slim_pod::SlimPod;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Node;
@@ -14,7 +16,7 @@ use kube::Client;
 use kube::api::{Api, ListParams};
 use kube::runtime::watcher::{Config, Event};
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -25,19 +27,11 @@ pub const EVERY: Duration = Duration::from_secs(15);
 /// How long one reading is retried through transient failures.
 const PATIENCE: Duration = Duration::from_secs(10);
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Amounts {
-    /// Millicores.
-    pub cpu: u64,
-    /// Bytes.
-    pub mem: u64,
-}
-
 /// What a pod asks for: requests summed over its containers; limits only when every
 /// container has one (otherwise the pod has no limit to be a share of).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PodResources {
-    pub node: Box<str>,
+    pub node: Arc<str>,
     pub requests: Amounts,
     pub cpu_limit: Option<u64>,
     pub mem_limit: Option<u64>,
@@ -77,91 +71,25 @@ pub fn resources_of(pod: &SlimPod) -> PodResources {
     r
 }
 
-fn column(name: &str, wide: bool) -> Column {
-    Column {
-        name: name.into(),
-        type_: "string".into(),
-        format: "kx-usage".into(),
-        priority: i64::from(wide),
+/// A pod's figures: its usage (None: the metrics do not list it) against what it asks for
+/// (None: the pod watch has not seen it yet).
+pub fn pod_figures(usage: Option<Amounts>, res: Option<&PodResources>) -> Figures {
+    Figures {
+        used: usage,
+        requested: res.map(|r| r.requests),
+        cpu_ceiling: res.and_then(|r| r.cpu_limit),
+        mem_ceiling: res.and_then(|r| r.mem_limit),
     }
 }
 
-/// The pods list's usage columns: CPU and MEM, and in wide mode their shares of requests and
-/// limits.
-pub fn pod_columns() -> Vec<Column> {
-    vec![
-        column("CPU", false),
-        column("MEM", false),
-        column("%CPU/R", true),
-        column("%CPU/L", true),
-        column("%MEM/R", true),
-        column("%MEM/L", true),
-    ]
-}
-
-/// The nodes list's: usage and its share of allocatable, and what pods request of it.
-pub fn node_columns() -> Vec<Column> {
-    vec![
-        column("CPU", false),
-        column("%CPU", false),
-        column("MEM", false),
-        column("%MEM", false),
-        column("REQ%CPU", false),
-        column("REQ%MEM", false),
-        column("CPU/A", true),
-        column("MEM/A", true),
-        column("CPU/RQ", true),
-        column("MEM/RQ", true),
-    ]
-}
-
-pub const NOT_AVAILABLE: &str = "n/a";
-
-fn pct(part: u64, whole: Option<u64>) -> Box<str> {
-    match whole {
-        Some(w) if w > 0 => format!("{}%", (part * 100 + w / 2) / w).into(),
-        _ => NOT_AVAILABLE.into(),
+/// A node's figures: its usage against what it can allocate and what its pods request.
+pub fn node_figures(usage: Option<Amounts>, allocatable: Amounts, requested: Amounts) -> Figures {
+    Figures {
+        used: usage,
+        requested: Some(requested),
+        cpu_ceiling: Some(allocatable.cpu),
+        mem_ceiling: Some(allocatable.mem),
     }
-}
-
-/// A pod's cells, in `pod_columns` order.
-pub fn pod_cells(usage: Option<Amounts>, res: Option<&PodResources>) -> Vec<Box<str>> {
-    let Some(u) = usage else {
-        return vec![NOT_AVAILABLE.into(); 6];
-    };
-    let req = res.map(|r| r.requests);
-    vec![
-        show_millicores(u.cpu).into(),
-        show_bytes(u.mem).into(),
-        pct(u.cpu, req.map(|r| r.cpu)),
-        pct(u.cpu, res.and_then(|r| r.cpu_limit)),
-        pct(u.mem, req.map(|r| r.mem)),
-        pct(u.mem, res.and_then(|r| r.mem_limit)),
-    ]
-}
-
-/// A node's cells, in `node_columns` order.
-pub fn node_cells(
-    usage: Option<Amounts>,
-    allocatable: Amounts,
-    requested: Amounts,
-) -> Vec<Box<str>> {
-    let mut cells: Vec<Box<str>> = match usage {
-        Some(u) => vec![
-            show_millicores(u.cpu).into(),
-            pct(u.cpu, Some(allocatable.cpu)),
-            show_bytes(u.mem).into(),
-            pct(u.mem, Some(allocatable.mem)),
-        ],
-        None => vec![NOT_AVAILABLE.into(); 4],
-    };
-    cells.push(pct(requested.cpu, Some(allocatable.cpu)));
-    cells.push(pct(requested.mem, Some(allocatable.mem)));
-    cells.push(show_millicores(allocatable.cpu).into());
-    cells.push(show_bytes(allocatable.mem).into());
-    cells.push(show_millicores(requested.cpu).into());
-    cells.push(show_bytes(requested.mem).into());
-    cells
 }
 
 /// Which list the usage is for.
@@ -175,26 +103,29 @@ pub enum Target {
     Nodes,
 }
 
-/// One reading for a list: its extra columns and each row's cells by (namespace, name).
+/// One reading for a list: its extra columns and each row's figures by `figures::key`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageNews {
-    pub columns: Vec<Column>,
-    pub cells: HashMap<(String, String), Vec<Box<str>>>,
+    pub columns: Vec<UsageColumn>,
+    pub figures: HashMap<Arc<str>, Figures>,
     /// Whether the metrics API answered (no: the usage cells say n/a).
     pub served: bool,
 }
 
-type Book = Arc<Mutex<HashMap<(String, String), PodResources>>>;
+/// What each pod asks for, by `figures::key`; the keys are shared with each reading.
+type Book = Arc<Mutex<HashMap<Arc<str>, PodResources>>>;
 
-fn lock(book: &Book) -> std::sync::MutexGuard<'_, HashMap<(String, String), PodResources>> {
+fn lock(book: &Book) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, PodResources>> {
     book.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn key_of(pod: &SlimPod) -> (String, String) {
-    (
-        pod.metadata.namespace.clone().unwrap_or_default(),
-        pod.metadata.name.clone().unwrap_or_default(),
+fn key_of(pod: &SlimPod) -> Arc<str> {
+    let m = &pod.metadata;
+    figures::key(
+        m.namespace.as_deref().unwrap_or_default(),
+        m.name.as_deref().unwrap_or_default(),
     )
+    .into()
 }
 
 /// Keeps what each pod requests and limits, from a watch; `listed` is told when the first list
@@ -211,12 +142,24 @@ async fn keep_book(
         None => Api::<SlimPod>::all(c),
     };
     let mut stream = std::pin::pin!(watched(&client, api, config, Policy::FOLLOWING));
-    let mut fresh: Option<HashMap<(String, String), PodResources>> = None;
+    let mut fresh: Option<HashMap<Arc<str>, PodResources>> = None;
+    // A node's name, once for all its pods.
+    let mut nodes: HashSet<Arc<str>> = HashSet::new();
+    let mut resources = |p: &SlimPod| {
+        let mut r = resources_of(p);
+        match nodes.get(&r.node) {
+            Some(n) => r.node = n.clone(),
+            None => {
+                nodes.insert(r.node.clone());
+            }
+        }
+        r
+    };
     while let Some(ev) = stream.next().await {
         match ev {
             Ok(Event::Init) => fresh = Some(HashMap::new()),
             Ok(Event::InitApply(p)) => {
-                let r = resources_of(&p);
+                let r = resources(&p);
                 match fresh.as_mut() {
                     Some(f) => {
                         f.insert(key_of(&p), r);
@@ -233,7 +176,8 @@ async fn keep_book(
                 let _ = listed.send(true);
             }
             Ok(Event::Apply(p)) => {
-                lock(&book).insert(key_of(&p), resources_of(&p));
+                let r = resources(&p);
+                lock(&book).insert(key_of(&p), r);
             }
             Ok(Event::Delete(p)) => {
                 lock(&book).remove(&key_of(&p));
@@ -244,7 +188,6 @@ async fn keep_book(
     }
 }
 
-/// Usage by (namespace, name) from the metrics API, or None when it is not served.
 /// The metrics API's list, only the fields read: at 100k pods a whole JSON tree of it was a
 /// hundred megabytes every reading.
 #[derive(serde::Deserialize)]
@@ -295,10 +238,8 @@ impl UsageFields {
     }
 }
 
-async fn read_metrics(
-    client: &Client,
-    path: &str,
-) -> Result<Option<HashMap<(String, String), Amounts>>, ()> {
+/// Usage by `figures::key` from the metrics API, or None when it is not served.
+async fn read_metrics(client: &Client, path: &str) -> Result<Option<HashMap<String, Amounts>>, ()> {
     // Failures now and then are retried; a 503 that lasts is a metrics server that is down.
     let got = retry_kube(PATIENCE, || async {
         let req = http::Request::get(path)
@@ -325,7 +266,8 @@ async fn read_metrics(
             }),
             None => item.usage.amounts(),
         };
-        out.insert((item.metadata.namespace, item.metadata.name), a);
+        let m = &item.metadata;
+        out.insert(figures::key(&m.namespace, &m.name), a);
     }
     Ok(Some(out))
 }
@@ -368,7 +310,7 @@ pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
     ));
     // The first reading waits for the pods' numbers (bounded), so shares are not all n/a.
     let _ = tokio::time::timeout(Duration::from_secs(10), listed.wait_for(|l| *l)).await;
-    let mut last: Option<Option<HashMap<(String, String), Amounts>>> = None;
+    let mut last: Option<Option<HashMap<String, Amounts>>> = None;
     let mut nodes: Vec<Node> = Vec::new();
     let nodes_api = Api::<Node>::all(client.clone());
     loop {
@@ -376,20 +318,20 @@ pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
         if let Ok(m) = read_metrics(&client, &metrics_path).await {
             last = Some(m);
         }
-        let usage = last.clone().flatten();
+        let usage = last.as_ref().and_then(Option::as_ref);
         let served = usage.is_some();
+        let used = |key: &str| usage.and_then(|m| m.get(key).copied());
         let news = match &target {
             Target::Pods { .. } => {
                 let book = lock(&book);
-                let mut cells = HashMap::with_capacity(book.len());
-                for (key, res) in book.iter() {
+                let figures = book
+                    .iter()
                     // A pod the metrics do not list (not running yet) has no usage to show.
-                    let u = usage.as_ref().and_then(|m| m.get(key).copied());
-                    cells.insert(key.clone(), pod_cells(u, Some(res)));
-                }
+                    .map(|(key, res)| (key.clone(), pod_figures(used(key), Some(res))))
+                    .collect();
                 UsageNews {
-                    columns: pod_columns(),
-                    cells,
+                    columns: POD_COLUMNS.to_vec(),
+                    figures,
                     served,
                 }
             }
@@ -406,9 +348,9 @@ pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
                     sum.cpu += r.requests.cpu;
                     sum.mem += r.requests.mem;
                 }
-                let mut cells = HashMap::new();
+                let mut figures = HashMap::with_capacity(nodes.len());
                 for n in &nodes {
-                    let name = n.metadata.name.clone().unwrap_or_default();
+                    let name = n.metadata.name.as_deref().unwrap_or_default();
                     let alloc = n.status.as_ref().and_then(|s| s.allocatable.as_ref());
                     let amount = |k: &str, f: fn(&str) -> Option<u64>| {
                         alloc
@@ -420,14 +362,14 @@ pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
                         cpu: amount("cpu", millicores),
                         mem: amount("memory", bytes),
                     };
-                    let key = (String::new(), name.clone());
-                    let u = usage.as_ref().and_then(|m| m.get(&key).copied());
-                    let req = requested.get(name.as_str()).copied().unwrap_or_default();
-                    cells.insert(key, node_cells(u, allocatable, req));
+                    let key = figures::key("", name);
+                    let req = requested.get(name).copied().unwrap_or_default();
+                    let f = node_figures(used(&key), allocatable, req);
+                    figures.insert(Arc::from(key), f);
                 }
                 UsageNews {
-                    columns: node_columns(),
-                    cells,
+                    columns: NODE_COLUMNS.to_vec(),
+                    figures,
                     served,
                 }
             }
@@ -459,46 +401,16 @@ mod tests {
             }
         );
         assert_eq!((r.cpu_limit, r.mem_limit), (None, Some(192 << 20)));
-        let cells = pod_cells(
+        let f = pod_figures(
             Some(Amounts {
                 cpu: 75,
                 mem: 96 << 20,
             }),
             Some(&r),
         );
-        let cells: Vec<&str> = cells.iter().map(|c| &**c).collect();
-        assert_eq!(cells, vec!["75m", "96Mi", "50%", "n/a", "150%", "50%"]);
-        assert!(pod_cells(None, Some(&r)).iter().all(|c| &**c == "n/a"));
-    }
-
-    #[test]
-    fn nodes_show_requests_of_allocatable_without_a_metrics_api() {
-        let alloc = Amounts {
-            cpu: 4000,
-            mem: 8 << 30,
-        };
-        let req = Amounts {
-            cpu: 1000,
-            mem: 2 << 30,
-        };
-        let cells = node_cells(None, alloc, req);
-        let cells: Vec<&str> = cells.iter().map(|c| &**c).collect();
-        assert_eq!(
-            cells,
-            vec![
-                "n/a", "n/a", "n/a", "n/a", "25%", "25%", "4000m", "8192Mi", "1000m", "2048Mi"
-            ]
-        );
-        let cells = node_cells(
-            Some(Amounts {
-                cpu: 2000,
-                mem: 1 << 30,
-            }),
-            alloc,
-            req,
-        );
-        assert_eq!(&*cells[0], "2000m");
-        assert_eq!(&*cells[1], "50%");
-        assert_eq!(&*cells[3], "13%");
+        let texts: Vec<String> = POD_COLUMNS.iter().map(|c| c.measure.text(&f)).collect();
+        assert_eq!(texts, vec!["75m", "96Mi", "50%", "n/a", "150%", "50%"]);
+        let unread = pod_figures(None, Some(&r));
+        assert!(POD_COLUMNS.iter().all(|c| c.measure.text(&unread) == "n/a"));
     }
 }

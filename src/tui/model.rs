@@ -3,6 +3,7 @@
 //! injected.
 
 use crate::age::human_duration;
+use crate::cluster::figures::{Figures, Measure};
 use crate::cluster::health::{HealthColumns, RowHealth};
 use crate::cluster::rows::{Column, Row};
 use crate::cluster::store::{RowStore, Slot};
@@ -135,6 +136,8 @@ pub enum ColumnSource {
     Cell(usize),
     /// The server's Age cell, recomputed from creationTimestamp so it ticks.
     Age(usize),
+    /// A usage column: written from the row's last reading.
+    Usage(Measure),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,10 +164,10 @@ pub fn columns(store: &RowStore, all_namespaces: bool, wide: bool) -> Vec<Displa
         let is_age = c.name == "Age" || (c.type_ == "date" && c.name.eq_ignore_ascii_case("age"));
         out.push(DisplayColumn {
             title: c.name.to_uppercase(),
-            source: if is_age {
-                ColumnSource::Age(i)
-            } else {
-                ColumnSource::Cell(i)
+            source: match store.usage_measure(i) {
+                Some(m) => ColumnSource::Usage(m),
+                None if is_age => ColumnSource::Age(i),
+                None => ColumnSource::Cell(i),
             },
             numeric: matches!(c.type_.as_str(), "integer" | "number"),
         });
@@ -172,7 +175,8 @@ pub fn columns(store: &RowStore, all_namespaces: bool, wide: bool) -> Vec<Displa
     out
 }
 
-pub fn cell_text(row: &Row, col: &DisplayColumn, now: i64) -> String {
+/// A cell's text; `figures` is the row's last usage reading (`RowStore::figures_at`).
+pub fn cell_text(row: &Row, figures: Option<&Figures>, col: &DisplayColumn, now: i64) -> String {
     match col.source {
         ColumnSource::Namespace => row.namespace.clone(),
         ColumnSource::Cell(i) => row.cells.get(i).map(|c| c.to_string()).unwrap_or_default(),
@@ -180,6 +184,8 @@ pub fn cell_text(row: &Row, col: &DisplayColumn, now: i64) -> String {
             Some(t) => human_duration(now - t),
             None => row.cells.get(i).map(|c| c.to_string()).unwrap_or_default(),
         },
+        // No reading has the row yet: blank until the next one.
+        ColumnSource::Usage(m) => figures.map(|f| m.text(f)).unwrap_or_default(),
     }
 }
 
@@ -191,7 +197,14 @@ fn leading_number(text: &str) -> Option<f64> {
     text[..end].parse().ok()
 }
 
-fn compare(a: &Row, b: &Row, col: &DisplayColumn) -> Ordering {
+/// A row with its last usage reading, as sorting sees it.
+type Ranked<'a> = (&'a Row, Option<&'a Figures>);
+
+fn ranked(store: &RowStore, slot: Slot) -> Option<Ranked<'_>> {
+    store.at(slot).map(|r| (r, store.figures_at(slot)))
+}
+
+fn compare((a, fa): Ranked, (b, fb): Ranked, col: &DisplayColumn) -> Ordering {
     match col.source {
         ColumnSource::Namespace => a.namespace.cmp(&b.namespace),
         // Older first when ascending by age means larger age first: compare creation times reversed.
@@ -206,16 +219,23 @@ fn compare(a: &Row, b: &Row, col: &DisplayColumn) -> Ordering {
                 _ => x.cmp(y),
             }
         }
+        // Numbers, not their text (`1500m` is more than `250m`); n/a and not yet read sort
+        // below every number, so the busiest come first when descending.
+        ColumnSource::Usage(m) => {
+            let value = |f: Option<&Figures>| f.and_then(|f| m.value(f));
+            value(fa).cmp(&value(fb))
+        }
     }
 }
 
 /// Where two rows go in a list: by the sort column if there is one (reversed when descending),
 /// then by namespace, name and uid, the store's own order.
-fn display_order(a: &Row, b: &Row, sort: Option<(&DisplayColumn, bool)>) -> Ordering {
+fn display_order(a: Ranked, b: Ranked, sort: Option<(&DisplayColumn, bool)>) -> Ordering {
     let by_column = sort.map_or(Ordering::Equal, |(col, descending)| {
         let o = compare(a, b, col);
         if descending { o.reverse() } else { o }
     });
+    let ((a, _), (b, _)) = (a, b);
     by_column.then_with(|| (&a.namespace, &a.name, &a.uid).cmp(&(&b.namespace, &b.name, &b.uid)))
 }
 
@@ -229,6 +249,9 @@ struct Derived {
     generation: u64,
     filter: Option<String>,
     sort: Option<(DisplayColumn, bool)>,
+    /// The usage reading sorted by, when the sort column is a usage column (else 0: a reading
+    /// moves no row).
+    usage: u64,
 }
 
 /// The rows a list shows, as store slots in display order: filtered, sorted, and kept up to
@@ -253,6 +276,12 @@ impl VisibleRows {
             generation: store.generation,
             filter: filter.map(RowFilter::key),
             sort: sort.map(|(c, d)| (c.clone(), d)),
+            usage: match sort {
+                Some((c, _)) if matches!(c.source, ColumnSource::Usage(_)) => {
+                    store.usage_generation
+                }
+                _ => 0,
+            },
         };
         let Some(derived) = &self.derived else {
             self.derive(store, filter, sort, wanted);
@@ -261,7 +290,9 @@ impl VisibleRows {
         if *derived == wanted {
             return false;
         }
-        let same_view = derived.filter == wanted.filter && derived.sort == wanted.sort;
+        let same_view = derived.filter == wanted.filter
+            && derived.sort == wanted.sort
+            && derived.usage == wanted.usage;
         let changed: Option<Vec<Slot>> = if same_view {
             store
                 .changed_since(derived.generation)
@@ -298,7 +329,7 @@ impl VisibleRows {
         if let Some((col, descending)) = sort {
             // A stable sort keeps namespace/name order among equal cells.
             self.slots
-                .sort_by(|a, b| match (store.at(*a), store.at(*b)) {
+                .sort_by(|a, b| match (ranked(store, *a), ranked(store, *b)) {
                     (Some(a), Some(b)) => {
                         let o = compare(a, b, col);
                         if descending { o.reverse() } else { o }
@@ -327,16 +358,14 @@ impl VisibleRows {
             self.slots.retain(|s| changed.binary_search(s).is_err());
         }
         for slot in changed {
-            let Some(row) = store.at(*slot) else {
+            let Some(row) = ranked(store, *slot) else {
                 continue;
             };
-            if !filter.is_none_or(|f| f.matches(row)) {
+            if !filter.is_none_or(|f| f.matches(row.0)) {
                 continue;
             }
             let at = self.slots.partition_point(|s| {
-                store
-                    .at(*s)
-                    .is_some_and(|r| display_order(r, row, sort) == Ordering::Less)
+                ranked(store, *s).is_some_and(|r| display_order(r, row, sort) == Ordering::Less)
             });
             self.slots.insert(at, *slot);
         }
@@ -488,7 +517,7 @@ mod tests {
             ["web-2", "web-1", "db-0"]
         );
         assert_eq!(
-            cell_text(ordered_rows(&s, None, None)[0], &cols[2], 260),
+            cell_text(ordered_rows(&s, None, None)[0], None, &cols[2], 260),
             "60s"
         );
     }

@@ -143,7 +143,7 @@ impl App {
         Vec::new()
     }
 
-    /// A usage reading for a pods or nodes list: its CPU and MEM columns, every row's cells.
+    /// A usage reading for a pods or nodes list: its CPU and MEM columns, every row's figures.
     pub(super) fn on_usage(
         &mut self,
         key: &crate::tui::action::WatchKey,
@@ -152,17 +152,12 @@ impl App {
         let Some(store) = self.data.stores.get_mut(key) else {
             return Vec::new();
         };
-        let blank: Vec<Box<str>> =
-            vec![crate::cluster::usage::NOT_AVAILABLE.into(); news.columns.len()];
-        let (mut cells, columns) = (news.cells, news.columns);
-        // One key, refilled per row: no two strings allocated for each of 100k rows.
-        let mut key = (String::new(), String::new());
-        store.set_extra(columns, |row| {
-            key.0.clear();
-            key.0.push_str(&row.namespace);
-            key.1.clear();
-            key.1.push_str(&row.name);
-            cells.remove(&key).unwrap_or_else(|| blank.clone())
+        // One key, refilled per row: no string allocated for each of 100k rows. A row the
+        // reading lacks shows n/a.
+        let mut key = String::new();
+        store.set_usage(&news.columns, |row| {
+            crate::cluster::figures::key_into(&mut key, &row.namespace, &row.name);
+            news.figures.get(key.as_str()).copied().unwrap_or_default()
         });
         if !news.served && !self.session.metrics_missing_said {
             self.session.metrics_missing_said = true;

@@ -318,7 +318,12 @@ fn ctrl_z_shows_only_rows_that_are_not_healthy_live_and_with_a_text_filter() {
 }
 
 pub(in crate::tui) fn usage_news(served: bool) -> crate::cluster::usage::UsageNews {
-    use crate::cluster::usage::{Amounts, PodResources, pod_cells, pod_columns};
+    usage_news_with(served, 50)
+}
+
+/// A reading of web-1 (using `web_1_cpu` millicores) and web-2 (180m) in "shop".
+fn usage_news_with(served: bool, web_1_cpu: u64) -> crate::cluster::usage::UsageNews {
+    use crate::cluster::usage::{Amounts, POD_COLUMNS, PodResources, pod_figures};
     let res = PodResources {
         requests: Amounts {
             cpu: 100,
@@ -328,21 +333,31 @@ pub(in crate::tui) fn usage_news(served: bool) -> crate::cluster::usage::UsageNe
         mem_limit: Some(100 << 20),
         ..PodResources::default()
     };
-    let mut cells = std::collections::HashMap::new();
+    let mut figures = std::collections::HashMap::new();
     let usage = |cpu, mem| served.then_some(Amounts { cpu, mem });
-    cells.insert(
-        ("shop".to_string(), "web-1".to_string()),
-        pod_cells(usage(50, 95 << 20), Some(&res)),
+    figures.insert(
+        "shop/web-1".into(),
+        pod_figures(usage(web_1_cpu, 95 << 20), Some(&res)),
     );
-    cells.insert(
-        ("shop".to_string(), "web-2".to_string()),
-        pod_cells(usage(180, 10 << 20), Some(&res)),
+    figures.insert(
+        "shop/web-2".into(),
+        pod_figures(usage(180, 10 << 20), Some(&res)),
     );
+    // web-3 is not in the reading (not running yet): n/a.
     crate::cluster::usage::UsageNews {
-        columns: pod_columns(),
-        cells,
+        columns: POD_COLUMNS.to_vec(),
+        figures,
         served,
     }
+}
+
+/// The text the list shows in `title` for the row `uid`.
+fn shown(s: &App, k: &WatchKey, uid: &str, title: &str) -> String {
+    let store = &s.data.stores[k];
+    let columns = crate::tui::model::columns(store, false, true);
+    let col = columns.iter().find(|c| c.title == title).unwrap();
+    let row = store.get(uid).unwrap();
+    crate::tui::model::cell_text(row, store.figures_of(uid), col, s.session.now)
 }
 
 #[test]
@@ -357,38 +372,44 @@ fn usage_readings_become_sortable_columns_and_a_missing_metrics_api_is_said_once
         &[
             ("web-1", &["web-1", "Running"]),
             ("web-2", &["web-2", "Running"]),
+            ("web-3", &["web-3", "Pending"]),
         ],
     );
+    // Before any reading there are no usage columns.
+    assert!(crate::tui::model::columns(&s.data.stores[&k], false, true).len() == 2);
     s.update(Action::Usage(k.clone(), Box::new(usage_news(true))));
-    let store = &s.data.stores[&k];
-    let cpu = |uid: &str| store.get(uid).unwrap().cells[2].to_string();
+    let cpu = |s: &App, uid: &str| shown(s, &k, uid, "CPU");
     assert_eq!(
-        (cpu("web-1"), cpu("web-2")),
-        ("50m".to_string(), "180m".to_string())
+        (cpu(&s, "web-1"), cpu(&s, "web-2")),
+        ("50m".into(), "180m".into())
     );
+    assert_eq!(cpu(&s, "web-3"), "n/a", "a pod the reading lacks");
+    assert_eq!(shown(&s, &k, "web-2", "%CPU/R"), "180%");
     assert!(s.message.is_none());
-    // Sorted by CPU, busiest first (">" to the column, ctrl-r to reverse).
+    // Sorted by CPU, busiest first (">" to the column, ctrl-r to reverse); n/a last.
     for _ in 0..3 {
         press(&mut s, '>');
     }
     super::tests::ctrl(&mut s, 'r');
-    assert_eq!(names(&mut s), vec!["web-2", "web-1"]);
+    assert_eq!(names(&mut s), vec!["web-2", "web-1", "web-3"]);
+    // The next reading moves the rows: web-1 at 1500m passes web-2's 180m (as numbers; as
+    // text "1500m" < "180m").
+    s.update(Action::Usage(
+        k.clone(),
+        Box::new(usage_news_with(true, 1500)),
+    ));
+    assert_eq!(names(&mut s), vec!["web-1", "web-2", "web-3"]);
     // A change from the watch keeps the reading on the row.
     s.update(Action::Watch(
         k.clone(),
         crate::cluster::watch::WatchMsg::Apply(row("web-1", "shop", &["web-1", "Error"])),
     ));
-    assert_eq!(
-        s.data.stores[&k].get("web-1").unwrap().cells[2].as_ref(),
-        "50m"
-    );
+    assert_eq!(cpu(&s, "web-1"), "1500m");
+    assert_eq!(names(&mut s), vec!["web-1", "web-2", "web-3"]);
     // No metrics API: n/a, said once.
     s.update(Action::Usage(k.clone(), Box::new(usage_news(false))));
     assert!(matches!(&s.message, Some(Message::Info(m)) if m.contains("no metrics API")));
-    assert_eq!(
-        s.data.stores[&k].get("web-1").unwrap().cells[2].as_ref(),
-        "n/a"
-    );
+    assert_eq!(cpu(&s, "web-1"), "n/a");
     s.message = None;
     s.update(Action::Usage(k, Box::new(usage_news(false))));
     assert!(s.message.is_none(), "said once");
@@ -451,7 +472,7 @@ pub(in crate::tui) fn pulsing() -> App {
             ("e2", &["Normal", "Pulled"]),
         ],
     );
-    let mut cells = std::collections::HashMap::new();
+    let mut figures = std::collections::HashMap::new();
     let alloc = crate::cluster::usage::Amounts {
         cpu: 4000,
         mem: 8 << 30,
@@ -462,19 +483,19 @@ pub(in crate::tui) fn pulsing() -> App {
         mem: 2 << 30,
     };
     // (`feed` puts every row in "shop".)
-    cells.insert(
-        ("shop".to_string(), "n1".to_string()),
-        crate::cluster::usage::node_cells(used(3800), alloc, req),
+    figures.insert(
+        "shop/n1".into(),
+        crate::cluster::usage::node_figures(used(3800), alloc, req),
     );
-    cells.insert(
-        ("shop".to_string(), "n2".to_string()),
-        crate::cluster::usage::node_cells(None, alloc, req),
+    figures.insert(
+        "shop/n2".into(),
+        crate::cluster::usage::node_figures(None, alloc, req),
     );
     s.update(Action::Usage(
         nodes,
         Box::new(crate::cluster::usage::UsageNews {
-            columns: crate::cluster::usage::node_columns(),
-            cells,
+            columns: crate::cluster::usage::NODE_COLUMNS.to_vec(),
+            figures,
             served: true,
         }),
     ));

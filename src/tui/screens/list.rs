@@ -12,6 +12,7 @@ use super::super::overlay::{Overlay, Prompt};
 use super::super::screen::{Ask, Cx, Dx, Hint, Nav, Screen, Step};
 use super::super::session::Session;
 use crate::cluster::discovery::{ResourceInfo, resolve};
+use crate::cluster::figures::Figures;
 use crate::cluster::kinds;
 use crate::cluster::object::ObjectRef;
 use crate::cluster::rows::Row;
@@ -519,13 +520,13 @@ impl Screen for ListScreen {
             return;
         };
         let height = area.height.saturating_sub(1) as usize;
-        let rows: Vec<&Row> = self
+        let rows: Vec<(&Row, Option<&Figures>)> = self
             .visible
             .slots
             .iter()
             .skip(self.offset)
             .take(height)
-            .filter_map(|s| store.at(*s))
+            .filter_map(|s| store.at(*s).map(|r| (r, store.figures_at(*s))))
             .collect();
         draw_table(
             f,
@@ -618,7 +619,12 @@ impl Screen for ListScreen {
                     .map(|c| {
                         (
                             c.title.clone(),
-                            super::super::model::cell_text(row, c, cx.session.now),
+                            super::super::model::cell_text(
+                                row,
+                                store.figures_of(&row.uid),
+                                c,
+                                cx.session.now,
+                            ),
                         )
                     })
                     .collect(),
@@ -644,8 +650,8 @@ impl Screen for ListScreen {
 /// What the table of a list is drawn from.
 struct ListTable<'a> {
     store: &'a RowStore,
-    /// The visible slice only.
-    rows: &'a [&'a Row],
+    /// The visible slice only, each row with its last usage reading.
+    rows: &'a [(&'a Row, Option<&'a Figures>)],
     /// The index of the slice's first row among the visible rows.
     first: usize,
     cursor: usize,
@@ -673,7 +679,7 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
         .rows
         .iter()
         .enumerate()
-        .map(|(i, row)| {
+        .map(|(i, &(row, figures))| {
             let selected = i + t.first == t.cursor;
             let changed = t
                 .store
@@ -695,7 +701,7 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
                 .iter()
                 .enumerate()
                 .map(|(ci, c)| {
-                    let text = cell_text(row, c, now);
+                    let text = cell_text(row, figures, c, now);
                     if Some(ci) == status_col && !selected {
                         let slot = status_slot(&text);
                         Span::styled(text, theme.style(slot))
@@ -720,7 +726,7 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
             let longest = t
                 .rows
                 .iter()
-                .map(|r| cell_text(r, c, now).chars().count())
+                .map(|(r, figures)| cell_text(r, *figures, c, now).chars().count())
                 .max()
                 .unwrap_or(0);
             Constraint::Length(longest.max(c.title.len()).min(60) as u16)
@@ -732,7 +738,7 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
         Constraint::Length(
             t.rows
                 .iter()
-                .map(|r| changed_text(t.store, r, now).len())
+                .map(|(r, _)| changed_text(t.store, r, now).len())
                 .max()
                 .unwrap_or(0)
                 .max(CHANGED.len()) as u16,

@@ -9,6 +9,7 @@ use super::super::model::RowFilter;
 use super::super::screen::{Cx, Dx, Hint, Nav, Screen, Step};
 use super::list::ListScreen;
 use crate::cluster::discovery::resolve;
+use crate::cluster::figures::{Measure, Resource};
 use crate::cluster::health::{HealthColumns, RowHealth};
 use crate::cluster::store::RowStore;
 use crate::cluster::watch::Scope;
@@ -41,7 +42,7 @@ pub struct Counts {
 }
 
 /// Cluster CPU (millicores) or memory (MiB): used, allocatable and requested, from the nodes
-/// list's usage columns. `used` is None without a metrics API.
+/// list's usage readings. `used` is None without a metrics API.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Capacity {
     pub used: Option<u64>,
@@ -181,47 +182,30 @@ pub fn warnings_per_minute(store: &RowStore, now: i64) -> usize {
         .count()
 }
 
-/// The cluster's CPU (millicores) or memory (MiB) from the nodes list's usage columns.
+/// The cluster's CPU (millicores) or memory (MiB) from the nodes list's usage readings.
 pub fn capacity(nodes: &RowStore, memory: bool) -> Option<Capacity> {
-    let col = |name: &str| nodes.columns.iter().position(|c| c.name == name);
-    let (used, alloc, req) = if memory {
-        (col("MEM")?, col("MEM/A")?, col("MEM/RQ")?)
-    } else {
-        (col("CPU")?, col("CPU/A")?, col("CPU/RQ")?)
-    };
-    let number = |text: &str| -> Option<u64> {
-        let end = text
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len());
-        text[..end].parse().ok()
-    };
-    let mut cap = Capacity {
-        used: Some(0),
-        ..Capacity::default()
-    };
+    let resource = if memory { Resource::Mem } else { Resource::Cpu };
+    let (mut allocatable, mut requested, mut used) = (0u64, 0u64, None::<u64>);
     let mut any = false;
-    for row in nodes.ordered() {
-        let cell = |i: usize| row.cells.get(i).map(|c| &**c).unwrap_or("");
-        if cell(alloc).is_empty() {
-            continue; // no reading yet
-        }
-        any = true;
-        cap.allocatable += number(cell(alloc)).unwrap_or(0);
-        cap.requested += number(cell(req)).unwrap_or(0);
-        // A node without usage (its kubelet is gone) adds nothing; no metrics at all: None.
-        cap.used = match (cap.used, number(cell(used))) {
-            (Some(u), Some(n)) => Some(u + n),
-            (Some(u), None) if cell(used) == crate::cluster::usage::NOT_AVAILABLE => Some(u),
-            _ => None,
+    for (slot, _) in nodes.ordered_slots() {
+        // No reading has the node yet.
+        let Some(f) = nodes.figures_at(slot) else {
+            continue;
         };
+        any = true;
+        allocatable += Measure::Ceiling(resource).value(f).unwrap_or(0);
+        requested += Measure::Requested(resource).value(f).unwrap_or(0);
+        // A node without usage (its kubelet is gone) adds nothing; no metrics at all: None.
+        if let Some(u) = Measure::Used(resource).value(f) {
+            used = Some(used.unwrap_or(0) + u);
+        }
     }
-    let served = nodes
-        .ordered()
-        .any(|r| r.cells.get(used).is_some_and(|c| number(c).is_some()));
-    if !served {
-        cap.used = None;
-    }
-    any.then_some(cap)
+    let unit = |n: u64| if memory { (n + (1 << 19)) >> 20 } else { n };
+    any.then(|| Capacity {
+        used: used.map(unit),
+        allocatable: unit(allocatable),
+        requested: unit(requested),
+    })
 }
 
 fn pct(part: u64, whole: u64) -> u64 {
