@@ -316,7 +316,7 @@ mod tests {
 
     #[test]
     fn usage_figures_survive_changes_and_relists_and_new_rows_have_none() {
-        use super::super::figures::{Amounts, POD_COLUMNS};
+        use super::super::figures::{Amounts, POD_COLUMNS, Resource};
         let mut s = RowStore::default();
         s.apply(WatchMsg::Columns(vec![column("Name"), column("Status")]), 0);
         for m in [
@@ -326,13 +326,10 @@ mod tests {
         ] {
             s.apply(m, 0);
         }
-        let reading = |cpu: u64| Figures {
-            used: Some(Amounts { cpu, mem: 0 }),
-            ..Figures::default()
-        };
+        let reading = |cpu: u64| Figures::default().with_used(Some(Amounts { cpu, mem: 0 }));
         let (generation, columns) = (s.generation, POD_COLUMNS[..1].to_vec());
         s.set_usage(&columns, |r| reading(r.name.len() as u64));
-        let cpu = |s: &RowStore, uid: &str| s.figures_of(uid).and_then(|f| f.used).map(|u| u.cpu);
+        let cpu = |s: &RowStore, uid: &str| s.figures_of(uid).and_then(|f| f.used(Resource::Cpu));
         assert_eq!(cpu(&s, "a"), Some(1));
         assert_eq!(
             s.get("a").unwrap().cells.len(),

@@ -6,7 +6,7 @@
 //! them as extra columns (see `figures`).
 
 use super::backoff::{Policy, retry_kube, watched};
-use super::figures::{self};
+use super::figures::{self, Resource};
 pub use super::figures::{Amounts, Figures, NODE_COLUMNS, NOT_AVAILABLE, POD_COLUMNS, UsageColumn};
 use super::quantity::{bytes, millicores};
 use super::slim_pod::SlimPod;
@@ -16,6 +16,7 @@ use kube::Client;
 use kube::api::{Api, ListParams};
 use kube::runtime::watcher::{Config, Event};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -29,12 +30,13 @@ const PATIENCE: Duration = Duration::from_secs(10);
 
 /// What a pod asks for: requests summed over its containers; limits only when every
 /// container has one (otherwise the pod has no limit to be a share of).
+/// Kept for every pod in view, so it is small: the node's name is shared by its pods, and
+/// the numbers are kept as a reading's are.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PodResources {
     pub node: Arc<str>,
-    pub requests: Amounts,
-    pub cpu_limit: Option<u64>,
-    pub mem_limit: Option<u64>,
+    /// Requests and limits, with no usage.
+    pub asks: Figures,
     /// Finished pods hold nothing on their node.
     pub done: bool,
 }
@@ -47,13 +49,7 @@ pub fn pod_resources(pod: &Value) -> PodResources {
 
 /// What a pod asks for, from the fields the usage watch keeps.
 pub fn resources_of(pod: &SlimPod) -> PodResources {
-    let mut r = PodResources {
-        node: pod.spec.node_name.as_deref().unwrap_or_default().into(),
-        cpu_limit: Some(0),
-        mem_limit: Some(0),
-        done: matches!(pod.status.phase.as_deref(), Some("Succeeded" | "Failed")),
-        ..PodResources::default()
-    };
+    let (mut requests, mut cpu_limit, mut mem_limit) = (Amounts::default(), Some(0), Some(0));
     for c in &pod.spec.containers {
         let get = |m: &std::collections::BTreeMap<String, super::slim_pod::Quantity>,
                    k: &str,
@@ -61,35 +57,34 @@ pub fn resources_of(pod: &SlimPod) -> PodResources {
             m.get(k).and_then(|q| q.text()).and_then(|t| f(&t))
         };
         let res = &c.resources;
-        r.requests.cpu += get(&res.requests, "cpu", millicores).unwrap_or(0);
-        r.requests.mem += get(&res.requests, "memory", bytes).unwrap_or(0);
+        requests.cpu += get(&res.requests, "cpu", millicores).unwrap_or(0);
+        requests.mem += get(&res.requests, "memory", bytes).unwrap_or(0);
         let lim_cpu = get(&res.limits, "cpu", millicores);
         let lim_mem = get(&res.limits, "memory", bytes);
-        r.cpu_limit = r.cpu_limit.zip(lim_cpu).map(|(a, b)| a + b);
-        r.mem_limit = r.mem_limit.zip(lim_mem).map(|(a, b)| a + b);
+        cpu_limit = cpu_limit.zip(lim_cpu).map(|(a, b)| a + b);
+        mem_limit = mem_limit.zip(lim_mem).map(|(a, b)| a + b);
     }
-    r
+    PodResources {
+        node: pod.spec.node_name.as_deref().unwrap_or_default().into(),
+        asks: Figures::new(None, Some(requests), cpu_limit, mem_limit),
+        done: matches!(pod.status.phase.as_deref(), Some("Succeeded" | "Failed")),
+    }
 }
 
 /// A pod's figures: its usage (None: the metrics do not list it) against what it asks for
 /// (None: the pod watch has not seen it yet).
 pub fn pod_figures(usage: Option<Amounts>, res: Option<&PodResources>) -> Figures {
-    Figures {
-        used: usage,
-        requested: res.map(|r| r.requests),
-        cpu_ceiling: res.and_then(|r| r.cpu_limit),
-        mem_ceiling: res.and_then(|r| r.mem_limit),
-    }
+    res.map(|r| r.asks).unwrap_or_default().with_used(usage)
 }
 
 /// A node's figures: its usage against what it can allocate and what its pods request.
 pub fn node_figures(usage: Option<Amounts>, allocatable: Amounts, requested: Amounts) -> Figures {
-    Figures {
-        used: usage,
-        requested: Some(requested),
-        cpu_ceiling: Some(allocatable.cpu),
-        mem_ceiling: Some(allocatable.mem),
-    }
+    Figures::new(
+        usage,
+        Some(requested),
+        Some(allocatable.cpu),
+        Some(allocatable.mem),
+    )
 }
 
 /// Which list the usage is for.
@@ -188,88 +183,154 @@ async fn keep_book(
     }
 }
 
-/// The metrics API's list, only the fields read: at 100k pods a whole JSON tree of it was a
-/// hundred megabytes every reading.
+/// The metrics API's list, only the fields read, names borrowed from the response's text and
+/// each pod's containers summed as they are read: at 100k pods a whole JSON tree of it was a
+/// hundred megabytes every reading, and owned names 200k small strings.
 #[derive(serde::Deserialize)]
-struct MetricsList {
-    #[serde(default)]
-    items: Vec<MetricsItem>,
+struct MetricsList<'a> {
+    #[serde(default, borrow)]
+    items: Vec<MetricsItem<'a>>,
 }
 
 #[derive(serde::Deserialize)]
-struct MetricsItem {
-    #[serde(default)]
-    metadata: MetricsName,
+struct MetricsItem<'a> {
+    #[serde(default, borrow)]
+    metadata: MetricsName<'a>,
     /// Pods report per container, nodes as a whole.
-    #[serde(default)]
-    containers: Option<Vec<ContainerUsage>>,
+    #[serde(default, deserialize_with = "summed")]
+    containers: Option<Amounts>,
     #[serde(default)]
     usage: UsageFields,
 }
 
 #[derive(serde::Deserialize, Default)]
-struct MetricsName {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    namespace: String,
+struct MetricsName<'a> {
+    #[serde(default, borrow)]
+    name: Cow<'a, str>,
+    #[serde(default, borrow)]
+    namespace: Cow<'a, str>,
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
 struct ContainerUsage {
     #[serde(default)]
     usage: UsageFields,
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, Clone, Copy)]
 struct UsageFields {
-    #[serde(default)]
-    cpu: super::slim_pod::Quantity,
-    #[serde(default)]
-    memory: super::slim_pod::Quantity,
+    #[serde(default, deserialize_with = "cpu")]
+    cpu: u64,
+    #[serde(default, deserialize_with = "memory")]
+    memory: u64,
 }
 
 impl UsageFields {
-    fn amounts(&self) -> Amounts {
+    fn amounts(self) -> Amounts {
         Amounts {
-            cpu: self.cpu.text().and_then(|t| millicores(&t)).unwrap_or(0),
-            mem: self.memory.text().and_then(|t| bytes(&t)).unwrap_or(0),
+            cpu: self.cpu,
+            mem: self.memory,
         }
     }
 }
 
-/// Usage by `figures::key` from the metrics API, or None when it is not served.
-async fn read_metrics(client: &Client, path: &str) -> Result<Option<HashMap<String, Amounts>>, ()> {
+/// A quantity as the API writes it (a string; a bare number from a hand-written client), read
+/// with `parse`; what does not parse counts as nothing.
+struct QuantityOf(fn(&str) -> Option<u64>);
+
+impl serde::de::Visitor<'_> for QuantityOf {
+    type Value = u64;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a quantity")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<u64, E> {
+        Ok((self.0)(v).unwrap_or(0))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<u64, E> {
+        self.visit_str(&v.to_string())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<u64, E> {
+        self.visit_str(&v.to_string())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<u64, E> {
+        self.visit_str(&v.to_string())
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<u64, E> {
+        Ok(0)
+    }
+}
+
+fn cpu<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    d.deserialize_any(QuantityOf(millicores))
+}
+
+fn memory<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    d.deserialize_any(QuantityOf(bytes))
+}
+
+/// A pod's containers' usage, summed as the list is read.
+fn summed<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Amounts>, D::Error> {
+    struct Sum;
+    impl<'de> serde::de::Visitor<'de> for Sum {
+        type Value = Option<Amounts>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of containers")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut sum = Amounts::default();
+            while let Some(c) = seq.next_element::<ContainerUsage>()? {
+                sum.cpu += c.usage.cpu;
+                sum.mem += c.usage.memory;
+            }
+            Ok(Some(sum))
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(Sum)
+}
+
+/// The metrics API's answer as text, or None when it is not served.
+async fn read_metrics(client: &Client, path: &str) -> Result<Option<String>, ()> {
     // Failures now and then are retried; a 503 that lasts is a metrics server that is down.
     let got = retry_kube(PATIENCE, || async {
         let req = http::Request::get(path)
             .body(Vec::new())
             .map_err(kube::Error::HttpError)?;
-        client.request::<MetricsList>(req).await
+        client.request_text(req).await
     })
     .await;
-    let list = match got {
-        Ok(v) => v,
+    match got {
+        Ok(text) => Ok(Some(text)),
         // 404: no such API group; 503: the APIService is registered but its server is down.
-        Err(Some(kube::Error::Api(e))) if e.code == 404 || e.code == 503 => return Ok(None),
-        Err(_) => return Err(()),
-    };
-    let mut out = HashMap::with_capacity(list.items.len());
-    for item in list.items {
-        let a = match &item.containers {
-            Some(cs) => cs.iter().fold(Amounts::default(), |sum, c| {
-                let u = c.usage.amounts();
-                Amounts {
-                    cpu: sum.cpu + u.cpu,
-                    mem: sum.mem + u.mem,
-                }
-            }),
-            None => item.usage.amounts(),
-        };
-        let m = &item.metadata;
-        out.insert(figures::key(&m.namespace, &m.name), a);
+        Err(Some(kube::Error::Api(e))) if e.code == 404 || e.code == 503 => Ok(None),
+        Err(_) => Err(()),
     }
-    Ok(Some(out))
+}
+
+/// Usage by (namespace, name) from the metrics API's answer, borrowing its names.
+fn usage_by_name<'a>(list: &'a MetricsList<'_>) -> HashMap<(&'a str, &'a str), Amounts> {
+    list.items
+        .iter()
+        .map(|item| {
+            let m = &item.metadata;
+            let amounts = item.containers.unwrap_or_else(|| item.usage.amounts());
+            ((m.namespace.as_ref(), m.name.as_ref()), amounts)
+        })
+        .collect()
 }
 
 /// Reads usage for one list every `EVERY` until the receiver goes.
@@ -310,17 +371,34 @@ pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
     ));
     // The first reading waits for the pods' numbers (bounded), so shares are not all n/a.
     let _ = tokio::time::timeout(Duration::from_secs(10), listed.wait_for(|l| *l)).await;
-    let mut last: Option<Option<HashMap<String, Amounts>>> = None;
     let mut nodes: Vec<Node> = Vec::new();
     let nodes_api = Api::<Node>::all(client.clone());
+    let mut first = true;
     loop {
-        // A failed read keeps the last one: the columns do not flicker to n/a.
-        if let Ok(m) = read_metrics(&client, &metrics_path).await {
-            last = Some(m);
+        if !first {
+            tokio::time::sleep(EVERY).await;
         }
-        let usage = last.as_ref().and_then(Option::as_ref);
+        first = false;
+        // A failed read sends nothing: the list keeps its last reading rather than flicker to
+        // n/a.
+        let Ok(text) = read_metrics(&client, &metrics_path).await else {
+            if tx.is_closed() {
+                keeper.abort();
+                return;
+            }
+            continue;
+        };
+        let list = match text.as_deref().map(serde_json::from_str::<MetricsList>) {
+            Some(Ok(list)) => Some(list),
+            Some(Err(_)) => continue,
+            None => None,
+        };
+        let usage = list.as_ref().map(usage_by_name);
         let served = usage.is_some();
-        let used = |key: &str| usage.and_then(|m| m.get(key).copied());
+        let used = |key: &str| {
+            let (ns, name) = key.split_once('/')?;
+            usage.as_ref().and_then(|m| m.get(&(ns, name)).copied())
+        };
         let news = match &target {
             Target::Pods { .. } => {
                 let book = lock(&book);
@@ -345,8 +423,8 @@ pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
                 let book = lock(&book);
                 for r in book.values().filter(|r| !r.done) {
                     let sum = requested.entry(&r.node).or_default();
-                    sum.cpu += r.requests.cpu;
-                    sum.mem += r.requests.mem;
+                    sum.cpu += r.asks.requested(Resource::Cpu).unwrap_or(0);
+                    sum.mem += r.asks.requested(Resource::Mem).unwrap_or(0);
                 }
                 let mut figures = HashMap::with_capacity(nodes.len());
                 for n in &nodes {
@@ -378,7 +456,6 @@ pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
             keeper.abort();
             return;
         }
-        tokio::time::sleep(EVERY).await;
     }
 }
 
@@ -393,14 +470,11 @@ mod tests {
             {"resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "1", "memory": "128Mi"}}},
             {"resources": {"requests": {"cpu": "50m"}, "limits": {"memory": "64Mi"}}}]}});
         let r = pod_resources(&pod);
-        assert_eq!(
-            r.requests,
-            Amounts {
-                cpu: 150,
-                mem: 64 << 20
-            }
-        );
-        assert_eq!((r.cpu_limit, r.mem_limit), (None, Some(192 << 20)));
+        let asks = |of: fn(&Figures, Resource) -> Option<u64>| {
+            (of(&r.asks, Resource::Cpu), of(&r.asks, Resource::Mem))
+        };
+        assert_eq!(asks(Figures::requested), (Some(150), Some(64 << 20)));
+        assert_eq!(asks(Figures::ceiling), (None, Some(192 << 20)));
         let f = pod_figures(
             Some(Amounts {
                 cpu: 75,
@@ -412,5 +486,44 @@ mod tests {
         assert_eq!(texts, vec!["75m", "96Mi", "50%", "n/a", "150%", "50%"]);
         let unread = pod_figures(None, Some(&r));
         assert!(POD_COLUMNS.iter().all(|c| c.measure.text(&unread) == "n/a"));
+    }
+
+    #[test]
+    fn the_metrics_list_is_read_into_usage_by_name_with_containers_summed() {
+        let text = r#"{"kind":"PodMetricsList","items":[
+            {"metadata":{"name":"web-1","namespace":"shop"},"containers":[
+                {"name":"app","usage":{"cpu":"150000000n","memory":"64Mi"}},
+                {"name":"proxy","usage":{"cpu":"50m","memory":"1024Ki"}}]},
+            {"metadata":{"name":"w\u0065b-2","namespace":"shop"},"containers":[
+                {"usage":{"cpu":2,"memory":1048576}}]},
+            {"metadata":{"name":"kx-worker-1"},"usage":{"cpu":"1500m","memory":"2Gi"}},
+            {"metadata":{"name":"odd","namespace":"shop"},"containers":null,"usage":{"cpu":"lots"}}]}"#;
+        let list: MetricsList = serde_json::from_str(text).unwrap();
+        let usage = usage_by_name(&list);
+        let at = |ns, name| usage.get(&(ns, name)).copied();
+        assert_eq!(
+            at("shop", "web-1"),
+            Some(Amounts {
+                cpu: 200,
+                mem: 65 << 20
+            })
+        );
+        // Escaped names are read (owned), bare numbers too.
+        assert_eq!(
+            at("shop", "web-2"),
+            Some(Amounts {
+                cpu: 2000,
+                mem: 1 << 20
+            })
+        );
+        assert_eq!(
+            at("", "kx-worker-1"),
+            Some(Amounts {
+                cpu: 1500,
+                mem: 2 << 30
+            })
+        );
+        // What does not parse counts as nothing; it does not lose the rest of the reading.
+        assert_eq!(at("shop", "odd"), Some(Amounts::default()));
     }
 }

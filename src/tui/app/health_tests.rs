@@ -325,12 +325,15 @@ pub(in crate::tui) fn usage_news(served: bool) -> crate::cluster::usage::UsageNe
 fn usage_news_with(served: bool, web_1_cpu: u64) -> crate::cluster::usage::UsageNews {
     use crate::cluster::usage::{Amounts, POD_COLUMNS, PodResources, pod_figures};
     let res = PodResources {
-        requests: Amounts {
-            cpu: 100,
-            mem: 100 << 20,
-        },
-        cpu_limit: Some(200),
-        mem_limit: Some(100 << 20),
+        asks: crate::cluster::usage::Figures::new(
+            None,
+            Some(Amounts {
+                cpu: 100,
+                mem: 100 << 20,
+            }),
+            Some(200),
+            Some(100 << 20),
+        ),
         ..PodResources::default()
     };
     let mut figures = std::collections::HashMap::new();
