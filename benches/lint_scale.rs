@@ -207,4 +207,16 @@ fn main() {
         findings,
         "every change was undone: the same findings"
     );
+    // The lint screen reaches the selected finding by walking to it: its cost per frame with
+    // the cursor on the last finding, the worst case.
+    let mut times = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let t = Instant::now();
+        std::hint::black_box(live.findings().nth(findings.saturating_sub(1)));
+        times.push(t.elapsed());
+    }
+    report(
+        &format!("the lint screen walks to its last finding (of {findings})"),
+        times,
+    );
 }

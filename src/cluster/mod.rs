@@ -8,6 +8,7 @@ pub mod errors;
 pub mod figures;
 pub mod health;
 pub mod kinds;
+pub mod metrics_list;
 pub mod object;
 pub mod quantity;
 pub mod rows;

@@ -8,6 +8,7 @@
 use super::backoff::{Policy, retry_kube, watched};
 use super::figures::{self, Resource};
 pub use super::figures::{Amounts, Figures, NODE_COLUMNS, NOT_AVAILABLE, POD_COLUMNS, UsageColumn};
+use super::metrics_list;
 use super::quantity::{bytes, millicores};
 use super::slim_pod::SlimPod;
 use futures::StreamExt;
@@ -16,7 +17,6 @@ use kube::Client;
 use kube::api::{Api, ListParams};
 use kube::runtime::watcher::{Config, Event};
 use serde_json::Value;
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -183,154 +183,42 @@ async fn keep_book(
     }
 }
 
-/// The metrics API's list, only the fields read, names borrowed from the response's text and
-/// each pod's containers summed as they are read: at 100k pods a whole JSON tree of it was a
-/// hundred megabytes every reading, and owned names 200k small strings.
-#[derive(serde::Deserialize)]
-struct MetricsList<'a> {
-    #[serde(default, borrow)]
-    items: Vec<MetricsItem<'a>>,
+/// What one reading gathers as the metrics API's list streams in (never the whole list at
+/// once: at 100k pods it is tens of megabytes).
+struct Gathered {
+    book: Book,
+    /// Refilled per item.
+    key: String,
+    /// Each pod the metrics list and the book knows. A pod the metrics do not list (not
+    /// running yet) has no usage to show: the list says n/a.
+    pods: HashMap<Arc<str>, Figures>,
+    /// Usage by node name (a few thousand at most).
+    nodes: HashMap<String, Amounts>,
 }
 
-#[derive(serde::Deserialize)]
-struct MetricsItem<'a> {
-    #[serde(default, borrow)]
-    metadata: MetricsName<'a>,
-    /// Pods report per container, nodes as a whole.
-    #[serde(default, deserialize_with = "summed")]
-    containers: Option<Amounts>,
-    #[serde(default)]
-    usage: UsageFields,
-}
-
-#[derive(serde::Deserialize, Default)]
-struct MetricsName<'a> {
-    #[serde(default, borrow)]
-    name: Cow<'a, str>,
-    #[serde(default, borrow)]
-    namespace: Cow<'a, str>,
-}
-
-#[derive(serde::Deserialize, Default)]
-struct ContainerUsage {
-    #[serde(default)]
-    usage: UsageFields,
-}
-
-#[derive(serde::Deserialize, Default, Clone, Copy)]
-struct UsageFields {
-    #[serde(default, deserialize_with = "cpu")]
-    cpu: u64,
-    #[serde(default, deserialize_with = "memory")]
-    memory: u64,
-}
-
-impl UsageFields {
-    fn amounts(self) -> Amounts {
-        Amounts {
-            cpu: self.cpu,
-            mem: self.memory,
+impl Gathered {
+    fn empty(book: &Book) -> Gathered {
+        Gathered {
+            book: book.clone(),
+            key: String::new(),
+            pods: HashMap::new(),
+            nodes: HashMap::new(),
         }
     }
 }
 
-/// A quantity as the API writes it (a string; a bare number from a hand-written client), read
-/// with `parse`; what does not parse counts as nothing.
-struct QuantityOf(fn(&str) -> Option<u64>);
-
-impl serde::de::Visitor<'_> for QuantityOf {
-    type Value = u64;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a quantity")
-    }
-
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<u64, E> {
-        Ok((self.0)(v).unwrap_or(0))
-    }
-
-    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<u64, E> {
-        self.visit_str(&v.to_string())
-    }
-
-    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<u64, E> {
-        self.visit_str(&v.to_string())
-    }
-
-    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<u64, E> {
-        self.visit_str(&v.to_string())
-    }
-
-    fn visit_unit<E: serde::de::Error>(self) -> Result<u64, E> {
-        Ok(0)
-    }
-}
-
-fn cpu<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    d.deserialize_any(QuantityOf(millicores))
-}
-
-fn memory<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    d.deserialize_any(QuantityOf(bytes))
-}
-
-/// A pod's containers' usage, summed as the list is read.
-fn summed<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Amounts>, D::Error> {
-    struct Sum;
-    impl<'de> serde::de::Visitor<'de> for Sum {
-        type Value = Option<Amounts>;
-
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a list of containers")
+impl metrics_list::Each for Gathered {
+    fn item(&mut self, namespace: &str, name: &str, used: Amounts) {
+        if namespace.is_empty() {
+            self.nodes.insert(name.to_string(), used);
+            return;
         }
-
-        fn visit_seq<A: serde::de::SeqAccess<'de>>(
-            self,
-            mut seq: A,
-        ) -> Result<Self::Value, A::Error> {
-            let mut sum = Amounts::default();
-            while let Some(c) = seq.next_element::<ContainerUsage>()? {
-                sum.cpu += c.usage.cpu;
-                sum.mem += c.usage.memory;
-            }
-            Ok(Some(sum))
-        }
-
-        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
+        figures::key_into(&mut self.key, namespace, name);
+        if let Some((k, res)) = lock(&self.book).get_key_value(self.key.as_str()) {
+            self.pods
+                .insert(k.clone(), pod_figures(Some(used), Some(res)));
         }
     }
-    d.deserialize_any(Sum)
-}
-
-/// The metrics API's answer as text, or None when it is not served.
-async fn read_metrics(client: &Client, path: &str) -> Result<Option<String>, ()> {
-    // Failures now and then are retried; a 503 that lasts is a metrics server that is down.
-    let got = retry_kube(PATIENCE, || async {
-        let req = http::Request::get(path)
-            .body(Vec::new())
-            .map_err(kube::Error::HttpError)?;
-        client.request_text(req).await
-    })
-    .await;
-    match got {
-        Ok(text) => Ok(Some(text)),
-        // 404: no such API group; 503: the APIService is registered but its server is down.
-        Err(Some(kube::Error::Api(e))) if e.code == 404 || e.code == 503 => Ok(None),
-        Err(_) => Err(()),
-    }
-}
-
-/// Usage by (namespace, name) from the metrics API's answer, borrowing its names.
-fn usage_by_name<'a>(list: &'a MetricsList<'_>) -> HashMap<(&'a str, &'a str), Amounts> {
-    list.items
-        .iter()
-        .map(|item| {
-            let m = &item.metadata;
-            let amounts = item.containers.unwrap_or_else(|| item.usage.amounts());
-            ((m.namespace.as_ref(), m.name.as_ref()), amounts)
-        })
-        .collect()
 }
 
 /// Reads usage for one list every `EVERY` until the receiver goes.
@@ -381,35 +269,31 @@ pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
         first = false;
         // A failed read sends nothing: the list keeps its last reading rather than flicker to
         // n/a.
-        let Ok(text) = read_metrics(&client, &metrics_path).await else {
-            if tx.is_closed() {
-                keeper.abort();
-                return;
+        let gather = Gathered::empty(&book);
+        let (
+            served,
+            Gathered {
+                mut pods,
+                nodes: node_usage,
+                ..
+            },
+        ) = match metrics_list::read(&client, &metrics_path, gather).await {
+            Ok(Some(gathered)) => (true, gathered),
+            Ok(None) => (false, Gathered::empty(&book)),
+            Err(()) => {
+                if tx.is_closed() {
+                    keeper.abort();
+                    return;
+                }
+                continue;
             }
-            continue;
-        };
-        let list = match text.as_deref().map(serde_json::from_str::<MetricsList>) {
-            Some(Ok(list)) => Some(list),
-            Some(Err(_)) => continue,
-            None => None,
-        };
-        let usage = list.as_ref().map(usage_by_name);
-        let served = usage.is_some();
-        let used = |key: &str| {
-            let (ns, name) = key.split_once('/')?;
-            usage.as_ref().and_then(|m| m.get(&(ns, name)).copied())
         };
         let news = match &target {
             Target::Pods { .. } => {
-                let book = lock(&book);
-                let figures = book
-                    .iter()
-                    // A pod the metrics do not list (not running yet) has no usage to show.
-                    .map(|(key, res)| (key.clone(), pod_figures(used(key), Some(res))))
-                    .collect();
+                pods.shrink_to_fit();
                 UsageNews {
                     columns: POD_COLUMNS.to_vec(),
-                    figures,
+                    figures: pods,
                     served,
                 }
             }
@@ -440,10 +324,9 @@ pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
                         cpu: amount("cpu", millicores),
                         mem: amount("memory", bytes),
                     };
-                    let key = figures::key("", name);
                     let req = requested.get(name).copied().unwrap_or_default();
-                    let f = node_figures(used(&key), allocatable, req);
-                    figures.insert(Arc::from(key), f);
+                    let f = node_figures(node_usage.get(name).copied(), allocatable, req);
+                    figures.insert(Arc::from(figures::key("", name)), f);
                 }
                 UsageNews {
                     columns: NODE_COLUMNS.to_vec(),
@@ -486,44 +369,5 @@ mod tests {
         assert_eq!(texts, vec!["75m", "96Mi", "50%", "n/a", "150%", "50%"]);
         let unread = pod_figures(None, Some(&r));
         assert!(POD_COLUMNS.iter().all(|c| c.measure.text(&unread) == "n/a"));
-    }
-
-    #[test]
-    fn the_metrics_list_is_read_into_usage_by_name_with_containers_summed() {
-        let text = r#"{"kind":"PodMetricsList","items":[
-            {"metadata":{"name":"web-1","namespace":"shop"},"containers":[
-                {"name":"app","usage":{"cpu":"150000000n","memory":"64Mi"}},
-                {"name":"proxy","usage":{"cpu":"50m","memory":"1024Ki"}}]},
-            {"metadata":{"name":"w\u0065b-2","namespace":"shop"},"containers":[
-                {"usage":{"cpu":2,"memory":1048576}}]},
-            {"metadata":{"name":"kx-worker-1"},"usage":{"cpu":"1500m","memory":"2Gi"}},
-            {"metadata":{"name":"odd","namespace":"shop"},"containers":null,"usage":{"cpu":"lots"}}]}"#;
-        let list: MetricsList = serde_json::from_str(text).unwrap();
-        let usage = usage_by_name(&list);
-        let at = |ns, name| usage.get(&(ns, name)).copied();
-        assert_eq!(
-            at("shop", "web-1"),
-            Some(Amounts {
-                cpu: 200,
-                mem: 65 << 20
-            })
-        );
-        // Escaped names are read (owned), bare numbers too.
-        assert_eq!(
-            at("shop", "web-2"),
-            Some(Amounts {
-                cpu: 2000,
-                mem: 1 << 20
-            })
-        );
-        assert_eq!(
-            at("", "kx-worker-1"),
-            Some(Amounts {
-                cpu: 1500,
-                mem: 2 << 30
-            })
-        );
-        // What does not parse counts as nothing; it does not lose the rest of the reading.
-        assert_eq!(at("shop", "odd"), Some(Amounts::default()));
     }
 }
