@@ -134,6 +134,7 @@ fn reading(pods: usize, round: u64) -> UsageNews {
         columns: POD_COLUMNS.to_vec(),
         figures,
         served: true,
+        why: None,
     }
 }
 

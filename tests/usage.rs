@@ -123,3 +123,32 @@ async fn without_a_metrics_api_usage_says_n_a_and_nodes_still_show_requests() {
         "the pods on it request something: {req}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_metrics_api_kx_may_not_read_says_why_and_nodes_still_show_requests() {
+    let c = TestCluster::start(false).await;
+    running_web_pod(&c).await;
+    c.sim.cluster.faults.update(|f| {
+        f.forbidden = vec![
+            "list pods.metrics.k8s.io".into(),
+            "list nodes.metrics.k8s.io".into(),
+        ]
+    });
+    let pods = first_reading(
+        &c,
+        Target::Pods {
+            namespace: None,
+            labels: None,
+            fields: None,
+        },
+    )
+    .await;
+    assert!(!pods.served && pods.figures.is_empty());
+    let why = pods.why.clone().unwrap_or_default();
+    assert!(why.contains("forbidden"), "{why}");
+    let nodes = first_reading(&c, Target::Nodes).await;
+    assert!(!nodes.served);
+    assert_eq!(cell(&nodes, "", "kx-worker-1", "CPU"), "n/a");
+    let req = cell(&nodes, "", "kx-worker-1", "REQ%CPU");
+    assert!(req.ends_with('%') && req != "0%", "{req}");
+}

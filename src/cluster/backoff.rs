@@ -116,6 +116,8 @@ struct Count {
     due: Option<Instant>,
     /// The last failure will not pass by waiting (RBAC, credentials, TLS): wait the longest.
     lasting: bool,
+    /// Every failure ever, never reset: whether any came between two moments.
+    total: u64,
 }
 
 /// How long after an attempt was due a new failure counts as a new run of trouble.
@@ -175,6 +177,7 @@ impl Retry {
             delay
         };
         count.failures += 1;
+        count.total += 1;
         let (began, _) = *count
             .since
             .get_or_insert_with(|| (Instant::now(), jiff::Timestamp::now()));
@@ -234,9 +237,17 @@ impl Retry {
     fn restart(&self) {
         *self.delays.lock().unwrap_or_else(|e| e.into_inner()) = self.builder.build();
         let mut count = self.count();
-        let lasting = count.lasting;
-        *count = Count::default();
-        count.lasting = lasting;
+        let (lasting, total) = (count.lasting, count.total);
+        *count = Count {
+            lasting,
+            total,
+            ..Count::default()
+        };
+    }
+
+    /// Failures ever noted (never reset).
+    fn total_failures(&self) -> u64 {
+        self.count().total
     }
 }
 
@@ -344,8 +355,8 @@ impl kube::runtime::utils::Backoff for Retry {
 
 /// A kube-runtime watcher retried by this policy: errors come out as reports (count, since,
 /// next attempt); the count starts over when the server sends something, and when a watch
-/// ends as the server meant it to (its timeout ran out) — a quiet list's watch that connects,
-/// runs and ends cleanly got through, even though it brought no news. With a bounded policy the
+/// runs its course — a quiet list's watch that connects, runs a while and ends cleanly with
+/// no error on the way got through, even though it brought no news. With a bounded policy the
 /// stream ends once it gives up. `api` makes the watched Api from the client it is given.
 pub fn watched<K>(
     client: &kube::Client,
@@ -386,13 +397,19 @@ where
 
 /// kube-runtime resumes a watch the server ended without passing anything on, so a watcher's
 /// stream cannot tell a quiet watch that ran its course from one that never connected. This
-/// client, one per watcher, tells its retrier when a watch's response ends cleanly.
+/// client, one per watcher, tells its retrier when a watch's response ends cleanly after
+/// running a while with no failure noted meanwhile (an error sent inside the watch, or a
+/// server that closes every watch at once, is no success).
 mod clean_ends {
     use super::Retry;
     use bytes::Bytes;
     use hyper::body::{Body, Frame, SizeHint};
     use std::pin::Pin;
     use std::task::{Context, Poll};
+    use std::time::{Duration, Instant};
+
+    /// How long a watch must have run to count as getting through.
+    pub(super) const RAN_ITS_COURSE: Duration = Duration::from_secs(1);
 
     pub(super) fn noted(client: &kube::Client, retry: Retry) -> kube::Client {
         let inner = client.clone();
@@ -402,8 +419,14 @@ mod clean_ends {
             let retry = is_watch(request.uri()).then(|| retry.clone());
             async move {
                 let response = inner.send(request).await?;
-                let retry = retry.filter(|_| response.status().is_success());
-                Ok::<_, kube::Error>(response.map(|body| EndNoted { body, retry }))
+                let watch = retry
+                    .filter(|_| response.status().is_success())
+                    .map(|retry| Watch {
+                        started: Instant::now(),
+                        failures: retry.total_failures(),
+                        retry,
+                    });
+                Ok::<_, kube::Error>(response.map(|body| EndNoted { body, watch }))
             }
         });
         kube::Client::new(service, namespace)
@@ -414,10 +437,17 @@ mod clean_ends {
             .is_some_and(|q| q.split('&').any(|pair| pair == "watch=true"))
     }
 
-    /// A response body that tells `retry` when it ends without an error.
+    /// A watch that connected: when, and the failures noted by then.
+    struct Watch {
+        retry: Retry,
+        started: Instant,
+        failures: u64,
+    }
+
+    /// A response body that tells the retrier when its watch ran its course.
     struct EndNoted {
         body: kube::client::Body,
-        retry: Option<Retry>,
+        watch: Option<Watch>,
     }
 
     impl Body for EndNoted {
@@ -431,12 +461,15 @@ mod clean_ends {
             let polled = Pin::new(&mut self.body).poll_frame(cx);
             match &polled {
                 Poll::Ready(None) => {
-                    if let Some(retry) = self.retry.take() {
-                        retry.succeeded();
+                    if let Some(w) = self.watch.take()
+                        && w.started.elapsed() >= RAN_ITS_COURSE
+                        && w.retry.total_failures() == w.failures
+                    {
+                        w.retry.succeeded();
                     }
                 }
                 // A watch cut off mid-way did not get through.
-                Poll::Ready(Some(Err(_))) => self.retry = None,
+                Poll::Ready(Some(Err(_))) => self.watch = None,
                 _ => {}
             }
             polled
@@ -518,51 +551,78 @@ mod tests {
         );
     }
 
-    /// A client that answers a list with nothing, then each watch with the next of `watches`:
-    /// a clean end (true: the server's timeout ran out), or 200 then a cut (false); every
-    /// watch after one of those is refused with a 503.
-    fn scripted_client(watches: Vec<bool>) -> kube::Client {
+    /// How each watch that connects goes.
+    #[derive(Clone, Copy)]
+    enum WatchEnd {
+        /// Runs a while with nothing to say, then the server's timeout ends it.
+        Quiet,
+        /// Ends at once (a proxy that closes every watch).
+        Brief,
+        /// 200, then the connection is cut.
+        Cut,
+        /// An error inside the watch (an etcd failure), then a quiet clean end.
+        ErrorThenQuiet,
+    }
+
+    /// A client that answers a list with nothing, then watches in turn: one that connects and
+    /// goes as `end` says, one refused with a 503, and so on.
+    fn scripted_client(end: WatchEnd) -> kube::Client {
+        use futures::StreamExt;
         use http_body_util::BodyExt;
-        type Reply = http_body_util::combinators::BoxBody<bytes::Bytes, tower::BoxError>;
+        type Frames = futures::stream::BoxStream<
+            'static,
+            Result<hyper::body::Frame<bytes::Bytes>, tower::BoxError>,
+        >;
+        fn reply(
+            status: u16,
+            frames: Frames,
+        ) -> http::Result<
+            http::Response<impl hyper::body::Body<Data = bytes::Bytes, Error = tower::BoxError>>,
+        > {
+            http::Response::builder()
+                .status(status)
+                .body(BodyExt::boxed_unsync(http_body_util::StreamBody::new(
+                    frames,
+                )))
+        }
+        fn text(t: &str) -> Frames {
+            let frame = hyper::body::Frame::data(bytes::Bytes::from(t.to_string()));
+            futures::stream::iter([Ok(frame)]).boxed()
+        }
+        fn quiet() -> Frames {
+            let ran = super::clean_ends::RAN_ITS_COURSE + Duration::from_millis(100);
+            futures::stream::once(tokio::time::sleep(ran))
+                .filter_map(|()| async { None })
+                .boxed()
+        }
         let calls = Arc::new(Mutex::new(0usize));
         let service = tower::service_fn(move |request: http::Request<kube::client::Body>| {
             let calls = calls.clone();
-            let watches = watches.clone();
             async move {
-                let full = |status: u16, text: &str| {
-                    let body: Reply =
-                        http_body_util::Full::new(bytes::Bytes::from(text.to_string()))
-                            .map_err(|e| match e {})
-                            .boxed();
-                    http::Response::builder().status(status).body(body)
-                };
                 if !request.uri().query().unwrap_or("").contains("watch=true") {
-                    return full(
-                        200,
-                        r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}"#,
-                    );
+                    let list = r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}"#;
+                    return reply(200, text(list));
                 }
                 let n = {
                     let mut calls = calls.lock().unwrap();
                     *calls += 1;
                     *calls
                 };
-                // Odd watches connect; even ones are refused.
                 if n % 2 == 0 {
-                    return full(
-                        503,
-                        r#"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"ServiceUnavailable","code":503}"#,
-                    );
+                    let refused = r#"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"ServiceUnavailable","code":503}"#;
+                    return reply(503, text(refused));
                 }
-                if watches.get(n / 2).copied().unwrap_or(true) {
-                    return full(200, "");
-                }
-                let cut = futures::stream::iter([Err::<
-                    hyper::body::Frame<bytes::Bytes>,
-                    tower::BoxError,
-                >("connection reset".into())]);
-                let body: Reply = http_body_util::StreamBody::new(cut).boxed();
-                http::Response::builder().status(200).body(body)
+                let frames = match end {
+                    WatchEnd::Quiet => quiet(),
+                    WatchEnd::Brief => futures::stream::empty().boxed(),
+                    WatchEnd::Cut => futures::stream::iter([Err("connection reset".into())]).boxed(),
+                    WatchEnd::ErrorThenQuiet => text(
+                        "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"message\":\"etcd is down\",\"reason\":\"InternalError\",\"code\":500}}\n",
+                    )
+                    .chain(quiet())
+                    .boxed(),
+                };
+                reply(200, frames)
             }
         });
         kube::Client::new(service, "default")
@@ -585,11 +645,16 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_quiet_watch_that_ends_cleanly_got_through_and_one_cut_off_did_not() {
+    async fn a_quiet_watch_that_ran_its_course_got_through() {
         // Quiet watches closed by the server between refusals: each refusal is a new first
         // failure, so a flapping server does not push a quiet list's retries out to 30 s.
-        assert_eq!(counts(scripted_client(vec![true; 8]), 3).await, [1, 1, 1]);
-        // Watches cut off mid-way are failures of their own: the count keeps growing.
-        assert_eq!(counts(scripted_client(vec![false; 8]), 3).await, [1, 2, 3]);
+        assert_eq!(counts(scripted_client(WatchEnd::Quiet), 3).await, [1, 1, 1]);
+    }
+
+    #[tokio::test]
+    async fn watches_cut_off_closed_at_once_or_failing_inside_did_not() {
+        for end in [WatchEnd::Cut, WatchEnd::Brief, WatchEnd::ErrorThenQuiet] {
+            assert_eq!(counts(scripted_client(end), 3).await, [1, 2, 3]);
+        }
     }
 }

@@ -20,12 +20,12 @@ pub struct Amounts {
 /// - A pod: what it uses, requests, and its limits (each only when every container has one).
 /// - A node: what it uses, what its pods request, and what it can allocate.
 ///
-/// Kept as millicores and MiB (what the columns show) in 32 bits each, `UNKNOWN` for a figure
-/// the reading lacks: 24 bytes a row, 2.4 MB at 100k pods.
+/// Kept as millicores and bytes, `UNKNOWN` for a figure the reading lacks: 48 bytes a row,
+/// 4.8 MB at 100k pods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Figures([u32; 6]);
+pub struct Figures([u64; 6]);
 
-const UNKNOWN: u32 = u32::MAX;
+const UNKNOWN: u64 = u64::MAX;
 const USED: usize = 0;
 const REQUESTED: usize = 2;
 const CEILING: usize = 4;
@@ -36,15 +36,9 @@ impl Default for Figures {
     }
 }
 
-fn pack(v: Option<u64>) -> u32 {
-    v.map_or(UNKNOWN, |v| {
-        u32::try_from(v).unwrap_or(UNKNOWN - 1).min(UNKNOWN - 1)
-    })
-}
-
-/// Bytes to MiB, rounded as `kubectl top` shows them.
-fn mib(bytes: u64) -> u64 {
-    bytes.saturating_add(1 << 19) >> 20
+/// What does not fit is capped, never taken for unknown.
+fn pack(v: Option<u64>) -> u64 {
+    v.map_or(UNKNOWN, |v| v.min(UNKNOWN - 1))
 }
 
 impl Figures {
@@ -58,29 +52,29 @@ impl Figures {
     ) -> Figures {
         let mut f = Figures::default().with_used(used);
         f.0[REQUESTED] = pack(requested.map(|a| a.cpu));
-        f.0[REQUESTED + 1] = pack(requested.map(|a| mib(a.mem)));
+        f.0[REQUESTED + 1] = pack(requested.map(|a| a.mem));
         f.0[CEILING] = pack(cpu_ceiling);
-        f.0[CEILING + 1] = pack(mem_ceiling.map(mib));
+        f.0[CEILING + 1] = pack(mem_ceiling);
         f
     }
 
     /// The same figures with another usage reading.
     pub fn with_used(mut self, used: Option<Amounts>) -> Figures {
         self.0[USED] = pack(used.map(|a| a.cpu));
-        self.0[USED + 1] = pack(used.map(|a| mib(a.mem)));
+        self.0[USED + 1] = pack(used.map(|a| a.mem));
         self
     }
 
     fn get(&self, at: usize) -> Option<u64> {
         let v = *self.0.get(at)?;
-        (v != UNKNOWN).then_some(u64::from(v))
+        (v != UNKNOWN).then_some(v)
     }
 
-    /// Millicores or bytes (whole MiB).
+    /// Millicores or bytes.
     fn amount(&self, at: usize, r: Resource) -> Option<u64> {
         match r {
             Resource::Cpu => self.get(at),
-            Resource::Mem => self.get(at + 1).map(|m| m << 20),
+            Resource::Mem => self.get(at + 1),
         }
     }
 
@@ -121,7 +115,11 @@ pub const NOT_AVAILABLE: &str = "n/a";
 /// `part` as a rounded percentage of `whole`; None without a whole to be a share of.
 fn percent(part: Option<u64>, whole: Option<u64>) -> Option<u64> {
     match (part, whole) {
-        (Some(p), Some(w)) if w > 0 => Some((p.saturating_mul(100) + w / 2) / w),
+        (Some(p), Some(w)) if w > 0 => {
+            // In 128 bits: a share of amounts near the top of u64 does not overflow.
+            let rounded = (u128::from(p) * 100 + u128::from(w) / 2) / u128::from(w);
+            Some(u64::try_from(rounded).unwrap_or(u64::MAX))
+        }
         _ => None,
     }
 }
@@ -262,16 +260,13 @@ mod tests {
             pod.with_used(amounts(250, 0)),
         );
         assert!(Used(Cpu).value(&a) > Used(Cpu).value(&b));
-        // Memory is kept in whole MiB, rounded as shown; what does not fit 32 bits is capped,
-        // never taken for unknown.
-        let odd = Figures::new(
-            amounts(0, (3 << 20) + (1 << 19)),
-            None,
-            Some(u64::MAX),
-            None,
-        );
-        assert_eq!(Used(Mem).text(&odd), "4Mi");
-        assert_eq!(Ceiling(Cpu).value(&odd), Some(u64::from(u32::MAX - 1)));
+        // Shares of small amounts are exact (1.4 of 2.6 MiB is 54%), and the largest amounts
+        // are capped, never taken for unknown.
+        let small = Figures::new(amounts(0, 1468006), None, None, Some(2726297));
+        assert_eq!(UsedOfCeiling(Mem).text(&small), "54%");
+        let odd = Figures::new(amounts(u64::MAX, 0), None, Some(u64::MAX), None);
+        assert_eq!(Ceiling(Cpu).value(&odd), Some(u64::MAX - 1));
+        assert_eq!(UsedOfCeiling(Cpu).text(&odd), "100%");
     }
 
     #[test]

@@ -20,13 +20,17 @@ pub trait Each {
     fn item(&mut self, namespace: &str, name: &str, used: Amounts);
 }
 
+/// How long the list may take to arrive once the server answers: a body that stalls
+/// (a half-open connection after a VPN drop) must not hold a thread for good.
+const READ_LIMIT: Duration = Duration::from_secs(60);
+
 /// Reads the list at `path` into `each`, and gives it back; None when the metrics API is not
-/// served, Err when the reading failed (the caller keeps its last one).
+/// served, Err (saying why) when the reading failed.
 pub async fn read<E: Each + Send + 'static>(
     client: &Client,
     path: &str,
     mut each: E,
-) -> Result<Option<E>, ()> {
+) -> Result<Option<E>, String> {
     // Failures now and then are retried; a 503 that lasts is a metrics server that is down.
     let got = retry_kube(PATIENCE, || async {
         let req = http::Request::get(path)
@@ -39,19 +43,47 @@ pub async fn read<E: Each + Send + 'static>(
         Ok(body) => body,
         // 404: no such API group; 503: the APIService is registered but its server is down.
         Err(Some(kube::Error::Api(e))) if e.code == 404 || e.code == 503 => return Ok(None),
-        Err(_) => return Err(()),
+        Err(Some(e)) => return Err(super::errors::classify(&e).to_string()),
+        Err(None) => return Err(format!("no answer within {} s", PATIENCE.as_secs())),
     };
     use tokio_util::compat::FuturesAsyncReadCompatExt;
-    let body = tokio_util::io::SyncIoBridge::new(body.compat());
+    let body = Deadline {
+        inner: body.compat(),
+        at: Box::pin(tokio::time::sleep(READ_LIMIT)),
+    };
+    let body = tokio_util::io::SyncIoBridge::new(body);
     // The parse reads the body as it arrives, so it waits on the network: off the runtime's
     // threads.
     tokio::task::spawn_blocking(move || {
         parse(std::io::BufReader::new(body), &mut each)
             .map(|()| Some(each))
-            .map_err(|_| ())
+            .map_err(|e| format!("the metrics list could not be read: {e}"))
     })
     .await
-    .map_err(|_| ())?
+    .map_err(|e| e.to_string())?
+}
+
+/// A reader that fails once its time is up.
+struct Deadline<R> {
+    inner: R,
+    at: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<R: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Deadline<R> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::future::Future;
+        if self.at.as_mut().poll(cx).is_ready() {
+            return std::task::Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("it took over {} s", READ_LIMIT.as_secs()),
+            )));
+        }
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
 }
 
 /// Reads a list from `reader` into `each`.
@@ -203,8 +235,9 @@ fn summed<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<Amounts>, D::Err
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
             let mut sum = Amounts::default();
             while let Some(c) = seq.next_element::<Container>()? {
-                sum.cpu += c.usage.cpu;
-                sum.mem += c.usage.memory;
+                // A quantity past u64 reads as its largest value; sums stop there too.
+                sum.cpu = sum.cpu.saturating_add(c.usage.cpu);
+                sum.mem = sum.mem.saturating_add(c.usage.memory);
             }
             Ok(Some(sum))
         }

@@ -49,7 +49,7 @@ pub fn pod_resources(pod: &Value) -> PodResources {
 
 /// What a pod asks for, from the fields the usage watch keeps.
 pub fn resources_of(pod: &SlimPod) -> PodResources {
-    let (mut requests, mut cpu_limit, mut mem_limit) = (Amounts::default(), Some(0), Some(0));
+    let (mut requests, mut cpu_limit, mut mem_limit) = (Amounts::default(), Some(0u64), Some(0u64));
     for c in &pod.spec.containers {
         let get = |m: &std::collections::BTreeMap<String, super::slim_pod::Quantity>,
                    k: &str,
@@ -57,12 +57,16 @@ pub fn resources_of(pod: &SlimPod) -> PodResources {
             m.get(k).and_then(|q| q.text()).and_then(|t| f(&t))
         };
         let res = &c.resources;
-        requests.cpu += get(&res.requests, "cpu", millicores).unwrap_or(0);
-        requests.mem += get(&res.requests, "memory", bytes).unwrap_or(0);
+        let (cpu, mem) = (
+            get(&res.requests, "cpu", millicores).unwrap_or(0),
+            get(&res.requests, "memory", bytes).unwrap_or(0),
+        );
+        requests.cpu = requests.cpu.saturating_add(cpu);
+        requests.mem = requests.mem.saturating_add(mem);
         let lim_cpu = get(&res.limits, "cpu", millicores);
         let lim_mem = get(&res.limits, "memory", bytes);
-        cpu_limit = cpu_limit.zip(lim_cpu).map(|(a, b)| a + b);
-        mem_limit = mem_limit.zip(lim_mem).map(|(a, b)| a + b);
+        cpu_limit = cpu_limit.zip(lim_cpu).map(|(a, b)| a.saturating_add(b));
+        mem_limit = mem_limit.zip(lim_mem).map(|(a, b)| a.saturating_add(b));
     }
     PodResources {
         node: pod.spec.node_name.as_deref().unwrap_or_default().into(),
@@ -105,6 +109,8 @@ pub struct UsageNews {
     pub figures: HashMap<Arc<str>, Figures>,
     /// Whether the metrics API answered (no: the usage cells say n/a).
     pub served: bool,
+    /// Why it could not be read, when it failed (None: it answered, or is not served at all).
+    pub why: Option<String>,
 }
 
 /// What each pod asks for, by `figures::key`; the keys are shared with each reading.
@@ -250,44 +256,46 @@ pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
             "/apis/metrics.k8s.io/v1beta1/nodes".to_string(),
         ),
     };
-    let keeper = tokio::spawn(keep_book(
+    // Dropped with this task (a list that closes aborts it): the book's watch goes with it.
+    let _keeper = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(keep_book(
         client.clone(),
         pods_namespace,
         config,
         book.clone(),
         listed_tx,
-    ));
+    )));
     // The first reading waits for the pods' numbers (bounded), so shares are not all n/a.
     let _ = tokio::time::timeout(Duration::from_secs(10), listed.wait_for(|l| *l)).await;
-    let mut nodes: Vec<Node> = Vec::new();
+    // Each node's name and what it can allocate, from the last list of them that was read.
+    let mut nodes: Vec<(String, Amounts)> = Vec::new();
     let nodes_api = Api::<Node>::all(client.clone());
+    // The last usage of the nodes, kept through a failed read (a few thousand at most).
+    let mut node_usage: HashMap<String, Amounts> = HashMap::new();
+    let mut said_once = false;
     let mut first = true;
     loop {
         if !first {
             tokio::time::sleep(EVERY).await;
         }
         first = false;
-        // A failed read sends nothing: the list keeps its last reading rather than flicker to
-        // n/a.
-        let gather = Gathered::empty(&book);
-        let (
-            served,
-            Gathered {
-                mut pods,
-                nodes: node_usage,
-                ..
-            },
-        ) = match metrics_list::read(&client, &metrics_path, gather).await {
-            Ok(Some(gathered)) => (true, gathered),
-            Ok(None) => (false, Gathered::empty(&book)),
-            Err(()) => {
-                if tx.is_closed() {
-                    keeper.abort();
-                    return;
+        let (served, why, mut pods) =
+            match metrics_list::read(&client, &metrics_path, Gathered::empty(&book)).await {
+                Ok(Some(gathered)) => {
+                    node_usage = gathered.nodes;
+                    (true, None, gathered.pods)
                 }
-                continue;
-            }
-        };
+                Ok(None) => {
+                    node_usage.clear();
+                    (false, None, HashMap::new())
+                }
+                // A failed read keeps the pods' last reading on the list rather than flicker
+                // to n/a; the nodes' requests are still worth showing, and the first reading
+                // says why there is no usage.
+                Err(why) => match &target {
+                    Target::Pods { .. } if said_once => continue,
+                    _ => (!node_usage.is_empty(), Some(why), HashMap::new()),
+                },
+            };
         let news = match &target {
             Target::Pods { .. } => {
                 pods.shrink_to_fit();
@@ -295,51 +303,64 @@ pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
                     columns: POD_COLUMNS.to_vec(),
                     figures: pods,
                     served,
+                    why,
                 }
             }
             Target::Nodes => {
-                // A failed read keeps the nodes known from the last one.
+                // A failed list keeps the nodes known from the last one.
                 let params = ListParams::default();
                 if let Ok(list) = retry_kube(PATIENCE, || nodes_api.list(&params)).await {
-                    nodes = list.items;
+                    nodes = list.items.iter().map(allocatable).collect();
                 }
                 let mut requested: HashMap<&str, Amounts> = HashMap::new();
                 let book = lock(&book);
                 for r in book.values().filter(|r| !r.done) {
                     let sum = requested.entry(&r.node).or_default();
-                    sum.cpu += r.asks.requested(Resource::Cpu).unwrap_or(0);
-                    sum.mem += r.asks.requested(Resource::Mem).unwrap_or(0);
+                    let asked = |of| r.asks.requested(of).unwrap_or(0);
+                    sum.cpu = sum.cpu.saturating_add(asked(Resource::Cpu));
+                    sum.mem = sum.mem.saturating_add(asked(Resource::Mem));
                 }
-                let mut figures = HashMap::with_capacity(nodes.len());
-                for n in &nodes {
-                    let name = n.metadata.name.as_deref().unwrap_or_default();
-                    let alloc = n.status.as_ref().and_then(|s| s.allocatable.as_ref());
-                    let amount = |k: &str, f: fn(&str) -> Option<u64>| {
-                        alloc
-                            .and_then(|a| a.get(k))
-                            .and_then(|q| f(&q.0))
-                            .unwrap_or(0)
-                    };
-                    let allocatable = Amounts {
-                        cpu: amount("cpu", millicores),
-                        mem: amount("memory", bytes),
-                    };
-                    let req = requested.get(name).copied().unwrap_or_default();
-                    let f = node_figures(node_usage.get(name).copied(), allocatable, req);
-                    figures.insert(Arc::from(figures::key("", name)), f);
-                }
+                let figures = nodes
+                    .iter()
+                    .map(|(name, allocatable)| {
+                        let req = requested.get(name.as_str()).copied().unwrap_or_default();
+                        let used = node_usage.get(name).copied();
+                        let f = node_figures(used, *allocatable, req);
+                        (Arc::from(figures::key("", name)), f)
+                    })
+                    .collect();
                 UsageNews {
                     columns: NODE_COLUMNS.to_vec(),
                     figures,
                     served,
+                    why,
                 }
             }
         };
         if tx.send(news).await.is_err() {
-            keeper.abort();
             return;
         }
+        said_once = true;
     }
+}
+
+/// A node's name and what it can allocate.
+fn allocatable(node: &Node) -> (String, Amounts) {
+    let alloc = node.status.as_ref().and_then(|s| s.allocatable.as_ref());
+    let amount = |k: &str, f: fn(&str) -> Option<u64>| {
+        alloc
+            .and_then(|a| a.get(k))
+            .and_then(|q| f(&q.0))
+            .unwrap_or(0)
+    };
+    let name = node.metadata.name.clone().unwrap_or_default();
+    (
+        name,
+        Amounts {
+            cpu: amount("cpu", millicores),
+            mem: amount("memory", bytes),
+        },
+    )
 }
 
 #[cfg(test)]

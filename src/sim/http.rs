@@ -271,6 +271,19 @@ async fn route(
             if rest.is_empty() {
                 return Ok(value_response(StatusCode::OK, &super::metrics::resources()));
             }
+            // Denied as `list pods.metrics.k8s.io` (or `nodes.…`) in the faults' words.
+            let plural = rest.last().copied().unwrap_or_default();
+            let resource = format!("{plural}.{}", super::metrics::GROUP);
+            if cluster.faults.settings().forbids("list", &resource, None) {
+                return Err(ApiError::new(
+                    403,
+                    "Forbidden",
+                    format!(
+                        "{resource} is forbidden: User \"kx-sim\" cannot list resource \"{plural}\" in API group \"{}\" at the cluster scope",
+                        super::metrics::GROUP
+                    ),
+                ));
+            }
             return super::metrics::serve(cluster, rest)
                 .map(|v| value_response(StatusCode::OK, &v));
         }

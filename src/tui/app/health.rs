@@ -161,9 +161,15 @@ impl App {
         });
         if !news.served && !self.session.metrics_missing_said {
             self.session.metrics_missing_said = true;
-            self.message = Some(Message::Info(
-                "this cluster serves no metrics API (metrics-server): CPU and MEM say n/a".into(),
-            ));
+            self.message = Some(match &news.why {
+                None => Message::Info(
+                    "this cluster serves no metrics API (metrics-server): CPU and MEM say n/a"
+                        .into(),
+                ),
+                Some(why) => Message::Error(format!(
+                    "cannot read the metrics API: {why}; CPU and MEM say n/a"
+                )),
+            });
         }
         Vec::new()
     }

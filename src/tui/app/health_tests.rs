@@ -351,6 +351,7 @@ fn usage_news_with(served: bool, web_1_cpu: u64) -> crate::cluster::usage::Usage
         columns: POD_COLUMNS.to_vec(),
         figures,
         served,
+        why: None,
     }
 }
 
@@ -416,6 +417,27 @@ fn usage_readings_become_sortable_columns_and_a_missing_metrics_api_is_said_once
     s.message = None;
     s.update(Action::Usage(k, Box::new(usage_news(false))));
     assert!(s.message.is_none(), "said once");
+}
+
+#[test]
+fn a_metrics_api_that_cannot_be_read_is_said_with_the_reason() {
+    let mut s = app();
+    let k = list_key(&s);
+    feed(
+        &mut s,
+        &k,
+        &["Name", "Status"],
+        &[("web-1", &["web-1", "Running"])],
+    );
+    let mut news = usage_news(false);
+    news.why = Some("pods.metrics.k8s.io is forbidden".into());
+    s.update(Action::Usage(k.clone(), Box::new(news)));
+    assert!(
+        matches!(&s.message, Some(Message::Error(m)) if m.contains("cannot read the metrics API: pods.metrics.k8s.io is forbidden")),
+        "{:?}",
+        s.message
+    );
+    assert_eq!(shown(&s, &k, "web-1", "CPU"), "n/a");
 }
 
 /// `:pulse -A` with pods (two failing of three) and nodes (with usage) loaded.
@@ -500,6 +522,7 @@ pub(in crate::tui) fn pulsing() -> App {
             columns: crate::cluster::usage::NODE_COLUMNS.to_vec(),
             figures,
             served: true,
+            why: None,
         }),
     ));
     s.session.now += 1;

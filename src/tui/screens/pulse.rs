@@ -193,14 +193,21 @@ pub fn capacity(nodes: &RowStore, memory: bool) -> Option<Capacity> {
             continue;
         };
         any = true;
-        allocatable += Measure::Ceiling(resource).value(f).unwrap_or(0);
-        requested += Measure::Requested(resource).value(f).unwrap_or(0);
+        let value = |m: Measure| m.value(f).unwrap_or(0);
+        allocatable = allocatable.saturating_add(value(Measure::Ceiling(resource)));
+        requested = requested.saturating_add(value(Measure::Requested(resource)));
         // A node without usage (its kubelet is gone) adds nothing; no metrics at all: None.
         if let Some(u) = Measure::Used(resource).value(f) {
-            used = Some(used.unwrap_or(0) + u);
+            used = Some(used.unwrap_or(0).saturating_add(u));
         }
     }
-    let unit = |n: u64| if memory { (n + (1 << 19)) >> 20 } else { n };
+    let unit = |n: u64| {
+        if memory {
+            n.saturating_add(1 << 19) >> 20
+        } else {
+            n
+        }
+    };
     any.then(|| Capacity {
         used: used.map(unit),
         allocatable: unit(allocatable),
