@@ -75,11 +75,18 @@ explore() { # $1: metrics true|false
   draws=$(tail -n +"$((skip + 1))" "$log" | grep -o 'draw_ms=[0-9.]*' | cut -d= -f2 | sort -n)
   n=$(echo "$keys" | grep -c . || true)
   pct() { echo "$2" | awk -v p="$1" '{a[NR]=$1} END {if (NR) {i=int(NR*p); if (i<1) i=1; print a[i]} else print "n/a"}'; }
-  echo "metrics $1: $n keys, key to frame ms p50 $(pct 0.5 "$keys") p90 $(pct 0.9 "$keys") max $(echo "$keys" | tail -1); frame (prepare + draw) ms p50 $(pct 0.5 "$draws") p90 $(pct 0.9 "$draws"); RSS $(grep VmRSS /proc/"$pid"/status | awk '{print $2/1024}') MiB"
+  # RSS moves with the allocator and the simulator's timing: sampled every 5 s for 45 s (three
+  # usage readings when they are on), the median and the range reported.
+  local rss=""
+  for _ in $(seq 9); do
+    rss="$rss $(grep VmRSS /proc/"$pid"/status | awk '{print $2/1024}')"
+    sleep 5
+  done
+  rss=$(echo $rss | tr ' ' '\n' | sort -n)
+  echo "metrics $1: $n keys, key to frame ms p50 $(pct 0.5 "$keys") p90 $(pct 0.9 "$keys") max $(echo "$keys" | tail -1); frame (prepare + draw) ms p50 $(pct 0.5 "$draws") p90 $(pct 0.9 "$draws"); RSS MiB median $(echo "$rss" | sed -n 5p) (min $(echo "$rss" | head -1), max $(echo "$rss" | tail -1))"
   if [ "$1" = true ]; then
     # A usage reading lands as one update (a batch of one) of every row, every 15 s: its cost
     # on the UI thread, for the readings after the list was in.
-    sleep 31
     echo "  single updates over 10 ms since (ms; usage readings): $(tail -n +"$((skip + 1))" "$log" | grep -E 'batch=1([^0-9]|$)' | grep -o 'update_ms=[0-9.]*' | cut -d= -f2 | awk '$1 > 10' | sort -n | tr '\n' ' ')"
   fi
   if [ "$1" = true ]; then

@@ -184,31 +184,40 @@ fn main() {
         Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("terminal"),
         Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("terminal"),
     ];
-    // Warm up, then alternate so that drift on a shared machine falls on both alike.
-    for _ in 0..20 {
-        frame(&mut plain, &mut terms[0], &theme);
-        frame(&mut with_usage, &mut terms[1], &theme);
+    println!("pods={pods}, {WIDTH}x{HEIGHT}, all namespaces");
+    // Wide (every usage column: CPU, MEM and four shares), then the default view (CPU, MEM).
+    for (mode, shown) in [("wide", "%MEM/L"), ("default", "MEM")] {
+        // Warm up, then alternate so that drift on a shared machine falls on both alike.
+        for _ in 0..20 {
+            frame(&mut plain, &mut terms[0], &theme);
+            frame(&mut with_usage, &mut terms[1], &theme);
+        }
+        let screen = format!("{}", terms[1].backend());
+        assert!(
+            screen.contains(shown) && screen.contains("Mi"),
+            "the usage columns are on screen:\n{screen}"
+        );
+        let (mut off, mut on) = (Vec::new(), Vec::new());
+        for _ in 0..1000 {
+            off.push(frame(&mut plain, &mut terms[0], &theme));
+            on.push(frame(&mut with_usage, &mut terms[1], &theme));
+        }
+        let (off50, on50) = (percentile(off.clone(), 0.5), percentile(on.clone(), 0.5));
+        let (off90, on90) = (percentile(off, 0.9), percentile(on, 0.9));
+        println!(
+            "{mode}: frame (prepare + draw after j) ms: without usage p50 {off50:.3} p90 {off90:.3}; with usage p50 {on50:.3} p90 {on90:.3}; ratio p50 {:.2} p90 {:.2}",
+            on50 / off50,
+            on90 / off90
+        );
+        for app in [&mut plain, &mut with_usage] {
+            app.update(Action::Key(KeyEvent::new(
+                KeyCode::Char('w'),
+                KeyModifiers::CONTROL,
+            )));
+        }
     }
-    let screen = format!("{}", terms[1].backend());
-    assert!(
-        screen.contains("%MEM/L") && screen.contains('%'),
-        "the usage columns are on screen:\n{screen}"
-    );
-    let (mut off, mut on) = (Vec::new(), Vec::new());
-    for _ in 0..1000 {
-        off.push(frame(&mut plain, &mut terms[0], &theme));
-        on.push(frame(&mut with_usage, &mut terms[1], &theme));
-    }
-    let (off50, on50) = (percentile(off.clone(), 0.5), percentile(on.clone(), 0.5));
-    let (off90, on90) = (percentile(off, 0.9), percentile(on, 0.9));
     let rows_mib = (rss_plain.saturating_sub(rss_start)) as f64 / 1024.0;
     let usage_mib = (rss_usage.saturating_sub(rss_two)) as f64 / 1024.0;
-    println!("pods={pods}, {WIDTH}x{HEIGHT} wide, all namespaces");
-    println!(
-        "frame (prepare + draw after j) ms: without usage p50 {off50:.3} p90 {off90:.3}; with usage p50 {on50:.3} p90 {on90:.3}; ratio p50 {:.2} p90 {:.2}",
-        on50 / off50,
-        on90 / off90
-    );
     println!(
         "a reading applied on the UI thread: {} ms (first, adding the columns, then two more)",
         apply_ms

@@ -675,11 +675,40 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
     let (theme, now, cols) = (t.theme, t.now, t.columns);
     let height = area.height.saturating_sub(1) as usize;
     let status_col = cols.iter().position(|c| c.title == "STATUS");
+    // Each visible cell's text once: the widths and the cells are both made from it.
+    let texts: Vec<Vec<String>> = t
+        .rows
+        .iter()
+        .map(|&(row, figures)| {
+            cols.iter()
+                .map(|c| cell_text(row, figures, c, now))
+                .chain(std::iter::once(changed_text(t.store, row, now)))
+                .collect()
+        })
+        .collect();
+    let width_of = |ci: usize, title: usize| {
+        let longest = texts
+            .iter()
+            .filter_map(|r| r.get(ci))
+            .map(|text| text.chars().count())
+            .max()
+            .unwrap_or(0);
+        Constraint::Length(longest.max(title).min(60) as u16)
+    };
+    let mut widths: Vec<Constraint> = cols
+        .iter()
+        .enumerate()
+        .map(|(ci, c)| width_of(ci, c.title.len()))
+        .collect();
+    // CHANGED: when kx saw each row change live; D on the row shows what changed.
+    let marks = !cols.is_empty();
+    widths.extend(marks.then(|| width_of(cols.len(), CHANGED.len())));
     let table_rows: Vec<TableRow> = t
         .rows
         .iter()
+        .zip(texts)
         .enumerate()
-        .map(|(i, &(row, figures))| {
+        .map(|(i, (&(row, _), texts))| {
             let selected = i + t.first == t.cursor;
             let changed = t
                 .store
@@ -697,53 +726,26 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
             } else {
                 theme.style("row.normal")
             };
-            let mut cells: Vec<Span> = cols
-                .iter()
+            let cells: Vec<Span> = texts
+                .into_iter()
                 .enumerate()
-                .map(|(ci, c)| {
-                    let text = cell_text(row, figures, c, now);
-                    if Some(ci) == status_col && !selected {
+                .map(|(ci, text)| match cols.get(ci) {
+                    _ if selected => Span::raw(text),
+                    Some(_) if Some(ci) == status_col => {
                         let slot = status_slot(&text);
                         Span::styled(text, theme.style(slot))
-                    } else if c.title.contains('%') && !selected {
-                        // Usage shares, coloured by the configured thresholds.
-                        match t.thresholds.slot(&c.title, &text) {
-                            Some(slot) => Span::styled(text, theme.style(slot)),
-                            None => Span::raw(text),
-                        }
-                    } else {
-                        Span::raw(text)
                     }
+                    // Usage shares, coloured by the configured thresholds.
+                    Some(c) if c.title.contains('%') => match t.thresholds.slot(&c.title, &text) {
+                        Some(slot) => Span::styled(text, theme.style(slot)),
+                        None => Span::raw(text),
+                    },
+                    _ => Span::raw(text),
                 })
                 .collect();
-            cells.push(Span::raw(changed_text(t.store, row, now)));
             TableRow::new(cells).style(base)
         })
         .collect();
-    let mut widths: Vec<Constraint> = cols
-        .iter()
-        .map(|c| {
-            let longest = t
-                .rows
-                .iter()
-                .map(|(r, figures)| cell_text(r, *figures, c, now).chars().count())
-                .max()
-                .unwrap_or(0);
-            Constraint::Length(longest.max(c.title.len()).min(60) as u16)
-        })
-        .collect();
-    // CHANGED: when kx saw each row change live; D on the row shows what changed.
-    let marks = !cols.is_empty();
-    widths.extend(marks.then(|| {
-        Constraint::Length(
-            t.rows
-                .iter()
-                .map(|(r, _)| changed_text(t.store, r, now).len())
-                .max()
-                .unwrap_or(0)
-                .max(CHANGED.len()) as u16,
-        )
-    }));
     let header = TableRow::new(
         cols.iter()
             .map(|c| c.title.clone())
