@@ -24,7 +24,6 @@ use kx::tui::session::Session;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Instant;
 
 const WIDTH: u16 = 200;
@@ -126,7 +125,7 @@ fn reading(pods: usize, round: u64) -> UsageNews {
                 cpu: (i as u64 * 7 + round * 13) % 600,
                 mem: ((i as u64 * 11 + round) % 300) << 20,
             };
-            let key: Arc<str> = format!("{}/{}", namespace_of(i), name_of(i)).into();
+            let key = kx::cluster::figures::fingerprint(&namespace_of(i), &name_of(i));
             (key, pod_figures(Some(used), Some(&asks)))
         })
         .collect::<HashMap<_, _>>();

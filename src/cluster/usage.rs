@@ -102,31 +102,30 @@ pub enum Target {
     Nodes,
 }
 
-/// One reading for a list: its extra columns and each row's figures by `figures::key`.
+/// One reading for a list: its extra columns and each row's figures by `figures::fingerprint`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageNews {
     pub columns: Vec<UsageColumn>,
-    pub figures: HashMap<Arc<str>, Figures>,
+    pub figures: HashMap<u64, Figures>,
     /// Whether the metrics API answered (no: the usage cells say n/a).
     pub served: bool,
     /// Why it could not be read, when it failed (None: it answered, or is not served at all).
     pub why: Option<String>,
 }
 
-/// What each pod asks for, by `figures::key`; the keys are shared with each reading.
-type Book = Arc<Mutex<HashMap<Arc<str>, PodResources>>>;
+/// What each pod asks for, by `figures::fingerprint`.
+type Book = Arc<Mutex<HashMap<u64, PodResources>>>;
 
-fn lock(book: &Book) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, PodResources>> {
+fn lock(book: &Book) -> std::sync::MutexGuard<'_, HashMap<u64, PodResources>> {
     book.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn key_of(pod: &SlimPod) -> Arc<str> {
+fn key_of(pod: &SlimPod) -> u64 {
     let m = &pod.metadata;
-    figures::key(
+    figures::fingerprint(
         m.namespace.as_deref().unwrap_or_default(),
         m.name.as_deref().unwrap_or_default(),
     )
-    .into()
 }
 
 /// Keeps what each pod requests and limits, from a watch; `listed` is told when the first list
@@ -143,7 +142,7 @@ async fn keep_book(
         None => Api::<SlimPod>::all(c),
     };
     let mut stream = std::pin::pin!(watched(&client, api, config, Policy::FOLLOWING));
-    let mut fresh: Option<HashMap<Arc<str>, PodResources>> = None;
+    let mut fresh: Option<HashMap<u64, PodResources>> = None;
     // A node's name, once for all its pods.
     let mut nodes: HashSet<Arc<str>> = HashSet::new();
     let mut resources = |p: &SlimPod| {
@@ -158,7 +157,8 @@ async fn keep_book(
     };
     while let Some(ev) = stream.next().await {
         match ev {
-            Ok(Event::Init) => fresh = Some(HashMap::new()),
+            // Sized as the last list was: no table regrown through 100k inserts.
+            Ok(Event::Init) => fresh = Some(HashMap::with_capacity(lock(&book).len())),
             Ok(Event::InitApply(p)) => {
                 let r = resources(&p);
                 match fresh.as_mut() {
@@ -193,21 +193,19 @@ async fn keep_book(
 /// once: at 100k pods it is tens of megabytes).
 struct Gathered {
     book: Book,
-    /// Refilled per item.
-    key: String,
     /// Each pod the metrics list and the book knows. A pod the metrics do not list (not
     /// running yet) has no usage to show: the list says n/a.
-    pods: HashMap<Arc<str>, Figures>,
+    pods: HashMap<u64, Figures>,
     /// Usage by node name (a few thousand at most).
     nodes: HashMap<String, Amounts>,
 }
 
 impl Gathered {
-    fn empty(book: &Book) -> Gathered {
+    /// `pods`: room for this many pods' figures (none for a nodes list).
+    fn new(book: &Book, pods: usize) -> Gathered {
         Gathered {
             book: book.clone(),
-            key: String::new(),
-            pods: HashMap::new(),
+            pods: HashMap::with_capacity(pods),
             nodes: HashMap::new(),
         }
     }
@@ -219,10 +217,9 @@ impl metrics_list::Each for Gathered {
             self.nodes.insert(name.to_string(), used);
             return;
         }
-        figures::key_into(&mut self.key, namespace, name);
-        if let Some((k, res)) = lock(&self.book).get_key_value(self.key.as_str()) {
-            self.pods
-                .insert(k.clone(), pod_figures(Some(used), Some(res)));
+        let key = figures::fingerprint(namespace, name);
+        if let Some(res) = lock(&self.book).get(&key) {
+            self.pods.insert(key, pod_figures(Some(used), Some(res)));
         }
     }
 }
@@ -272,6 +269,11 @@ pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
     // The last usage of the nodes, kept through a failed read (a few thousand at most).
     let mut node_usage: HashMap<String, Amounts> = HashMap::new();
     let mut said_once = false;
+    // A pods list's reading has a figure for about every pod the book holds.
+    let room = || match target {
+        Target::Pods { .. } => lock(&book).len(),
+        Target::Nodes => 0,
+    };
     let mut first = true;
     loop {
         if !first {
@@ -279,7 +281,7 @@ pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
         }
         first = false;
         let (served, why, mut pods) =
-            match metrics_list::read(&client, &metrics_path, Gathered::empty(&book)).await {
+            match metrics_list::read(&client, &metrics_path, Gathered::new(&book, room())).await {
                 Ok(Some(gathered)) => {
                     node_usage = gathered.nodes;
                     (true, None, gathered.pods)
@@ -326,7 +328,7 @@ pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
                         let req = requested.get(name.as_str()).copied().unwrap_or_default();
                         let used = node_usage.get(name).copied();
                         let f = node_figures(used, *allocatable, req);
-                        (Arc::from(figures::key("", name)), f)
+                        (figures::fingerprint("", name), f)
                     })
                     .collect();
                 UsageNews {

@@ -152,12 +152,10 @@ impl App {
         let Some(store) = self.data.stores.get_mut(key) else {
             return Vec::new();
         };
-        // One key, refilled per row: no string allocated for each of 100k rows. A row the
-        // reading lacks shows n/a.
-        let mut key = String::new();
+        // A row the reading lacks shows n/a.
         store.set_usage(&news.columns, |row| {
-            crate::cluster::figures::key_into(&mut key, &row.namespace, &row.name);
-            news.figures.get(key.as_str()).copied().unwrap_or_default()
+            let key = crate::cluster::figures::fingerprint(&row.namespace, &row.name);
+            news.figures.get(&key).copied().unwrap_or_default()
         });
         if !news.served && !self.session.metrics_missing_said {
             self.session.metrics_missing_said = true;

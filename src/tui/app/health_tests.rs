@@ -339,11 +339,11 @@ fn usage_news_with(served: bool, web_1_cpu: u64) -> crate::cluster::usage::Usage
     let mut figures = std::collections::HashMap::new();
     let usage = |cpu, mem| served.then_some(Amounts { cpu, mem });
     figures.insert(
-        "shop/web-1".into(),
+        crate::cluster::figures::fingerprint("shop", "web-1"),
         pod_figures(usage(web_1_cpu, 95 << 20), Some(&res)),
     );
     figures.insert(
-        "shop/web-2".into(),
+        crate::cluster::figures::fingerprint("shop", "web-2"),
         pod_figures(usage(180, 10 << 20), Some(&res)),
     );
     // web-3 is not in the reading (not running yet): n/a.
@@ -509,11 +509,11 @@ pub(in crate::tui) fn pulsing() -> App {
     };
     // (`feed` puts every row in "shop".)
     figures.insert(
-        "shop/n1".into(),
+        crate::cluster::figures::fingerprint("shop", "n1"),
         crate::cluster::usage::node_figures(used(3800), alloc, req),
     );
     figures.insert(
-        "shop/n2".into(),
+        crate::cluster::figures::fingerprint("shop", "n2"),
         crate::cluster::usage::node_figures(None, alloc, req),
     );
     s.update(Action::Usage(
