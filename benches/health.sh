@@ -79,7 +79,7 @@ explore() { # $1: metrics true|false
   # usage readings when they are on), the median and the range reported.
   local rss=""
   for _ in $(seq 9); do
-    rss="$rss $(grep VmRSS /proc/"$pid"/status | awk '{print $2/1024}')"
+    rss="$rss $( (grep VmRSS /proc/"$pid"/status || echo "VmRSS: 0") | awk '{print $2/1024}')"
     sleep 5
   done
   rss=$(echo $rss | tr ' ' '\n' | sort -n)

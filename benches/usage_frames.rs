@@ -185,7 +185,7 @@ fn main() {
     ];
     println!("pods={pods}, {WIDTH}x{HEIGHT}, all namespaces");
     // Wide (every usage column: CPU, MEM and four shares), then the default view (CPU, MEM).
-    for (mode, shown) in [("wide", "%MEM/L"), ("default", "MEM")] {
+    for (mode, wide) in [("wide", true), ("default", false)] {
         // Warm up, then alternate so that drift on a shared machine falls on both alike.
         for _ in 0..20 {
             frame(&mut plain, &mut terms[0], &theme);
@@ -193,8 +193,8 @@ fn main() {
         }
         let screen = format!("{}", terms[1].backend());
         assert!(
-            screen.contains(shown) && screen.contains("Mi"),
-            "the usage columns are on screen:\n{screen}"
+            screen.contains(" MEM ") && screen.contains("Mi") && screen.contains("%MEM/L") == wide,
+            "the usage columns of the {mode} view are on screen:\n{screen}"
         );
         let (mut off, mut on) = (Vec::new(), Vec::new());
         for _ in 0..1000 {

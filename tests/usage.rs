@@ -145,3 +145,53 @@ async fn a_metrics_api_kx_may_not_read_says_why_and_nodes_still_show_requests() 
     let why = pods.why.unwrap_or_default();
     assert!(why.contains("forbidden"), "{why}");
 }
+
+/// Counts the items it hears.
+struct Count(usize);
+
+impl kx::cluster::metrics_list::Each for Count {
+    fn item(&mut self, _: &str, _: &str, _: kx::cluster::usage::Amounts) {
+        self.0 += 1;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_metrics_list_that_stalls_half_way_gives_up_at_its_limit_and_says_so() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A server that answers, sends the start of a list, and then nothing (a half-open
+    // connection after a VPN drop).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let (mut conn, _) = listener.accept().await.unwrap();
+        let mut request = [0u8; 4096];
+        let _ = conn.read(&mut request).await;
+        let start =
+            r#"{"kind":"PodMetricsList","items":[{"metadata":{"name":"a","namespace":"b"}},"#;
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{start}\r\n",
+            start.len()
+        );
+        conn.write_all(head.as_bytes()).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(conn);
+    });
+    let config = kube::Config::new(url.parse().unwrap());
+    let client = kube::Client::try_from(config).unwrap();
+    let began = std::time::Instant::now();
+    let got = kx::cluster::metrics_list::read_within(
+        &client,
+        "/apis/metrics.k8s.io/v1beta1/pods",
+        Count(0),
+        Duration::from_secs(1),
+    )
+    .await;
+    let why = got.err().expect("a stalled list is a failed reading");
+    assert!(why.contains("took over 1 s"), "{why}");
+    assert!(
+        began.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        began.elapsed()
+    );
+    server.abort();
+}

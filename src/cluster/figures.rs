@@ -208,7 +208,8 @@ pub const NODE_COLUMNS: [UsageColumn; 10] = [
 /// The key a reading files a row's figures under: a 64-bit fingerprint of `namespace/name`
 /// (an empty namespace for a node). Strings for 100k keys took more memory than the figures
 /// they keyed. Two of 100k names meeting in 64 bits is a chance of about 3 in 10^10; it would
-/// show one pod's usage on the other until the next reading.
+/// show one pod's usage on the other (or n/a, once either is deleted) until those pods change
+/// or the list is read again.
 pub fn fingerprint(namespace: &str, name: &str) -> u64 {
     use std::hash::Hasher;
     // Fixed keys: the same fingerprint wherever it is taken in the process.
@@ -266,6 +267,8 @@ mod tests {
         let odd = Figures::new(amounts(u64::MAX, 0), None, Some(u64::MAX), None);
         assert_eq!(Ceiling(Cpu).value(&odd), Some(u64::MAX - 1));
         assert_eq!(UsedOfCeiling(Cpu).text(&odd), "100%");
+        let huge = Figures::new(amounts(0, u64::MAX), None, None, None);
+        assert_eq!(Used(Mem).text(&huge), format!("{}Mi", (u64::MAX - 1) >> 20));
     }
 
     #[test]

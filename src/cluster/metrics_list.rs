@@ -29,7 +29,17 @@ const READ_LIMIT: Duration = Duration::from_secs(60);
 pub async fn read<E: Each + Send + 'static>(
     client: &Client,
     path: &str,
+    each: E,
+) -> Result<Option<E>, String> {
+    read_within(client, path, each, READ_LIMIT).await
+}
+
+/// `read`, with `limit` for the list to arrive once the server answers.
+pub async fn read_within<E: Each + Send + 'static>(
+    client: &Client,
+    path: &str,
     mut each: E,
+    limit: Duration,
 ) -> Result<Option<E>, String> {
     // Failures now and then are retried; a 503 that lasts is a metrics server that is down.
     let got = retry_kube(PATIENCE, || async {
@@ -47,39 +57,49 @@ pub async fn read<E: Each + Send + 'static>(
         Err(None) => return Err(format!("no answer within {} s", PATIENCE.as_secs())),
     };
     use tokio_util::compat::FuturesAsyncReadCompatExt;
-    let body = Deadline {
+    // Cancelled when the time is up or this reading is dropped (its list closed): the parse
+    // then stops at its next read. No timer is polled on the parse's side, where the runtime
+    // may already be shutting down.
+    let stop = tokio_util::sync::CancellationToken::new();
+    let body = Cancellable {
         inner: body.compat(),
-        at: Box::pin(tokio::time::sleep(READ_LIMIT)),
+        stop: Box::pin(stop.clone().cancelled_owned()),
     };
     let body = tokio_util::io::SyncIoBridge::new(body);
+    let _stop_on_drop = stop.clone().drop_guard();
     // The parse reads the body as it arrives, so it waits on the network: off the runtime's
     // threads.
-    tokio::task::spawn_blocking(move || {
+    let parsed = tokio::task::spawn_blocking(move || {
         parse(std::io::BufReader::new(body), &mut each)
             .map(|()| Some(each))
             .map_err(|e| format!("the metrics list could not be read: {e}"))
-    })
-    .await
-    .map_err(|e| e.to_string())?
+    });
+    match tokio::time::timeout(limit, parsed).await {
+        Ok(joined) => joined.map_err(|e| e.to_string())?,
+        Err(_) => Err(format!(
+            "the metrics list took over {} s to arrive",
+            limit.as_secs_f64()
+        )),
+    }
 }
 
-/// A reader that fails once its time is up.
-struct Deadline<R> {
+/// A reader that fails once `stop` is cancelled.
+struct Cancellable<R> {
     inner: R,
-    at: std::pin::Pin<Box<tokio::time::Sleep>>,
+    stop: std::pin::Pin<Box<tokio_util::sync::WaitForCancellationFutureOwned>>,
 }
 
-impl<R: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Deadline<R> {
+impl<R: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Cancellable<R> {
     fn poll_read(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
         use std::future::Future;
-        if self.at.as_mut().poll(cx).is_ready() {
+        if self.stop.as_mut().poll(cx).is_ready() {
             return std::task::Poll::Ready(Err(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
-                format!("it took over {} s", READ_LIMIT.as_secs()),
+                "the reading was stopped",
             )));
         }
         std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)

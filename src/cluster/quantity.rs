@@ -47,7 +47,7 @@ pub fn show_millicores(m: u64) -> String {
 
 /// `64Mi` for a memory amount, as kubectl top prints it.
 pub fn show_bytes(b: u64) -> String {
-    format!("{}Mi", (b + (1 << 19)) >> 20)
+    format!("{}Mi", b.saturating_add(1 << 19) >> 20)
 }
 
 #[cfg(test)]

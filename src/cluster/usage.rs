@@ -266,9 +266,8 @@ pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
     // Each node's name and what it can allocate, from the last list of them that was read.
     let mut nodes: Vec<(String, Amounts)> = Vec::new();
     let nodes_api = Api::<Node>::all(client.clone());
-    // The last usage of the nodes, kept through a failed read (a few thousand at most).
+    // The nodes' usage from the last reading (a few thousand at most).
     let mut node_usage: HashMap<String, Amounts> = HashMap::new();
-    let mut said_once = false;
     // A pods list's reading has a figure for about every pod the book holds.
     let room = || match target {
         Target::Pods { .. } => lock(&book).len(),
@@ -286,17 +285,13 @@ pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
                     node_usage = gathered.nodes;
                     (true, None, gathered.pods)
                 }
-                Ok(None) => {
+                // Not served, or a read that failed through its retries (10 s): n/a and,
+                // for a failure, why, rather than the last reading as if it were fresh; the
+                // nodes' requests still show.
+                failed => {
                     node_usage.clear();
-                    (false, None, HashMap::new())
+                    (false, failed.err(), HashMap::new())
                 }
-                // A failed read keeps the pods' last reading on the list rather than flicker
-                // to n/a; the nodes' requests are still worth showing, and the first reading
-                // says why there is no usage.
-                Err(why) => match &target {
-                    Target::Pods { .. } if said_once => continue,
-                    _ => (!node_usage.is_empty(), Some(why), HashMap::new()),
-                },
             };
         let news = match &target {
             Target::Pods { .. } => {
@@ -342,7 +337,6 @@ pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
         if tx.send(news).await.is_err() {
             return;
         }
-        said_once = true;
     }
 }
 

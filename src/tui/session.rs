@@ -46,8 +46,8 @@ pub struct Session {
     pub lint: crate::lint::Settings,
     /// When usage percentages turn to the warning and error colours.
     pub thresholds: crate::config::Thresholds,
-    /// Whether "no metrics API" was said already (it is said once per context).
-    pub metrics_missing_said: bool,
+    /// The metrics API's trouble last said (Some(None): not served), so each is said once.
+    pub metrics_trouble_said: Option<Option<String>>,
     /// Where port-forwards listen (`forward_address:`).
     pub forward_address: std::net::IpAddr,
     /// `port_forwards:` of config.yaml, for `:pf start NAME`.
@@ -88,7 +88,7 @@ impl Session {
             shells: vec!["bash".into(), "sh".into()],
             lint: crate::lint::Settings::default(),
             thresholds: crate::config::Thresholds::default(),
-            metrics_missing_said: false,
+            metrics_trouble_said: None,
             forward_address: std::net::IpAddr::from([127, 0, 0, 1]),
             saved_forwards: Vec::new(),
             plugins: Vec::new(),

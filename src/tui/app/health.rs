@@ -157,8 +157,11 @@ impl App {
             let key = crate::cluster::figures::fingerprint(&row.namespace, &row.name);
             news.figures.get(&key).copied().unwrap_or_default()
         });
-        if !news.served && !self.session.metrics_missing_said {
-            self.session.metrics_missing_said = true;
+        // Said once for each change of trouble: not served, or why it cannot be read.
+        if news.served {
+            self.session.metrics_trouble_said = None;
+        } else if self.session.metrics_trouble_said.as_ref() != Some(&news.why) {
+            self.session.metrics_trouble_said = Some(news.why.clone());
             self.message = Some(match &news.why {
                 None => Message::Info(
                     "this cluster serves no metrics API (metrics-server): CPU and MEM say n/a"

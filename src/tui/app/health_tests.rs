@@ -431,13 +431,26 @@ fn a_metrics_api_that_cannot_be_read_is_said_with_the_reason() {
     );
     let mut news = usage_news(false);
     news.why = Some("pods.metrics.k8s.io is forbidden".into());
-    s.update(Action::Usage(k.clone(), Box::new(news)));
+    s.update(Action::Usage(k.clone(), Box::new(news.clone())));
     assert!(
         matches!(&s.message, Some(Message::Error(m)) if m.contains("cannot read the metrics API: pods.metrics.k8s.io is forbidden")),
         "{:?}",
         s.message
     );
     assert_eq!(shown(&s, &k, "web-1", "CPU"), "n/a");
+    // The same trouble is said once; a good reading, then trouble again, is said again.
+    s.message = None;
+    s.update(Action::Usage(k.clone(), Box::new(news.clone())));
+    assert!(s.message.is_none());
+    s.update(Action::Usage(k.clone(), Box::new(usage_news(true))));
+    assert_eq!(shown(&s, &k, "web-1", "CPU"), "50m");
+    s.update(Action::Usage(k.clone(), Box::new(news)));
+    assert!(matches!(&s.message, Some(Message::Error(_))));
+    assert_eq!(
+        shown(&s, &k, "web-1", "CPU"),
+        "n/a",
+        "stale usage is not shown as fresh"
+    );
 }
 
 /// `:pulse -A` with pods (two failing of three) and nodes (with usage) loaded.
