@@ -53,16 +53,19 @@ fn start_error(program: &str, e: &std::io::Error) -> String {
     }
 }
 
-/// The KUBECONFIG a plugin gets: kx's kubeconfig, and in front of it a file naming the
-/// context kx shows as current (kubectl takes the first current-context of the list), so the
-/// plugin acts on the cluster on screen whatever the file says. The file lives as long as the
-/// returned guard.
+/// The KUBECONFIG a plugin gets: kx's kubeconfig (one file or a list of them), and in front of
+/// it a file naming the context kx shows as current (kubectl takes the first current-context
+/// of the list), so the plugin acts on the cluster on screen whatever the files say. The file
+/// lives as long as the returned guard. When it cannot be written the plugin is not run:
+/// without it, it could act on another cluster.
+type PluginKubeconfig = (Option<String>, Option<tempfile::NamedTempFile>);
+
 fn plugin_kubeconfig(
     kubeconfig: Option<&str>,
     context: Option<&str>,
-) -> (Option<String>, Option<tempfile::NamedTempFile>) {
+) -> Result<PluginKubeconfig, String> {
     let Some(context) = context else {
-        return (kubeconfig.map(str::to_string), None);
+        return Ok((kubeconfig.map(str::to_string), None));
     };
     let rest = kubeconfig
         .map(str::to_string)
@@ -71,6 +74,11 @@ fn plugin_kubeconfig(
             directories::BaseDirs::new()
                 .map(|b| b.home_dir().join(".kube/config").display().to_string())
         });
+    let not_run = |why: String| {
+        format!(
+            "cannot pin the context {context:?} for the plugin ({why}); not run, so it does not act on another cluster"
+        )
+    };
     let pin = tempfile::Builder::new()
         .prefix("kx-plugin-context-")
         .suffix(".kubeconfig")
@@ -83,16 +91,15 @@ fn plugin_kubeconfig(
                 "apiVersion: v1\nkind: Config\ncurrent-context: {context}\n"
             )?;
             Ok(f)
-        });
-    match (pin, rest) {
-        (Ok(f), Some(rest)) => {
-            let joined = std::env::join_paths([f.path().to_path_buf(), rest.into()])
-                .ok()
-                .map(|p| p.to_string_lossy().into_owned());
-            (joined, Some(f))
-        }
-        (_, rest) => (rest, None),
-    }
+        })
+        .map_err(|e| not_run(e.to_string()))?;
+    // KUBECONFIG may already be a list (a:b): its files follow the pin, one by one.
+    let files = std::iter::once(pin.path().to_path_buf()).chain(
+        rest.iter()
+            .flat_map(|r| std::env::split_paths(r).collect::<Vec<_>>()),
+    );
+    let joined = std::env::join_paths(files).map_err(|e| not_run(e.to_string()))?;
+    Ok((Some(joined.to_string_lossy().into_owned()), Some(pin)))
 }
 
 fn command(argv: &[String], kubeconfig: Option<&str>) -> Option<std::process::Command> {
@@ -132,7 +139,11 @@ pub async fn foreground(launch: PluginLaunch, tx: mpsc::Sender<Inbound>) {
         ..
     } = launch;
     let results = tokio::task::spawn_blocking(move || {
-        let (kubeconfig, _pin) = plugin_kubeconfig(kubeconfig.as_deref(), context.as_deref());
+        let (kubeconfig, _pin) = match plugin_kubeconfig(kubeconfig.as_deref(), context.as_deref())
+        {
+            Ok(k) => k,
+            Err(e) => return vec![Err(e)],
+        };
         argvs
             .iter()
             .filter_map(|argv| {
@@ -158,8 +169,20 @@ pub async fn background(launch: PluginLaunch, tx: mpsc::Sender<Inbound>) {
         context,
         ..
     } = launch;
-    let (kubeconfig, _pin) = plugin_kubeconfig(kubeconfig.as_deref(), context.as_deref());
     let mut results = Vec::new();
+    let (kubeconfig, _pin) = match plugin_kubeconfig(kubeconfig.as_deref(), context.as_deref()) {
+        Ok(k) => k,
+        Err(e) => {
+            results.push(Err(e));
+            (None, None)
+        }
+    };
+    // Nothing is run without the pinned context.
+    let argvs = if results.is_empty() {
+        argvs
+    } else {
+        Vec::new()
+    };
     for argv in &argvs {
         if argvs.len() > 1 {
             let line = format!("$ {}", crate::config::plugins::Plugin::display(argv));
@@ -355,6 +378,26 @@ mod tests {
                 "then /tmp/kx-test-kubeconfig"
             ]
         );
+        assert!(end.is_some_and(|(_, ok)| ok));
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_kubeconfig_that_is_a_list_follows_the_pin_file_by_file() {
+        let (tx, rx) = mpsc::channel(100);
+        let mut l = launch(
+            vec![vec![
+                "sh",
+                "-c",
+                "IFS=:; set -- $KUBECONFIG; echo \"$#\"; echo \"$2\"; echo \"$3\"",
+            ]],
+            true,
+        );
+        l.context = Some("prod".into());
+        l.kubeconfig = Some("/tmp/kx-a:/tmp/kx-b".into());
+        background(l, tx).await;
+        let (lines, end) = collect(rx).await;
+        assert_eq!(lines, vec!["3", "/tmp/kx-a", "/tmp/kx-b"]);
         assert!(end.is_some_and(|(_, ok)| ok));
     }
 
