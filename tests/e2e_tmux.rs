@@ -858,7 +858,16 @@ plugins:
         .unwrap_or_default()
         .to_string();
     assert!(name.starts_with("web-"), "{screen}");
-    let buffer = String::from_utf8_lossy(&tmux.run(&["show-buffer"]).stdout).into_owned();
+    // The footer speaks when OSC 52 is written; `tmux load-buffer` runs beside it, so the
+    // buffer is read until it holds something (or the wait runs out).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let buffer = loop {
+        let buffer = String::from_utf8_lossy(&tmux.run(&["show-buffer"]).stdout).into_owned();
+        if !buffer.is_empty() || Instant::now() >= deadline {
+            break buffer;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     assert_eq!(buffer.trim_end(), name);
     // A background plugin: kubectl, talking to the demo through $KUBECONFIG, in a view.
     tmux.keys(&["B"]);

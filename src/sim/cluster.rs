@@ -206,7 +206,12 @@ impl Cluster {
         self.read().find_kind(api_version, kind).cloned()
     }
 
-    fn publish(&self, event: Arc<Event>) {
+    /// Sends a change to the watches. Taking the store's write guard makes every caller publish
+    /// before the lock is let go: changes then reach watches in resourceVersion order, and no
+    /// watch can see a store version whose change it has not been sent. (Published after the
+    /// lock, a later change could overtake an earlier one, and a watch skips what is older than
+    /// what it last sent; a bookmark could name a version whose change was still on its way.)
+    fn publish(&self, event: Arc<Event>, _held: &std::sync::RwLockWriteGuard<'_, Store>) {
         // No receivers is fine: nobody is watching yet.
         let _ = self.events.send(event);
     }
@@ -334,11 +339,10 @@ impl Cluster {
             if rt.kind == "CustomResourceDefinition" {
                 refresh_types(&mut store);
             }
+            self.publish(event.clone(), &store);
             event
         };
-        let stored = event.object.clone();
-        self.publish(event);
-        Ok(stored)
+        Ok(event.object.clone())
     }
 
     /// Inserts objects the simulator built itself (already real Kubernetes JSON with names and
@@ -373,9 +377,8 @@ impl Cluster {
             .flatten()
             .map(|stored| store.put(&key, stored))
             .collect();
-        drop(store);
         for e in events {
-            self.publish(e);
+            self.publish(e, &store);
         }
     }
 
@@ -599,15 +602,14 @@ impl Cluster {
             if rt.kind == "CustomResourceDefinition" {
                 refresh_types(&mut store);
             }
+            if let Some(e) = &event {
+                self.publish(e.clone(), &store);
+            }
             (event, removal)
         };
         let _ = removal;
         match event {
-            Some(event) => {
-                let stored = event.object.clone();
-                self.publish(event);
-                Ok(stored)
-            }
+            Some(event) => Ok(event.object.clone()),
             None => Err(ApiError::not_found(&rt.group, &rt.plural, name)),
         }
     }
@@ -717,28 +719,29 @@ impl Cluster {
                 .get(&key, ns, name)
                 .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))?;
             let mut last = current.value();
+            // A definition's objects go before it does (the API server's cleanup finalizer
+            // holds the definition until they are gone), so their versions come first.
+            let cascade = if rt.kind == "CustomResourceDefinition" {
+                remove_custom_objects(&mut store, rt, &last)
+            } else {
+                Vec::new()
+            };
             let rv = store.next_rv();
             last["metadata"]["resourceVersion"] = json!(rv.to_string());
             let event = store.remove(&key, Stored::new(rt, &last));
-            let mut cascade = Vec::new();
             if rt.kind == "CustomResourceDefinition" {
                 refresh_types(&mut store);
-                if let Some(e) = &event {
-                    cascade = remove_custom_objects(&mut store, rt, &e.object.value());
-                }
             }
-            for e in cascade {
-                self.publish(e);
+            for e in cascade.into_iter().chain(event.iter().cloned()) {
+                self.publish(e, &store);
             }
             event
         };
         let event = event.ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))?;
-        let stored = event.object.clone();
         if rt.kind == "Pod" {
             self.logs.forget_pod(ns, name);
         }
-        self.publish(event);
-        Ok(stored)
+        Ok(event.object.clone())
     }
 
     /// Removes the owner reference to `owner_uid` from every object in the namespace.
@@ -906,6 +909,38 @@ mod tests {
             )
         );
         assert!(c.find_type("demo.kx.dev", "v1", "widgets").is_none());
+    }
+
+    #[test]
+    fn changes_reach_watches_in_resource_version_order_under_concurrent_writers() {
+        let c = cluster_with_namespace();
+        let cms = c.find_type("", "v1", "configmaps").unwrap();
+        let mut events = c.subscribe();
+        std::thread::scope(|scope| {
+            for writer in 0..4 {
+                let (c, cms) = (&c, &cms);
+                scope.spawn(move || {
+                    for i in 0..2000 {
+                        let name = format!("w{writer}-{i}");
+                        c.create(cms, "a", json!({"metadata": {"name": name}}))
+                            .unwrap();
+                    }
+                });
+            }
+        });
+        let mut last = 0;
+        let mut seen = 0;
+        while let Ok(e) = events.try_recv() {
+            assert!(e.rv > last, "{} published after {last}", e.rv);
+            last = e.rv;
+            seen += 1;
+        }
+        assert_eq!(seen, 8000);
+        assert_eq!(
+            last,
+            c.read().rv,
+            "the last change published is the store's version"
+        );
     }
 
     #[test]

@@ -164,14 +164,14 @@ pub fn serve(
                     (None, 0)
                 }
                 Some(events) => {
-                    let mut last = rv;
                     for e in events {
-                        last = e.rv;
                         if let Some(t) = visible_type(&selection, &e) {
                             initial.push(encoder.line(t, &e.object));
                         }
                     }
-                    (Some(live), last.max(rv))
+                    // Every change up to the store's version is in the replay (under this
+                    // lock); the feed brings the rest.
+                    (Some(live), store.rv.max(rv))
                 }
             }
         }
@@ -184,18 +184,13 @@ pub fn serve(
             }
         }
         if let Some(live) = live {
-            stream_live(
-                live,
-                tx,
+            let sent = Sent {
                 selection,
                 encoder,
-                start_rv,
-                bookmarks,
-                Duration::from_secs_f64(timeout),
                 key,
-                cluster,
-            )
-            .await;
+                last_rv: start_rv,
+            };
+            stream_live(live, tx, sent, bookmarks, Duration::from_secs_f64(timeout)).await;
         }
     });
     let body = Body::from_stream(ReceiverStream::new(rx));
@@ -207,17 +202,62 @@ pub fn serve(
     Ok(resp)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What a live watch has sent so far: the last resourceVersion it has taken from the
+/// change feed (of any kind, so its bookmarks can move on while its own kind is quiet).
+struct Sent {
+    selection: Selection,
+    encoder: Encoder,
+    key: String,
+    last_rv: u64,
+}
+
+impl Sent {
+    /// The line a change makes on this watch, if any; every change read moves `last_rv`.
+    fn take(&mut self, e: &Event) -> Option<Bytes> {
+        if e.rv <= self.last_rv {
+            return None;
+        }
+        self.last_rv = e.rv;
+        if e.type_key != self.key {
+            return None;
+        }
+        let t = visible_type(&self.selection, e)?;
+        Some(self.encoder.line(t, &e.object))
+    }
+}
+
+/// Sends what the feed already holds, then a bookmark at the last version read from it. A
+/// bookmark at the store's version instead could name a change still queued for this watch,
+/// and a client that resumed from it would never see that change. `false` when the watch is
+/// over (the client went, or the watch fell behind the feed and must be resumed).
+async fn catch_up_and_mark(
+    live: &mut broadcast::Receiver<Arc<Event>>,
+    tx: &mpsc::Sender<Result<Bytes, std::io::Error>>,
+    sent: &mut Sent,
+) -> bool {
+    loop {
+        match live.try_recv() {
+            Ok(e) => {
+                if let Some(line) = sent.take(&e)
+                    && tx.send(Ok(line)).await.is_err()
+                {
+                    return false;
+                }
+            }
+            Err(broadcast::error::TryRecvError::Empty) => break,
+            Err(_) => return false,
+        }
+    }
+    let mark = bookmark(&sent.encoder.rt, sent.last_rv, false);
+    tx.send(Ok(mark)).await.is_ok()
+}
+
 async fn stream_live(
     mut live: broadcast::Receiver<Arc<Event>>,
     tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
-    selection: Selection,
-    mut encoder: Encoder,
-    mut last_rv: u64,
+    mut sent: Sent,
     bookmarks: bool,
     timeout: Duration,
-    key: String,
-    cluster: Arc<Cluster>,
 ) {
     let deadline = tokio::time::Instant::now() + timeout;
     let mut tick = tokio::time::interval(Duration::from_secs(5));
@@ -226,17 +266,13 @@ async fn stream_live(
         tokio::select! {
             _ = tokio::time::sleep_until(deadline) => {
                 if bookmarks {
-                    let rv = cluster.read().rv.max(last_rv);
-                    let _ = tx.send(Ok(bookmark(&encoder.rt, rv, false))).await;
+                    catch_up_and_mark(&mut live, &tx, &mut sent).await;
                 }
                 return;
             }
             _ = tick.tick() => {
-                if bookmarks {
-                    let rv = cluster.read().rv.max(last_rv);
-                    if tx.send(Ok(bookmark(&encoder.rt, rv, false))).await.is_err() {
-                        return;
-                    }
+                if bookmarks && !catch_up_and_mark(&mut live, &tx, &mut sent).await {
+                    return;
                 }
             }
             _ = tx.closed() => return,
@@ -246,17 +282,79 @@ async fn stream_live(
                     // A watcher that fell behind is closed; the client re-watches from its last version.
                     Err(broadcast::error::RecvError::Lagged(_)) | Err(broadcast::error::RecvError::Closed) => return,
                 };
-                if e.rv <= last_rv || e.type_key != key {
-                    continue;
-                }
-                last_rv = e.rv;
-                if let Some(t) = visible_type(&selection, &e) {
-                    let line = encoder.line(t, &e.object);
-                    if tx.send(Ok(line)).await.is_err() {
-                        return;
-                    }
+                if let Some(line) = sent.take(&e)
+                    && tx.send(Ok(line)).await.is_err()
+                {
+                    return;
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::registry::builtin_types;
+    use crate::sim::store::Store;
+
+    fn lines(rx: &mut mpsc::Receiver<Result<Bytes, std::io::Error>>) -> Vec<serde_json::Value> {
+        let mut out = Vec::new();
+        while let Ok(Ok(line)) = rx.try_recv() {
+            out.push(serde_json::from_slice(&line).unwrap());
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn a_bookmark_comes_after_the_changes_already_queued_and_names_the_last_one_read() {
+        let rt = builtin_types()
+            .into_iter()
+            .find(|t| t.plural == "configmaps")
+            .unwrap();
+        let mut store = Store::new(builtin_types(), 100);
+        let (feed, mut live) = broadcast::channel(16);
+        let cm = |name: &str, rv: u64| {
+            json!({"apiVersion": "v1", "kind": "ConfigMap",
+                   "metadata": {"name": name, "namespace": "a", "resourceVersion": rv.to_string()}})
+        };
+        // A change of this kind and one of another kind wait in the feed, not yet read.
+        let rv = store.next_rv();
+        feed.send(store.put("/configmaps", Stored::new(&rt, &cm("queued", rv))))
+            .unwrap();
+        let rv = store.next_rv();
+        feed.send(store.put("/secrets", Stored::new(&rt, &cm("other", rv))))
+            .unwrap();
+        let (tx, mut rx) = mpsc::channel(8);
+        let mut sent = Sent {
+            selection: Selection::from_params(&rt, &Params::new()).unwrap(),
+            encoder: Encoder {
+                rt: rt.clone(),
+                format: Format::Full,
+                sent_columns: false,
+            },
+            key: "/configmaps".into(),
+            last_rv: rv - 2,
+        };
+        assert!(catch_up_and_mark(&mut live, &tx, &mut sent).await);
+        let out = lines(&mut rx);
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert_eq!(out[0]["type"], "ADDED");
+        assert_eq!(out[0]["object"]["metadata"]["name"], "queued");
+        assert_eq!(out[1]["type"], "BOOKMARK");
+        assert_eq!(
+            out[1]["object"]["metadata"]["resourceVersion"],
+            rv.to_string(),
+            "the other kind's change moves the mark too"
+        );
+        // A change already sent is not sent again, and the mark stays.
+        feed.send(store.history.back().unwrap().clone()).unwrap();
+        assert!(catch_up_and_mark(&mut live, &tx, &mut sent).await);
+        let out = lines(&mut rx);
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            out[0]["object"]["metadata"]["resourceVersion"],
+            rv.to_string()
+        );
     }
 }
