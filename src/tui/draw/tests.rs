@@ -49,8 +49,8 @@ fn a_list_in_flight_says_loading_never_an_empty_table() {
     assert!(text.contains("loading…"), "{text}");
 }
 
-#[test]
-fn pods_across_namespaces_with_ticking_ages_and_status_colours() {
+/// Three pods in two namespaces (one crash-looping, one changed live 12 s ago), at 3600 s.
+fn three_pods() -> App {
     let (mut s, key) = pods_app();
     let col = |n: &str, p| Column {
         name: n.into(),
@@ -101,6 +101,12 @@ fn pods_across_namespaces_with_ticking_ages_and_status_colours() {
     let changed = s.data.stores[&key].get("dns-1").unwrap().clone();
     s.update(Action::Watch(key.clone(), WatchMsg::Apply(changed)));
     s.session.now = 3600;
+    s
+}
+
+#[test]
+fn pods_across_namespaces_with_ticking_ages_and_status_colours() {
+    let mut s = three_pods();
     let term = render(&mut s, 90, 9);
     insta::assert_snapshot!(format!("{}", term.backend()));
     let buf = term.backend().buffer();
@@ -115,6 +121,26 @@ fn pods_across_namespaces_with_ticking_ages_and_status_colours() {
         theme().style("status.error").fg.unwrap()
     );
     assert_eq!(theme().style("status.error").fg, Some(Color::LightRed));
+}
+
+#[test]
+fn a_list_too_narrow_for_its_columns_squeezes_them_and_keeps_the_row_colours() {
+    let mut s = three_pods();
+    let term = render(&mut s, 44, 7);
+    insta::assert_snapshot!(format!("{}", term.backend()));
+    let buf = term.backend().buffer();
+    // The selected row's colour runs across the whole width, not just under its text, and
+    // the header keeps its own.
+    let whole_line = |style: ratatui::style::Style| {
+        (0..7u16).any(|y| {
+            (0..44u16).all(|x| {
+                let cell = &buf[(x, y)];
+                Some(cell.fg) == style.fg && style.bg.is_none_or(|bg| cell.bg == bg)
+            })
+        })
+    };
+    assert!(whole_line(theme().style("row.selected")), "{buf:?}");
+    assert!(whole_line(theme().style("table.header")), "{buf:?}");
 }
 
 #[test]

@@ -21,9 +21,10 @@ use crate::cluster::watch::Scope;
 use crate::config::keys::{KeyAction, Section};
 use crate::config::theme::Theme;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::Span;
-use ratatui::widgets::{Paragraph, Row as TableRow, Table};
+use ratatui::widgets::Paragraph;
 use std::any::Any;
 use std::collections::HashSet;
 
@@ -51,6 +52,8 @@ pub struct ListScreen {
 
 /// The title of the column the store leaves for kx to fill: when each row changed live.
 const CHANGED: &str = "CHANGED";
+/// Blank cells between two columns.
+const COLUMN_SPACING: u16 = 2;
 
 /// The value of a row's `Selector` column (workloads and services list their pod selector
 /// there), if it selects anything.
@@ -703,61 +706,72 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
     // CHANGED: when kx saw each row change live; D on the row shows what changed.
     let marks = !cols.is_empty();
     widths.extend(marks.then(|| width_of(cols.len(), CHANGED.len())));
-    let table_rows: Vec<TableRow> = t
-        .rows
+    // The columns are placed as a `Table` would place them (the same layout, so a narrow
+    // terminal squeezes them alike), and the cells are written straight into the buffer: a
+    // `Table` builds spans, lines and texts for every cell and measures each text twice, which
+    // at one frame per key was about a microsecond a cell.
+    let columns_at = Layout::horizontal(widths)
+        .flex(Flex::Start)
+        .spacing(COLUMN_SPACING)
+        .split(Rect::new(0, 0, area.width, 1));
+    if area.is_empty() {
+        return;
+    }
+    let buf = f.buffer_mut();
+    let line = |y: u16| Rect {
+        y,
+        height: 1,
+        ..area
+    };
+    buf.set_style(line(area.y), theme.style("table.header"));
+    let titles = cols
         .iter()
-        .zip(texts)
-        .enumerate()
-        .map(|(i, (&(row, _), texts))| {
-            let selected = i + t.first == t.cursor;
-            let changed = t
-                .store
-                .changed_at
-                .get(&row.uid)
-                .is_some_and(|at| now - at < 3);
-            let base = if selected {
-                theme.style("row.selected")
-            } else if t.marks.contains(&row.uid) {
-                theme.style("row.marked")
-            } else if row.deleting {
-                theme.style("row.deleted")
-            } else if changed {
-                theme.style("row.changed")
-            } else {
-                theme.style("row.normal")
+        .map(|c| c.title.as_str())
+        .chain(marks.then_some(CHANGED));
+    for (at, title) in columns_at.iter().zip(titles) {
+        buf.set_stringn(
+            area.x + at.x,
+            area.y,
+            title,
+            at.width.into(),
+            Style::default(),
+        );
+    }
+    let rows_fit = area.height.saturating_sub(1) as usize;
+    for (i, (&(row, _), texts)) in t.rows.iter().zip(texts).take(rows_fit).enumerate() {
+        let y = area.y + 1 + i as u16;
+        let selected = i + t.first == t.cursor;
+        let changed = t
+            .store
+            .changed_at
+            .get(&row.uid)
+            .is_some_and(|at| now - at < 3);
+        let base = if selected {
+            theme.style("row.selected")
+        } else if t.marks.contains(&row.uid) {
+            theme.style("row.marked")
+        } else if row.deleting {
+            theme.style("row.deleted")
+        } else if changed {
+            theme.style("row.changed")
+        } else {
+            theme.style("row.normal")
+        };
+        buf.set_style(line(y), base);
+        for (ci, (at, text)) in columns_at.iter().zip(&texts).enumerate() {
+            let style = match cols.get(ci) {
+                _ if selected => Style::default(),
+                Some(_) if Some(ci) == status_col => theme.style(status_slot(text)),
+                // Usage shares, coloured by the configured thresholds.
+                Some(c) if c.title.contains('%') => t
+                    .thresholds
+                    .slot(&c.title, text)
+                    .map_or_else(Style::default, |slot| theme.style(slot)),
+                _ => Style::default(),
             };
-            let cells: Vec<Span> = texts
-                .into_iter()
-                .enumerate()
-                .map(|(ci, text)| match cols.get(ci) {
-                    _ if selected => Span::raw(text),
-                    Some(_) if Some(ci) == status_col => {
-                        let slot = status_slot(&text);
-                        Span::styled(text, theme.style(slot))
-                    }
-                    // Usage shares, coloured by the configured thresholds.
-                    Some(c) if c.title.contains('%') => match t.thresholds.slot(&c.title, &text) {
-                        Some(slot) => Span::styled(text, theme.style(slot)),
-                        None => Span::raw(text),
-                    },
-                    _ => Span::raw(text),
-                })
-                .collect();
-            TableRow::new(cells).style(base)
-        })
-        .collect();
-    let header = TableRow::new(
-        cols.iter()
-            .map(|c| c.title.clone())
-            .chain(marks.then(|| CHANGED.to_string())),
-    )
-    .style(theme.style("table.header"));
-    f.render_widget(
-        Table::new(table_rows, widths)
-            .header(header)
-            .column_spacing(2),
-        area,
-    );
+            buf.set_stringn(area.x + at.x, y, text, at.width.into(), style);
+        }
+    }
     // Deleted rows still on screen for a moment are listed at the bottom edge, dimmed.
     if !t.store.deleted.is_empty() && height > 2 {
         let names: Vec<&str> = t
