@@ -10,6 +10,10 @@
 #[allow(dead_code)] // only its RSS reading is used here
 mod common;
 
+// The allocator kx itself runs with, so allocation costs are the product's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use common::status_kib;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kx::cluster::discovery::ResourceInfo;
@@ -131,7 +135,7 @@ fn reading(pods: usize, round: u64) -> UsageNews {
         .collect::<HashMap<_, _>>();
     UsageNews {
         columns: POD_COLUMNS.to_vec(),
-        figures,
+        figures: kx::cluster::usage::Reading::Map(figures),
         served: true,
         why: None,
     }

@@ -21,6 +21,7 @@ use crate::cluster::watch::Scope;
 use crate::config::keys::{KeyAction, Section};
 use crate::config::theme::Theme;
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::Span;
@@ -665,6 +666,28 @@ struct ListTable<'a> {
     thresholds: &'a crate::config::Thresholds,
 }
 
+/// Writes `text` at (x, y), at most `width` cells of it, as `Buffer::set_stringn` does (control
+/// characters left out, wide ones kept whole) — but most cells are plain ASCII, one character a
+/// cell, and for those the grapheme and width tables are not consulted.
+fn put_text(buf: &mut Buffer, x: u16, y: u16, text: &str, width: u16, style: Style) {
+    if !text.is_ascii() {
+        buf.set_stringn(x, y, text, width.into(), style);
+        return;
+    }
+    let room = width.min(buf.area.right().saturating_sub(x));
+    if room == 0 || !buf.area.contains(ratatui::layout::Position { x, y }) {
+        return;
+    }
+    let start = buf.index_of(x, y);
+    let Some(cells) = buf.content.get_mut(start..start + usize::from(room)) else {
+        return;
+    };
+    let shown = text.bytes().filter(|b| !b.is_ascii_control());
+    for (cell, b) in cells.iter_mut().zip(shown) {
+        cell.set_char(char::from(b)).set_style(style);
+    }
+}
+
 /// "12s ago" for a row kx saw change live (D shows what changed), else blank.
 fn changed_text(store: &RowStore, row: &Row, now: i64) -> String {
     store
@@ -738,6 +761,16 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
         );
     }
     let rows_fit = area.height.saturating_sub(1) as usize;
+    // Looked up once a frame, not once a row.
+    let [selected_style, marked, deleted, recent, normal] = [
+        "row.selected",
+        "row.marked",
+        "row.deleted",
+        "row.changed",
+        "row.normal",
+    ]
+    .map(|slot| theme.style(slot));
+    let shares: Vec<bool> = cols.iter().map(|c| c.title.contains('%')).collect();
     for (i, (&(row, _), texts)) in t.rows.iter().zip(texts).take(rows_fit).enumerate() {
         let y = area.y + 1 + i as u16;
         let selected = i + t.first == t.cursor;
@@ -747,15 +780,15 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
             .get(&row.uid)
             .is_some_and(|at| now - at < 3);
         let base = if selected {
-            theme.style("row.selected")
+            selected_style
         } else if t.marks.contains(&row.uid) {
-            theme.style("row.marked")
+            marked
         } else if row.deleting {
-            theme.style("row.deleted")
+            deleted
         } else if changed {
-            theme.style("row.changed")
+            recent
         } else {
-            theme.style("row.normal")
+            normal
         };
         buf.set_style(line(y), base);
         for (ci, (at, text)) in columns_at.iter().zip(&texts).enumerate() {
@@ -763,13 +796,13 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
                 _ if selected => Style::default(),
                 Some(_) if Some(ci) == status_col => theme.style(status_slot(text)),
                 // Usage shares, coloured by the configured thresholds.
-                Some(c) if c.title.contains('%') => t
+                Some(c) if shares[ci] => t
                     .thresholds
                     .slot(&c.title, text)
                     .map_or_else(Style::default, |slot| theme.style(slot)),
                 _ => Style::default(),
             };
-            buf.set_stringn(area.x + at.x, y, text, at.width.into(), style);
+            put_text(buf, area.x + at.x, y, text, at.width, style);
         }
     }
     // Deleted rows still on screen for a moment are listed at the bottom edge, dimmed.
@@ -793,5 +826,41 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
             )),
             line,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::style::{Color, Modifier};
+
+    #[test]
+    fn put_text_writes_what_set_stringn_writes() {
+        let style = Style::default().fg(Color::Red).add_modifier(Modifier::BOLD);
+        let area = Rect::new(2, 1, 12, 3);
+        let cases: [(&str, u16, u16); 7] = [
+            ("web-1", 2, 20),
+            ("a-name-too-long-for-it", 2, 6),
+            ("tab\there\u{7f}x", 2, 20),
+            ("near-the-edge", 10, 20),
+            ("", 2, 5),
+            ("日本語のポッド", 3, 7),
+            ("héllo", 4, 3),
+        ];
+        for (text, x, width) in cases {
+            let mut expected = Buffer::empty(area);
+            let mut got = Buffer::empty(area);
+            for b in [&mut expected, &mut got] {
+                b.set_style(area, Style::default().bg(Color::Blue));
+            }
+            expected.set_stringn(x, 2, text, width.into(), style);
+            put_text(&mut got, x, 2, text, width, style);
+            assert_eq!(got, expected, "{text:?} at {x} in {width}");
+        }
+        // Outside the buffer: nothing is written, nothing panics.
+        let mut b = Buffer::empty(area);
+        put_text(&mut b, 0, 0, "x", 3, style);
+        put_text(&mut b, 14, 2, "x", 3, style);
+        assert_eq!(b, Buffer::empty(area));
     }
 }
