@@ -32,9 +32,9 @@ fn cell(news: &UsageNews, ns: &str, name: &str, column: &str) -> String {
         .measure;
     let figures = news
         .figures
-        .get(&kx::cluster::figures::fingerprint(ns, name))
-        .unwrap_or_else(|| panic!("no figures for {ns}/{name}: {:?}", news.figures.keys()));
-    measure.text(figures)
+        .get(kx::cluster::figures::fingerprint(ns, name))
+        .unwrap_or_else(|| panic!("no figures for {ns}/{name} among {}", news.figures.len()));
+    measure.text(&figures)
 }
 
 async fn running_web_pod(c: &TestCluster) -> String {

@@ -20,25 +20,36 @@ pub struct Amounts {
 /// - A pod: what it uses, requests, and its limits (each only when every container has one).
 /// - A node: what it uses, what its pods request, and what it can allocate.
 ///
-/// Kept as millicores and bytes, `UNKNOWN` for a figure the reading lacks: 48 bytes a row,
-/// 4.8 MB at 100k pods.
+/// Kept as millicores (32 bits: four million cores) and bytes, the top value of each for a
+/// figure the reading lacks: 40 bytes a row, 4 MB at 100k pods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Figures([u64; 6]);
+pub struct Figures {
+    cpu: [u32; 3],
+    mem: [u64; 3],
+}
 
-const UNKNOWN: u64 = u64::MAX;
 const USED: usize = 0;
-const REQUESTED: usize = 2;
-const CEILING: usize = 4;
+const REQUESTED: usize = 1;
+const CEILING: usize = 2;
 
 impl Default for Figures {
     fn default() -> Figures {
-        Figures([UNKNOWN; 6])
+        Figures {
+            cpu: [u32::MAX; 3],
+            mem: [u64::MAX; 3],
+        }
     }
 }
 
-/// What does not fit is capped, never taken for unknown.
-fn pack(v: Option<u64>) -> u64 {
-    v.map_or(UNKNOWN, |v| v.min(UNKNOWN - 1))
+/// What does not fit is capped, never taken for unknown (the top value).
+fn pack_cpu(v: Option<u64>) -> u32 {
+    v.map_or(u32::MAX, |v| {
+        u32::try_from(v).unwrap_or(u32::MAX).min(u32::MAX - 1)
+    })
+}
+
+fn pack_mem(v: Option<u64>) -> u64 {
+    v.map_or(u64::MAX, |v| v.min(u64::MAX - 1))
 }
 
 impl Figures {
@@ -51,31 +62,40 @@ impl Figures {
         mem_ceiling: Option<u64>,
     ) -> Figures {
         let mut f = Figures::default().with_used(used);
-        f.0[REQUESTED] = pack(requested.map(|a| a.cpu));
-        f.0[REQUESTED + 1] = pack(requested.map(|a| a.mem));
-        f.0[CEILING] = pack(cpu_ceiling);
-        f.0[CEILING + 1] = pack(mem_ceiling);
+        f.cpu[REQUESTED] = pack_cpu(requested.map(|a| a.cpu));
+        f.mem[REQUESTED] = pack_mem(requested.map(|a| a.mem));
+        f.cpu[CEILING] = pack_cpu(cpu_ceiling);
+        f.mem[CEILING] = pack_mem(mem_ceiling);
         f
     }
 
     /// The same figures with another usage reading.
     pub fn with_used(mut self, used: Option<Amounts>) -> Figures {
-        self.0[USED] = pack(used.map(|a| a.cpu));
-        self.0[USED + 1] = pack(used.map(|a| a.mem));
+        self.cpu[USED] = pack_cpu(used.map(|a| a.cpu));
+        self.mem[USED] = pack_mem(used.map(|a| a.mem));
         self
-    }
-
-    fn get(&self, at: usize) -> Option<u64> {
-        let v = *self.0.get(at)?;
-        (v != UNKNOWN).then_some(v)
     }
 
     /// Millicores or bytes.
     fn amount(&self, at: usize, r: Resource) -> Option<u64> {
         match r {
-            Resource::Cpu => self.get(at),
-            Resource::Mem => self.get(at + 1),
+            Resource::Cpu => {
+                let v = *self.cpu.get(at)?;
+                (v != u32::MAX).then_some(u64::from(v))
+            }
+            Resource::Mem => {
+                let v = *self.mem.get(at)?;
+                (v != u64::MAX).then_some(v)
+            }
         }
+    }
+
+    /// The usage reading, if these figures have one.
+    pub fn amounts_used(&self) -> Option<Amounts> {
+        Some(Amounts {
+            cpu: self.used(Resource::Cpu)?,
+            mem: self.used(Resource::Mem)?,
+        })
     }
 
     pub fn used(&self, r: Resource) -> Option<u64> {
@@ -265,7 +285,7 @@ mod tests {
         let small = Figures::new(amounts(0, 1468006), None, None, Some(2726297));
         assert_eq!(UsedOfCeiling(Mem).text(&small), "54%");
         let odd = Figures::new(amounts(u64::MAX, 0), None, Some(u64::MAX), None);
-        assert_eq!(Ceiling(Cpu).value(&odd), Some(u64::MAX - 1));
+        assert_eq!(Ceiling(Cpu).value(&odd), Some(u64::from(u32::MAX - 1)));
         assert_eq!(UsedOfCeiling(Cpu).text(&odd), "100%");
         let huge = Figures::new(amounts(0, u64::MAX), None, None, None);
         assert_eq!(Used(Mem).text(&huge), format!("{}Mi", (u64::MAX - 1) >> 20));

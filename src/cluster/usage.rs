@@ -17,7 +17,7 @@ use kube::Client;
 use kube::api::{Api, ListParams};
 use kube::runtime::watcher::{Config, Event};
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -103,20 +103,127 @@ pub enum Target {
 }
 
 /// One reading for a list: its extra columns and each row's figures by `figures::fingerprint`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct UsageNews {
     pub columns: Vec<UsageColumn>,
-    pub figures: HashMap<u64, Figures>,
+    pub figures: Reading,
     /// Whether the metrics API answered (no: the usage cells say n/a).
     pub served: bool,
     /// Why it could not be read, when it failed (None: it answered, or is not served at all).
     pub why: Option<String>,
 }
 
-/// What each pod asks for, by `figures::fingerprint`.
-type Book = Arc<Mutex<HashMap<u64, PodResources>>>;
+/// A reading's figures by `figures::fingerprint`.
+#[derive(Debug, Clone)]
+pub enum Reading {
+    /// A nodes list's (a few thousand), a failed reading's (none), a test's.
+    Map(HashMap<u64, Figures>),
+    /// A pods list's: the book itself, whose entries hold the reading's usage. At 100k pods a
+    /// map of its own would be another 7 MB, made every 15 s.
+    Book(Book),
+}
 
-fn lock(book: &Book) -> std::sync::MutexGuard<'_, HashMap<u64, PodResources>> {
+impl Reading {
+    /// Calls `with` with a lookup of each row's figures: a pod the metrics did not list has
+    /// none. The book is locked meanwhile, so many lookups take it once.
+    pub fn lookup<R>(&self, with: impl FnOnce(&dyn Fn(u64) -> Option<Figures>) -> R) -> R {
+        match self {
+            Reading::Map(map) => with(&|key| map.get(&key).copied()),
+            Reading::Book(book) => {
+                let book = lock(book);
+                with(&|key| {
+                    book.pods
+                        .get(&key)
+                        .filter(|b| b.figures.used(Resource::Cpu).is_some())
+                        .map(|b| b.figures)
+                })
+            }
+        }
+    }
+
+    /// One row's figures.
+    pub fn get(&self, key: u64) -> Option<Figures> {
+        self.lookup(|find| find(key))
+    }
+
+    /// How many rows have figures.
+    pub fn len(&self) -> usize {
+        match self {
+            Reading::Map(map) => map.len(),
+            Reading::Book(book) => lock(book)
+                .pods
+                .values()
+                .filter(|b| b.figures.used(Resource::Cpu).is_some())
+                .count(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What the book keeps of a pod: 48 bytes, 56 with its key, so 100k pods take about 7 MB.
+#[derive(Debug, Clone, Copy)]
+struct Booked {
+    /// What it requests and limits, and its usage from the last reading that listed it.
+    figures: Figures,
+    /// Where it runs: an index into `Ledger::nodes`.
+    node: u32,
+    /// Finished pods hold nothing on their node.
+    done: bool,
+}
+
+/// What each pod asks for (and, once read, uses), by `figures::fingerprint`, and the names of
+/// the nodes they run on, each kept once.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    pods: HashMap<u64, Booked>,
+    nodes: Vec<Arc<str>>,
+    node_index: HashMap<Arc<str>, u32>,
+}
+
+impl Ledger {
+    fn booked(&mut self, r: PodResources) -> Booked {
+        let node = match self.node_index.get(&r.node) {
+            Some(&i) => i,
+            None => {
+                let i = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
+                self.nodes.push(r.node.clone());
+                self.node_index.insert(r.node, i);
+                i
+            }
+        };
+        Booked {
+            figures: r.asks,
+            node,
+            done: r.done,
+        }
+    }
+
+    /// Puts a pod's asks in, keeping the usage read for it so far.
+    fn put(&mut self, key: u64, r: PodResources) {
+        let mut booked = self.booked(r);
+        if let Some(old) = self.pods.get(&key) {
+            booked.figures = booked.figures.with_used(old.figures.amounts_used());
+        }
+        self.pods.insert(key, booked);
+    }
+
+    /// Takes a complete list of the pods: those gone while the watch was away go, the others
+    /// keep the usage read for them.
+    fn relisted(&mut self, pods: HashMap<u64, PodResources>) {
+        self.pods.retain(|key, _| pods.contains_key(key));
+        for (key, r) in pods {
+            self.put(key, r);
+        }
+    }
+}
+
+/// Shared by the book's watch, the reading that fills in usage, and the list that reads it.
+pub type Book = Arc<Mutex<Ledger>>;
+
+fn lock(book: &Book) -> std::sync::MutexGuard<'_, Ledger> {
     book.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -142,46 +249,29 @@ async fn keep_book(
         None => Api::<SlimPod>::all(c),
     };
     let mut stream = std::pin::pin!(watched(&client, api, config, Policy::FOLLOWING));
+    // A relist's pods, by key, until it is complete.
     let mut fresh: Option<HashMap<u64, PodResources>> = None;
-    // A node's name, once for all its pods.
-    let mut nodes: HashSet<Arc<str>> = HashSet::new();
-    let mut resources = |p: &SlimPod| {
-        let mut r = resources_of(p);
-        match nodes.get(&r.node) {
-            Some(n) => r.node = n.clone(),
-            None => {
-                nodes.insert(r.node.clone());
-            }
-        }
-        r
-    };
     while let Some(ev) = stream.next().await {
         match ev {
-            // Sized as the last list was: no table regrown through 100k inserts.
-            Ok(Event::Init) => fresh = Some(HashMap::with_capacity(lock(&book).len())),
+            Ok(Event::Init) => fresh = Some(HashMap::new()),
             Ok(Event::InitApply(p)) => {
-                let r = resources(&p);
+                let r = resources_of(&p);
                 match fresh.as_mut() {
                     Some(f) => {
                         f.insert(key_of(&p), r);
                     }
-                    None => {
-                        lock(&book).insert(key_of(&p), r);
-                    }
+                    None => lock(&book).put(key_of(&p), r),
                 }
             }
             Ok(Event::InitDone) => {
                 if let Some(f) = fresh.take() {
-                    *lock(&book) = f;
+                    lock(&book).relisted(f);
                 }
                 let _ = listed.send(true);
             }
-            Ok(Event::Apply(p)) => {
-                let r = resources(&p);
-                lock(&book).insert(key_of(&p), r);
-            }
+            Ok(Event::Apply(p)) => lock(&book).put(key_of(&p), resources_of(&p)),
             Ok(Event::Delete(p)) => {
-                lock(&book).remove(&key_of(&p));
+                lock(&book).pods.remove(&key_of(&p));
             }
             // The watch retries by itself; the numbers known so far stand.
             Err(_) => {}
@@ -192,20 +282,22 @@ async fn keep_book(
 /// What one reading gathers as the metrics API's list streams in (never the whole list at
 /// once: at 100k pods it is tens of megabytes).
 struct Gathered {
-    book: Book,
-    /// Each pod the metrics list and the book knows. A pod the metrics do not list (not
+    /// Each pod's usage goes into its entry in the book. A pod the metrics do not list (not
     /// running yet) has no usage to show: the list says n/a.
-    pods: HashMap<u64, Figures>,
+    book: Book,
     /// Usage by node name (a few thousand at most).
     nodes: HashMap<String, Amounts>,
 }
 
 impl Gathered {
-    /// `pods`: room for this many pods' figures (none for a nodes list).
-    fn new(book: &Book, pods: usize) -> Gathered {
+    /// Starts a reading: the last one's usage is forgotten, so a pod this one does not list
+    /// says n/a rather than showing old numbers as new.
+    fn new(book: &Book) -> Gathered {
+        for b in lock(book).pods.values_mut() {
+            b.figures = b.figures.with_used(None);
+        }
         Gathered {
             book: book.clone(),
-            pods: HashMap::with_capacity(pods),
             nodes: HashMap::new(),
         }
     }
@@ -218,8 +310,8 @@ impl metrics_list::Each for Gathered {
             return;
         }
         let key = figures::fingerprint(namespace, name);
-        if let Some(res) = lock(&self.book).get(&key) {
-            self.pods.insert(key, pod_figures(Some(used), Some(res)));
+        if let Some(b) = lock(&self.book).pods.get_mut(&key) {
+            b.figures = b.figures.with_used(Some(used));
         }
     }
 }
@@ -268,59 +360,62 @@ pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
     let nodes_api = Api::<Node>::all(client.clone());
     // The nodes' usage from the last reading (a few thousand at most).
     let mut node_usage: HashMap<String, Amounts> = HashMap::new();
-    // A pods list's reading has a figure for about every pod the book holds.
-    let room = || match target {
-        Target::Pods { .. } => lock(&book).len(),
-        Target::Nodes => 0,
-    };
     let mut first = true;
     loop {
         if !first {
             tokio::time::sleep(EVERY).await;
         }
         first = false;
-        let (served, why, mut pods) =
-            match metrics_list::read(&client, &metrics_path, Gathered::new(&book, room())).await {
+        let (served, why) =
+            match metrics_list::read(&client, &metrics_path, Gathered::new(&book)).await {
                 Ok(Some(gathered)) => {
                     node_usage = gathered.nodes;
-                    (true, None, gathered.pods)
+                    (true, None)
                 }
                 // Not served, or a read that failed through its retries (10 s): n/a and,
                 // for a failure, why, rather than the last reading as if it were fresh; the
                 // nodes' requests still show.
                 failed => {
                     node_usage.clear();
-                    (false, failed.err(), HashMap::new())
+                    (false, failed.err())
                 }
             };
         let news = match &target {
-            Target::Pods { .. } => {
-                pods.shrink_to_fit();
-                UsageNews {
-                    columns: POD_COLUMNS.to_vec(),
-                    figures: pods,
-                    served,
-                    why,
-                }
-            }
+            Target::Pods { .. } => UsageNews {
+                columns: POD_COLUMNS.to_vec(),
+                figures: if served {
+                    Reading::Book(book.clone())
+                } else {
+                    Reading::Map(HashMap::new())
+                },
+                served,
+                why,
+            },
             Target::Nodes => {
                 // A failed list keeps the nodes known from the last one.
                 let params = ListParams::default();
                 if let Ok(list) = retry_kube(PATIENCE, || nodes_api.list(&params)).await {
                     nodes = list.items.iter().map(allocatable).collect();
                 }
-                let mut requested: HashMap<&str, Amounts> = HashMap::new();
-                let book = lock(&book);
-                for r in book.values().filter(|r| !r.done) {
-                    let sum = requested.entry(&r.node).or_default();
-                    let asked = |of| r.asks.requested(of).unwrap_or(0);
-                    sum.cpu = sum.cpu.saturating_add(asked(Resource::Cpu));
-                    sum.mem = sum.mem.saturating_add(asked(Resource::Mem));
+                let ledger = lock(&book);
+                // What the pods on each node (by its index in the book) request.
+                let mut requested = vec![Amounts::default(); ledger.nodes.len()];
+                for b in ledger.pods.values().filter(|b| !b.done) {
+                    if let Some(sum) = requested.get_mut(b.node as usize) {
+                        let asked = |of| b.figures.requested(of).unwrap_or(0);
+                        sum.cpu = sum.cpu.saturating_add(asked(Resource::Cpu));
+                        sum.mem = sum.mem.saturating_add(asked(Resource::Mem));
+                    }
                 }
                 let figures = nodes
                     .iter()
                     .map(|(name, allocatable)| {
-                        let req = requested.get(name.as_str()).copied().unwrap_or_default();
+                        let req = ledger
+                            .node_index
+                            .get(name.as_str())
+                            .and_then(|&i| requested.get(i as usize))
+                            .copied()
+                            .unwrap_or_default();
                         let used = node_usage.get(name).copied();
                         let f = node_figures(used, *allocatable, req);
                         (figures::fingerprint("", name), f)
@@ -328,7 +423,7 @@ pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
                     .collect();
                 UsageNews {
                     columns: NODE_COLUMNS.to_vec(),
-                    figures,
+                    figures: Reading::Map(figures),
                     served,
                     why,
                 }
@@ -362,7 +457,82 @@ fn allocatable(node: &Node) -> (String, Amounts) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use metrics_list::Each;
     use serde_json::json;
+
+    fn asks(node: &str, cpu: u64) -> PodResources {
+        PodResources {
+            node: node.into(),
+            asks: Figures::new(
+                None,
+                Some(Amounts { cpu, mem: 1 << 20 }),
+                Some(cpu * 2),
+                None,
+            ),
+            done: false,
+        }
+    }
+
+    fn used(cpu: u64) -> Amounts {
+        Amounts { cpu, mem: 5 << 20 }
+    }
+
+    #[test]
+    fn the_books_entries_and_figures_stay_small() {
+        assert_eq!(std::mem::size_of::<Figures>(), 40);
+        assert_eq!(std::mem::size_of::<Booked>(), 48);
+    }
+
+    #[test]
+    fn a_reading_fills_the_book_and_the_next_forgets_what_it_does_not_list() {
+        let book: Book = Arc::default();
+        let key = |name| figures::fingerprint("shop", name);
+        lock(&book).put(key("web-1"), asks("n1", 100));
+        lock(&book).put(key("web-2"), asks("n1", 100));
+        let mut first = Gathered::new(&book);
+        first.item("shop", "web-1", used(50));
+        first.item("shop", "web-2", used(20));
+        // A pod the book does not know (its watch has not seen it yet) is left out.
+        first.item("shop", "web-3", used(20));
+        first.item("", "n1", used(900));
+        let reading = Reading::Book(book.clone());
+        let web_1 = reading.get(key("web-1")).expect("web-1 was listed");
+        assert_eq!(web_1.amounts_used(), Some(used(50)));
+        assert_eq!(web_1.requested(Resource::Cpu), Some(100));
+        assert_eq!(web_1.ceiling(Resource::Cpu), Some(200));
+        assert_eq!(reading.get(key("web-3")), None);
+        assert_eq!(reading.len(), 2);
+        assert_eq!(first.nodes.get("n1"), Some(&used(900)));
+        // A change of the pod keeps its usage; a new pod has none yet.
+        lock(&book).put(key("web-1"), asks("n1", 300));
+        lock(&book).put(key("web-4"), asks("n2", 10));
+        let web_1 = reading.get(key("web-1")).unwrap();
+        assert_eq!(
+            (web_1.amounts_used(), web_1.requested(Resource::Cpu)),
+            (Some(used(50)), Some(300))
+        );
+        assert_eq!(reading.get(key("web-4")), None);
+        // The next reading lists web-2 only: web-1 says n/a, not its old numbers.
+        let mut second = Gathered::new(&book);
+        second.item("shop", "web-2", used(30));
+        assert_eq!(reading.get(key("web-1")), None);
+        assert_eq!(
+            reading.get(key("web-2")).and_then(|f| f.amounts_used()),
+            Some(used(30))
+        );
+        // A relist drops the pods gone meanwhile and keeps the usage of the rest.
+        lock(&book).relisted(HashMap::from([
+            (key("web-2"), asks("n1", 100)),
+            (key("web-5"), asks("n2", 10)),
+        ]));
+        assert_eq!(lock(&book).pods.len(), 2);
+        assert_eq!(
+            reading.get(key("web-2")).and_then(|f| f.amounts_used()),
+            Some(used(30))
+        );
+        // Node names are kept once each, whatever the number of pods on them.
+        assert_eq!(lock(&book).nodes.len(), 2);
+    }
 
     #[test]
     fn a_pods_requests_sum_and_its_limit_needs_every_container_to_have_one() {

@@ -153,9 +153,14 @@ impl App {
             return Vec::new();
         };
         // A row the reading lacks shows n/a.
-        store.set_usage(&news.columns, |row| {
-            let key = crate::cluster::figures::fingerprint(&row.namespace, &row.name);
-            news.figures.get(&key).copied().unwrap_or_default()
+        news.figures.lookup(|find| {
+            store.set_usage(&news.columns, |row| {
+                find(crate::cluster::figures::fingerprint(
+                    &row.namespace,
+                    &row.name,
+                ))
+                .unwrap_or_default()
+            })
         });
         // Said once for each change of trouble: not served, or why it cannot be read.
         if news.served {

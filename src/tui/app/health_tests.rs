@@ -349,7 +349,7 @@ fn usage_news_with(served: bool, web_1_cpu: u64) -> crate::cluster::usage::Usage
     // web-3 is not in the reading (not running yet): n/a.
     crate::cluster::usage::UsageNews {
         columns: POD_COLUMNS.to_vec(),
-        figures,
+        figures: crate::cluster::usage::Reading::Map(figures),
         served,
         why: None,
     }
@@ -533,7 +533,7 @@ pub(in crate::tui) fn pulsing() -> App {
         nodes,
         Box::new(crate::cluster::usage::UsageNews {
             columns: crate::cluster::usage::NODE_COLUMNS.to_vec(),
-            figures,
+            figures: crate::cluster::usage::Reading::Map(figures),
             served: true,
             why: None,
         }),
