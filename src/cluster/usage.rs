@@ -118,8 +118,8 @@ pub struct UsageNews {
 pub enum Reading {
     /// A nodes list's (a few thousand), a failed reading's (none), a test's.
     Map(HashMap<u64, Figures>),
-    /// A pods list's: the book itself, whose entries hold the reading's usage. At 100k pods a
-    /// map of its own would be another 7 MB, made every 15 s.
+    /// A pods list's: the book itself, whose entries hold the last complete reading's usage.
+    /// At 100k pods a map of its own would be another 7 MB, made every 15 s.
     Book(Book),
 }
 
@@ -282,23 +282,36 @@ async fn keep_book(
 /// What one reading gathers as the metrics API's list streams in (never the whole list at
 /// once: at 100k pods it is tens of megabytes).
 struct Gathered {
-    /// Each pod's usage goes into its entry in the book. A pod the metrics do not list (not
-    /// running yet) has no usage to show: the list says n/a.
-    book: Book,
+    /// Each pod's usage as the list streams in, put into the book only once the whole list
+    /// is in: the book always holds one complete reading (a list that fails half-way, or a
+    /// parse still running after its read gave up, changes nothing), and a list that copies
+    /// from it late sees a newer complete reading, never half of one.
+    pods: Vec<(u64, Amounts)>,
     /// Usage by node name (a few thousand at most).
     nodes: HashMap<String, Amounts>,
 }
 
 impl Gathered {
-    /// Starts a reading: the last one's usage is forgotten, so a pod this one does not list
-    /// says n/a rather than showing old numbers as new.
-    fn new(book: &Book) -> Gathered {
-        for b in lock(book).pods.values_mut() {
+    /// `pods`: room for this many pods' usage (none for a nodes list).
+    fn new(pods: usize) -> Gathered {
+        Gathered {
+            pods: Vec::with_capacity(pods),
+            nodes: HashMap::new(),
+        }
+    }
+
+    /// Makes this reading the book's: a pod it does not list says n/a rather than showing
+    /// the last reading's numbers as new; a pod the book does not know (its watch has not
+    /// seen it yet) is left out.
+    fn record(&mut self, book: &Book) {
+        let mut ledger = lock(book);
+        for b in ledger.pods.values_mut() {
             b.figures = b.figures.with_used(None);
         }
-        Gathered {
-            book: book.clone(),
-            nodes: HashMap::new(),
+        for (key, used) in self.pods.drain(..) {
+            if let Some(b) = ledger.pods.get_mut(&key) {
+                b.figures = b.figures.with_used(Some(used));
+            }
         }
     }
 }
@@ -307,11 +320,9 @@ impl metrics_list::Each for Gathered {
     fn item(&mut self, namespace: &str, name: &str, used: Amounts) {
         if namespace.is_empty() {
             self.nodes.insert(name.to_string(), used);
-            return;
-        }
-        let key = figures::fingerprint(namespace, name);
-        if let Some(b) = lock(&self.book).pods.get_mut(&key) {
-            b.figures = b.figures.with_used(Some(used));
+        } else {
+            self.pods
+                .push((figures::fingerprint(namespace, name), used));
         }
     }
 }
@@ -360,6 +371,11 @@ pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
     let nodes_api = Api::<Node>::all(client.clone());
     // The nodes' usage from the last reading (a few thousand at most).
     let mut node_usage: HashMap<String, Amounts> = HashMap::new();
+    // A pods list's reading has usage for about every pod the book holds.
+    let room = || match target {
+        Target::Pods { .. } => lock(&book).pods.len(),
+        Target::Nodes => 0,
+    };
     let mut first = true;
     loop {
         if !first {
@@ -367,8 +383,9 @@ pub async fn run(client: Client, target: Target, tx: mpsc::Sender<UsageNews>) {
         }
         first = false;
         let (served, why) =
-            match metrics_list::read(&client, &metrics_path, Gathered::new(&book)).await {
-                Ok(Some(gathered)) => {
+            match metrics_list::read(&client, &metrics_path, Gathered::new(room())).await {
+                Ok(Some(mut gathered)) => {
+                    gathered.record(&book);
                     node_usage = gathered.nodes;
                     (true, None)
                 }
@@ -484,18 +501,23 @@ mod tests {
     }
 
     #[test]
-    fn a_reading_fills_the_book_and_the_next_forgets_what_it_does_not_list() {
+    fn a_reading_fills_the_book_whole_and_the_next_forgets_what_it_does_not_list() {
         let book: Book = Arc::default();
         let key = |name| figures::fingerprint("shop", name);
         lock(&book).put(key("web-1"), asks("n1", 100));
         lock(&book).put(key("web-2"), asks("n1", 100));
-        let mut first = Gathered::new(&book);
+        let reading = Reading::Book(book.clone());
+        let mut first = Gathered::new(2);
         first.item("shop", "web-1", used(50));
         first.item("shop", "web-2", used(20));
         // A pod the book does not know (its watch has not seen it yet) is left out.
         first.item("shop", "web-3", used(20));
         first.item("", "n1", used(900));
-        let reading = Reading::Book(book.clone());
+        assert!(
+            reading.is_empty(),
+            "nothing shows before the list is all in"
+        );
+        first.record(&book);
         let web_1 = reading.get(key("web-1")).expect("web-1 was listed");
         assert_eq!(web_1.amounts_used(), Some(used(50)));
         assert_eq!(web_1.requested(Resource::Cpu), Some(100));
@@ -512,9 +534,15 @@ mod tests {
             (Some(used(50)), Some(300))
         );
         assert_eq!(reading.get(key("web-4")), None);
-        // The next reading lists web-2 only: web-1 says n/a, not its old numbers.
-        let mut second = Gathered::new(&book);
+        // The next reading lists web-2 only: while it streams in, the last one stands; once
+        // it is in, web-1 says n/a, not its old numbers.
+        let mut second = Gathered::new(2);
         second.item("shop", "web-2", used(30));
+        assert_eq!(
+            reading.get(key("web-1")).and_then(|f| f.amounts_used()),
+            Some(used(50))
+        );
+        second.record(&book);
         assert_eq!(reading.get(key("web-1")), None);
         assert_eq!(
             reading.get(key("web-2")).and_then(|f| f.amounts_used()),
