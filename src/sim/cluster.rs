@@ -585,8 +585,6 @@ impl Cluster {
                     new["metadata"]["managedFields"] = applied_fields;
                 }
             }
-            let rv = store.next_rv();
-            new["metadata"]["resourceVersion"] = json!(rv.to_string());
             let finalizers_done = new["metadata"]["finalizers"]
                 .as_array()
                 .is_none_or(Vec::is_empty);
@@ -594,6 +592,15 @@ impl Cluster {
                 && finalizers_done
                 && rt.kind != "Pod"
                 && rt.kind != "Namespace";
+            // A definition whose last finalizer went takes its objects with it, before it
+            // goes itself (as in `remove_now`).
+            let cascade = if removal && rt.kind == "CustomResourceDefinition" {
+                remove_custom_objects(&mut store, rt, &new)
+            } else {
+                Vec::new()
+            };
+            let rv = store.next_rv();
+            new["metadata"]["resourceVersion"] = json!(rv.to_string());
             let event = if removal {
                 store.remove(&key, Stored::new(rt, &new))
             } else {
@@ -602,8 +609,8 @@ impl Cluster {
             if rt.kind == "CustomResourceDefinition" {
                 refresh_types(&mut store);
             }
-            if let Some(e) = &event {
-                self.publish(e.clone(), &store);
+            for e in cascade.into_iter().chain(event.iter().cloned()) {
+                self.publish(e, &store);
             }
             (event, removal)
         };
@@ -909,6 +916,48 @@ mod tests {
             )
         );
         assert!(c.find_type("demo.kx.dev", "v1", "widgets").is_none());
+    }
+
+    #[test]
+    fn a_crd_held_by_a_finalizer_takes_its_objects_when_the_finalizer_goes() {
+        let c = cluster_with_namespace();
+        let crds = c
+            .find_type("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+            .unwrap();
+        let mut crd: Value = serde_json::from_str(crate::sim::scenario::DEMO_CRD).unwrap();
+        crd["metadata"]["finalizers"] = json!(["example.com/hold"]);
+        c.create(&crds, "", crd).unwrap();
+        let widgets = c.find_type("demo.kx.dev", "v1", "widgets").unwrap();
+        c.create(&widgets, "a", json!({"metadata": {"name": "w1"}}))
+            .unwrap();
+        c.delete(&crds, "", "widgets.demo.kx.dev", &DeleteOptions::default())
+            .unwrap();
+        assert!(
+            c.get(&crds, "", "widgets.demo.kx.dev").is_ok(),
+            "held by its finalizer"
+        );
+        let mut events = c.subscribe();
+        c.modify(&crds, "", "widgets.demo.kx.dev", None, |mut v| {
+            v["metadata"]["finalizers"] = json!([]);
+            Ok(v)
+        })
+        .unwrap();
+        let seen: Vec<(String, String, u64)> = std::iter::from_fn(|| events.try_recv().ok())
+            .map(|e| (e.type_key.clone(), e.object.name.clone(), e.rv))
+            .collect();
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert_eq!(
+            (seen[0].0.as_str(), seen[0].1.as_str()),
+            ("demo.kx.dev/widgets", "w1"),
+            "the object goes first: {seen:?}"
+        );
+        assert_eq!(seen[1].1, "widgets.demo.kx.dev");
+        assert!(seen[0].2 < seen[1].2, "in version order: {seen:?}");
+        assert!(c.find_type("demo.kx.dev", "v1", "widgets").is_none());
+        // Made again, the definition serves no leftovers.
+        let crd: Value = serde_json::from_str(crate::sim::scenario::DEMO_CRD).unwrap();
+        c.create(&crds, "", crd).unwrap();
+        assert!(c.read().list("demo.kx.dev/widgets", "").is_empty());
     }
 
     #[test]
