@@ -190,8 +190,11 @@ async fn the_live_linter_converges_on_the_servers_objects_through_failures_and_c
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let fresh = fresh_findings(&c).await;
-        while let Ok(Some(Inbound::Action(Action::LintBatch(_, news)))) =
-            tokio::time::timeout(Duration::from_millis(300), rx.recv()).await
+        // Until the news pauses, or the time is up (news that never pauses fails the test
+        // rather than hanging it).
+        while tokio::time::Instant::now() < deadline
+            && let Ok(Some(Inbound::Action(Action::LintBatch(_, news)))) =
+                tokio::time::timeout(Duration::from_millis(300), rx.recv()).await
         {
             take(&mut live, news);
         }
@@ -291,8 +294,9 @@ async fn xray_holds_the_servers_tree_through_failures_and_closed_watches() {
                 fresh.put(kx::xray::compact(&v));
             }
         }
-        while let Ok(Some(Inbound::Action(Action::XrayBatch(_, news)))) =
-            tokio::time::timeout(Duration::from_millis(300), rx.recv()).await
+        while tokio::time::Instant::now() < deadline
+            && let Ok(Some(Inbound::Action(Action::XrayBatch(_, news)))) =
+                tokio::time::timeout(Duration::from_millis(300), rx.recv()).await
         {
             for n in news {
                 match n {
