@@ -167,7 +167,7 @@ impl Measure {
                 Resource::Cpu => show_millicores(v),
                 Resource::Mem => show_bytes(v),
             },
-            _ => format!("{v}%"),
+            _ => super::quantity::number_with_unit(v, "%"),
         }
     }
 }

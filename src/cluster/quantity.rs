@@ -42,12 +42,23 @@ pub fn bytes(q: &str) -> Option<u64> {
 
 /// `250m` for a CPU amount, as kubectl top prints it.
 pub fn show_millicores(m: u64) -> String {
-    format!("{m}m")
+    number_with_unit(m, "m")
 }
 
 /// `64Mi` for a memory amount, as kubectl top prints it.
 pub fn show_bytes(b: u64) -> String {
-    format!("{}Mi", b.saturating_add(1 << 19) >> 20)
+    number_with_unit(b.saturating_add(1 << 19) >> 20, "Mi")
+}
+
+/// `250m`, `64Mi`, `40%`: written for every usage cell on screen each frame, so without the
+/// formatting machinery's cost.
+pub fn number_with_unit(n: u64, unit: &str) -> String {
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(n);
+    let mut text = String::with_capacity(digits.len() + unit.len());
+    text.push_str(digits);
+    text.push_str(unit);
+    text
 }
 
 #[cfg(test)]
