@@ -115,8 +115,9 @@ async fn the_live_linter_converges_on_the_servers_objects_through_failures_and_c
     // At least 12 s, for watches to be closed and resumed a few times; then on until every
     // kind has listed. At 30 % 503s one kind in about ten meets four refusals in a row, and
     // the retry policy then waits 0.5–1, 1–2, 2–4 and 4–8 s: up to 15 s before its fifth try.
+    // Six in a row (seen once in CI, 12 kinds listing) wait up to 63 s before the seventh.
     let busy_for = Duration::from_secs(12);
-    let deadline = start + Duration::from_secs(40);
+    let deadline = start + Duration::from_secs(75);
     while tokio::time::Instant::now() < deadline
         && (start.elapsed() < busy_for || listed.len() < KINDS.len())
     {
@@ -241,9 +242,9 @@ async fn xray_holds_the_servers_tree_through_failures_and_closed_watches() {
     let mut listed = BTreeSet::new();
     let mut troubles = Troubles::default();
     // At least 10 s of closed watches; then on until every kind has listed (see the linter's
-    // test for why that can take up to 15 s more under 30 % refusals).
+    // test for why that can take up to a minute under 30 % refusals).
     let start = tokio::time::Instant::now();
-    let deadline = start + Duration::from_secs(40);
+    let deadline = start + Duration::from_secs(75);
     while tokio::time::Instant::now() < deadline
         && (start.elapsed() < Duration::from_secs(10) || listed.len() < kx::xray::KINDS.len())
     {
