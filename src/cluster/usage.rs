@@ -211,12 +211,30 @@ impl Ledger {
     }
 
     /// Takes a complete list of the pods: those gone while the watch was away go, the others
-    /// keep the usage read for them.
+    /// keep the usage read for them. Nodes no pod runs on any more are forgotten then, so a
+    /// list left open for weeks does not collect the name of every node it ever saw.
     fn relisted(&mut self, pods: HashMap<u64, PodResources>) {
         self.pods.retain(|key, _| pods.contains_key(key));
         for (key, r) in pods {
             self.put(key, r);
         }
+        let mut renumbered: Vec<Option<u32>> = vec![None; self.nodes.len()];
+        let mut kept: Vec<Arc<str>> = Vec::new();
+        for b in self.pods.values_mut() {
+            let Some(slot) = renumbered.get_mut(b.node as usize) else {
+                continue;
+            };
+            b.node = *slot.get_or_insert_with(|| {
+                kept.push(self.nodes[b.node as usize].clone());
+                u32::try_from(kept.len() - 1).unwrap_or(u32::MAX)
+            });
+        }
+        self.node_index = kept
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), u32::try_from(i).unwrap_or(u32::MAX)))
+            .collect();
+        self.nodes = kept;
     }
 }
 
@@ -253,7 +271,8 @@ async fn keep_book(
     let mut fresh: Option<HashMap<u64, PodResources>> = None;
     while let Some(ev) = stream.next().await {
         match ev {
-            Ok(Event::Init) => fresh = Some(HashMap::new()),
+            // Sized as the book is: no table regrown through 100k inserts.
+            Ok(Event::Init) => fresh = Some(HashMap::with_capacity(lock(&book).pods.len())),
             Ok(Event::InitApply(p)) => {
                 let r = resources_of(&p);
                 match fresh.as_mut() {
@@ -558,8 +577,15 @@ mod tests {
             reading.get(key("web-2")).and_then(|f| f.amounts_used()),
             Some(used(30))
         );
-        // Node names are kept once each, whatever the number of pods on them.
+        // Node names are kept once each, whatever the number of pods on them, and a relist
+        // forgets the nodes no pod runs on any more.
         assert_eq!(lock(&book).nodes.len(), 2);
+        lock(&book).relisted(HashMap::from([(key("web-5"), asks("n2", 10))]));
+        let ledger = lock(&book);
+        assert_eq!(ledger.nodes, vec![Arc::<str>::from("n2")]);
+        let web_5 = ledger.pods[&key("web-5")];
+        assert_eq!(&*ledger.nodes[web_5.node as usize], "n2");
+        assert_eq!(ledger.node_index.get("n2"), Some(&0));
     }
 
     #[test]
