@@ -3,7 +3,7 @@
 //! numbers. Six strings on each of 100k rows, rewritten every reading, cost the UI thread a
 //! sixth of a second and the process half again its memory. Pure: no IO.
 
-use super::quantity::{show_bytes, show_millicores};
+use super::quantity::{push_bytes, push_millicores, push_number};
 use super::rows::Column;
 use Measure::{Ceiling, Requested, RequestedOfCeiling, Used, UsedOfCeiling, UsedOfRequested};
 use Resource::{Cpu, Mem};
@@ -159,15 +159,35 @@ impl Measure {
 
     /// The cell's text, as `kubectl top` writes amounts: `250m`, `64Mi`, `40%`, or `n/a`.
     pub fn text(self, f: &Figures) -> String {
+        let mut text = String::new();
+        self.write(f, &mut text);
+        text
+    }
+
+    /// Appends the cell's text to `out`.
+    pub fn write(self, f: &Figures, out: &mut String) {
         let Some(v) = self.value(f) else {
-            return NOT_AVAILABLE.to_string();
+            out.push_str(NOT_AVAILABLE);
+            return;
         };
         match self {
-            Measure::Used(r) | Measure::Requested(r) | Measure::Ceiling(r) => match r {
-                Resource::Cpu => show_millicores(v),
-                Resource::Mem => show_bytes(v),
-            },
-            _ => super::quantity::number_with_unit(v, "%"),
+            Measure::Used(Resource::Cpu)
+            | Measure::Requested(Resource::Cpu)
+            | Measure::Ceiling(Resource::Cpu) => push_millicores(out, v),
+            Measure::Used(Resource::Mem)
+            | Measure::Requested(Resource::Mem)
+            | Measure::Ceiling(Resource::Mem) => push_bytes(out, v),
+            _ => push_number(out, v, "%"),
+        }
+    }
+
+    /// The resource a percentage is a share of; None for amounts.
+    pub fn share_of(self) -> Option<Resource> {
+        match self {
+            Measure::Used(_) | Measure::Requested(_) | Measure::Ceiling(_) => None,
+            Measure::UsedOfRequested(r)
+            | Measure::UsedOfCeiling(r)
+            | Measure::RequestedOfCeiling(r) => Some(r),
         }
     }
 }
@@ -289,6 +309,17 @@ mod tests {
         assert_eq!(UsedOfCeiling(Cpu).text(&odd), "100%");
         let huge = Figures::new(amounts(0, u64::MAX), None, None, None);
         assert_eq!(Used(Mem).text(&huge), format!("{}Mi", (u64::MAX - 1) >> 20));
+        // Written after what a frame's string already holds, n/a included.
+        let mut out = String::from("|");
+        for m in [Used(Cpu), UsedOfCeiling(Cpu), Requested(Mem)] {
+            m.write(&pod, &mut out);
+            out.push('|');
+        }
+        assert_eq!(out, "|75m|n/a|64Mi|");
+        // Only the percentages are shares, each of its own resource.
+        assert_eq!(UsedOfCeiling(Mem).share_of(), Some(Mem));
+        assert_eq!(RequestedOfCeiling(Cpu).share_of(), Some(Cpu));
+        assert_eq!(Used(Mem).share_of(), None);
     }
 
     #[test]

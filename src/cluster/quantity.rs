@@ -42,23 +42,31 @@ pub fn bytes(q: &str) -> Option<u64> {
 
 /// `250m` for a CPU amount, as kubectl top prints it.
 pub fn show_millicores(m: u64) -> String {
-    number_with_unit(m, "m")
+    let mut text = String::new();
+    push_millicores(&mut text, m);
+    text
 }
 
 /// `64Mi` for a memory amount, as kubectl top prints it.
 pub fn show_bytes(b: u64) -> String {
-    number_with_unit(b.saturating_add(1 << 19) >> 20, "Mi")
+    let mut text = String::new();
+    push_bytes(&mut text, b);
+    text
 }
 
-/// `250m`, `64Mi`, `40%`: written for every usage cell on screen each frame, so without the
-/// formatting machinery's cost.
-pub fn number_with_unit(n: u64, unit: &str) -> String {
-    let mut digits = itoa::Buffer::new();
-    let digits = digits.format(n);
-    let mut text = String::with_capacity(digits.len() + unit.len());
-    text.push_str(digits);
-    text.push_str(unit);
-    text
+pub fn push_millicores(out: &mut String, m: u64) {
+    push_number(out, m, "m");
+}
+
+pub fn push_bytes(out: &mut String, b: u64) {
+    push_number(out, b.saturating_add(1 << 19) >> 20, "Mi");
+}
+
+/// Appends `250m`, `64Mi` or `40%` to `out`. Usage cells are written for every visible row each
+/// frame, so without the formatting machinery and into a string the caller reuses.
+pub fn push_number(out: &mut String, n: u64, unit: &str) {
+    out.push_str(itoa::Buffer::new().format(n));
+    out.push_str(unit);
 }
 
 #[cfg(test)]

@@ -93,22 +93,36 @@ impl Default for Thresholds {
     }
 }
 
+/// Where a share of CPU or memory stands against the thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Ok,
+    Warn,
+    Critical,
+}
+
+impl Level {
+    /// The theme slot a share at this level is drawn in.
+    pub fn slot(self) -> &'static str {
+        match self {
+            Level::Ok => "status.ok",
+            Level::Warn => "status.warn",
+            Level::Critical => "status.error",
+        }
+    }
+}
+
 impl Thresholds {
-    /// The theme slot for a percentage cell of this column (`%CPU/R`, `REQ%MEM`, …).
-    pub fn slot(&self, column: &str, text: &str) -> Option<&'static str> {
-        let pct: u32 = text.strip_suffix('%')?.parse().ok()?;
-        let (warn, critical) = if column.contains("MEM") {
-            self.memory
+    /// The level of a share of memory or of CPU, in percent (`%CPU/R`, `REQ%MEM`, …).
+    pub fn level(&self, memory: bool, pct: u64) -> Level {
+        let (warn, critical) = if memory { self.memory } else { self.cpu };
+        if pct >= u64::from(critical) {
+            Level::Critical
+        } else if pct >= u64::from(warn) {
+            Level::Warn
         } else {
-            self.cpu
-        };
-        Some(if pct >= critical {
-            "status.error"
-        } else if pct >= warn {
-            "status.warn"
-        } else {
-            "status.ok"
-        })
+            Level::Ok
+        }
     }
 }
 
@@ -600,6 +614,22 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_share_is_judged_by_its_own_resource_thresholds_inclusive() {
+        let t = Thresholds {
+            cpu: (50, 80),
+            memory: (70, 90),
+        };
+        assert_eq!(t.level(false, 49), Level::Ok);
+        assert_eq!(t.level(false, 50), Level::Warn);
+        assert_eq!(t.level(false, 80), Level::Critical);
+        assert_eq!(t.level(true, 50), Level::Ok);
+        assert_eq!(t.level(true, 89), Level::Warn);
+        assert_eq!(t.level(true, 90), Level::Critical);
+        assert_eq!(t.level(true, u64::MAX), Level::Critical);
+        assert_eq!(Level::Critical.slot(), "status.error");
+    }
 
     #[test]
     fn config_dir_prefers_kx_config_dir_then_xdg() {

@@ -177,15 +177,33 @@ pub fn columns(store: &RowStore, all_namespaces: bool, wide: bool) -> Vec<Displa
 
 /// A cell's text; `figures` is the row's last usage reading (`RowStore::figures_at`).
 pub fn cell_text(row: &Row, figures: Option<&Figures>, col: &DisplayColumn, now: i64) -> String {
+    let mut text = String::new();
+    write_cell(&mut text, row, figures, col, now);
+    text
+}
+
+/// Appends a cell's text to `out` (a list writes all its visible cells into one string a frame).
+pub fn write_cell(
+    out: &mut String,
+    row: &Row,
+    figures: Option<&Figures>,
+    col: &DisplayColumn,
+    now: i64,
+) {
+    let server_cell = |i: usize| row.cells.get(i).map_or("", |c| &**c);
     match col.source {
-        ColumnSource::Namespace => row.namespace.clone(),
-        ColumnSource::Cell(i) => row.cells.get(i).map(|c| c.to_string()).unwrap_or_default(),
+        ColumnSource::Namespace => out.push_str(&row.namespace),
+        ColumnSource::Cell(i) => out.push_str(server_cell(i)),
         ColumnSource::Age(i) => match row.created {
-            Some(t) => human_duration(now - t),
-            None => row.cells.get(i).map(|c| c.to_string()).unwrap_or_default(),
+            Some(t) => out.push_str(&human_duration(now - t)),
+            None => out.push_str(server_cell(i)),
         },
         // No reading has the row yet: blank until the next one.
-        ColumnSource::Usage(m) => figures.map(|f| m.text(f)).unwrap_or_default(),
+        ColumnSource::Usage(m) => {
+            if let Some(f) = figures {
+                m.write(f, out);
+            }
+        }
     }
 }
 

@@ -7,17 +7,20 @@
 
 use super::super::action::{Effect, WatchKey};
 use super::super::logview::{DEFAULT_MAX_REQUESTS, LogRequest};
-use super::super::model::{self, DisplayColumn, RowFilter, VisibleRows, cell_text};
+use super::super::model::{
+    self, ColumnSource, DisplayColumn, RowFilter, VisibleRows, cell_text, write_cell,
+};
 use super::super::overlay::{Overlay, Prompt};
 use super::super::screen::{Ask, Cx, Dx, Hint, Nav, Screen, Step};
 use super::super::session::Session;
 use crate::cluster::discovery::{ResourceInfo, resolve};
-use crate::cluster::figures::Figures;
+use crate::cluster::figures::{Figures, Measure, Resource};
 use crate::cluster::kinds;
 use crate::cluster::object::ObjectRef;
 use crate::cluster::rows::Row;
 use crate::cluster::store::RowStore;
 use crate::cluster::watch::Scope;
+use crate::config::Level;
 use crate::config::keys::{KeyAction, Section};
 use crate::config::theme::Theme;
 use ratatui::Frame;
@@ -623,12 +626,7 @@ impl Screen for ListScreen {
                     .map(|c| {
                         (
                             c.title.clone(),
-                            super::super::model::cell_text(
-                                row,
-                                store.figures_of(&row.uid),
-                                c,
-                                cx.session.now,
-                            ),
+                            cell_text(row, store.figures_of(&row.uid), c, cx.session.now),
                         )
                     })
                     .collect(),
@@ -688,35 +686,82 @@ fn put_text(buf: &mut Buffer, x: u16, y: u16, text: &str, width: u16, style: Sty
     }
 }
 
-/// "12s ago" for a row kx saw change live (D shows what changed), else blank.
-fn changed_text(store: &RowStore, row: &Row, now: i64) -> String {
-    store
-        .changed_at
-        .get(&row.uid)
-        .map(|t| format!("{} ago", crate::age::human_duration(now - t)))
-        .unwrap_or_default()
+/// Appends "12s ago" for a row kx saw change live (D shows what changed); nothing otherwise.
+fn write_changed(out: &mut String, store: &RowStore, row: &Row, now: i64) {
+    if let Some(t) = store.changed_at.get(&row.uid) {
+        out.push_str(&crate::age::human_duration(now - t));
+        out.push_str(" ago");
+    }
+}
+
+/// The text of every visible cell, row by row with CHANGED last in each, written into one
+/// string a frame: a `String` a cell was an allocation and a free for each of the ~800 cells a
+/// wide screen shows.
+struct CellTexts {
+    all: String,
+    /// Where each cell's text ends in `all`; it starts where the one before ends.
+    ends: Vec<usize>,
+    per_row: usize,
+}
+
+impl CellTexts {
+    fn of(t: &ListTable) -> Self {
+        let per_row = t.columns.len() + 1;
+        let mut all = String::with_capacity(t.rows.len() * per_row * 8);
+        let mut ends = Vec::with_capacity(t.rows.len() * per_row);
+        for &(row, figures) in t.rows {
+            for c in t.columns {
+                write_cell(&mut all, row, figures, c, t.now);
+                ends.push(all.len());
+            }
+            write_changed(&mut all, t.store, row, t.now);
+            ends.push(all.len());
+        }
+        CellTexts { all, ends, per_row }
+    }
+
+    fn get(&self, row: usize, column: usize) -> &str {
+        let at = row * self.per_row + column;
+        let start = at.checked_sub(1).and_then(|i| self.ends.get(i)).copied();
+        let end = self.ends.get(at).copied();
+        end.and_then(|end| self.all.get(start.unwrap_or(0)..end))
+            .unwrap_or("")
+    }
+}
+
+/// How a column's cells are coloured beyond the row's style.
+enum Paint {
+    Plain,
+    /// STATUS: by what it says.
+    Status,
+    /// A share of CPU or memory: by the configured thresholds, from the number itself.
+    Share {
+        measure: Measure,
+        memory: bool,
+    },
+}
+
+fn paint_of(c: &DisplayColumn) -> Paint {
+    match c.source {
+        ColumnSource::Usage(measure) => match measure.share_of() {
+            Some(r) => Paint::Share {
+                measure,
+                memory: r == Resource::Mem,
+            },
+            None => Paint::Plain,
+        },
+        _ if c.title == "STATUS" => Paint::Status,
+        _ => Paint::Plain,
+    }
 }
 
 fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
-    let (theme, now, cols) = (t.theme, t.now, t.columns);
+    let (theme, cols) = (t.theme, t.columns);
     let height = area.height.saturating_sub(1) as usize;
-    let status_col = cols.iter().position(|c| c.title == "STATUS");
-    // Each visible cell's text once: the widths and the cells are both made from it.
-    let texts: Vec<Vec<String>> = t
-        .rows
-        .iter()
-        .map(|&(row, figures)| {
-            cols.iter()
-                .map(|c| cell_text(row, figures, c, now))
-                .chain(std::iter::once(changed_text(t.store, row, now)))
-                .collect()
-        })
-        .collect();
+    let texts = CellTexts::of(t);
     let width_of = |ci: usize, title: usize| {
-        let longest = texts
-            .iter()
-            .filter_map(|r| r.get(ci))
-            .map(|text| text.chars().count())
+        let longest = (0..t.rows.len())
+            .map(|ri| texts.get(ri, ci).chars().count())
             .max()
             .unwrap_or(0);
         Constraint::Length(longest.max(title).min(60) as u16)
@@ -770,15 +815,22 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
         "row.normal",
     ]
     .map(|slot| theme.style(slot));
-    let shares: Vec<bool> = cols.iter().map(|c| c.title.contains('%')).collect();
-    for (i, (&(row, _), texts)) in t.rows.iter().zip(texts).take(rows_fit).enumerate() {
+    let paints: Vec<Paint> = cols.iter().map(paint_of).collect();
+    let levels = [Level::Ok, Level::Warn, Level::Critical].map(|l| (l, theme.style(l.slot())));
+    let level_style = |level: Level| {
+        levels
+            .iter()
+            .find(|(l, _)| *l == level)
+            .map_or_else(Style::default, |(_, style)| *style)
+    };
+    for (i, &(row, figures)) in t.rows.iter().take(rows_fit).enumerate() {
         let y = area.y + 1 + i as u16;
         let selected = i + t.first == t.cursor;
         let changed = t
             .store
             .changed_at
             .get(&row.uid)
-            .is_some_and(|at| now - at < 3);
+            .is_some_and(|at| t.now - at < 3);
         let base = if selected {
             selected_style
         } else if t.marks.contains(&row.uid) {
@@ -791,15 +843,16 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
             normal
         };
         buf.set_style(line(y), base);
-        for (ci, (at, text)) in columns_at.iter().zip(&texts).enumerate() {
-            let style = match cols.get(ci) {
+        for (ci, at) in columns_at.iter().enumerate() {
+            let text = texts.get(i, ci);
+            let style = match paints.get(ci) {
                 _ if selected => Style::default(),
-                Some(_) if Some(ci) == status_col => theme.style(status_slot(text)),
-                // Usage shares, coloured by the configured thresholds.
-                Some(c) if shares[ci] => t
-                    .thresholds
-                    .slot(&c.title, text)
-                    .map_or_else(Style::default, |slot| theme.style(slot)),
+                Some(Paint::Status) => theme.style(status_slot(text)),
+                Some(&Paint::Share { measure, memory }) => figures
+                    .and_then(|f| measure.value(f))
+                    .map_or_else(Style::default, |pct| {
+                        level_style(t.thresholds.level(memory, pct))
+                    }),
                 _ => Style::default(),
             };
             put_text(buf, area.x + at.x, y, text, at.width, style);
@@ -833,6 +886,60 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
 mod tests {
     use super::*;
     use ratatui::style::{Color, Modifier};
+
+    #[test]
+    fn each_cell_text_is_read_back_from_the_frame_string() {
+        let row = |name: &str, cells: &[&str]| Row {
+            uid: name.into(),
+            namespace: "shop".into(),
+            name: name.into(),
+            resource_version: "1".into(),
+            created: None,
+            deleting: false,
+            cells: cells.iter().map(|c| (*c).into()).collect(),
+            search: Default::default(),
+        };
+        let column = |source| DisplayColumn {
+            title: String::new(),
+            source,
+            numeric: false,
+        };
+        let (web, db) = (row("web-1", &["web-1", ""]), row("db-0", &["db-0", "日本"]));
+        let used = Figures::new(
+            Some(crate::cluster::figures::Amounts { cpu: 250, mem: 0 }),
+            None,
+            None,
+            None,
+        );
+        let rows = [(&web, Some(&used)), (&db, None)];
+        let columns = [
+            column(ColumnSource::Namespace),
+            column(ColumnSource::Cell(1)),
+            column(ColumnSource::Usage(Measure::Used(Resource::Cpu))),
+            column(ColumnSource::Cell(0)),
+        ];
+        let store = RowStore::default();
+        let marks = HashSet::new();
+        let theme = Theme::load("default-dark", None, false);
+        let texts = CellTexts::of(&ListTable {
+            store: &store,
+            rows: &rows,
+            first: 0,
+            cursor: 0,
+            marks: &marks,
+            columns: &columns,
+            now: 0,
+            theme: &theme,
+            thresholds: &crate::config::Thresholds::default(),
+        });
+        let read = |r| (0..5).map(|c| texts.get(r, c)).collect::<Vec<_>>();
+        // Empty cells, a row without a reading and wide text keep their places; CHANGED is
+        // last and blank for rows kx did not see change.
+        assert_eq!(read(0), ["shop", "", "250m", "web-1", ""]);
+        assert_eq!(read(1), ["shop", "日本", "", "db-0", ""]);
+        assert_eq!(texts.get(2, 0), "");
+        assert_eq!(texts.get(0, 9), "");
+    }
 
     #[test]
     fn put_text_writes_what_set_stringn_writes() {

@@ -394,7 +394,6 @@ impl Screen for PulseScreen {
                     } else {
                         ("CPU", "cores", 1000.0)
                     };
-                    let column = if *memory { "%MEM" } else { "%CPU" };
                     let amount = |n: u64| format!("{:.1}", n as f64 / scale);
                     (
                         title.into(),
@@ -406,11 +405,7 @@ impl Screen for PulseScreen {
                             Some(c) => {
                                 let share = |part: u64| {
                                     let p = pct(part, c.allocatable);
-                                    let slot = dx
-                                        .session
-                                        .thresholds
-                                        .slot(column, &format!("{p}%"))
-                                        .unwrap_or("row.normal");
+                                    let slot = dx.session.thresholds.level(*memory, p).slot();
                                     (p, theme.style(slot))
                                 };
                                 let used = match c.used {
