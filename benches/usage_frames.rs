@@ -4,7 +4,9 @@
 //! them. Reports the frame time of each and their ratio, what applying a reading takes on the
 //! UI thread, and the memory a reading adds to the rows (RSS before and after, and the RSS of
 //! the rows themselves). `cargo bench --bench usage_frames` (KX_BENCH_PODS sets the pod count,
-//! default 100000). Under `cargo test` it only says how to run.
+//! default 100000). Rows of two shapes are measured: alike but for a counter, and as a
+//! cluster has them (see `Shape`), with how many cells each frame rewrites. Under `cargo test`
+//! it only says how to run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // benches stop at the first surprise
 
 #[allow(dead_code)] // only its RSS reading is used here
@@ -46,14 +48,128 @@ fn namespace_of(i: usize) -> String {
     format!("ns-{:03}", i % 100)
 }
 
-fn name_of(i: usize) -> String {
-    format!("app-{:04}-{:06}", i % 5000, i)
+/// What the rows look like. A frame's cost depends on how much of the screen changes when it
+/// scrolls a row, so both are measured.
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    /// Every pod alike but for a counter: `app-0100-000100`, all of a namespace on one node,
+    /// the same age. Neighbouring rows differ in a few digits.
+    Uniform,
+    /// As a cluster has them: 50 deployments a namespace whose pods carry a ReplicaSet hash
+    /// and a random suffix, spread over 300 nodes with their own IPs, of ages up to 30 days,
+    /// a few restarting or crash-looping.
+    ClusterLike,
+}
+
+/// splitmix64: a fixed, well-spread number for each index, so every run sees the same rows.
+fn spread(i: u64) -> u64 {
+    let mut z = i.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// `n` characters of the alphabet Kubernetes draws generated names from.
+fn generated(mut seed: u64, n: usize) -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    (0..n)
+        .map(|_| {
+            let c = ALPHABET[(seed % ALPHABET.len() as u64) as usize];
+            seed /= ALPHABET.len() as u64;
+            char::from(c)
+        })
+        .collect()
+}
+
+fn name_of(shape: Shape, i: usize) -> String {
+    match shape {
+        Shape::Uniform => format!("app-{:04}-{:06}", i % 5000, i),
+        Shape::ClusterLike => {
+            const APPS: [&str; 10] = [
+                "web", "api", "checkout", "payments", "search", "worker", "cart", "auth",
+                "gateway", "catalog",
+            ];
+            // Pods i, i+100, … share a namespace; 20 neighbours there share a deployment.
+            let deployment = (i / 100 / 20) as u64;
+            let app = APPS[(deployment % 10) as usize];
+            let replica_set = generated(spread(deployment * 1000 + (i % 100) as u64), 10);
+            let pod = generated(spread(i as u64), 5);
+            format!("{app}-{}-{replica_set}-{pod}", deployment / 10)
+        }
+    }
+}
+
+const DAY: i64 = 86_400;
+
+/// A pod's row as the server's table has it, and when it was created.
+fn row_of(shape: Shape, i: usize, now: i64) -> Row {
+    let name = name_of(shape, i);
+    let h = spread(i as u64 ^ 0x5eed);
+    let (ready, status, restarts, ip, node, created) = match shape {
+        Shape::Uniform => (
+            "1/1",
+            "Running",
+            "0".to_string(),
+            format!("10.{}.{}.{}", i >> 16 & 255, i >> 8 & 255, i & 255),
+            format!("kx-worker-{}", i % 50),
+            now - 3600,
+        ),
+        Shape::ClusterLike => {
+            let node = h % 300;
+            let crashing = i.is_multiple_of(97);
+            (
+                if crashing { "0/1" } else { "1/1" },
+                if crashing {
+                    "CrashLoopBackOff"
+                } else {
+                    "Running"
+                },
+                match i % 17 {
+                    0 => format!("{} ({}h ago)", 1 + h % 9, 1 + h % 20),
+                    _ => "0".to_string(),
+                },
+                format!(
+                    "10.{}.{}.{}",
+                    64 + node / 64,
+                    (h >> 8) & 255,
+                    (h >> 16) & 255
+                ),
+                format!(
+                    "ip-10-0-{}-{}.eu-west-1.compute.internal",
+                    node / 256,
+                    node % 256
+                ),
+                now - (h >> 24) as i64 % (30 * DAY),
+            )
+        }
+    };
+    Row {
+        uid: format!("uid-{i}"),
+        namespace: namespace_of(i),
+        name: name.clone(),
+        resource_version: "1".into(),
+        created: Some(created),
+        deleting: false,
+        cells: vec![
+            name.into(),
+            ready.into(),
+            status.into(),
+            restarts.into(),
+            "1h".into(),
+            ip.into(),
+            node.into(),
+            "<none>".into(),
+            "<none>".into(),
+        ],
+        search: Default::default(),
+    }
+    .refresh_search()
 }
 
 /// The pods list of every namespace, with `pods` rows shaped as the server's table has them.
-fn loaded(pods: usize) -> (App, WatchKey) {
+fn loaded(pods: usize, shape: Shape) -> (App, WatchKey) {
     let mut app = App::new(Session::new("bench".into(), None, KeyMap::load(None)));
-    app.session.now = 3600;
+    app.session.now = 40 * DAY;
     app.update(Action::Discovered(vec![ResourceInfo::example(
         "",
         "pods",
@@ -75,28 +191,7 @@ fn loaded(pods: usize) -> (App, WatchKey) {
     app.update(Action::Watch(key.clone(), WatchMsg::Columns(columns)));
     app.update(Action::Watch(key.clone(), WatchMsg::Init));
     for i in 0..pods {
-        let name = name_of(i);
-        let row = Row {
-            uid: format!("uid-{i}"),
-            namespace: namespace_of(i),
-            name: name.clone(),
-            resource_version: "1".into(),
-            created: Some(0),
-            deleting: false,
-            cells: vec![
-                name.into(),
-                "1/1".into(),
-                "Running".into(),
-                "0".into(),
-                "1h".into(),
-                format!("10.{}.{}.{}", i >> 16 & 255, i >> 8 & 255, i & 255).into(),
-                format!("kx-worker-{}", i % 50).into(),
-                "<none>".into(),
-                "<none>".into(),
-            ],
-            search: Default::default(),
-        }
-        .refresh_search();
+        let row = row_of(shape, i, app.session.now);
         app.update(Action::Watch(key.clone(), WatchMsg::InitRow(row)));
     }
     app.update(Action::Watch(key.clone(), WatchMsg::InitDone));
@@ -110,7 +205,7 @@ fn loaded(pods: usize) -> (App, WatchKey) {
 }
 
 /// A reading of every pod, as the runtime sends one.
-fn reading(pods: usize, round: u64) -> UsageNews {
+fn reading(pods: usize, round: u64, shape: Shape) -> UsageNews {
     let asks = PodResources {
         asks: kx::cluster::usage::Figures::new(
             None,
@@ -129,7 +224,7 @@ fn reading(pods: usize, round: u64) -> UsageNews {
                 cpu: (i as u64 * 7 + round * 13) % 600,
                 mem: ((i as u64 * 11 + round) % 300) << 20,
             };
-            let key = kx::cluster::figures::fingerprint(&namespace_of(i), &name_of(i));
+            let key = kx::cluster::figures::fingerprint(&namespace_of(i), &name_of(shape, i));
             (key, pod_figures(Some(used), Some(&asks)))
         })
         .collect::<HashMap<_, _>>();
@@ -159,6 +254,24 @@ fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
     v[((v.len() as f64 * p) as usize).min(v.len() - 1)]
 }
 
+/// How many cells of the screen a frame rewrites, on average over `frames` frames after a `j`.
+fn cells_rewritten(app: &mut App, term: &mut Terminal<TestBackend>, theme: &Theme) -> f64 {
+    let frames = 200;
+    let mut rewritten = 0;
+    for _ in 0..frames {
+        let before = term.backend().buffer().clone();
+        frame(app, term, theme);
+        let after = term.backend().buffer();
+        rewritten += before
+            .content
+            .iter()
+            .zip(&after.content)
+            .filter(|(a, b)| a != b)
+            .count();
+    }
+    rewritten as f64 / f64::from(frames)
+}
+
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         println!("usage_frames: run it with `cargo bench --bench usage_frames`");
@@ -169,15 +282,26 @@ fn main() {
         .and_then(|p| p.parse().ok())
         .unwrap_or(100_000);
     let theme = Theme::load("default-dark", None, false);
+    println!("pods={pods}, {WIDTH}x{HEIGHT}, all namespaces");
+    for shape in [Shape::Uniform, Shape::ClusterLike] {
+        measure(pods, shape, &theme);
+    }
+}
+
+fn measure(pods: usize, shape: Shape, theme: &Theme) {
+    let label = match shape {
+        Shape::Uniform => "uniform rows",
+        Shape::ClusterLike => "cluster-like rows",
+    };
     let rss_start = status_kib("self", "VmRSS:");
-    let (mut plain, _) = loaded(pods);
+    let (mut plain, _) = loaded(pods, shape);
     let rss_plain = status_kib("self", "VmRSS:");
-    let (mut with_usage, key) = loaded(pods);
+    let (mut with_usage, key) = loaded(pods, shape);
     let rss_two = status_kib("self", "VmRSS:");
     // Three readings: the first adds the columns, the next ones are what every 15 s costs.
     let mut apply_ms = Vec::new();
     for round in 0..3 {
-        let news = reading(pods, round);
+        let news = reading(pods, round, shape);
         let t = Instant::now();
         with_usage.update(Action::Usage(key.clone(), Box::new(news)));
         apply_ms.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -187,13 +311,12 @@ fn main() {
         Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("terminal"),
         Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("terminal"),
     ];
-    println!("pods={pods}, {WIDTH}x{HEIGHT}, all namespaces");
     // Wide (every usage column: CPU, MEM and four shares), then the default view (CPU, MEM).
     for (mode, wide) in [("wide", true), ("default", false)] {
         // Warm up, then alternate so that drift on a shared machine falls on both alike.
         for _ in 0..20 {
-            frame(&mut plain, &mut terms[0], &theme);
-            frame(&mut with_usage, &mut terms[1], &theme);
+            frame(&mut plain, &mut terms[0], theme);
+            frame(&mut with_usage, &mut terms[1], theme);
         }
         let screen = format!("{}", terms[1].backend());
         assert!(
@@ -202,13 +325,18 @@ fn main() {
         );
         let (mut off, mut on) = (Vec::new(), Vec::new());
         for _ in 0..1000 {
-            off.push(frame(&mut plain, &mut terms[0], &theme));
-            on.push(frame(&mut with_usage, &mut terms[1], &theme));
+            off.push(frame(&mut plain, &mut terms[0], theme));
+            on.push(frame(&mut with_usage, &mut terms[1], theme));
         }
         let (off50, on50) = (percentile(off.clone(), 0.5), percentile(on.clone(), 0.5));
         let (off90, on90) = (percentile(off, 0.9), percentile(on, 0.9));
+        // Outside the timed frames: how much of the screen each frame rewrites.
+        let (cells_off, cells_on) = (
+            cells_rewritten(&mut plain, &mut terms[0], theme),
+            cells_rewritten(&mut with_usage, &mut terms[1], theme),
+        );
         println!(
-            "{mode}: frame (prepare + draw after j) ms: without usage p50 {off50:.3} p90 {off90:.3}; with usage p50 {on50:.3} p90 {on90:.3}; ratio p50 {:.2} p90 {:.2}",
+            "{label}, {mode}: frame (prepare + draw after j) ms: without usage p50 {off50:.3} p90 {off90:.3}; with usage p50 {on50:.3} p90 {on90:.3}; ratio p50 {:.2} p90 {:.2}; cells rewritten a frame {cells_off:.0} and {cells_on:.0}",
             on50 / off50,
             on90 / off90
         );
@@ -219,19 +347,23 @@ fn main() {
             )));
         }
     }
-    let rows_mib = (rss_plain.saturating_sub(rss_start)) as f64 / 1024.0;
-    let usage_mib = (rss_usage.saturating_sub(rss_two)) as f64 / 1024.0;
     println!(
-        "a reading applied on the UI thread: {} ms (first, adding the columns, then two more)",
+        "{label}: a reading applied on the UI thread: {} ms (first, adding the columns, then two more)",
         apply_ms
             .iter()
             .map(|m| format!("{m:.1}"))
             .collect::<Vec<_>>()
             .join(", ")
     );
-    println!(
-        "RSS: the rows {rows_mib:.0} MiB; three readings added {usage_mib:.1} MiB ({:.0}% of the rows); process {:.0} MiB",
-        usage_mib / rows_mib.max(0.001) * 100.0,
-        rss_usage as f64 / 1024.0
-    );
+    // Memory freed by the first shape is kept by the allocator for the second, so the RSS
+    // figures are the first shape's only.
+    if shape == Shape::Uniform {
+        let rows_mib = (rss_plain.saturating_sub(rss_start)) as f64 / 1024.0;
+        let usage_mib = (rss_usage.saturating_sub(rss_two)) as f64 / 1024.0;
+        println!(
+            "RSS: the rows {rows_mib:.0} MiB; three readings added {usage_mib:.1} MiB ({:.0}% of the rows); process {:.0} MiB",
+            usage_mib / rows_mib.max(0.001) * 100.0,
+            rss_usage as f64 / 1024.0
+        );
+    }
 }

@@ -135,11 +135,18 @@ pub const NOT_AVAILABLE: &str = "n/a";
 /// `part` as a rounded percentage of `whole`; None without a whole to be a share of.
 fn percent(part: Option<u64>, whole: Option<u64>) -> Option<u64> {
     match (part, whole) {
-        (Some(p), Some(w)) if w > 0 => {
-            // In 128 bits: a share of amounts near the top of u64 does not overflow.
-            let rounded = (u128::from(p) * 100 + u128::from(w) / 2) / u128::from(w);
-            Some(u64::try_from(rounded).unwrap_or(u64::MAX))
-        }
+        (Some(p), Some(w)) if w > 0 => Some(
+            match p.checked_mul(100).and_then(|h| h.checked_add(w / 2)) {
+                // Every amount a pod or node has: 64-bit division, several times cheaper than
+                // 128-bit, and done for each share cell on screen every frame.
+                Some(scaled) => scaled / w,
+                // In 128 bits: a share of amounts near the top of u64 does not overflow.
+                _ => {
+                    let rounded = (u128::from(p) * 100 + u128::from(w) / 2) / u128::from(w);
+                    u64::try_from(rounded).unwrap_or(u64::MAX)
+                }
+            },
+        ),
         _ => None,
     }
 }
@@ -309,6 +316,27 @@ mod tests {
         assert_eq!(UsedOfCeiling(Cpu).text(&odd), "100%");
         let huge = Figures::new(amounts(0, u64::MAX), None, None, None);
         assert_eq!(Used(Mem).text(&huge), format!("{}Mi", (u64::MAX - 1) >> 20));
+        // The 64-bit shortcut rounds as the 128-bit sum does, up to where it hands over.
+        let in_128_bits = |p: u64, w: u64| {
+            let r = (u128::from(p) * 100 + u128::from(w) / 2) / u128::from(w);
+            u64::try_from(r).unwrap_or(u64::MAX)
+        };
+        for (p, w) in [
+            (1, 3),
+            (2, 3),
+            (1, 200),
+            (149, 1000),
+            (u64::MAX / 100, 7),
+            (u64::MAX / 100 + 1, 7),
+            (u64::MAX / 200, u64::MAX / 3),
+            (u64::MAX, u64::MAX),
+        ] {
+            assert_eq!(
+                percent(Some(p), Some(w)),
+                Some(in_128_bits(p, w)),
+                "{p}/{w}"
+            );
+        }
         // Written after what a frame's string already holds, n/a included.
         let mut out = String::from("|");
         for m in [Used(Cpu), UsedOfCeiling(Cpu), Requested(Mem)] {

@@ -145,6 +145,9 @@ pub struct DisplayColumn {
     pub title: String,
     pub source: ColumnSource,
     pub numeric: bool,
+    /// Shown in wide mode only (the server's priority > 0): the first to give up room when
+    /// the terminal is too narrow for every column.
+    pub wide_only: bool,
 }
 
 /// The columns a list shows: NAMESPACE first across namespaces; priority-0 columns unless wide.
@@ -155,6 +158,7 @@ pub fn columns(store: &RowStore, all_namespaces: bool, wide: bool) -> Vec<Displa
             title: "NAMESPACE".into(),
             source: ColumnSource::Namespace,
             numeric: false,
+            wide_only: false,
         });
     }
     for (i, c) in store.columns.iter().enumerate() {
@@ -170,6 +174,7 @@ pub fn columns(store: &RowStore, all_namespaces: bool, wide: bool) -> Vec<Displa
                 None => ColumnSource::Cell(i),
             },
             numeric: matches!(c.type_.as_str(), "integer" | "number"),
+            wide_only: c.priority > 0,
         });
     }
     out

@@ -128,6 +128,11 @@ fn a_list_too_narrow_for_its_columns_squeezes_them_and_keeps_the_row_colours() {
     let mut s = three_pods();
     let term = render(&mut s, 44, 7);
     insta::assert_snapshot!(format!("{}", term.backend()));
+    // Names and titles whole; the columns that do not fit are cut at the right edge.
+    let screen = format!("{}", term.backend());
+    for whole in ["flaky-1", "NAMESPACE", "RESTARTS"] {
+        assert!(screen.contains(whole), "{whole}: {screen}");
+    }
     let buf = term.backend().buffer();
     // The selected row's colour runs across the whole width, not just under its text, and
     // the header keeps its own.

@@ -25,7 +25,7 @@ use crate::config::keys::{KeyAction, Section};
 use crate::config::theme::Theme;
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
@@ -755,33 +755,120 @@ fn paint_of(c: &DisplayColumn) -> Paint {
     }
 }
 
+/// How wide a column would be, and how narrow it may be squeezed.
+#[derive(Debug, Clone, Copy)]
+struct ColumnRoom {
+    width: u16,
+    /// Its title's length (at most its width): headers stay whole. NAME is not squeezed at
+    /// all, and wide-only columns go down to three cells, since their titles are often longer
+    /// than what they hold (`READINESS GATES` over `<none>`).
+    floor: u16,
+    wide_only: bool,
+}
+
+/// Where each column goes, (x, width), in a table `room` cells wide. Columns that do not all
+/// fit give up room widest first, so the one with the most to spare pays, and the wide-only
+/// ones (IP, NODE, …) before the rest: NAME keeps its length while anything else can give.
+/// What is still too wide is cut at the right edge.
+fn place_columns(mut columns: Vec<ColumnRoom>, room: u16) -> Vec<(u16, u16)> {
+    let spacing = usize::from(COLUMN_SPACING) * columns.len().saturating_sub(1);
+    let needed = columns.iter().map(|c| usize::from(c.width)).sum::<usize>() + spacing;
+    let excess = needed.saturating_sub(room.into());
+    let excess = squeeze(&mut columns, |c| c.wide_only, excess);
+    squeeze(&mut columns, |_| true, excess);
+    let mut x = 0u16;
+    columns
+        .iter()
+        .map(|c| {
+            let at = (x, c.width.min(room.saturating_sub(x)));
+            x = x.saturating_add(c.width).saturating_add(COLUMN_SPACING);
+            at
+        })
+        .collect()
+}
+
+/// Takes up to `excess` cells from the columns `may_give` picks, always from the widest and
+/// none below its floor; returns what could not be taken.
+fn squeeze(
+    columns: &mut [ColumnRoom],
+    may_give: impl Fn(&ColumnRoom) -> bool,
+    mut excess: usize,
+) -> usize {
+    while excess > 0 {
+        let mut givers: Vec<&mut ColumnRoom> = columns
+            .iter_mut()
+            .filter(|c| may_give(c) && c.width > c.floor)
+            .collect();
+        let Some(top) = givers.iter().map(|c| c.width).max() else {
+            break;
+        };
+        // The widest come down together, as far as the next width below them.
+        let next = givers
+            .iter()
+            .map(|c| c.width)
+            .filter(|w| *w < top)
+            .max()
+            .unwrap_or(0);
+        givers.retain(|c| c.width == top);
+        let room: usize = givers
+            .iter()
+            .map(|c| usize::from(top - next.max(c.floor)))
+            .sum();
+        if room <= excess {
+            for c in givers {
+                c.width = next.max(c.floor);
+            }
+            excess -= room;
+            continue;
+        }
+        // Less is needed than they can give: a cell at a time from each, leftmost first.
+        while excess > 0 {
+            for c in givers.iter_mut() {
+                if excess > 0 && c.width > next.max(c.floor) {
+                    c.width -= 1;
+                    excess -= 1;
+                }
+            }
+        }
+    }
+    excess
+}
+
 fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
     let (theme, cols) = (t.theme, t.columns);
     let height = area.height.saturating_sub(1) as usize;
     let texts = CellTexts::of(t);
-    let width_of = |ci: usize, title: usize| {
+    let room_of = |ci: usize, title: &str, wide_only: bool| {
         let longest = (0..t.rows.len())
             .map(|ri| texts.get(ri, ci).chars().count())
             .max()
             .unwrap_or(0);
-        Constraint::Length(longest.max(title).min(60) as u16)
+        let title_length = title.chars().count();
+        let width = longest.max(title_length).min(60) as u16;
+        let floor = match title {
+            // Which object a row is: never squeezed.
+            "NAME" => width,
+            _ if wide_only => 3,
+            _ => title_length as u16,
+        };
+        ColumnRoom {
+            width,
+            floor: floor.min(width),
+            wide_only,
+        }
     };
-    let mut widths: Vec<Constraint> = cols
+    let mut rooms: Vec<ColumnRoom> = cols
         .iter()
         .enumerate()
-        .map(|(ci, c)| width_of(ci, c.title.len()))
+        .map(|(ci, c)| room_of(ci, &c.title, c.wide_only))
         .collect();
     // CHANGED: when kx saw each row change live; D on the row shows what changed.
     let marks = !cols.is_empty();
-    widths.extend(marks.then(|| width_of(cols.len(), CHANGED.len())));
-    // The columns are placed as a `Table` would place them (the same layout, so a narrow
-    // terminal squeezes them alike), and the cells are written straight into the buffer: a
-    // `Table` builds spans, lines and texts for every cell and measures each text twice, which
-    // at one frame per key was about a microsecond a cell.
-    let columns_at = Layout::horizontal(widths)
-        .flex(Flex::Start)
-        .spacing(COLUMN_SPACING)
-        .split(Rect::new(0, 0, area.width, 1));
+    rooms.extend(marks.then(|| room_of(cols.len(), CHANGED, false)));
+    // The cells are written straight into the buffer rather than through a `Table`, which
+    // builds spans, lines and texts for every cell and measures each text twice: about a
+    // microsecond a cell at one frame per key.
+    let columns_at = place_columns(rooms, area.width);
     if area.is_empty() {
         return;
     }
@@ -796,14 +883,8 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
         .iter()
         .map(|c| c.title.as_str())
         .chain(marks.then_some(CHANGED));
-    for (at, title) in columns_at.iter().zip(titles) {
-        buf.set_stringn(
-            area.x + at.x,
-            area.y,
-            title,
-            at.width.into(),
-            Style::default(),
-        );
+    for (&(x, width), title) in columns_at.iter().zip(titles) {
+        buf.set_stringn(area.x + x, area.y, title, width.into(), Style::default());
     }
     let rows_fit = area.height.saturating_sub(1) as usize;
     // Looked up once a frame, not once a row.
@@ -843,7 +924,7 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
             normal
         };
         buf.set_style(line(y), base);
-        for (ci, at) in columns_at.iter().enumerate() {
+        for (ci, &(x, width)) in columns_at.iter().enumerate() {
             let text = texts.get(i, ci);
             let style = match paints.get(ci) {
                 _ if selected => Style::default(),
@@ -855,7 +936,7 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
                     }),
                 _ => Style::default(),
             };
-            put_text(buf, area.x + at.x, y, text, at.width, style);
+            put_text(buf, area.x + x, y, text, width, style);
         }
     }
     // Deleted rows still on screen for a moment are listed at the bottom edge, dimmed.
@@ -903,6 +984,7 @@ mod tests {
             title: String::new(),
             source,
             numeric: false,
+            wide_only: false,
         };
         let (web, db) = (row("web-1", &["web-1", ""]), row("db-0", &["db-0", "日本"]));
         let used = Figures::new(
@@ -939,6 +1021,69 @@ mod tests {
         assert_eq!(read(1), ["shop", "日本", "", "db-0", ""]);
         assert_eq!(texts.get(2, 0), "");
         assert_eq!(texts.get(0, 9), "");
+    }
+
+    /// Columns of these widths, titles as long as `floors` unless wide-only.
+    fn rooms(widths: &[u16], floors: &[u16], wide_only: &[bool]) -> Vec<ColumnRoom> {
+        let at = |v: &[u16], i: usize| v.get(i).copied().unwrap_or(0);
+        (0..widths.len())
+            .map(|i| ColumnRoom {
+                width: at(widths, i),
+                floor: if wide_only.get(i) == Some(&true) {
+                    3
+                } else {
+                    at(floors, i)
+                },
+                wide_only: wide_only.get(i) == Some(&true),
+            })
+            .collect()
+    }
+
+    fn widths_placed(columns: Vec<ColumnRoom>, room: u16) -> Vec<u16> {
+        place_columns(columns, room)
+            .iter()
+            .map(|(_, w)| *w)
+            .collect()
+    }
+
+    #[test]
+    fn columns_that_fit_keep_their_widths_two_apart() {
+        assert_eq!(
+            place_columns(rooms(&[6, 5, 3], &[1, 1, 1], &[]), 80),
+            [(0, 6), (8, 5), (15, 3)]
+        );
+        assert_eq!(place_columns(Vec::new(), 80), []);
+    }
+
+    #[test]
+    fn too_narrow_the_widest_wide_only_column_gives_room_first() {
+        // NAMESPACE NAME READY NODE(wide) NOMINATED(wide) CPU: 105 cells with spacing, in 83.
+        let wide = [false, false, false, true, true, false];
+        let titles = [9, 4, 5, 4, 14, 3];
+        let placed = place_columns(rooms(&[9, 23, 5, 40, 14, 4], &titles, &wide), 83);
+        let widths: Vec<u16> = placed.iter().map(|(_, w)| *w).collect();
+        assert_eq!(widths, [9, 23, 5, 18, 14, 4]);
+        assert_eq!(placed.last(), Some(&(79, 4)));
+        // Columns of one width give alike, the leftmost one more when it does not divide.
+        let wide = [false, true, true];
+        assert_eq!(
+            widths_placed(rooms(&[8, 10, 10], &[4; 3], &wide), 31),
+            [8, 9, 10]
+        );
+        assert_eq!(
+            widths_placed(rooms(&[8, 10, 10], &[4; 3], &wide), 27),
+            [8, 7, 8]
+        );
+        // The wide-only ones squeezed as far as they go, the rest give down to their titles.
+        let wide = [false, true];
+        assert_eq!(widths_placed(rooms(&[20, 30], &[4, 4], &wide), 20), [15, 3]);
+        // (and then the second is cut at the edge: 4 + 2 + 3 is more than 8).
+        assert_eq!(widths_placed(rooms(&[20, 30], &[4, 4], &wide), 8), [4, 2]);
+        // What still does not fit is cut at the right edge.
+        let placed = place_columns(rooms(&[10, 10], &[6, 6], &[]), 10);
+        assert_eq!(placed, [(0, 6), (8, 2)]);
+        let placed = place_columns(rooms(&[10, 10], &[6, 6], &[]), 5);
+        assert_eq!(placed, [(0, 5), (8, 0)]);
     }
 
     #[test]
