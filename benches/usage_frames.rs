@@ -1,6 +1,6 @@
 //! What the CPU/MEM columns cost the explorer at scale, in one process so that both sides see
 //! the same machine at the same moment: two apps hold the same 100k pod rows, one with a usage
-//! reading applied; frames (prepare + draw of a 200×50 screen after a `j`) alternate between
+//! reading applied; frames (prepare + draw of a 240×50 screen after a `j`) alternate between
 //! them. Reports the frame time of each and their ratio, what applying a reading takes on the
 //! UI thread, and the memory a reading adds to the rows (RSS before and after, and the RSS of
 //! the rows themselves). `cargo bench --bench usage_frames` (KX_BENCH_PODS sets the pod count,
@@ -32,7 +32,10 @@ use ratatui::backend::TestBackend;
 use std::collections::HashMap;
 use std::time::Instant;
 
-const WIDTH: u16 = 200;
+/// Wide enough for every column of both shapes, usage included: a narrower screen squeezes
+/// NODE and IP to make room for the usage columns, and the frames would then differ in more
+/// than the usage columns.
+const WIDTH: u16 = 240;
 const HEIGHT: u16 = 50;
 
 fn column(name: &str, priority: i64) -> Column {
@@ -322,6 +325,11 @@ fn measure(pods: usize, shape: Shape, theme: &Theme) {
         assert!(
             screen.contains(" MEM ") && screen.contains("Mi") && screen.contains("%MEM/L") == wide,
             "the usage columns of the {mode} view are on screen:\n{screen}"
+        );
+        // Nothing squeezed to make room for them.
+        assert!(
+            !wide || screen.contains(".compute.internal ") || shape == Shape::Uniform,
+            "every column whole:\n{screen}"
         );
         let (mut off, mut on) = (Vec::new(), Vec::new());
         for _ in 0..1000 {

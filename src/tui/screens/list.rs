@@ -883,7 +883,21 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
         .iter()
         .map(|c| c.title.as_str())
         .chain(marks.then_some(CHANGED));
-    for (&(x, width), title) in columns_at.iter().zip(titles) {
+    // Usage figures are right-aligned, as numbers are read: magnitudes line up, and a unit
+    // stays where it was when the list scrolls, so fewer cells are rewritten.
+    let right: Vec<bool> = cols
+        .iter()
+        .map(|c| matches!(c.source, ColumnSource::Usage(_)))
+        .collect();
+    let aligned = |ci: usize, (x, width): (u16, u16), text: &str| {
+        let length = u16::try_from(text.chars().count()).unwrap_or(u16::MAX);
+        match right.get(ci) {
+            Some(true) if length < width => (x + width - length, length),
+            _ => (x, width),
+        }
+    };
+    for (ci, (&at, title)) in columns_at.iter().zip(titles).enumerate() {
+        let (x, width) = aligned(ci, at, title);
         buf.set_stringn(area.x + x, area.y, title, width.into(), Style::default());
     }
     let rows_fit = area.height.saturating_sub(1) as usize;
@@ -924,8 +938,9 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
             normal
         };
         buf.set_style(line(y), base);
-        for (ci, &(x, width)) in columns_at.iter().enumerate() {
+        for (ci, &at) in columns_at.iter().enumerate() {
             let text = texts.get(i, ci);
+            let (x, width) = aligned(ci, at, text);
             let style = match paints.get(ci) {
                 _ if selected => Style::default(),
                 Some(Paint::Status) => theme.style(status_slot(text)),
