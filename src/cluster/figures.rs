@@ -171,11 +171,11 @@ impl Measure {
         text
     }
 
-    /// Appends the cell's text to `out`.
-    pub fn write(self, f: &Figures, out: &mut String) {
+    /// Appends the cell's text to `out`; returns the number written, if there was one.
+    pub fn write(self, f: &Figures, out: &mut String) -> Option<u64> {
         let Some(v) = self.value(f) else {
             out.push_str(NOT_AVAILABLE);
-            return;
+            return None;
         };
         match self {
             Measure::Used(Resource::Cpu)
@@ -186,6 +186,7 @@ impl Measure {
             | Measure::Ceiling(Resource::Mem) => push_bytes(out, v),
             _ => push_number(out, v, "%"),
         }
+        Some(v)
     }
 
     /// The resource a percentage is a share of; None for amounts.

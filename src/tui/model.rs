@@ -187,14 +187,15 @@ pub fn cell_text(row: &Row, figures: Option<&Figures>, col: &DisplayColumn, now:
     text
 }
 
-/// Appends a cell's text to `out` (a list writes all its visible cells into one string a frame).
+/// Appends a cell's text to `out` (a list writes all its visible cells into one string a
+/// frame); returns the number a usage cell shows.
 pub fn write_cell(
     out: &mut String,
     row: &Row,
     figures: Option<&Figures>,
     col: &DisplayColumn,
     now: i64,
-) {
+) -> Option<u64> {
     let server_cell = |i: usize| row.cells.get(i).map_or("", |c| &**c);
     match col.source {
         ColumnSource::Namespace => out.push_str(&row.namespace),
@@ -204,12 +205,9 @@ pub fn write_cell(
             None => out.push_str(server_cell(i)),
         },
         // No reading has the row yet: blank until the next one.
-        ColumnSource::Usage(m) => {
-            if let Some(f) = figures {
-                m.write(f, out);
-            }
-        }
+        ColumnSource::Usage(m) => return figures.and_then(|f| m.write(f, out)),
     }
+    None
 }
 
 /// Leading number of a cell ("3", "2/3", "5 (2m ago)"), for numeric-aware sorting.

@@ -14,7 +14,7 @@ use super::super::overlay::{Overlay, Prompt};
 use super::super::screen::{Ask, Cx, Dx, Hint, Nav, Screen, Step};
 use super::super::session::Session;
 use crate::cluster::discovery::{ResourceInfo, resolve};
-use crate::cluster::figures::{Figures, Measure, Resource};
+use crate::cluster::figures::{Figures, Resource};
 use crate::cluster::kinds;
 use crate::cluster::object::ObjectRef;
 use crate::cluster::rows::Row;
@@ -699,32 +699,60 @@ fn write_changed(out: &mut String, store: &RowStore, row: &Row, now: i64) {
 /// wide screen shows.
 struct CellTexts {
     all: String,
-    /// Where each cell's text ends in `all`; it starts where the one before ends.
-    ends: Vec<usize>,
+    cells: Vec<Written>,
     per_row: usize,
+}
+
+/// One cell of `CellTexts`: its text ends at `end` and starts where the one before ends.
+#[derive(Debug, Clone, Copy, Default)]
+struct Written {
+    end: usize,
+    /// Its length in characters, counted once: the column's width and the right alignment
+    /// both need it.
+    chars: usize,
+    /// The number a usage cell shows, which its colour is chosen from.
+    value: Option<u64>,
 }
 
 impl CellTexts {
     fn of(t: &ListTable) -> Self {
         let per_row = t.columns.len() + 1;
         let mut all = String::with_capacity(t.rows.len() * per_row * 8);
-        let mut ends = Vec::with_capacity(t.rows.len() * per_row);
+        let mut cells = Vec::with_capacity(t.rows.len() * per_row);
+        let done = |all: &String, start: usize, value| Written {
+            end: all.len(),
+            chars: all.get(start..).map_or(0, |text| text.chars().count()),
+            value,
+        };
         for &(row, figures) in t.rows {
             for c in t.columns {
-                write_cell(&mut all, row, figures, c, t.now);
-                ends.push(all.len());
+                let start = all.len();
+                let value = write_cell(&mut all, row, figures, c, t.now);
+                cells.push(done(&all, start, value));
             }
+            let start = all.len();
             write_changed(&mut all, t.store, row, t.now);
-            ends.push(all.len());
+            cells.push(done(&all, start, None));
         }
-        CellTexts { all, ends, per_row }
+        CellTexts {
+            all,
+            cells,
+            per_row,
+        }
+    }
+
+    fn cell(&self, row: usize, column: usize) -> Written {
+        self.cells
+            .get(row * self.per_row + column)
+            .copied()
+            .unwrap_or_default()
     }
 
     fn get(&self, row: usize, column: usize) -> &str {
         let at = row * self.per_row + column;
-        let start = at.checked_sub(1).and_then(|i| self.ends.get(i)).copied();
-        let end = self.ends.get(at).copied();
-        end.and_then(|end| self.all.get(start.unwrap_or(0)..end))
+        let start = at.checked_sub(1).and_then(|i| self.cells.get(i));
+        let end = self.cells.get(at).map(|c| c.end);
+        end.and_then(|end| self.all.get(start.map_or(0, |c| c.end)..end))
             .unwrap_or("")
     }
 }
@@ -736,7 +764,6 @@ enum Paint {
     Status,
     /// A share of CPU or memory: by the configured thresholds, from the number itself.
     Share {
-        measure: Measure,
         memory: bool,
     },
 }
@@ -745,7 +772,6 @@ fn paint_of(c: &DisplayColumn) -> Paint {
     match c.source {
         ColumnSource::Usage(measure) => match measure.share_of() {
             Some(r) => Paint::Share {
-                measure,
                 memory: r == Resource::Mem,
             },
             None => Paint::Plain,
@@ -840,7 +866,7 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
     let texts = CellTexts::of(t);
     let room_of = |ci: usize, title: &str, wide_only: bool| {
         let longest = (0..t.rows.len())
-            .map(|ri| texts.get(ri, ci).chars().count())
+            .map(|ri| texts.cell(ri, ci).chars)
             .max()
             .unwrap_or(0);
         let title_length = title.chars().count();
@@ -889,15 +915,15 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
         .iter()
         .map(|c| matches!(c.source, ColumnSource::Usage(_)))
         .collect();
-    let aligned = |ci: usize, (x, width): (u16, u16), text: &str| {
-        let length = u16::try_from(text.chars().count()).unwrap_or(u16::MAX);
+    let aligned = |ci: usize, (x, width): (u16, u16), chars: usize| {
+        let length = u16::try_from(chars).unwrap_or(u16::MAX);
         match right.get(ci) {
             Some(true) if length < width => (x + width - length, length),
             _ => (x, width),
         }
     };
     for (ci, (&at, title)) in columns_at.iter().zip(titles).enumerate() {
-        let (x, width) = aligned(ci, at, title);
+        let (x, width) = aligned(ci, at, title.chars().count());
         buf.set_stringn(area.x + x, area.y, title, width.into(), Style::default());
     }
     let rows_fit = area.height.saturating_sub(1) as usize;
@@ -918,7 +944,7 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
             .find(|(l, _)| *l == level)
             .map_or_else(Style::default, |(_, style)| *style)
     };
-    for (i, &(row, figures)) in t.rows.iter().take(rows_fit).enumerate() {
+    for (i, &(row, _)) in t.rows.iter().take(rows_fit).enumerate() {
         let y = area.y + 1 + i as u16;
         let selected = i + t.first == t.cursor;
         let changed = t
@@ -939,16 +965,16 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
         };
         buf.set_style(line(y), base);
         for (ci, &at) in columns_at.iter().enumerate() {
-            let text = texts.get(i, ci);
-            let (x, width) = aligned(ci, at, text);
+            let (text, written) = (texts.get(i, ci), texts.cell(i, ci));
+            let (x, width) = aligned(ci, at, written.chars);
             let style = match paints.get(ci) {
                 _ if selected => Style::default(),
                 Some(Paint::Status) => theme.style(status_slot(text)),
-                Some(&Paint::Share { measure, memory }) => figures
-                    .and_then(|f| measure.value(f))
-                    .map_or_else(Style::default, |pct| {
+                Some(&Paint::Share { memory }) => {
+                    written.value.map_or_else(Style::default, |pct| {
                         level_style(t.thresholds.level(memory, pct))
-                    }),
+                    })
+                }
                 _ => Style::default(),
             };
             put_text(buf, area.x + x, y, text, width, style);
@@ -981,6 +1007,7 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::figures::Measure;
     use ratatui::style::{Color, Modifier};
 
     #[test]
@@ -1036,6 +1063,11 @@ mod tests {
         assert_eq!(read(1), ["shop", "日本", "", "db-0", ""]);
         assert_eq!(texts.get(2, 0), "");
         assert_eq!(texts.get(0, 9), "");
+        // Lengths in characters, and the number a usage cell shows (none without a reading).
+        assert_eq!(texts.cell(1, 1).chars, 2);
+        assert_eq!(texts.cell(0, 2).value, Some(250));
+        assert_eq!(texts.cell(1, 2).value, None);
+        assert_eq!(texts.cell(0, 3).value, None);
     }
 
     /// Columns of these widths, titles as long as `floors` unless wide-only.
