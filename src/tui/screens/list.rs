@@ -707,9 +707,9 @@ struct CellTexts {
 #[derive(Debug, Clone, Copy, Default)]
 struct Written {
     end: usize,
-    /// Its length in characters, counted once: the column's width and the right alignment
-    /// both need it.
-    chars: usize,
+    /// How many cells it takes on screen, measured once: the column's width and the right
+    /// alignment both need it.
+    cells: usize,
     /// The number a usage cell shows, which its colour is chosen from.
     value: Option<u64>,
 }
@@ -721,7 +721,7 @@ impl CellTexts {
         let mut cells = Vec::with_capacity(t.rows.len() * per_row);
         let done = |all: &String, start: usize, value| Written {
             end: all.len(),
-            chars: all.get(start..).map_or(0, |text| text.chars().count()),
+            cells: all.get(start..).map_or(0, display_width),
             value,
         };
         for &(row, figures) in t.rows {
@@ -741,19 +741,35 @@ impl CellTexts {
         }
     }
 
+    fn index(&self, row: usize, column: usize) -> Option<usize> {
+        (column < self.per_row).then(|| row * self.per_row + column)
+    }
+
     fn cell(&self, row: usize, column: usize) -> Written {
-        self.cells
-            .get(row * self.per_row + column)
+        self.index(row, column)
+            .and_then(|at| self.cells.get(at))
             .copied()
             .unwrap_or_default()
     }
 
     fn get(&self, row: usize, column: usize) -> &str {
-        let at = row * self.per_row + column;
+        let Some(at) = self.index(row, column) else {
+            return "";
+        };
         let start = at.checked_sub(1).and_then(|i| self.cells.get(i));
         let end = self.cells.get(at).map(|c| c.end);
         end.and_then(|end| self.all.get(start.map_or(0, |c| c.end)..end))
             .unwrap_or("")
+    }
+}
+
+/// How many cells `text` takes on screen, as `Buffer::set_stringn` writes it (control
+/// characters left out, wide ones taking two).
+fn display_width(text: &str) -> usize {
+    if text.is_ascii() {
+        text.bytes().filter(|b| !b.is_ascii_control()).count()
+    } else {
+        unicode_width::UnicodeWidthStr::width(text)
     }
 }
 
@@ -785,17 +801,19 @@ fn paint_of(c: &DisplayColumn) -> Paint {
 #[derive(Debug, Clone, Copy)]
 struct ColumnRoom {
     width: u16,
-    /// Its title's length (at most its width): headers stay whole. NAME is not squeezed at
-    /// all, and wide-only columns go down to three cells, since their titles are often longer
-    /// than what they hold (`READINESS GATES` over `<none>`).
+    /// Its title's length (at most its width): headers stay whole. Wide-only columns go down
+    /// to three cells, since their titles are often longer than what they hold (`READINESS
+    /// GATES` over `<none>`). NAME and numbers are not squeezed at all (a number cut short
+    /// reads as another number: `1800m` as `180`).
     floor: u16,
     wide_only: bool,
+    /// Shown whole or not at all: at the right edge it is left out rather than cut.
+    whole: bool,
 }
 
 /// Where each column goes, (x, width), in a table `room` cells wide. Columns that do not all
 /// fit give up room widest first, so the one with the most to spare pays, and the wide-only
-/// ones (IP, NODE, …) before the rest: NAME keeps its length while anything else can give.
-/// What is still too wide is cut at the right edge.
+/// ones (IP, NODE, …) before the rest. What is still too wide is cut at the right edge.
 fn place_columns(mut columns: Vec<ColumnRoom>, room: u16) -> Vec<(u16, u16)> {
     let spacing = usize::from(COLUMN_SPACING) * columns.len().saturating_sub(1);
     let needed = columns.iter().map(|c| usize::from(c.width)).sum::<usize>() + spacing;
@@ -806,7 +824,8 @@ fn place_columns(mut columns: Vec<ColumnRoom>, room: u16) -> Vec<(u16, u16)> {
     columns
         .iter()
         .map(|c| {
-            let at = (x, c.width.min(room.saturating_sub(x)));
+            let fits = c.width.min(room.saturating_sub(x));
+            let at = (x, if c.whole && fits < c.width { 0 } else { fits });
             x = x.saturating_add(c.width).saturating_add(COLUMN_SPACING);
             at
         })
@@ -864,33 +883,37 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
     let (theme, cols) = (t.theme, t.columns);
     let height = area.height.saturating_sub(1) as usize;
     let texts = CellTexts::of(t);
-    let room_of = |ci: usize, title: &str, wide_only: bool| {
+    let room_of = |ci: usize, title: &str, column: Option<&DisplayColumn>| {
         let longest = (0..t.rows.len())
-            .map(|ri| texts.cell(ri, ci).chars)
+            .map(|ri| texts.cell(ri, ci).cells)
             .max()
             .unwrap_or(0);
-        let title_length = title.chars().count();
-        let width = longest.max(title_length).min(60) as u16;
+        let title_width = display_width(title);
+        let width = longest.max(title_width).min(60) as u16;
+        let wide_only = column.is_some_and(|c| c.wide_only);
+        // Which object a row is, and numbers: never squeezed.
+        let whole = column.is_some_and(|c| matches!(c.source, ColumnSource::Usage(_)));
         let floor = match title {
-            // Which object a row is: never squeezed.
+            _ if whole => width,
             "NAME" => width,
             _ if wide_only => 3,
-            _ => title_length as u16,
+            _ => title_width as u16,
         };
         ColumnRoom {
             width,
             floor: floor.min(width),
             wide_only,
+            whole,
         }
     };
     let mut rooms: Vec<ColumnRoom> = cols
         .iter()
         .enumerate()
-        .map(|(ci, c)| room_of(ci, &c.title, c.wide_only))
+        .map(|(ci, c)| room_of(ci, &c.title, Some(c)))
         .collect();
     // CHANGED: when kx saw each row change live; D on the row shows what changed.
     let marks = !cols.is_empty();
-    rooms.extend(marks.then(|| room_of(cols.len(), CHANGED, false)));
+    rooms.extend(marks.then(|| room_of(cols.len(), CHANGED, None)));
     // The cells are written straight into the buffer rather than through a `Table`, which
     // builds spans, lines and texts for every cell and measures each text twice: about a
     // microsecond a cell at one frame per key.
@@ -915,15 +938,15 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
         .iter()
         .map(|c| matches!(c.source, ColumnSource::Usage(_)))
         .collect();
-    let aligned = |ci: usize, (x, width): (u16, u16), chars: usize| {
-        let length = u16::try_from(chars).unwrap_or(u16::MAX);
+    let aligned = |ci: usize, (x, width): (u16, u16), cells: usize| {
+        let length = u16::try_from(cells).unwrap_or(u16::MAX);
         match right.get(ci) {
             Some(true) if length < width => (x + width - length, length),
             _ => (x, width),
         }
     };
     for (ci, (&at, title)) in columns_at.iter().zip(titles).enumerate() {
-        let (x, width) = aligned(ci, at, title.chars().count());
+        let (x, width) = aligned(ci, at, display_width(title));
         buf.set_stringn(area.x + x, area.y, title, width.into(), Style::default());
     }
     let rows_fit = area.height.saturating_sub(1) as usize;
@@ -966,7 +989,7 @@ fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
         buf.set_style(line(y), base);
         for (ci, &at) in columns_at.iter().enumerate() {
             let (text, written) = (texts.get(i, ci), texts.cell(i, ci));
-            let (x, width) = aligned(ci, at, written.chars);
+            let (x, width) = aligned(ci, at, written.cells);
             let style = match paints.get(ci) {
                 _ if selected => Style::default(),
                 Some(Paint::Status) => theme.style(status_slot(text)),
@@ -1061,10 +1084,14 @@ mod tests {
         // last and blank for rows kx did not see change.
         assert_eq!(read(0), ["shop", "", "250m", "web-1", ""]);
         assert_eq!(read(1), ["shop", "日本", "", "db-0", ""]);
+        // Outside the table: nothing, not a neighbour's text (row 1's NAMESPACE is index 5).
         assert_eq!(texts.get(2, 0), "");
-        assert_eq!(texts.get(0, 9), "");
-        // Lengths in characters, and the number a usage cell shows (none without a reading).
-        assert_eq!(texts.cell(1, 1).chars, 2);
+        assert_eq!(texts.get(0, 5), "");
+        assert_eq!(texts.cell(0, 5).value, None);
+        // Widths on screen (wide characters take two cells), and the number a usage cell
+        // shows (none without a reading).
+        assert_eq!(texts.cell(1, 1).cells, 4);
+        assert_eq!(texts.cell(0, 3).cells, 5);
         assert_eq!(texts.cell(0, 2).value, Some(250));
         assert_eq!(texts.cell(1, 2).value, None);
         assert_eq!(texts.cell(0, 3).value, None);
@@ -1082,6 +1109,7 @@ mod tests {
                     at(floors, i)
                 },
                 wide_only: wide_only.get(i) == Some(&true),
+                whole: false,
             })
             .collect()
     }
@@ -1131,6 +1159,12 @@ mod tests {
         assert_eq!(placed, [(0, 6), (8, 2)]);
         let placed = place_columns(rooms(&[10, 10], &[6, 6], &[]), 5);
         assert_eq!(placed, [(0, 5), (8, 0)]);
+        // Numbers are whole or not there: never squeezed, and left out at the edge, not cut.
+        let mut columns = rooms(&[10, 5, 5], &[4, 5, 5], &[]);
+        for c in columns.iter_mut().skip(1) {
+            c.whole = true;
+        }
+        assert_eq!(place_columns(columns, 16), [(0, 4), (6, 5), (13, 0)]);
     }
 
     #[test]
