@@ -28,7 +28,9 @@ use kx::tui::action::{Action, WatchKey};
 use kx::tui::app::App;
 use kx::tui::session::Session;
 use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use ratatui::backend::{Backend, CrosstermBackend, TestBackend};
+use ratatui::layout::Rect;
+use ratatui::{TerminalOptions, Viewport};
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -240,7 +242,7 @@ fn reading(pods: usize, round: u64, shape: Shape) -> UsageNews {
 }
 
 /// One frame after a `j`: the app's prepare and the draw, in milliseconds.
-fn frame(app: &mut App, term: &mut Terminal<TestBackend>, theme: &Theme) -> f64 {
+fn frame<B: Backend>(app: &mut App, term: &mut Terminal<B>, theme: &Theme) -> f64 {
     let t = Instant::now();
     app.update(Action::Key(KeyEvent::new(
         KeyCode::Char('j'),
@@ -314,6 +316,16 @@ fn measure(pods: usize, shape: Shape, theme: &Theme) {
         Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("terminal"),
         Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("terminal"),
     ];
+    let sink = || {
+        Terminal::with_options(
+            CrosstermBackend::new(std::io::sink()),
+            TerminalOptions {
+                viewport: Viewport::Fixed(Rect::new(0, 0, WIDTH, HEIGHT)),
+            },
+        )
+        .expect("terminal")
+    };
+    let mut sinks = [sink(), sink()];
     // Wide (every usage column: CPU, MEM and four shares), then the default view (CPU, MEM).
     for (mode, wide) in [("wide", true), ("default", false)] {
         // Warm up, then alternate so that drift on a shared machine falls on both alike.
@@ -338,6 +350,14 @@ fn measure(pods: usize, shape: Shape, theme: &Theme) {
         }
         let (off50, on50) = (percentile(off.clone(), 0.5), percentile(on.clone(), 0.5));
         let (off90, on90) = (percentile(off, 0.9), percentile(on, 0.9));
+        // The same frames written as kx writes them to a terminal (crossterm's escape codes),
+        // into a sink: what a real terminal costs kx short of the write itself.
+        let (mut off_ct, mut on_ct) = (Vec::new(), Vec::new());
+        for _ in 0..1000 {
+            off_ct.push(frame(&mut plain, &mut sinks[0], theme));
+            on_ct.push(frame(&mut with_usage, &mut sinks[1], theme));
+        }
+        let (off_ct50, on_ct50) = (percentile(off_ct, 0.5), percentile(on_ct, 0.5));
         // Outside the timed frames: how much of the screen each frame rewrites.
         let (cells_off, cells_on) = (
             cells_rewritten(&mut plain, &mut terms[0], theme),
@@ -347,6 +367,10 @@ fn measure(pods: usize, shape: Shape, theme: &Theme) {
             "{label}, {mode}: frame (prepare + draw after j) ms: without usage p50 {off50:.3} p90 {off90:.3}; with usage p50 {on50:.3} p90 {on90:.3}; ratio p50 {:.2} p90 {:.2}; cells rewritten a frame {cells_off:.0} and {cells_on:.0}",
             on50 / off50,
             on90 / off90
+        );
+        println!(
+            "{label}, {mode}, crossterm's escape codes: frame p50 {off_ct50:.3} and {on_ct50:.3} ms, ratio {:.2}",
+            on_ct50 / off_ct50
         );
         for app in [&mut plain, &mut with_usage] {
             app.update(Action::Key(KeyEvent::new(
