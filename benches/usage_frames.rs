@@ -5,8 +5,9 @@
 //! UI thread, and the memory a reading adds to the rows (RSS before and after, and the RSS of
 //! the rows themselves). `cargo bench --bench usage_frames` (KX_BENCH_PODS sets the pod count,
 //! default 100000). Rows of two shapes are measured: alike but for a counter, and as a
-//! cluster has them (see `Shape`), with how many cells each frame rewrites. Under `cargo test`
-//! it only says how to run.
+//! cluster has them (see `Shape`), with how many cells each frame rewrites; and each frame is
+//! drawn twice, into ratatui's test backend and as crossterm's escape codes into a sink (what
+//! a real terminal costs kx, short of the write). Under `cargo test` it only says how to run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // benches stop at the first surprise
 
 #[allow(dead_code)] // only its RSS reading is used here
