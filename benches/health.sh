@@ -6,7 +6,9 @@
 #     key-to-frame times for 100 `j` presses (kx's debug log) and the process's RSS;
 #  3. then `:lint -A` open: the time until every kind is listed and checked, and the RSS.
 # Usage: benches/health.sh [PODS] [KX_BINARY]   (defaults 100000, target/release/kx);
-# SKIP_LINT_CLI=1 leaves out step 1.
+# SKIP_LINT_CLI=1 leaves out step 1. RUNS=N (default 2) repeats step 2 off and on in turn: the
+# RSS after the list loads differs by ±10% from one start to the next, so a single pair of runs
+# cannot tell 20% from 30%; the medians over the runs are compared at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pods=${1:-100000}
@@ -83,6 +85,7 @@ explore() { # $1: metrics true|false
     sleep 5
   done
   rss=$(echo $rss | tr ' ' '\n' | sort -n)
+  echo "$1 $(echo "$rss" | sed -n 5p)" >> "$dir/rss_medians"
   echo "metrics $1: $n keys, key to frame ms p50 $(pct 0.5 "$keys") p90 $(pct 0.9 "$keys") max $(echo "$keys" | tail -1); frame (prepare + draw) ms p50 $(pct 0.5 "$draws") p90 $(pct 0.9 "$draws"); RSS MiB median $(echo "$rss" | sed -n 5p) (min $(echo "$rss" | head -1), max $(echo "$rss" | tail -1))"
   if [ "$1" = true ]; then
     # A usage reading lands as one update (a batch of one) of every row, every 15 s: its cost
@@ -99,5 +102,12 @@ explore() { # $1: metrics true|false
   fi
   tmux -L "$sock" kill-server 2>/dev/null || true
 }
-explore false
-explore true
+for _ in $(seq "${RUNS:-2}"); do
+  explore false
+  explore true
+done
+# The median of each setting's medians, and what metrics add.
+median() { grep "^$1 " "$dir/rss_medians" | cut -d' ' -f2 | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+off=$(median false)
+on=$(median true)
+echo "RSS over ${RUNS:-2} runs each: metrics off $(grep '^false ' "$dir/rss_medians" | cut -d' ' -f2 | tr '\n' ' ')→ median $off MiB; on $(grep '^true ' "$dir/rss_medians" | cut -d' ' -f2 | tr '\n' ' ')→ median $on MiB; +$(echo "scale=1; ($on - $off) * 100 / $off" | bc)%"
