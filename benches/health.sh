@@ -56,7 +56,12 @@ jq_s=$(echo "$t1 - $t0" | bc)
 echo "kx lint -A -o json: ${kx_s}s ($kx_findings findings, every rule); kubectl get … | jq (3 rules): ${jq_s}s; ratio $(echo "scale=2; $kx_s / $jq_s" | bc)"
 fi
 
+runs=0
 explore() { # $1: metrics true|false
+  # A tmux server of its own each time: a new session on a socket whose server is still
+  # exiting fails with "server exited unexpectedly".
+  runs=$((runs + 1))
+  sock="kx-health-$$-$runs"
   printf 'metrics: %s\n' "$1" > "$dir/cfg/config.yaml"
   rm -rf "$dir/state"
   tmux -L "$sock" new-session -d -s kx -x 200 -y 50 \

@@ -40,24 +40,12 @@ pub fn bytes(q: &str) -> Option<u64> {
     (n >= 0.0).then(|| (n * factor).round() as u64)
 }
 
-/// `250m` for a CPU amount, as kubectl top prints it.
-pub fn show_millicores(m: u64) -> String {
-    let mut text = String::new();
-    push_millicores(&mut text, m);
-    text
-}
-
-/// `64Mi` for a memory amount, as kubectl top prints it.
-pub fn show_bytes(b: u64) -> String {
-    let mut text = String::new();
-    push_bytes(&mut text, b);
-    text
-}
-
+/// Appends `250m` for a CPU amount, as kubectl top prints it.
 pub fn push_millicores(out: &mut String, m: u64) {
     push_number(out, m, "m");
 }
 
+/// Appends `64Mi` for a memory amount (rounded to the nearest MiB), as kubectl top prints it.
 pub fn push_bytes(out: &mut String, b: u64) {
     push_number(out, b.saturating_add(1 << 19) >> 20, "Mi");
 }
@@ -94,7 +82,10 @@ mod tests {
         assert_eq!(bytes("1e3"), Some(1000));
         assert_eq!(bytes("12Ki"), Some(12 * 1024));
         assert_eq!(bytes("x"), None);
-        assert_eq!(show_bytes(64 << 20), "64Mi");
-        assert_eq!(show_millicores(5), "5m");
+        let mut out = String::new();
+        push_bytes(&mut out, (64 << 20) + (1 << 19));
+        push_millicores(&mut out, 5);
+        push_number(&mut out, 40, "%");
+        assert_eq!(out, "65Mi5m40%");
     }
 }
