@@ -145,8 +145,8 @@ pub struct DisplayColumn {
     pub title: String,
     pub source: ColumnSource,
     pub numeric: bool,
-    /// Shown in wide mode only (the server's priority > 0): the first to give up room when
-    /// the terminal is too narrow for every column.
+    /// Shown in wide mode only (the server's priority > 0): on a terminal too narrow for every
+    /// column it may be squeezed to three cells, where the others keep their titles whole.
     pub wide_only: bool,
 }
 

@@ -190,20 +190,18 @@ struct ColumnRoom {
     /// GATES` over `<none>`). NAME and numbers are not squeezed at all (a number cut short
     /// reads as another number: `1800m` as `180`).
     floor: u16,
-    wide_only: bool,
     /// Shown whole or not at all: at the right edge it is left out rather than cut.
     whole: bool,
 }
 
 /// Where each column goes, (x, width), in a table `room` cells wide. Columns that do not all
-/// fit give up room widest first, so the one with the most to spare pays, and the wide-only
-/// ones (IP, NODE, …) before the rest. What is still too wide is cut at the right edge.
+/// fit give up room widest first, so the one with the most to spare pays, each down to its
+/// floor. What is still too wide is cut at the right edge.
 fn place_columns(mut columns: Vec<ColumnRoom>, room: u16) -> Vec<(u16, u16)> {
     let spacing = usize::from(COLUMN_SPACING) * columns.len().saturating_sub(1);
     let needed = columns.iter().map(|c| usize::from(c.width)).sum::<usize>() + spacing;
     let excess = needed.saturating_sub(room.into());
-    let excess = squeeze(&mut columns, |c| c.wide_only, excess);
-    squeeze(&mut columns, |_| true, excess);
+    squeeze(&mut columns, excess);
     let mut x = 0u16;
     columns
         .iter()
@@ -216,18 +214,12 @@ fn place_columns(mut columns: Vec<ColumnRoom>, room: u16) -> Vec<(u16, u16)> {
         .collect()
 }
 
-/// Takes up to `excess` cells from the columns `may_give` picks, always from the widest and
-/// none below its floor; returns what could not be taken.
-fn squeeze(
-    columns: &mut [ColumnRoom],
-    may_give: impl Fn(&ColumnRoom) -> bool,
-    mut excess: usize,
-) -> usize {
+/// Takes up to `excess` cells from the columns, always from the widest and none below its
+/// floor; returns what could not be taken.
+fn squeeze(columns: &mut [ColumnRoom], mut excess: usize) -> usize {
     while excess > 0 {
-        let mut givers: Vec<&mut ColumnRoom> = columns
-            .iter_mut()
-            .filter(|c| may_give(c) && c.width > c.floor)
-            .collect();
+        let mut givers: Vec<&mut ColumnRoom> =
+            columns.iter_mut().filter(|c| c.width > c.floor).collect();
         let Some(top) = givers.iter().map(|c| c.width).max() else {
             break;
         };
@@ -286,7 +278,6 @@ pub(super) fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
         ColumnRoom {
             width,
             floor: floor.min(width),
-            wide_only,
             whole,
         }
     };
@@ -481,18 +472,14 @@ mod tests {
         assert_eq!(texts.cell(0, 3).value, None);
     }
 
-    /// Columns of these widths, titles as long as `floors` unless wide-only.
-    fn rooms(widths: &[u16], floors: &[u16], wide_only: &[bool]) -> Vec<ColumnRoom> {
-        let at = |v: &[u16], i: usize| v.get(i).copied().unwrap_or(0);
-        (0..widths.len())
-            .map(|i| ColumnRoom {
-                width: at(widths, i),
-                floor: if wide_only.get(i) == Some(&true) {
-                    3
-                } else {
-                    at(floors, i)
-                },
-                wide_only: wide_only.get(i) == Some(&true),
+    /// Columns of these widths, squeezed no narrower than `floors`.
+    fn rooms(widths: &[u16], floors: &[u16]) -> Vec<ColumnRoom> {
+        widths
+            .iter()
+            .zip(floors)
+            .map(|(&width, &floor)| ColumnRoom {
+                width,
+                floor,
                 whole: false,
             })
             .collect()
@@ -508,43 +495,34 @@ mod tests {
     #[test]
     fn columns_that_fit_keep_their_widths_two_apart() {
         assert_eq!(
-            place_columns(rooms(&[6, 5, 3], &[1, 1, 1], &[]), 80),
+            place_columns(rooms(&[6, 5, 3], &[1, 1, 1]), 80),
             [(0, 6), (8, 5), (15, 3)]
         );
         assert_eq!(place_columns(Vec::new(), 80), []);
     }
 
     #[test]
-    fn too_narrow_the_widest_wide_only_column_gives_room_first() {
-        // NAMESPACE NAME READY NODE(wide) NOMINATED(wide) CPU: 105 cells with spacing, in 83.
-        let wide = [false, false, false, true, true, false];
-        let titles = [9, 4, 5, 4, 14, 3];
-        let placed = place_columns(rooms(&[9, 23, 5, 40, 14, 4], &titles, &wide), 83);
+    fn too_narrow_the_widest_columns_give_room_first_down_to_their_floors() {
+        // NAMESPACE NAME READY NODE NOMINATED CPU: 105 cells with spacing, in 83. NAME and CPU
+        // are not squeezed (floors at their widths), NODE and NOMINATED go down to 3.
+        let placed = place_columns(rooms(&[9, 23, 5, 40, 14, 4], &[9, 23, 5, 3, 3, 4]), 83);
         let widths: Vec<u16> = placed.iter().map(|(_, w)| *w).collect();
         assert_eq!(widths, [9, 23, 5, 18, 14, 4]);
         assert_eq!(placed.last(), Some(&(79, 4)));
         // Columns of one width give alike, the leftmost one more when it does not divide.
-        let wide = [false, true, true];
-        assert_eq!(
-            widths_placed(rooms(&[8, 10, 10], &[4; 3], &wide), 31),
-            [8, 9, 10]
-        );
-        assert_eq!(
-            widths_placed(rooms(&[8, 10, 10], &[4; 3], &wide), 27),
-            [8, 7, 8]
-        );
-        // The wide-only ones squeezed as far as they go, the rest give down to their titles.
-        let wide = [false, true];
-        assert_eq!(widths_placed(rooms(&[20, 30], &[4, 4], &wide), 20), [15, 3]);
+        assert_eq!(widths_placed(rooms(&[8, 10, 10], &[4; 3]), 31), [8, 9, 10]);
+        assert_eq!(widths_placed(rooms(&[8, 10, 10], &[4; 3]), 27), [7, 8, 8]);
+        // Down to their floors and no further
+        assert_eq!(widths_placed(rooms(&[20, 30], &[4, 3]), 20), [9, 9]);
         // (and then the second is cut at the edge: 4 + 2 + 3 is more than 8).
-        assert_eq!(widths_placed(rooms(&[20, 30], &[4, 4], &wide), 8), [4, 2]);
+        assert_eq!(widths_placed(rooms(&[20, 30], &[4, 3]), 8), [4, 2]);
         // What still does not fit is cut at the right edge.
-        let placed = place_columns(rooms(&[10, 10], &[6, 6], &[]), 10);
+        let placed = place_columns(rooms(&[10, 10], &[6, 6]), 10);
         assert_eq!(placed, [(0, 6), (8, 2)]);
-        let placed = place_columns(rooms(&[10, 10], &[6, 6], &[]), 5);
+        let placed = place_columns(rooms(&[10, 10], &[6, 6]), 5);
         assert_eq!(placed, [(0, 5), (8, 0)]);
         // Numbers are whole or not there: never squeezed, and left out at the edge, not cut.
-        let mut columns = rooms(&[10, 5, 5], &[4, 5, 5], &[]);
+        let mut columns = rooms(&[10, 5, 5], &[4, 5, 5]);
         for c in columns.iter_mut().skip(1) {
             c.whole = true;
         }
