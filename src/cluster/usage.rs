@@ -17,7 +17,7 @@ use kube::Client;
 use kube::api::{Api, ListParams};
 use kube::runtime::watcher::{Config, Event};
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -210,14 +210,12 @@ impl Ledger {
         self.pods.insert(key, booked);
     }
 
-    /// Takes a complete list of the pods: those gone while the watch was away go, the others
-    /// keep the usage read for them. Nodes no pod runs on any more are forgotten then, so a
-    /// list left open for weeks does not collect the name of every node it ever saw.
-    fn relisted(&mut self, pods: HashMap<u64, PodResources>) {
-        self.pods.retain(|key, _| pods.contains_key(key));
-        for (key, r) in pods {
-            self.put(key, r);
-        }
+    /// Ends a relist whose pods (`seen`, by key) were put in as they came: those gone while the
+    /// watch was away go, the others keep the usage read for them. Nodes no pod runs on any
+    /// more are forgotten then, so a list left open for weeks does not collect the name of
+    /// every node it ever saw.
+    fn relisted(&mut self, seen: &HashSet<u64>) {
+        self.pods.retain(|key, _| seen.contains(key));
         let mut renumbered: Vec<Option<u32>> = vec![None; self.nodes.len()];
         let mut kept: Vec<Arc<str>> = Vec::new();
         for b in self.pods.values_mut() {
@@ -267,24 +265,28 @@ async fn keep_book(
         None => Api::<SlimPod>::all(c),
     };
     let mut stream = std::pin::pin!(watched(&client, api, config, Policy::FOLLOWING));
-    // A relist's pods, by key, until it is complete.
-    let mut fresh: Option<HashMap<u64, PodResources>> = None;
+    // The keys of a relist's pods, until it is complete. Each pod goes into the book as it
+    // comes, so a relist holds 8 bytes a pod beside the book rather than a second book
+    // (10 MB at 100k pods, whose pages the allocator then kept).
+    let mut seen: Option<HashSet<u64>> = None;
     while let Some(ev) = stream.next().await {
         match ev {
-            // Sized as the book is: no table regrown through 100k inserts.
-            Ok(Event::Init) => fresh = Some(HashMap::with_capacity(lock(&book).pods.len())),
+            // Sized as the book is: no table regrown through 100k inserts. The first list has
+            // nothing to drop.
+            Ok(Event::Init) => {
+                let known = lock(&book).pods.len();
+                seen = (known > 0).then(|| HashSet::with_capacity(known));
+            }
             Ok(Event::InitApply(p)) => {
-                let r = resources_of(&p);
-                match fresh.as_mut() {
-                    Some(f) => {
-                        f.insert(key_of(&p), r);
-                    }
-                    None => lock(&book).put(key_of(&p), r),
+                let key = key_of(&p);
+                lock(&book).put(key, resources_of(&p));
+                if let Some(seen) = seen.as_mut() {
+                    seen.insert(key);
                 }
             }
             Ok(Event::InitDone) => {
-                if let Some(f) = fresh.take() {
-                    lock(&book).relisted(f);
+                if let Some(seen) = seen.take() {
+                    lock(&book).relisted(&seen);
                 }
                 let _ = listed.send(true);
             }
@@ -509,6 +511,15 @@ mod tests {
         }
     }
 
+    /// A relist of `pods`, as the book's watch carries one out.
+    fn relist(book: &Book, pods: Vec<(u64, PodResources)>) {
+        let seen = pods.iter().map(|(key, _)| *key).collect();
+        for (key, r) in pods {
+            lock(book).put(key, r);
+        }
+        lock(book).relisted(&seen);
+    }
+
     fn used(cpu: u64) -> Amounts {
         Amounts { cpu, mem: 5 << 20 }
     }
@@ -568,10 +579,13 @@ mod tests {
             Some(used(30))
         );
         // A relist drops the pods gone meanwhile and keeps the usage of the rest.
-        lock(&book).relisted(HashMap::from([
-            (key("web-2"), asks("n1", 100)),
-            (key("web-5"), asks("n2", 10)),
-        ]));
+        relist(
+            &book,
+            vec![
+                (key("web-2"), asks("n1", 100)),
+                (key("web-5"), asks("n2", 10)),
+            ],
+        );
         assert_eq!(lock(&book).pods.len(), 2);
         assert_eq!(
             reading.get(key("web-2")).and_then(|f| f.amounts_used()),
@@ -580,7 +594,7 @@ mod tests {
         // Node names are kept once each, whatever the number of pods on them, and a relist
         // forgets the nodes no pod runs on any more.
         assert_eq!(lock(&book).nodes.len(), 2);
-        lock(&book).relisted(HashMap::from([(key("web-5"), asks("n2", 10))]));
+        relist(&book, vec![(key("web-5"), asks("n2", 10))]);
         let ledger = lock(&book);
         assert_eq!(ledger.nodes, vec![Arc::<str>::from("n2")]);
         let web_5 = ledger.pods[&key("web-5")];
