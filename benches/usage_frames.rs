@@ -279,6 +279,8 @@ fn cells_rewritten(app: &mut App, term: &mut Terminal<TestBackend>, theme: &Them
 }
 
 fn main() {
+    // As kx sets its allocator up, so that memory figures are the product's.
+    kx::memory::give_freed_memory_back();
     if !std::env::args().any(|a| a == "--bench") {
         println!("usage_frames: run it with `cargo bench --bench usage_frames`");
         return;

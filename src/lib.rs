@@ -18,6 +18,7 @@ pub mod history;
 pub mod import;
 pub mod lint;
 pub mod logs;
+pub mod memory;
 pub mod paint;
 pub mod remote;
 pub mod sim;

@@ -10,27 +10,8 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc's `purge_delay` option: its index among mimalloc's options (v2 and v3 alike), which
-/// the sys crate names no constant for.
-const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
-/// Memory kx frees goes back to the system at once, not after mimalloc's default of 1 s: a
-/// delayed purge runs only when the thread that freed the memory allocates again, and the
-/// threads that read a big list (the usage book's pod watch, a metrics reading) then sit idle,
-/// so what they freed stayed with kx. At 100k pods with the CPU/MEM columns on, RSS was 26.7%
-/// above the columns off; with this it is 16% (benches/health.sh). A delay set in the
-/// environment (`MIMALLOC_PURGE_DELAY`, mimalloc's own setting) is left as it is.
-fn give_freed_memory_back() {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
-        return;
-    }
-    // SAFETY: setting an option is not thread safe in mimalloc; this runs first thing in
-    // main, before kx starts any thread.
-    unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 0) }
-}
-
 fn main() -> ExitCode {
-    give_freed_memory_back();
+    kx::memory::give_freed_memory_back();
     // The shell asking for completions (KX_COMPLETE set): answered here, and kx exits.
     clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command)
         .var(kx::complete::VAR)
@@ -92,14 +73,14 @@ mod tests {
     #[test]
     fn the_option_set_is_mimallocs_purge_delay() {
         // SAFETY: the only test in this binary; nothing else reads or sets options meanwhile.
-        let get = || unsafe { libmimalloc_sys::mi_option_get(super::PURGE_DELAY) };
+        let get = || unsafe { libmimalloc_sys::mi_option_get(kx::memory::PURGE_DELAY) };
         assert!(
             std::env::var_os("MIMALLOC_PURGE_DELAY").is_none(),
             "this test reads mimalloc's defaults: run it without MIMALLOC_PURGE_DELAY"
         );
         // 1000 ms is mimalloc's default purge delay, and no other option's: the index is right.
         assert_eq!(get(), 1000);
-        super::give_freed_memory_back();
+        kx::memory::give_freed_memory_back();
         assert_eq!(get(), 0);
     }
 }
