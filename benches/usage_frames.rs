@@ -280,7 +280,8 @@ fn cells_rewritten(app: &mut App, term: &mut Terminal<TestBackend>, theme: &Them
 
 fn main() {
     // As kx sets its allocator up, so that memory figures are the product's.
-    kx::memory::give_freed_memory_back();
+    // SAFETY: first thing in main, before any thread starts.
+    unsafe { kx::memory::give_freed_memory_back() };
     if !std::env::args().any(|a| a == "--bench") {
         println!("usage_frames: run it with `cargo bench --bench usage_frames`");
         return;
@@ -390,8 +391,9 @@ fn measure(pods: usize, shape: Shape, theme: &Theme) {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    // Memory freed by the first shape is kept by the allocator for the second, so the RSS
-    // figures are the first shape's only.
+    // Memory freed by the first shape may still be held by the allocator (only what falls
+    // wholly empty goes back at once) when the second loads, so the RSS figures are the first
+    // shape's only.
     if shape == Shape::Uniform {
         let rows_mib = (rss_plain.saturating_sub(rss_start)) as f64 / 1024.0;
         let usage_mib = (rss_usage.saturating_sub(rss_two)) as f64 / 1024.0;

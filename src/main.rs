@@ -11,7 +11,8 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    kx::memory::give_freed_memory_back();
+    // SAFETY: first thing in main, before any thread starts.
+    unsafe { kx::memory::give_freed_memory_back() };
     // The shell asking for completions (KX_COMPLETE set): answered here, and kx exits.
     clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command)
         .var(kx::complete::VAR)
@@ -75,12 +76,16 @@ mod tests {
         // SAFETY: the only test in this binary; nothing else reads or sets options meanwhile.
         let get = || unsafe { libmimalloc_sys::mi_option_get(kx::memory::PURGE_DELAY) };
         assert!(
-            std::env::var_os("MIMALLOC_PURGE_DELAY").is_none(),
-            "this test reads mimalloc's defaults: run it without MIMALLOC_PURGE_DELAY"
+            std::env::vars_os().all(|(k, _)| !k
+                .to_string_lossy()
+                .to_ascii_uppercase()
+                .starts_with("MIMALLOC_")),
+            "this test reads mimalloc's defaults: run it without MIMALLOC_* settings"
         );
         // 1000 ms is mimalloc's default purge delay, and no other option's: the index is right.
         assert_eq!(get(), 1000);
-        kx::memory::give_freed_memory_back();
+        // SAFETY: as above.
+        unsafe { kx::memory::give_freed_memory_back() };
         assert_eq!(get(), 0);
     }
 }

@@ -216,6 +216,12 @@ impl Ledger {
     /// every node it ever saw.
     fn relisted(&mut self, seen: &HashSet<u64>) {
         self.pods.retain(|key, _| seen.contains(key));
+        // New pods went in before the gone ones left: after a long absence (a laptop asleep
+        // over a cluster that churns job pods) the table may have grown to twice what it
+        // holds, and a table never shrinks by itself.
+        if self.pods.capacity() > 2 * self.pods.len().max(1024) {
+            self.pods.shrink_to_fit();
+        }
         let mut renumbered: Vec<Option<u32>> = vec![None; self.nodes.len()];
         let mut kept: Vec<Arc<str>> = Vec::new();
         for b in self.pods.values_mut() {
@@ -266,16 +272,17 @@ async fn keep_book(
     };
     let mut stream = std::pin::pin!(watched(&client, api, config, Policy::FOLLOWING));
     // The keys of a relist's pods, until it is complete. Each pod goes into the book as it
-    // comes, so a relist holds 8 bytes a pod beside the book rather than a second book
-    // (10 MB at 100k pods, whose pages the allocator then kept).
+    // comes, so a relist holds about 12 bytes a pod beside the book (1.2 MB at 100k pods)
+    // rather than a second book (10 MB, whose pages the allocator then kept).
     let mut seen: Option<HashSet<u64>> = None;
     while let Some(ev) = stream.next().await {
         match ev {
             // Sized as the book is: no table regrown through 100k inserts. The first list has
-            // nothing to drop.
+            // nothing to drop (nor has a book whose pods and nodes all went).
             Ok(Event::Init) => {
-                let known = lock(&book).pods.len();
-                seen = (known > 0).then(|| HashSet::with_capacity(known));
+                let ledger = lock(&book);
+                seen =
+                    (!ledger.nodes.is_empty()).then(|| HashSet::with_capacity(ledger.pods.len()));
             }
             Ok(Event::InitApply(p)) => {
                 let key = key_of(&p);
@@ -600,6 +607,27 @@ mod tests {
         let web_5 = ledger.pods[&key("web-5")];
         assert_eq!(&*ledger.nodes[web_5.node as usize], "n2");
         assert_eq!(ledger.node_index.get("n2"), Some(&0));
+    }
+
+    #[test]
+    fn a_relist_after_much_churn_gives_the_room_back() {
+        let book: Book = Arc::default();
+        let key = |i: usize| figures::fingerprint("jobs", &format!("run-{i}"));
+        relist(
+            &book,
+            (0..20_000).map(|i| (key(i), asks("n1", 1))).collect(),
+        );
+        let grown = lock(&book).pods.capacity();
+        // While the watch was away, all but ten of them finished and were replaced.
+        relist(&book, (0..10).map(|i| (key(i), asks("n2", 1))).collect());
+        let ledger = lock(&book);
+        assert_eq!(ledger.pods.len(), 10);
+        assert!(
+            ledger.pods.capacity() < grown / 4,
+            "{} of {grown}",
+            ledger.pods.capacity()
+        );
+        assert_eq!(ledger.nodes, vec![Arc::<str>::from("n2")]);
     }
 
     #[test]
