@@ -618,7 +618,7 @@ mod tests {
             (0..20_000).map(|i| (key(i), asks("n1", 1))).collect(),
         );
         let grown = lock(&book).pods.capacity();
-        // While the watch was away, all but ten of them finished and were replaced.
+        // While the watch was away, all but ten of them finished: the relist lists ten.
         relist(&book, (0..10).map(|i| (key(i), asks("n2", 1))).collect());
         let ledger = lock(&book);
         assert_eq!(ledger.pods.len(), 10);
