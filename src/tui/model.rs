@@ -150,6 +150,13 @@ pub struct DisplayColumn {
     pub wide_only: bool,
 }
 
+impl DisplayColumn {
+    /// One of the CPU/MEM columns kx adds from a usage reading.
+    pub fn is_usage(&self) -> bool {
+        matches!(self.source, ColumnSource::Usage(_))
+    }
+}
+
 /// The columns a list shows: NAMESPACE first across namespaces; priority-0 columns unless wide.
 pub fn columns(store: &RowStore, all_namespaces: bool, wide: bool) -> Vec<DisplayColumn> {
     let mut out = Vec::new();
@@ -298,9 +305,7 @@ impl VisibleRows {
             filter: filter.map(RowFilter::key),
             sort: sort.map(|(c, d)| (c.clone(), d)),
             usage: match sort {
-                Some((c, _)) if matches!(c.source, ColumnSource::Usage(_)) => {
-                    store.usage_generation
-                }
+                Some((c, _)) if c.is_usage() => store.usage_generation,
                 _ => 0,
             },
         };

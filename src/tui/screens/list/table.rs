@@ -268,10 +268,9 @@ pub(super) fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
         let width = longest.max(title_width).min(60) as u16;
         let wide_only = column.is_some_and(|c| c.wide_only);
         // Which object a row is, and numbers: never squeezed.
-        let whole = column.is_some_and(|c| matches!(c.source, ColumnSource::Usage(_)));
+        let whole = column.is_some_and(DisplayColumn::is_usage);
         let floor = match title {
-            _ if whole => width,
-            "NAME" => width,
+            _ if whole || title == "NAME" => width,
             _ if wide_only => 3,
             _ => title_width as u16,
         };
@@ -289,13 +288,13 @@ pub(super) fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
     // CHANGED: when kx saw each row change live; D on the row shows what changed.
     let marks = !cols.is_empty();
     rooms.extend(marks.then(|| room_of(cols.len(), CHANGED, None)));
-    // The cells are written straight into the buffer rather than through a `Table`, which
-    // builds spans, lines and texts for every cell and measures each text twice: about a
-    // microsecond a cell at one frame per key.
     let columns_at = place_columns(rooms, area.width);
     if area.is_empty() {
         return;
     }
+    // The cells are written straight into the buffer rather than through a `Table`, which
+    // builds spans, lines and texts for every cell and measures each text twice: about a
+    // microsecond a cell at one frame per key.
     let buf = f.buffer_mut();
     let line = |y: u16| Rect {
         y,
@@ -309,10 +308,7 @@ pub(super) fn draw_table(f: &mut Frame, area: Rect, t: &ListTable) {
         .chain(marks.then_some(CHANGED));
     // Usage figures are right-aligned, as numbers are read: magnitudes line up, and a unit
     // stays where it was when the list scrolls, so fewer cells are rewritten.
-    let right: Vec<bool> = cols
-        .iter()
-        .map(|c| matches!(c.source, ColumnSource::Usage(_)))
-        .collect();
+    let right: Vec<bool> = cols.iter().map(DisplayColumn::is_usage).collect();
     let aligned = |ci: usize, (x, width): (u16, u16), cells: usize| {
         let length = u16::try_from(cells).unwrap_or(u16::MAX);
         match right.get(ci) {
