@@ -1,13 +1,16 @@
 //! What the CPU/MEM columns cost the explorer at scale, in one process so that both sides see
 //! the same machine at the same moment: two apps hold the same 100k pod rows, one with a usage
 //! reading applied; frames (prepare + draw of a 240×50 screen after a `j`) alternate between
-//! them. Reports the frame time of each and their ratio, what applying a reading takes on the
+//! them (and the floor, below). Reports the frame time of each and their ratio, what applying a reading takes on the
 //! UI thread, and the memory a reading adds to the rows (RSS before and after, and the RSS of
 //! the rows themselves). `cargo bench --bench usage_frames` (KX_BENCH_PODS sets the pod count,
 //! default 100000). Rows of two shapes are measured: alike but for a counter, and as a
 //! cluster has them (see `Shape`), with how many cells each frame rewrites; and each frame is
 //! drawn twice, into ratatui's test backend and as crossterm's escape codes into a sink (what
-//! a real terminal costs kx, short of the write). Under `cargo test` it only says how to run.
+//! a real terminal costs kx, short of the write). A third app, the floor, holds the same
+//! rows with the last reading's texts as plain server cells: what six more columns of that
+//! text cost a frame however cheaply kx came by them. Under `cargo test` it only says how to
+//! run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // benches stop at the first surprise
 
 #[allow(dead_code)] // only its RSS reading is used here
@@ -173,7 +176,10 @@ fn row_of(shape: Shape, i: usize, now: i64) -> Row {
 }
 
 /// The pods list of every namespace, with `pods` rows shaped as the server's table has them.
-fn loaded(pods: usize, shape: Shape) -> (App, WatchKey) {
+/// With `as_text`, each row also carries the usage columns' texts of that reading as plain
+/// server cells, padded to the right edge of their column: what six more columns cost at the
+/// least, with no reading to look up and no number to write.
+fn loaded(pods: usize, shape: Shape, as_text: Option<u64>) -> (App, WatchKey) {
     let mut app = App::new(Session::new("bench".into(), None, KeyMap::load(None)));
     app.session.now = 40 * DAY;
     app.update(Action::Discovered(vec![ResourceInfo::example(
@@ -183,7 +189,7 @@ fn loaded(pods: usize, shape: Shape) -> (App, WatchKey) {
         &["po"],
     )]));
     let key = app.list().expect("the pods list").key.clone();
-    let columns = vec![
+    let mut columns = vec![
         column("Name", 0),
         column("Ready", 0),
         column("Status", 0),
@@ -194,10 +200,21 @@ fn loaded(pods: usize, shape: Shape) -> (App, WatchKey) {
         column("Nominated Node", 1),
         column("Readiness Gates", 1),
     ];
+    let texts = as_text.map(|round| usage_texts(pods, round));
+    if texts.is_some() {
+        columns.extend(
+            POD_COLUMNS
+                .iter()
+                .map(|c| column(c.name, i64::from(c.wide))),
+        );
+    }
     app.update(Action::Watch(key.clone(), WatchMsg::Columns(columns)));
     app.update(Action::Watch(key.clone(), WatchMsg::Init));
     for i in 0..pods {
-        let row = row_of(shape, i, app.session.now);
+        let mut row = row_of(shape, i, app.session.now);
+        if let Some(texts) = &texts {
+            row.cells.extend(texts[i].iter().map(|t| t.as_str().into()));
+        }
         app.update(Action::Watch(key.clone(), WatchMsg::InitRow(row)));
     }
     app.update(Action::Watch(key.clone(), WatchMsg::InitDone));
@@ -210,8 +227,9 @@ fn loaded(pods: usize, shape: Shape) -> (App, WatchKey) {
     (app, key)
 }
 
-/// A reading of every pod, as the runtime sends one.
-fn reading(pods: usize, round: u64, shape: Shape) -> UsageNews {
+/// Pod `i`'s figures in reading `round`: usage that differs from row to row, against the same
+/// requests and limits.
+fn figures_of(i: usize, round: u64) -> kx::cluster::usage::Figures {
     let asks = PodResources {
         asks: kx::cluster::usage::Figures::new(
             None,
@@ -224,14 +242,49 @@ fn reading(pods: usize, round: u64, shape: Shape) -> UsageNews {
         ),
         ..PodResources::default()
     };
+    let used = Amounts {
+        cpu: (i as u64 * 7 + round * 13) % 600,
+        mem: ((i as u64 * 11 + round) % 300) << 20,
+    };
+    pod_figures(Some(used), Some(&asks))
+}
+
+/// The usage columns' texts of every pod in reading `round`, each padded on the left to the
+/// width of its column, as a right-aligned column shows them.
+fn usage_texts(pods: usize, round: u64) -> Vec<Vec<String>> {
+    let texts: Vec<Vec<String>> = (0..pods)
+        .map(|i| {
+            let figures = figures_of(i, round);
+            POD_COLUMNS
+                .iter()
+                .map(|c| c.measure.text(&figures))
+                .collect()
+        })
+        .collect();
+    // A column is as wide as its title at least, and the usage columns' figures stand right.
+    let widths: Vec<usize> = (0..POD_COLUMNS.len())
+        .map(|c| {
+            let longest = texts.iter().map(|t| t[c].len()).max().unwrap_or(0);
+            longest.max(POD_COLUMNS[c].name.len())
+        })
+        .collect();
+    texts
+        .into_iter()
+        .map(|t| {
+            t.iter()
+                .zip(&widths)
+                .map(|(text, width)| format!("{text:>width$}"))
+                .collect()
+        })
+        .collect()
+}
+
+/// A reading of every pod, as the runtime sends one.
+fn reading(pods: usize, round: u64, shape: Shape) -> UsageNews {
     let figures = (0..pods)
         .map(|i| {
-            let used = Amounts {
-                cpu: (i as u64 * 7 + round * 13) % 600,
-                mem: ((i as u64 * 11 + round) % 300) << 20,
-            };
             let key = kx::cluster::figures::fingerprint(&namespace_of(i), &name_of(shape, i));
-            (key, pod_figures(Some(used), Some(&asks)))
+            (key, figures_of(i, round))
         })
         .collect::<HashMap<_, _>>();
     UsageNews {
@@ -303,9 +356,9 @@ fn measure(pods: usize, shape: Shape, theme: &Theme) {
         Shape::ClusterLike => "cluster-like rows",
     };
     let rss_start = status_kib("self", "VmRSS:");
-    let (mut plain, _) = loaded(pods, shape);
+    let (mut plain, _) = loaded(pods, shape, None);
     let rss_plain = status_kib("self", "VmRSS:");
-    let (mut with_usage, key) = loaded(pods, shape);
+    let (mut with_usage, key) = loaded(pods, shape, None);
     let rss_two = status_kib("self", "VmRSS:");
     // Three readings: the first adds the columns, the next ones are what every 15 s costs.
     let mut apply_ms = Vec::new();
@@ -316,10 +369,10 @@ fn measure(pods: usize, shape: Shape, theme: &Theme) {
         apply_ms.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     let rss_usage = status_kib("self", "VmRSS:");
-    let mut terms = [
-        Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("terminal"),
-        Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("terminal"),
-    ];
+    // The floor: the last reading's texts as plain cells (see `loaded`).
+    let (mut as_text, _) = loaded(pods, shape, Some(2));
+    let mut terms =
+        [(); 3].map(|()| Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("terminal"));
     let sink = || {
         Terminal::with_options(
             CrosstermBackend::new(std::io::sink()),
@@ -329,13 +382,14 @@ fn measure(pods: usize, shape: Shape, theme: &Theme) {
         )
         .expect("terminal")
     };
-    let mut sinks = [sink(), sink()];
+    let mut sinks = [sink(), sink(), sink()];
     // Wide (every usage column: CPU, MEM and four shares), then the default view (CPU, MEM).
     for (mode, wide) in [("wide", true), ("default", false)] {
         // Warm up, then alternate so that drift on a shared machine falls on both alike.
         for _ in 0..20 {
             frame(&mut plain, &mut terms[0], theme);
             frame(&mut with_usage, &mut terms[1], theme);
+            frame(&mut as_text, &mut terms[2], theme);
         }
         let screen = format!("{}", terms[1].backend());
         assert!(
@@ -347,25 +401,45 @@ fn measure(pods: usize, shape: Shape, theme: &Theme) {
             !wide || screen.contains(".compute.internal ") || shape == Shape::Uniform,
             "every column whole:\n{screen}"
         );
-        let (mut off, mut on) = (Vec::new(), Vec::new());
+        // Its rows read as the usage rows do (its titles stand left, as server columns do).
+        let body = |screen: &str| {
+            let below_titles = screen.lines().skip_while(|l| !l.contains("NAMESPACE"));
+            below_titles.skip(1).collect::<Vec<_>>().join("\n")
+        };
+        let floor_body = body(&format!("{}", terms[2].backend()));
+        let same_text = floor_body == body(&screen);
+        if !same_text {
+            let usage_body = body(&screen);
+            let first = floor_body
+                .lines()
+                .zip(usage_body.lines())
+                .find(|(a, b)| a != b);
+            println!("the floor's first line unlike the usage rows': {first:?}");
+        }
+        let (mut off, mut on, mut floor) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..1000 {
             off.push(frame(&mut plain, &mut terms[0], theme));
             on.push(frame(&mut with_usage, &mut terms[1], theme));
+            floor.push(frame(&mut as_text, &mut terms[2], theme));
         }
+        let floor50 = percentile(floor, 0.5);
         let (off50, on50) = (percentile(off.clone(), 0.5), percentile(on.clone(), 0.5));
         let (off90, on90) = (percentile(off, 0.9), percentile(on, 0.9));
         // The same frames written as kx writes them to a terminal (crossterm's escape codes),
         // into a sink: what a real terminal costs kx short of the write itself.
-        let (mut off_ct, mut on_ct) = (Vec::new(), Vec::new());
+        let (mut off_ct, mut on_ct, mut floor_ct) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..1000 {
             off_ct.push(frame(&mut plain, &mut sinks[0], theme));
             on_ct.push(frame(&mut with_usage, &mut sinks[1], theme));
+            floor_ct.push(frame(&mut as_text, &mut sinks[2], theme));
         }
         let (off_ct50, on_ct50) = (percentile(off_ct, 0.5), percentile(on_ct, 0.5));
+        let floor_ct50 = percentile(floor_ct, 0.5);
         // Outside the timed frames: how much of the screen each frame rewrites.
-        let (cells_off, cells_on) = (
+        let (cells_off, cells_on, cells_floor) = (
             cells_rewritten(&mut plain, &mut terms[0], theme),
             cells_rewritten(&mut with_usage, &mut terms[1], theme),
+            cells_rewritten(&mut as_text, &mut terms[2], theme),
         );
         println!(
             "{label}, {mode}: frame (prepare + draw after j) ms: without usage p50 {off50:.3} p90 {off90:.3}; with usage p50 {on50:.3} p90 {on90:.3}; ratio p50 {:.2} p90 {:.2}; cells rewritten a frame {cells_off:.0} and {cells_on:.0}",
@@ -376,7 +450,12 @@ fn measure(pods: usize, shape: Shape, theme: &Theme) {
             "{label}, {mode}, crossterm's escape codes: frame p50 {off_ct50:.3} and {on_ct50:.3} ms, ratio {:.2}",
             on_ct50 / off_ct50
         );
-        for app in [&mut plain, &mut with_usage] {
+        println!(
+            "{label}, {mode}, the floor (the same texts as plain cells; same text on screen: {same_text}): frame p50 {floor50:.3} ms, ratio {:.2}; crossterm {floor_ct50:.3} ms, ratio {:.2}; cells rewritten a frame {cells_floor:.0}",
+            floor50 / off50,
+            floor_ct50 / off_ct50
+        );
+        for app in [&mut plain, &mut with_usage, &mut as_text] {
             app.update(Action::Key(KeyEvent::new(
                 KeyCode::Char('w'),
                 KeyModifiers::CONTROL,
