@@ -1,16 +1,18 @@
-//! What the CPU/MEM columns cost the explorer at scale, in one process so that both sides see
+//! What the CPU/MEM columns cost the explorer at scale, in one process so that every side sees
 //! the same machine at the same moment: two apps hold the same 100k pod rows, one with a usage
 //! reading applied; frames (prepare + draw of a 240×50 screen after a `j`) alternate between
-//! them (and the floor, below). Reports the frame time of each and their ratio, what applying a reading takes on the
+//! them. Reports the frame time of each and their ratio, what applying a reading takes on the
 //! UI thread, and the memory a reading adds to the rows (RSS before and after, and the RSS of
 //! the rows themselves). `cargo bench --bench usage_frames` (KX_BENCH_PODS sets the pod count,
 //! default 100000). Rows of two shapes are measured: alike but for a counter, and as a
 //! cluster has them (see `Shape`), with how many cells each frame rewrites; and each frame is
 //! drawn twice, into ratatui's test backend and as crossterm's escape codes into a sink (what
-//! a real terminal costs kx, short of the write). A third app, the floor, holds the same
-//! rows with the last reading's texts as plain server cells: what six more columns of that
-//! text cost a frame however cheaply kx came by them. Under `cargo test` it only says how to
-//! run.
+//! a real terminal costs kx, short of the write).
+//!
+//! A third app, the floor, takes its turn in the same alternation: the same rows carrying the
+//! last reading's texts as plain server cells, uncoloured. Its screen reads as the usage app's
+//! (checked), so its frames say what six more columns of that text cost at the least, however
+//! cheaply kx came by them. Under `cargo test` it only says how to run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // benches stop at the first surprise
 
 #[allow(dead_code)] // only its RSS reading is used here
@@ -24,7 +26,7 @@ use common::status_kib;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kx::cluster::discovery::ResourceInfo;
 use kx::cluster::rows::{Column, Row};
-use kx::cluster::usage::{Amounts, POD_COLUMNS, PodResources, UsageNews, pod_figures};
+use kx::cluster::usage::{Amounts, Figures, POD_COLUMNS, PodResources, UsageNews, pod_figures};
 use kx::cluster::watch::WatchMsg;
 use kx::config::keys::KeyMap;
 use kx::config::theme::Theme;
@@ -43,6 +45,8 @@ use std::time::Instant;
 /// than the usage columns.
 const WIDTH: u16 = 240;
 const HEIGHT: u16 = 50;
+/// Usage readings applied to the usage app; the floor shows the last one's texts.
+const READINGS: u64 = 3;
 
 fn column(name: &str, priority: i64) -> Column {
     Column {
@@ -176,10 +180,10 @@ fn row_of(shape: Shape, i: usize, now: i64) -> Row {
 }
 
 /// The pods list of every namespace, with `pods` rows shaped as the server's table has them.
-/// With `as_text`, each row also carries the usage columns' texts of that reading as plain
+/// With `floor_round`, each row also carries the usage columns' texts of that reading as plain
 /// server cells, padded to the right edge of their column: what six more columns cost at the
-/// least, with no reading to look up and no number to write.
-fn loaded(pods: usize, shape: Shape, as_text: Option<u64>) -> (App, WatchKey) {
+/// least, with no reading to look up, no number to write and no colour to choose.
+fn loaded(pods: usize, shape: Shape, floor_round: Option<u64>) -> (App, WatchKey) {
     let mut app = App::new(Session::new("bench".into(), None, KeyMap::load(None)));
     app.session.now = 40 * DAY;
     app.update(Action::Discovered(vec![ResourceInfo::example(
@@ -200,7 +204,7 @@ fn loaded(pods: usize, shape: Shape, as_text: Option<u64>) -> (App, WatchKey) {
         column("Nominated Node", 1),
         column("Readiness Gates", 1),
     ];
-    let texts = as_text.map(|round| usage_texts(pods, round));
+    let texts = floor_round.map(|round| usage_texts(pods, round));
     if texts.is_some() {
         columns.extend(
             POD_COLUMNS
@@ -229,9 +233,9 @@ fn loaded(pods: usize, shape: Shape, as_text: Option<u64>) -> (App, WatchKey) {
 
 /// Pod `i`'s figures in reading `round`: usage that differs from row to row, against the same
 /// requests and limits.
-fn figures_of(i: usize, round: u64) -> kx::cluster::usage::Figures {
+fn figures_of(i: usize, round: u64) -> Figures {
     let asks = PodResources {
-        asks: kx::cluster::usage::Figures::new(
+        asks: Figures::new(
             None,
             Some(Amounts {
                 cpu: 100,
@@ -360,9 +364,9 @@ fn measure(pods: usize, shape: Shape, theme: &Theme) {
     let rss_plain = status_kib("self", "VmRSS:");
     let (mut with_usage, key) = loaded(pods, shape, None);
     let rss_two = status_kib("self", "VmRSS:");
-    // Three readings: the first adds the columns, the next ones are what every 15 s costs.
+    // The readings: the first adds the columns, the next ones are what every 15 s costs.
     let mut apply_ms = Vec::new();
-    for round in 0..3 {
+    for round in 0..READINGS {
         let news = reading(pods, round, shape);
         let t = Instant::now();
         with_usage.update(Action::Usage(key.clone(), Box::new(news)));
@@ -370,7 +374,7 @@ fn measure(pods: usize, shape: Shape, theme: &Theme) {
     }
     let rss_usage = status_kib("self", "VmRSS:");
     // The floor: the last reading's texts as plain cells (see `loaded`).
-    let (mut as_text, _) = loaded(pods, shape, Some(2));
+    let (mut floor, _) = loaded(pods, shape, Some(READINGS - 1));
     let mut terms =
         [(); 3].map(|()| Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("terminal"));
     let sink = || {
@@ -385,11 +389,11 @@ fn measure(pods: usize, shape: Shape, theme: &Theme) {
     let mut sinks = [sink(), sink(), sink()];
     // Wide (every usage column: CPU, MEM and four shares), then the default view (CPU, MEM).
     for (mode, wide) in [("wide", true), ("default", false)] {
-        // Warm up, then alternate so that drift on a shared machine falls on both alike.
+        // Warm up, then alternate so that drift on a shared machine falls on all three alike.
         for _ in 0..20 {
             frame(&mut plain, &mut terms[0], theme);
             frame(&mut with_usage, &mut terms[1], theme);
-            frame(&mut as_text, &mut terms[2], theme);
+            frame(&mut floor, &mut terms[2], theme);
         }
         let screen = format!("{}", terms[1].backend());
         assert!(
@@ -401,28 +405,27 @@ fn measure(pods: usize, shape: Shape, theme: &Theme) {
             !wide || screen.contains(".compute.internal ") || shape == Shape::Uniform,
             "every column whole:\n{screen}"
         );
-        // Its rows read as the usage rows do (its titles stand left, as server columns do).
-        let body = |screen: &str| {
-            let below_titles = screen.lines().skip_while(|l| !l.contains("NAMESPACE"));
-            below_titles.skip(1).collect::<Vec<_>>().join("\n")
+        // The floor's rows read as the usage app's do, or its frames would measure something
+        // else (the titles differ: a server column's stands left).
+        let below_titles = |screen: &str| {
+            let rows = screen.lines().skip_while(|l| !l.contains("NAMESPACE"));
+            rows.skip(1).collect::<Vec<_>>().join("\n")
         };
-        let floor_body = body(&format!("{}", terms[2].backend()));
-        let same_text = floor_body == body(&screen);
-        if !same_text {
-            let usage_body = body(&screen);
-            let first = floor_body
-                .lines()
-                .zip(usage_body.lines())
-                .find(|(a, b)| a != b);
-            println!("the floor's first line unlike the usage rows': {first:?}");
-        }
-        let (mut off, mut on, mut floor) = (Vec::new(), Vec::new(), Vec::new());
+        let (floor_rows, usage_rows) = (
+            below_titles(&format!("{}", terms[2].backend())),
+            below_titles(&screen),
+        );
+        assert!(
+            !usage_rows.is_empty() && floor_rows == usage_rows,
+            "the floor's rows read as the usage app's:\n{floor_rows}\n\n{usage_rows}"
+        );
+        let (mut off, mut on, mut floor_ms) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..1000 {
             off.push(frame(&mut plain, &mut terms[0], theme));
             on.push(frame(&mut with_usage, &mut terms[1], theme));
-            floor.push(frame(&mut as_text, &mut terms[2], theme));
+            floor_ms.push(frame(&mut floor, &mut terms[2], theme));
         }
-        let floor50 = percentile(floor, 0.5);
+        let floor50 = percentile(floor_ms, 0.5);
         let (off50, on50) = (percentile(off.clone(), 0.5), percentile(on.clone(), 0.5));
         let (off90, on90) = (percentile(off, 0.9), percentile(on, 0.9));
         // The same frames written as kx writes them to a terminal (crossterm's escape codes),
@@ -431,7 +434,7 @@ fn measure(pods: usize, shape: Shape, theme: &Theme) {
         for _ in 0..1000 {
             off_ct.push(frame(&mut plain, &mut sinks[0], theme));
             on_ct.push(frame(&mut with_usage, &mut sinks[1], theme));
-            floor_ct.push(frame(&mut as_text, &mut sinks[2], theme));
+            floor_ct.push(frame(&mut floor, &mut sinks[2], theme));
         }
         let (off_ct50, on_ct50) = (percentile(off_ct, 0.5), percentile(on_ct, 0.5));
         let floor_ct50 = percentile(floor_ct, 0.5);
@@ -439,7 +442,7 @@ fn measure(pods: usize, shape: Shape, theme: &Theme) {
         let (cells_off, cells_on, cells_floor) = (
             cells_rewritten(&mut plain, &mut terms[0], theme),
             cells_rewritten(&mut with_usage, &mut terms[1], theme),
-            cells_rewritten(&mut as_text, &mut terms[2], theme),
+            cells_rewritten(&mut floor, &mut terms[2], theme),
         );
         println!(
             "{label}, {mode}: frame (prepare + draw after j) ms: without usage p50 {off50:.3} p90 {off90:.3}; with usage p50 {on50:.3} p90 {on90:.3}; ratio p50 {:.2} p90 {:.2}; cells rewritten a frame {cells_off:.0} and {cells_on:.0}",
@@ -451,11 +454,11 @@ fn measure(pods: usize, shape: Shape, theme: &Theme) {
             on_ct50 / off_ct50
         );
         println!(
-            "{label}, {mode}, the floor (the same texts as plain cells; same text on screen: {same_text}): frame p50 {floor50:.3} ms, ratio {:.2}; crossterm {floor_ct50:.3} ms, ratio {:.2}; cells rewritten a frame {cells_floor:.0}",
+            "{label}, {mode}, the floor (the same texts as plain cells, uncoloured): frame p50 {floor50:.3} ms, ratio {:.2}; crossterm {floor_ct50:.3} ms, ratio {:.2}; cells rewritten a frame {cells_floor:.0}",
             floor50 / off50,
             floor_ct50 / off_ct50
         );
-        for app in [&mut plain, &mut with_usage, &mut as_text] {
+        for app in [&mut plain, &mut with_usage, &mut floor] {
             app.update(Action::Key(KeyEvent::new(
                 KeyCode::Char('w'),
                 KeyModifiers::CONTROL,
